@@ -1,0 +1,1 @@
+//! svlogd: a runit-compatible logger that writes rotated, timestamped log directories.

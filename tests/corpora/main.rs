@@ -1,0 +1,51 @@
+//! Replays every cargo-fuzz corpus (`fuzz/corpus/TARGET/*`) through the same property checks
+//! the fuzz targets run, so the test command covers every input the fuzzers kept.
+
+use std::fs;
+use std::path::PathBuf;
+
+/// A fuzz target's name and the property check it runs.
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: &[Target] = &[
+    ("status_decode", supervise::fuzzing::status_decode),
+    ("control_bytes", supervise::fuzzing::control_bytes),
+    ("tai64n_parse", supervise::fuzzing::tai64n_parse),
+];
+
+fn fuzz_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+#[test]
+fn every_fuzz_target_has_a_replayed_corpus() {
+    let declared = fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    for line in declared.lines() {
+        if let Some(name) = line.strip_prefix("name = \"") {
+            let name = name.trim_end_matches('"');
+            if name == "runit-rs-fuzz" {
+                continue;
+            }
+            assert!(
+                TARGETS.iter().any(|(t, _)| *t == name),
+                "fuzz target {name} is not replayed by this test"
+            );
+        }
+    }
+}
+
+#[test]
+fn corpora_replay_without_failures() {
+    for (name, check) in TARGETS {
+        let dir = fuzz_dir().join("corpus").join(name);
+        let entries = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("corpus {} missing: {e}", dir.display()));
+        let mut n = 0;
+        for e in entries.flatten() {
+            let data = fs::read(e.path()).expect("read corpus file");
+            check(&data);
+            n += 1;
+        }
+        assert!(n > 0, "corpus {name} is empty");
+    }
+}

@@ -1,0 +1,418 @@
+//! The end-to-end test harness: scratch directories, our binaries and the reference ones,
+//! child processes that are always killed by pid, and bounded waits.
+//!
+//! Every test target in this package (`svlogd/`, `supervise/`, `tools/`, ...) uses it. A test
+//! never sleeps to wait for something: it calls [`wait_until`], which panics with what it was
+//! waiting for and a listing of the scratch directory when the time runs out.
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The directory holding the workspace's binaries (`target/<profile>`), found from the test
+/// executable's own path (`target/<profile>/deps/NAME-HASH`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("deps dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// Path of one of our binaries. Panics (loudly, never skips) if it was not built: the test
+/// command builds the whole workspace before running the tests.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.is_file(),
+        "our binary {} is missing: build the workspace first (`cargo build --workspace --bins`, \
+         which scripts/test.sh runs)",
+        p.display()
+    );
+    p
+}
+
+/// Path of a reference binary from Debian's packages. Panics if it is not installed: the test
+/// command installs runit, daemontools, s6, busybox and the other tools the tests compare with.
+pub fn reference(path: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    assert!(
+        p.is_file(),
+        "reference binary {path} is missing: install Debian's packages (scripts/test.sh does)"
+    );
+    p
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A unique scratch directory for one test. Removed when the test passes; kept (and its path
+/// printed) when it fails. On drop, every process still running inside it (by working
+/// directory or by a path on its command line) is killed by pid.
+pub struct Scratch {
+    /// The directory (canonical, under the system temp dir).
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    /// Creates `/tmp/e2e-NAME-PID-N`.
+    pub fn new(name: &str) -> Scratch {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let base = std::env::var_os("E2E_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let path = base.join(format!("e2e-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create scratch dir");
+        let path = fs::canonicalize(&path).expect("canonicalize scratch");
+        Scratch { path }
+    }
+
+    /// A path inside the scratch directory.
+    pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// Creates a directory (and its parents) inside the scratch directory.
+    pub fn mkdir(&self, rel: impl AsRef<Path>) -> PathBuf {
+        let p = self.join(rel);
+        fs::create_dir_all(&p).expect("mkdir");
+        p
+    }
+
+    /// Writes a file inside the scratch directory.
+    pub fn write(&self, rel: impl AsRef<Path>, data: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir parent");
+        }
+        fs::write(&p, data).expect("write file");
+        p
+    }
+
+    /// Writes an executable script (mode 0755) inside the scratch directory.
+    pub fn script(&self, rel: impl AsRef<Path>, body: &str) -> PathBuf {
+        let p = self.write(rel, body);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
+        p
+    }
+
+    /// A recursive listing (mode, size, name) for failure messages.
+    pub fn listing(&self) -> String {
+        listing(&self.path)
+    }
+
+    /// Kills by pid every process whose working directory is inside the scratch directory or
+    /// whose command line names a path inside it, and returns how many it killed.
+    pub fn kill_stray_processes(&self) -> usize {
+        kill_processes_under(&self.path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.kill_stray_processes();
+        if std::thread::panicking() {
+            eprintln!("scratch directory kept: {}", self.path.display());
+            eprintln!("{}", self.listing());
+        } else {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Kills (SIGKILL, by pid) every process other than ourselves whose cwd or argv mentions `dir`.
+pub fn kill_processes_under(dir: &Path) -> usize {
+    let me = std::process::id();
+    let needle = dir.as_os_str().as_encoded_bytes().to_vec();
+    let mut killed = 0;
+    // Repeat: a supervisor killed in one pass may have spawned a child just before.
+    for _ in 0..5 {
+        let mut found = 0;
+        let Ok(rd) = fs::read_dir("/proc") else {
+            return killed;
+        };
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let in_cwd = cwd.starts_with(dir);
+            let in_cmd = cmdline
+                .windows(needle.len().max(1))
+                .any(|w| w == needle.as_slice());
+            if in_cwd || in_cmd {
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+                found += 1;
+            }
+        }
+        killed += found;
+        if found == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    killed
+}
+
+/// A recursive listing of `dir`: mode, size and relative path of every entry.
+pub fn listing(dir: &Path) -> String {
+    fn walk(base: &Path, dir: &Path, out: &mut String, depth: usize) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        let mut entries: Vec<_> = rd.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let Ok(md) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let rel = p.strip_prefix(base).unwrap_or(&p);
+            out.push_str(&format!(
+                "{:o} {:>10} {}\n",
+                md.mode(),
+                md.len(),
+                rel.display()
+            ));
+            if md.is_dir() && depth < 6 {
+                walk(base, &p, out, depth + 1);
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(dir, dir, &mut out, 0);
+    out
+}
+
+/// A child process that is killed (SIGKILL, by pid) and reaped when dropped.
+pub struct Proc {
+    /// The child.
+    pub child: Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl Proc {
+    /// Spawns `cmd`; stdin, stdout and stderr are whatever `cmd` says.
+    pub fn spawn(cmd: &mut Command) -> Proc {
+        let name = format!("{cmd:?}");
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {name}: {e}"));
+        Proc { child, name }
+    }
+
+    /// Spawns `cmd` in a new process group of its own (so the test's terminal signals and
+    /// group kills do not reach the test runner).
+    pub fn spawn_group(cmd: &mut Command) -> Proc {
+        cmd.process_group(0);
+        Proc::spawn(cmd)
+    }
+
+    /// The child's pid.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, sig: Signal) {
+        let _ = kill(Pid::from_raw(self.pid()), sig);
+    }
+
+    /// Waits for exit at most `timeout`; panics if it is still running then.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                return st;
+            }
+            if Instant::now() >= deadline {
+                panic!("{} did not exit within {timeout:?}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Whether the child is still running (not yet exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Closes the child's stdin (if piped), giving it EOF.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    /// Reads the rest of the child's stderr (if piped). Call after it has exited.
+    pub fn read_stderr(&mut self) -> String {
+        let mut s = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(Pid::from_raw(self.pid()), Signal::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits until `cond` holds, checking every 5 ms; panics with `what` (and whatever `detail`
+/// returns) after `timeout`. The only way tests wait.
+pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    wait_until_or(timeout, what, &mut cond, String::new);
+}
+
+/// [`wait_until`] with extra context printed on failure (a listing, captured stderr).
+pub fn wait_until_or(
+    timeout: Duration,
+    what: &str,
+    cond: &mut dyn FnMut() -> bool,
+    detail: impl FnOnce() -> String,
+) {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if cond() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            panic!(
+                "timed out after {timeout:?} waiting for: {what}\n{}",
+                detail()
+            );
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Runs a command to completion with `stdin` as its input, killing it (and failing) if it
+/// takes longer than `timeout`.
+pub fn run_with_input(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut p = Proc::spawn(cmd);
+    let mut input = p.child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut out = p.child.stdout.take().expect("stdout");
+    let mut err = p.child.stderr.take().expect("stderr");
+    let r_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let r_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = p.wait_timeout(timeout);
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: r_out.join().unwrap_or_default(),
+        stderr: r_err.join().unwrap_or_default(),
+    }
+}
+
+/// Runs a command with empty stdin, bounded by `timeout`.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
+    run_with_input(cmd, b"", timeout)
+}
+
+/// The exit code, or 128 + signal number for a signalled process.
+pub fn code(st: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
+}
+
+/// Replaces every timestamp svlogd can write (TAI64N labels, `-tt`/`-ttt` stamps) and rotated
+/// file names with fixed placeholders, so outputs of two runs can be compared.
+pub fn mask_stamps(s: &str) -> String {
+    let tai = regex::Regex::new(r"@[0-9a-f]{24}").unwrap();
+    let utc = regex::Regex::new(r"\d{4}-\d\d-\d\d[_T]\d\d:\d\d:\d\d\.\d{5}").unwrap();
+    let s = tai.replace_all(s, "@<TAI64N>");
+    utc.replace_all(&s, "<UTC>").into_owned()
+}
+
+/// Asserts two texts are equal, printing both in full blocks when they are not.
+#[track_caller]
+pub fn assert_text_eq(what: &str, expected: &str, actual: &str) {
+    if expected != actual {
+        panic!(
+            "{what} differs\n===== expected =====\n{expected}\n===== actual =====\n{actual}\n===================="
+        );
+    }
+}
+
+/// Reads a file as (lossy) text, or an empty string if it is missing.
+pub fn read_text(p: impl AsRef<Path>) -> String {
+    fs::read(p)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the process `pid` exists (and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => {
+            let state = s
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next());
+            !matches!(state, Some('Z') | Some('X') | None)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Names (sorted) of the entries of `dir`.
+pub fn names(dir: impl AsRef<Path>) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A `Command` for one of our binaries with a clean, fixed environment (PATH kept).
+pub fn ours(name: &str) -> Command {
+    cmd_clean(bin(name).as_os_str())
+}
+
+/// A `Command` for a program with only PATH (with our binaries first) in its environment.
+pub fn cmd_clean(program: &OsStr) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear();
+    c.env("PATH", test_path());
+    c
+}
+
+/// PATH for spawned processes: our binaries first, then the system's.
+pub fn test_path() -> String {
+    format!(
+        "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        bin_dir().display()
+    )
+}

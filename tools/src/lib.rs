@@ -1,0 +1,1 @@
+//! What the command-line tools (`sv`, `svc`, `svok`, `svstat`, `chpst`, `tai64n`, ...) share.
