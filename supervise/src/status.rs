@@ -229,6 +229,56 @@ pub fn publish(dir: &Path, snap: &Snapshot, pid_changed: bool) -> Result<(), Wri
     write_file(dir, "status", &st.encode())
 }
 
+/// Name of the readiness file beside `status` (not in runit: its 20-byte record stays as it is).
+pub const READY: &str = "ready";
+/// Size of the readiness record.
+pub const READY_LEN: usize = 16;
+
+/// When the current run of a service reported readiness (s6's `notification-fd` protocol).
+///
+/// Stored in `supervise/ready` as 16 bytes: the TAI64N stamp (12 bytes, big-endian, as in
+/// `status`) and the pid (4 bytes, little-endian) of the run that became ready. A reader
+/// trusts it only while `status` shows the same pid, so a stale file from an earlier run can
+/// never claim readiness; the supervisor removes it whenever the service goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ready {
+    /// When the readiness line arrived.
+    pub stamp: Tai64n,
+    /// The pid of the run that became ready.
+    pub pid: u32,
+}
+
+impl Ready {
+    /// Packs the 16-byte record.
+    pub fn encode(&self) -> [u8; READY_LEN] {
+        let mut b = [0u8; READY_LEN];
+        b[..12].copy_from_slice(&self.stamp.pack());
+        b[12..].copy_from_slice(&self.pid.to_le_bytes());
+        b
+    }
+
+    /// Reads a 16-byte record; anything else is not a readiness record.
+    pub fn decode(b: &[u8]) -> Option<Ready> {
+        if b.len() != READY_LEN {
+            return None;
+        }
+        let mut stamp = [0u8; 12];
+        stamp.copy_from_slice(&b[..12]);
+        Some(Ready {
+            stamp: Tai64n::unpack(&stamp),
+            pid: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+        })
+    }
+
+    /// Reads `DIR/ready` for the supervise directory `dir` and returns it if it belongs to the
+    /// run `status` describes (same non-zero pid, state Run).
+    pub fn read_for(dir: &Path, status: &Status) -> Option<Ready> {
+        let raw = read_raw(&dir.join(READY)).ok()?;
+        let r = Ready::decode(&raw)?;
+        (status.pid != 0 && status.state == State::Run && r.pid == status.pid).then_some(r)
+    }
+}
+
 /// Why a status file could not be read.
 #[derive(Debug)]
 pub enum ReadError {
@@ -332,6 +382,31 @@ mod tests {
             stat_text(State::Run, false, true, Want::Down),
             "run, got TERM, want down\n"
         );
+    }
+
+    #[test]
+    fn ready_record_round_trips_and_matches_pid() {
+        let r = Ready {
+            stamp: Tai64n::from_unix(1_700_000_000, 500),
+            pid: 77,
+        };
+        assert_eq!(Ready::decode(&r.encode()), Some(r));
+        assert_eq!(Ready::decode(&r.encode()[..15]), None);
+        let dir = std::env::temp_dir().join(format!("ready-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        write_file(&dir, READY, &r.encode()).unwrap();
+        let mut st = Status {
+            stamp: r.stamp,
+            pid: 77,
+            paused: false,
+            want: b'u',
+            got_term: false,
+            state: State::Run,
+        };
+        assert_eq!(Ready::read_for(&dir, &st), Some(r));
+        st.pid = 78;
+        assert_eq!(Ready::read_for(&dir, &st), None);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
