@@ -1,0 +1,1 @@
+//! End-to-end tests of supervise, run through the real binaries.

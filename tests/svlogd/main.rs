@@ -1,0 +1,1 @@
+//! End-to-end tests of svlogd, run through the real binaries.

@@ -1,0 +1,1 @@
+//! End-to-end tests of tools, run through the real binaries.
