@@ -125,6 +125,10 @@ impl Command {
     }
 }
 
+/// Not a runit command: asks our runsv to look again for a `log/` directory added after it
+/// started (runsvdir sends it when one appears). runit's runsv ignores it, as any unknown byte.
+pub const RECHECK_LOG: u8 = b'L';
+
 /// Path of the control FIFO inside a service directory.
 pub const CONTROL: &str = "supervise/control";
 /// Path of the liveness FIFO inside a service directory.
@@ -159,6 +163,13 @@ impl ClientError {
             ClientError::NotServiceDir(n) | ClientError::Io(n) => n,
         }
     }
+}
+
+/// Opens a FIFO write-only and non-blocking (ENXIO when nobody reads it), for clients that
+/// word an open failure and a write failure differently (`sv`) or look at the FIFO before
+/// writing.
+pub fn open_writer(path: &Path) -> Result<File, ClientError> {
+    open_fifo_nonblocking(path)
 }
 
 fn open_fifo_nonblocking(path: &Path) -> Result<File, ClientError> {

@@ -6,8 +6,15 @@
 //! [`control`]. runit's error texts and option scanning are in [`strerr`] and [`getopt`].
 
 pub mod control;
+pub mod event;
 pub mod fuzzing;
 pub mod getopt;
+pub mod procinfo;
+pub mod runsv;
+pub mod runsvdir;
+pub mod sig;
+pub mod spawn;
 pub mod status;
 pub mod strerr;
+pub mod svdir;
 pub mod tai64n;

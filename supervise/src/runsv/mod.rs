@@ -1,0 +1,787 @@
+//! runsv: supervise one service directory and its `log/` service (`spec/supervise.md` §1-§3).
+//!
+//! One event loop polls a signalfd (CHLD, TERM), the two control FIFOs, the readiness pipes and
+//! the pidfds of orphans left by a killed predecessor, with a timeout taken from the
+//! [`machine::Svc`] deadlines (restart throttle, `timeout-kill`) and no timeout at all when
+//! idle. The log pipe is created here once and both ends are held until runsv exits, so
+//! neither side's restart loses a byte.
+//!
+//! Beyond runit: `notification-fd` readiness (`supervise/ready`), `timeout-kill`, a `log/`
+//! directory added later is picked up (at the next start of `./run`, or at once when runsvdir
+//! sends [`control::RECHECK_LOG`]), and a predecessor's orphaned processes, recorded in
+//! `supervise/start`, are stopped before anything is started again, so no duplicate runs.
+
+pub mod machine;
+
+use crate::control;
+use crate::event;
+use crate::procinfo::{self, Identity};
+use crate::sig::{self, SignalFd};
+use crate::spawn::{self, Spawn};
+use crate::status::{self, Ready, Snapshot, WriteError};
+use crate::strerr::{errstr, say};
+use crate::svdir::{self, SetupError};
+use crate::tai64n::Tai64n;
+use machine::{Host, Role, Start, Svc};
+use nix::libc;
+use std::ffi::{CString, OsString};
+use std::fs;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Exit code for a usage error.
+pub const EXIT_USAGE: i32 = 1;
+/// Exit code for a start-up failure.
+pub const EXIT_FATAL: i32 = 111;
+/// How long an orphan of a killed predecessor gets after TERM before KILL, when the service
+/// has no `timeout-kill`.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(5);
+/// How long an orphaned logger gets to drain and exit by itself once its service is gone.
+pub const ORPHAN_LOG_GRACE: Duration = Duration::from_secs(3);
+
+fn sup(role: Role) -> &'static str {
+    match role {
+        Role::Main => "supervise",
+        Role::Log => "log/supervise",
+    }
+}
+
+fn b(o: &Option<OwnedFd>) -> Option<BorrowedFd<'_>> {
+    o.as_ref().map(|f| f.as_fd())
+}
+
+fn idx(role: Role) -> usize {
+    match role {
+        Role::Main => 0,
+        Role::Log => 1,
+    }
+}
+
+/// The effects side: messages, status files, signals, control scripts. Owns the log pipe,
+/// which control scripts and `./finish` also write to.
+struct Io {
+    /// The directory as given on the command line, for messages.
+    dir: String,
+    /// Both ends of the log pipe while there is a log and runsv is not exiting.
+    logpipe: Option<(OwnedFd, OwnedFd)>,
+}
+
+impl Io {
+    fn msg(&self, kind: &str, text: &str, err: Option<i32>) {
+        match err {
+            Some(e) => say(&["runsv ", &self.dir, kind, text, ": ", errstr(e)]),
+            None => say(&["runsv ", &self.dir, kind, text]),
+        }
+    }
+
+    fn warn(&self, text: &str, err: Option<i32>) {
+        self.msg(": warning: ", text, err);
+    }
+
+    fn warn_io(&self, text: &str, e: &io::Error) {
+        self.warn(text, Some(e.raw_os_error().unwrap_or(libc::EIO)));
+    }
+
+    fn warn_write(&self, e: &WriteError) {
+        match e {
+            WriteError::Open(p, e) => self.warn_io(&format!("unable to open {}", p.display()), e),
+            WriteError::Write(p, e) => self.warn_io(&format!("unable to write {}", p.display()), e),
+            WriteError::Rename(p, e) => {
+                let new = p.to_string_lossy();
+                let target = new.strip_suffix(".new").unwrap_or(&new);
+                let base = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                self.warn_io(&format!("unable to rename {base} to {target}"), e)
+            }
+        }
+    }
+
+    fn log_w(&self) -> Option<i32> {
+        self.logpipe.as_ref().map(|(_, w)| w.as_raw_fd())
+    }
+}
+
+impl Host for Io {
+    fn custom(&mut self, letter: u8, pid: u32) -> bool {
+        let name = format!("control/{}", letter as char);
+        match svdir::owner_executable(Path::new(&name)) {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
+            Err(e) => {
+                self.warn_io(&format!("unable to stat {name}"), &e);
+                return false;
+            }
+        }
+        let path = spawn::cstring(&name);
+        let arg = CString::new(if pid != 0 {
+            pid.to_string()
+        } else {
+            String::new()
+        })
+        .unwrap_or_default();
+        let prefix = format!("runsv {}: fatal: unable to run {name}: ", self.dir);
+        let child = spawn::spawn(&Spawn {
+            program: Some(&path),
+            argv: &[&path, &arg],
+            stdin: None,
+            stdout: self.log_w(),
+            extra: None,
+            chdir: None,
+            setsid: false,
+            fail_prefix: prefix.as_bytes(),
+            fail_code: EXIT_FATAL,
+        });
+        match child {
+            Err(e) => {
+                self.warn_io(&format!("unable to fork for {name}"), &e);
+                false
+            }
+            Ok(child) => match sig::wait_for(child) {
+                // runit's test: the exit code is 0 (a signal also reads as 0).
+                Ok(w) => (w >> 8) & 0xff == 0,
+                Err(e) => {
+                    self.warn_io(&format!("unable to wait for child {name}"), &e);
+                    false
+                }
+            },
+        }
+    }
+
+    fn signal(&mut self, pid: u32, sig: i32) {
+        sig::send(pid, sig);
+    }
+
+    fn publish(&mut self, role: Role, snap: &Snapshot, pid_changed: bool) -> bool {
+        match status::publish(Path::new(sup(role)), snap, pid_changed) {
+            Ok(()) => true,
+            Err(e) => {
+                self.warn_write(&e);
+                // The pid file counts as written unless its own step failed.
+                !matches!(&e, WriteError::Open(p, _) | WriteError::Write(p, _) | WriteError::Rename(p, _)
+                    if p.file_name().is_some_and(|n| n == "pid.new"))
+            }
+        }
+    }
+
+    fn timeout_kill(&mut self, role: Role) -> Option<Duration> {
+        let path = match role {
+            Role::Main => svdir::TIMEOUT_KILL.to_string(),
+            Role::Log => format!("log/{}", svdir::TIMEOUT_KILL),
+        };
+        match svdir::read_number(Path::new(&path)) {
+            Ok(ms) => ms.map(Duration::from_millis),
+            Err(e) => {
+                self.warn_io(&format!("unable to read {path}"), &e);
+                None
+            }
+        }
+    }
+}
+
+/// A process a killed predecessor left running, which must be gone before this role starts.
+struct Orphan {
+    id: Identity,
+    pidfd: OwnedFd,
+    /// When to send TERM (the logger is first given time to drain and exit by itself).
+    term_at: Option<Instant>,
+    /// When to send KILL.
+    kill_at: Option<Instant>,
+}
+
+/// The FIFOs and lock of one role's supervise directory, held for runsv's life.
+#[derive(Default)]
+struct Fifos {
+    lock: Option<OwnedFd>,
+    control: Option<OwnedFd>,
+    control_w: Option<OwnedFd>,
+    ok: Option<OwnedFd>,
+}
+
+/// One runsv.
+struct Runsv {
+    io: Io,
+    svc: [Svc; 2],
+    has_log: bool,
+    sigfd: SignalFd,
+    fifos: [Fifos; 2],
+    /// Read end of the readiness pipe of the running `./run`.
+    notify: [Option<OwnedFd>; 2],
+    /// `supervise/ready` is written for the running process.
+    ready: [bool; 2],
+    orphans: [Option<Orphan>; 2],
+    boot: String,
+    /// The log was told to exit (runit closes its pipe ends once).
+    log_exiting: bool,
+    /// After a failed fork, no start before this.
+    fork_retry: Option<Instant>,
+    sigterm: bool,
+}
+
+/// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
+pub fn run(argv: &[OsString]) -> i32 {
+    if argv.len() != 2 {
+        let prog = argv
+            .first()
+            .map(|a| a.to_string_lossy())
+            .unwrap_or_default();
+        say(&["usage: ", &prog, " dir\n"]);
+        return EXIT_USAGE;
+    }
+    let dir = argv[1].to_string_lossy().into_owned();
+    sig::ignore_sigpipe();
+    let fatal = |what: &str, err: Option<i32>| {
+        let io = Io {
+            dir: dir.clone(),
+            logpipe: None,
+        };
+        io.msg(": fatal: ", what, err);
+        EXIT_FATAL
+    };
+    let sigfd = match SignalFd::new(&[libc::SIGCHLD, libc::SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => return fatal("unable to create selfpipe", e.raw_os_error()),
+    };
+    if let Err(e) = std::env::set_current_dir(&argv[1]) {
+        return fatal("unable to change to directory", e.raw_os_error());
+    }
+    let mut r = Runsv {
+        io: Io {
+            dir: dir.clone(),
+            logpipe: None,
+        },
+        svc: [
+            Svc::new(
+                Role::Main,
+                svdir::exists(Path::new(svdir::DOWN)),
+                Tai64n::now(),
+            ),
+            Svc::new(Role::Log, false, Tai64n::now()),
+        ],
+        has_log: false,
+        sigfd,
+        fifos: [Fifos::default(), Fifos::default()],
+        notify: [None, None],
+        ready: [false, false],
+        orphans: [None, None],
+        boot: procinfo::boot_id(),
+        log_exiting: false,
+        fork_retry: None,
+        sigterm: false,
+    };
+    if let Err(e) = r.setup() {
+        return fatal(&e.what, e.errno);
+    }
+    r.adopt_orphans();
+    r.main_loop()
+}
+
+impl Runsv {
+    /// runit's start-up order (§1.1 steps 4-11).
+    fn setup(&mut self) -> Result<(), SetupError> {
+        match fs::metadata(svdir::LOG) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => self.io.warn_io("unable to stat() ./log: ", &e),
+            Ok(m) if !m.is_dir() => self.io.warn("./log: not a directory.", None),
+            Ok(_) => self.enable_log_pipe()?,
+        }
+        svdir::make_supervise(Path::new("."), "./supervise")?;
+        self.lock(Role::Main, false)?;
+        if self.has_log {
+            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            self.lock(Role::Log, true)?;
+        }
+        self.control_fifo(Role::Main)?;
+        if self.has_log {
+            self.control_fifo(Role::Log)?;
+        }
+        self.ok_fifo(Role::Main)?;
+        if self.has_log {
+            self.ok_fifo(Role::Log)?;
+        }
+        Ok(())
+    }
+
+    fn enable_log_pipe(&mut self) -> Result<(), SetupError> {
+        let p = svdir::pipe(false).map_err(|e| SetupError {
+            what: "unable to create log pipe".into(),
+            errno: e.raw_os_error(),
+        })?;
+        self.io.logpipe = Some(p);
+        self.has_log = true;
+        self.svc[1] = Svc::new(
+            Role::Log,
+            svdir::exists(Path::new("log/down")),
+            Tai64n::now(),
+        );
+        Ok(())
+    }
+
+    fn lock(&mut self, role: Role, blocking: bool) -> Result<(), SetupError> {
+        let path = format!("{}/{}", sup(role), svdir::LOCK);
+        let fd = svdir::lock(Path::new(&path), blocking).map_err(|e| {
+            let step = if e.raw_os_error() == Some(libc::EAGAIN)
+                || e.raw_os_error() == Some(libc::EWOULDBLOCK)
+            {
+                "lock"
+            } else {
+                "open"
+            };
+            SetupError {
+                what: format!("unable to {step} {path}"),
+                errno: e.raw_os_error(),
+            }
+        })?;
+        self.fifos[idx(role)].lock = Some(fd);
+        Ok(())
+    }
+
+    fn control_fifo(&mut self, role: Role) -> Result<(), SetupError> {
+        let path = format!("{}/{}", sup(role), svdir::CONTROL);
+        let p = Path::new(&path);
+        let err = |what: String, e: io::Error| SetupError {
+            what,
+            errno: e.raw_os_error(),
+        };
+        let _ = svdir::make_fifo(p);
+        match svdir::is_fifo(p) {
+            Err(e) => return Err(err(format!("unable to stat {path}"), e)),
+            Ok(false) => {
+                return Err(SetupError {
+                    what: format!("{path} exists but is not a fifo"),
+                    errno: None,
+                })
+            }
+            Ok(true) => {}
+        }
+        let f = &mut self.fifos[idx(role)];
+        f.control =
+            Some(svdir::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
+        f.control_w =
+            Some(svdir::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?);
+        let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
+        let i = idx(role);
+        self.svc[i].publish(&mut self.io);
+        Ok(())
+    }
+
+    fn ok_fifo(&mut self, role: Role) -> Result<(), SetupError> {
+        let path = format!("{}/{}", sup(role), svdir::OK);
+        let _ = svdir::make_fifo(Path::new(&path));
+        let fd = svdir::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
+            what: format!("unable to read {path}"),
+            errno: e.raw_os_error(),
+        })?;
+        self.fifos[idx(role)].ok = Some(fd);
+        Ok(())
+    }
+
+    /// A `log/` directory that appeared after start-up: set it up as at start-up, with
+    /// warnings instead of fatal errors and without waiting on a held lock.
+    fn check_log(&mut self) {
+        if self.has_log || self.log_exiting {
+            return;
+        }
+        if !fs::metadata(svdir::LOG).is_ok_and(|m| m.is_dir()) {
+            return;
+        }
+        let result = (|| {
+            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            self.lock(Role::Log, false)?;
+            self.enable_log_pipe()?;
+            self.control_fifo(Role::Log)?;
+            self.ok_fifo(Role::Log)
+        })();
+        if let Err(e) = result {
+            self.io.warn(&e.what, e.errno);
+            self.has_log = false;
+            self.io.logpipe = None;
+            self.fifos[1] = Fifos::default();
+            return;
+        }
+        self.adopt_orphan(Role::Log, Instant::now());
+    }
+
+    fn adopt_orphans(&mut self) {
+        let now = Instant::now();
+        self.adopt_orphan(Role::Main, now);
+        if self.has_log {
+            self.adopt_orphan(Role::Log, now);
+        }
+    }
+
+    /// Looks for a process a killed predecessor started (`supervise/start`) that still runs.
+    /// The service is stopped as `d` would (TERM, CONT); the logger is left to drain.
+    fn adopt_orphan(&mut self, role: Role, now: Instant) {
+        let path = Path::new(sup(role)).join(procinfo::START);
+        let Some(id) = fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| Identity::parse(&t))
+        else {
+            return;
+        };
+        if !id.alive(&self.boot) {
+            return;
+        }
+        let Ok(pidfd) = procinfo::pidfd_open(id.pid) else {
+            return;
+        };
+        if !id.alive(&self.boot) {
+            return;
+        }
+        self.io.warn(
+            &format!("stopping pid {} left running by a previous runsv", id.pid),
+            None,
+        );
+        let orphan = match role {
+            Role::Main => {
+                sig::send(id.pid, libc::SIGTERM);
+                sig::send(id.pid, libc::SIGCONT);
+                let grace = self.io.timeout_kill(Role::Main).unwrap_or(ORPHAN_GRACE);
+                Orphan {
+                    id,
+                    pidfd,
+                    term_at: None,
+                    kill_at: Some(now + grace),
+                }
+            }
+            Role::Log => Orphan {
+                id,
+                pidfd,
+                term_at: None,
+                kill_at: None,
+            },
+        };
+        self.orphans[idx(role)] = Some(orphan);
+        self.schedule_log_orphan(now);
+    }
+
+    /// The orphaned logger gets its TERM only once the orphaned service is gone.
+    fn schedule_log_orphan(&mut self, now: Instant) {
+        if self.orphans[0].is_none() {
+            if let Some(o) = &mut self.orphans[1] {
+                if o.term_at.is_none() && o.kill_at.is_none() {
+                    o.term_at = Some(now + ORPHAN_LOG_GRACE);
+                }
+            }
+        }
+    }
+
+    fn orphan_ticks(&mut self, now: Instant) {
+        for o in self.orphans.iter_mut().flatten() {
+            if o.term_at.is_some_and(|t| now >= t) {
+                o.term_at = None;
+                if o.id.alive(&self.boot) {
+                    sig::send(o.id.pid, libc::SIGTERM);
+                    sig::send(o.id.pid, libc::SIGCONT);
+                }
+                o.kill_at = Some(now + ORPHAN_LOG_GRACE);
+            }
+            if o.kill_at.is_some_and(|t| now >= t) {
+                o.kill_at = None;
+                if o.id.alive(&self.boot) {
+                    sig::send(o.id.pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+
+    fn roles(&self) -> &'static [Role] {
+        if self.has_log {
+            &[Role::Log, Role::Main]
+        } else {
+            &[Role::Main]
+        }
+    }
+
+    /// Starts whatever is due: the logger first, then the service (§1.2 step 1).
+    fn start_due(&mut self) {
+        let now = Instant::now();
+        if let Some(t) = self.fork_retry {
+            if now < t {
+                return;
+            }
+            self.fork_retry = None;
+        }
+        for &role in self.roles() {
+            let i = idx(role);
+            if self.orphans[i].is_some() {
+                continue;
+            }
+            if let Some(what) = self.svc[i].due(now) {
+                if role == Role::Main && what == Start::Run {
+                    self.check_log();
+                    self.svc[0].before_run(&mut self.io);
+                }
+                if !self.spawn(role, what) {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn spawn(&mut self, role: Role, what: Start) -> bool {
+        let i = idx(role);
+        let run = spawn::cstring(svdir::RUN);
+        let finish = spawn::cstring(svdir::FINISH);
+        let (code, stat);
+        let mut argv: Vec<&std::ffi::CStr> = Vec::with_capacity(3);
+        let (program, fail) = match what {
+            Start::Run => {
+                argv.push(&run);
+                let what = if role == Role::Log {
+                    "log/./run"
+                } else {
+                    "./run"
+                };
+                (
+                    &run,
+                    format!("runsv {}: fatal: unable to start {what}: ", self.io.dir),
+                )
+            }
+            Start::Finish(wstat) => {
+                let (c, s) = spawn::finish_args(wstat);
+                code = CString::new(c).unwrap_or_default();
+                stat = CString::new(s).unwrap_or_default();
+                argv.extend([finish.as_c_str(), &code, &stat]);
+                (
+                    &finish,
+                    format!("runsv {}: fatal: unable to start ./finish: ", self.io.dir),
+                )
+            }
+        };
+        // Readiness: a fresh pipe for each start of ./run whose directory has notification-fd.
+        let mut notify_w = None;
+        self.notify[i] = None;
+        if what == Start::Run {
+            if let Some(n) = self.notification_fd(role) {
+                if let Ok((r, w)) = svdir::pipe(true) {
+                    self.notify[i] = Some(r);
+                    notify_w = Some((w, n));
+                }
+            }
+            if self.ready[i] {
+                let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
+                self.ready[i] = false;
+            }
+        }
+        let pipe = self.io.logpipe.as_ref();
+        let (stdin, stdout) = match (role, pipe) {
+            (Role::Log, Some((r, _))) => (Some(r.as_raw_fd()), None),
+            (Role::Main, Some((_, w))) => (None, Some(w.as_raw_fd())),
+            _ => (None, None),
+        };
+        let logdir = spawn::cstring("./log");
+        let result = spawn::spawn(&Spawn {
+            program: Some(program),
+            argv: &argv,
+            stdin,
+            stdout,
+            extra: notify_w.as_ref().map(|(w, n)| (w.as_raw_fd(), *n)),
+            chdir: (role == Role::Log).then_some(logdir.as_c_str()),
+            setsid: false,
+            fail_prefix: fail.as_bytes(),
+            fail_code: EXIT_FATAL,
+        });
+        drop(notify_w);
+        match result {
+            Ok(pid) => {
+                if let Some(id) = Identity::of(pid, &self.boot) {
+                    if let Err(e) = status::write_file(
+                        Path::new(sup(role)),
+                        procinfo::START,
+                        id.text().as_bytes(),
+                    ) {
+                        self.io.warn_write(&e);
+                    }
+                }
+                self.svc[i].started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
+                true
+            }
+            Err(e) => {
+                self.notify[i] = None;
+                self.io.warn_io("unable to fork, sleeping", &e);
+                self.fork_retry = Some(Instant::now() + Duration::from_secs(5));
+                false
+            }
+        }
+    }
+
+    fn notification_fd(&self, role: Role) -> Option<i32> {
+        let path = match role {
+            Role::Main => svdir::NOTIFICATION_FD.to_string(),
+            Role::Log => format!("log/{}", svdir::NOTIFICATION_FD),
+        };
+        match svdir::read_number(Path::new(&path)) {
+            Ok(None) => None,
+            Ok(Some(n)) if (3..=1023).contains(&n) => Some(n as i32),
+            Ok(Some(_)) => {
+                self.io
+                    .warn(&format!("{path}: must be a number from 3 to 1023"), None);
+                None
+            }
+            Err(e) => {
+                self.io.warn_io(&format!("unable to read {path}"), &e);
+                None
+            }
+        }
+    }
+
+    /// The earliest scheduled event: a start waiting on the throttle, a kill timer, an orphan
+    /// deadline, a fork retry. `None` when idle.
+    fn deadline(&self) -> Option<Instant> {
+        let mut d = self.fork_retry;
+        for &role in self.roles() {
+            let i = idx(role);
+            let s = &self.svc[i];
+            d = event::earliest(d, s.kill_at);
+            if self.orphans[i].is_none() && self.fork_retry.is_none() {
+                d = event::earliest(d, s.deadline());
+            }
+            if let Some(o) = &self.orphans[i] {
+                d = event::earliest(d, event::earliest(o.term_at, o.kill_at));
+            }
+        }
+        d
+    }
+
+    fn main_loop(&mut self) -> i32 {
+        loop {
+            self.start_due();
+            let ready = {
+                let fds: [Option<BorrowedFd<'_>>; 7] = [
+                    Some(self.sigfd.as_fd()),
+                    b(&self.fifos[0].control),
+                    b(&self.fifos[1].control),
+                    b(&self.notify[0]),
+                    b(&self.notify[1]),
+                    self.orphans[0].as_ref().map(|o| o.pidfd.as_fd()),
+                    self.orphans[1].as_ref().map(|o| o.pidfd.as_fd()),
+                ];
+                match event::wait(fds, self.deadline()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.io.warn_io("unable to poll", &e);
+                        std::thread::sleep(Duration::from_millis(100));
+                        [false; 7]
+                    }
+                }
+            };
+            if ready[0] {
+                while let Some(s) = self.sigfd.next() {
+                    if s == libc::SIGTERM {
+                        self.sigterm = true;
+                    }
+                }
+            }
+            self.reap();
+            for role in [Role::Main, Role::Log] {
+                if ready[3 + idx(role)] {
+                    self.read_notify(role);
+                }
+                if ready[5 + idx(role)] {
+                    self.orphans[idx(role)] = None;
+                    self.schedule_log_orphan(Instant::now());
+                }
+            }
+            if ready[1] {
+                self.read_control(Role::Main);
+            }
+            if ready[2] {
+                self.read_control(Role::Log);
+            }
+            if self.sigterm {
+                self.sigterm = false;
+                self.svc[0].command(b'x', Instant::now(), &mut self.io);
+            }
+            let now = Instant::now();
+            self.svc[0].tick(now, &mut self.io);
+            self.svc[1].tick(now, &mut self.io);
+            self.orphan_ticks(now);
+            if let Some(code) = self.exit_check() {
+                return code;
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        while let Some(r) = sig::reap() {
+            for role in [Role::Main, Role::Log] {
+                let i = idx(role);
+                if self.svc[i].pid == 0 || self.svc[i].pid != r.pid {
+                    continue;
+                }
+                self.notify[i] = None;
+                if self.ready[i] {
+                    let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
+                    self.ready[i] = false;
+                }
+                let finish = role == Role::Main && fs::File::open("finish").is_ok();
+                self.svc[i].reaped(r.wstat, finish, Instant::now(), Tai64n::now(), &mut self.io);
+            }
+        }
+    }
+
+    fn read_notify(&mut self, role: Role) {
+        let i = idx(role);
+        let Some(fd) = &self.notify[i] else { return };
+        let mut buf = [0u8; 64];
+        let n = nix::unistd::read(fd, &mut buf);
+        match n {
+            Ok(0) => self.notify[i] = None,
+            Ok(n) => {
+                if buf[..n].contains(&b'\n') {
+                    self.notify[i] = None;
+                    let rec = Ready {
+                        stamp: Tai64n::now(),
+                        pid: self.svc[i].pid,
+                    };
+                    match status::write_file(Path::new(sup(role)), status::READY, &rec.encode()) {
+                        Ok(()) => self.ready[i] = true,
+                        Err(e) => self.io.warn_write(&e),
+                    }
+                }
+            }
+            Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => self.notify[i] = None,
+        }
+    }
+
+    /// Reads and acts on one byte, as runit does per loop iteration (§1.2 step 4).
+    fn read_control(&mut self, role: Role) {
+        let i = idx(role);
+        let Some(fd) = &self.fifos[i].control else {
+            return;
+        };
+        let mut b = [0u8; 1];
+        if let Ok(1) = nix::unistd::read(fd, &mut b) {
+            if role == Role::Main && b[0] == control::RECHECK_LOG {
+                self.check_log();
+                return;
+            }
+            self.svc[i].command(b[0], Instant::now(), &mut self.io);
+        }
+    }
+
+    /// §1.2 step 6: once the service is down for good, let the logger drain, then exit 0.
+    fn exit_check(&mut self) -> Option<i32> {
+        let main = &self.svc[0];
+        if main.want != status::Want::Exit || main.state != status::State::Down || main.pid != 0 {
+            return None;
+        }
+        if !self.has_log || self.svc[1].pid == 0 {
+            return Some(0);
+        }
+        if !self.log_exiting {
+            self.log_exiting = true;
+            self.svc[1].want = status::Want::Exit;
+            self.svc[1].publish(&mut self.io);
+            self.io.logpipe = None;
+        }
+        None
+    }
+}

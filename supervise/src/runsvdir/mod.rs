@@ -1,0 +1,1 @@
+//! runsvdir: placeholder module, filled next.
