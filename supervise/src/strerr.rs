@@ -111,6 +111,17 @@ pub fn say(parts: &[&str]) {
     let _ = io::stderr().lock().write_all(line.as_bytes());
 }
 
+/// [`say`] for parts that are not always UTF-8 (directory names, config text): written as
+/// they are, in one `write`, with a newline.
+pub fn say_bytes(parts: &[&[u8]]) {
+    let mut line = Vec::with_capacity(128);
+    for p in parts {
+        line.extend_from_slice(p);
+    }
+    line.push(b'\n');
+    let _ = io::stderr().lock().write_all(&line);
+}
+
 /// A system call failure carried up to `main`: what was being done, on what, and the errno.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fatal {
