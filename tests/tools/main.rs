@@ -1,1 +1,7 @@
 //! End-to-end tests of tools, run through the real binaries.
+//!
+//! Each module drives one tool (or a family) next to its reference binary from Debian's
+//! runit, daemontools and busybox packages, on real service and log directories.
+
+mod common;
+mod sv;

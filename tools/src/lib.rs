@@ -1,1 +1,16 @@
-//! What the command-line tools (`sv`, `svc`, `svok`, `svstat`, `chpst`, `tai64n`, ...) share.
+//! The command-line tools of the toolkit: runit's `sv` and `chpst` (with daemontools' argv0
+//! personalities), daemontools' `svc`, `svok`, `svstat`, `tai64n` and `tai64nlocal`, the log
+//! viewers `p_log` and `w_log`, and service activation (`svactivate`, `svdeactivate`).
+//!
+//! Each tool is a module with a `main(argv) -> exit code`; the binaries in `src/bin/` only
+//! call it. Formats (status record, control protocol, TAI64N, error texts, getopt) come from
+//! the `supervise` crate; what several tools share is here: finding service directories
+//! ([`svdir`]), waiting on inotify ([`watch`]), standard output ([`out`]).
+
+pub mod out;
+pub mod sv;
+pub mod svc;
+pub mod svdir;
+pub mod svok;
+pub mod svstat;
+pub mod watch;
