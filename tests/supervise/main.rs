@@ -1,1 +1,8 @@
-//! End-to-end tests of supervise, run through the real binaries.
+//! End-to-end tests of supervise: our `runsv` and `runsvdir`, run as real processes, driven by
+//! runit's `sv` and daemontools' `svc`/`svstat`/`svok`, and compared with runit's `runsv`.
+
+mod common;
+mod compat;
+mod container;
+mod runsv;
+mod runsvdir;

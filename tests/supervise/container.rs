@@ -1,0 +1,82 @@
+//! Container mode: runsvdir as process 1 of a pid namespace reaps orphans and, on SIGTERM,
+//! stops every service, lets every logger drain, and exits 0 within a bound.
+
+use crate::common::*;
+use harness::{code, wait_until, Proc, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn as_pid_one_sigterm_stops_services_then_loggers_and_exits_zero() {
+    let s = Scratch::new("ct-pid1");
+    service(
+        &s,
+        "sv/a",
+        "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hi\n(sleep 1000 &)\nwhile :; do sleep 0.05; done\n",
+    );
+    s.script("sv/a/log/run", "#!/bin/sh\nexec cat >out\n");
+    // b ignores TERM: only the bound ends it.
+    service(&s, "sv/b", "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n");
+    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
+    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
+    c.args(["--pid", "--fork", "--mount-proc"])
+        .arg(harness::bin("runsvdir"))
+        .arg("sv")
+        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500")
+        .current_dir(&s.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err);
+    let mut p = Proc::spawn_group(&mut c);
+    let a = s.join("sv/a");
+    wait_until(T, "hi logged", || lines(&a.join("log/out")) == ["hi"]);
+    wait_run(&s, &s.join("sv/b"));
+    let init = *children(p.pid())
+        .first()
+        .expect("runsvdir in the namespace");
+    // The orphaned `sleep 1000` of a was re-parented to runsvdir (process 1 inside).
+    let t = Instant::now();
+    kill(init, Signal::SIGTERM);
+    let st = p.wait_timeout(Duration::from_secs(10));
+    assert_eq!(
+        code(st),
+        0,
+        "{}",
+        harness::read_text(s.join("runsvdir.err"))
+    );
+    assert!(t.elapsed() < Duration::from_secs(5), "bounded shutdown");
+    assert_eq!(
+        lines(&a.join("log/out")),
+        ["hi", "bye"],
+        "service stopped, logger drained"
+    );
+}
+
+#[test]
+fn without_pid_one_the_env_selects_container_mode() {
+    let s = Scratch::new("ct-env");
+    service(
+        &s,
+        "sv/a",
+        "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hi\nwhile :; do sleep 0.05; done\n",
+    );
+    s.script("sv/a/log/run", "#!/bin/sh\nexec cat >out\n");
+    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
+    let mut c = ours_in(&s, "runsvdir");
+    c.arg("sv")
+        .env("RUNSVDIR_CONTAINER", "1")
+        .stdin(Stdio::null())
+        .stderr(err);
+    let mut p = Proc::spawn_group(&mut c);
+    let a = s.join("sv/a");
+    wait_until(T, "hi logged", || lines(&a.join("log/out")) == ["hi"]);
+    let svc = read_status(&a, "supervise").unwrap().pid;
+    // The service does not see runsvdir's setting.
+    let env = fs::read(format!("/proc/{svc}/environ")).unwrap();
+    assert!(!String::from_utf8_lossy(&env).contains("RUNSVDIR_CONTAINER"));
+    p.signal(Signal::SIGTERM);
+    assert_eq!(code(p.wait_timeout(T)), 0);
+    assert_eq!(lines(&a.join("log/out")), ["hi", "bye"]);
+}

@@ -1,0 +1,322 @@
+//! Our runsv's behaviour, end to end: the log pipe, finish, the throttle, control scripts,
+//! SIGTERM, and the improvements (readiness, timeout-kill, orphans, a log added later).
+
+use crate::common::*;
+use harness::{alive, wait_until, Scratch};
+use nix::sys::signal::Signal;
+use std::collections::BTreeMap;
+use std::fs;
+use std::time::{Duration, Instant};
+use supervise::status::{Ready, State};
+
+#[test]
+fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
+    // spec/supervise.md §1.4 (arguments) and §1.10 (runit ran finish twice after k).
+    let s = Scratch::new("rs-finish");
+    let dir = service(
+        &s,
+        "svc",
+        "#!/bin/sh\n[ -e second ] && exec sleep 100\ntouch second\nexit 3\n",
+    );
+    s.script(
+        "svc/finish",
+        "#!/bin/sh\necho \"$1 $2\" >>finish.log\nexec sleep 100\n",
+    );
+    let _p = runsv(&s, &dir);
+    wait_until(T, "finish ran", || {
+        lines(&dir.join("finish.log")) == ["3 0"]
+    });
+    let st = wait_status(&s, &dir, "state finish", |st| st.state == State::Finish);
+    control(&dir, b"k");
+    // finish is not signalled by k, and once it ends it is not run again.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(alive(st.pid as i32));
+    kill(st.pid as i32, Signal::SIGKILL);
+    let pid = wait_run(&s, &dir);
+    control(&dir, b"d");
+    wait_until(T, "finish after TERM", || {
+        lines(&dir.join("finish.log")) == ["3 0", "-1 15"]
+    });
+    let f = wait_status(&s, &dir, "finish", |st| st.state == State::Finish);
+    assert_ne!(f.pid, pid);
+    control(&dir, b"k");
+    kill(f.pid as i32, Signal::SIGTERM);
+    wait_down(&s, &dir);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        lines(&dir.join("finish.log")),
+        ["3 0", "-1 15"],
+        "finish ran once per run"
+    );
+}
+
+#[test]
+fn throttle_spaces_restarts_and_leaves_commands_working() {
+    // §1.4: a run that exits at once restarts 1 s later; §9 item 1: `sv down` during the
+    // throttle is not lost, and x exits at once.
+    let s = Scratch::new("rs-throttle");
+    let dir = service(&s, "svc", "#!/bin/sh\necho start >>starts\nexit 1\n");
+    let mut p = runsv(&s, &dir);
+    wait_until(T, "two starts", || lines(&dir.join("starts")).len() >= 2);
+    let t0 = Instant::now();
+    wait_until(T, "three starts", || lines(&dir.join("starts")).len() >= 3);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(800),
+        "restart was not throttled"
+    );
+    // During the throttle: d, then u, then d again; the last word wins at once.
+    control(&dir, b"d");
+    let st = wait_status(&s, &dir, "want down", |st| {
+        st.want == b'd' && st.state == State::Down
+    });
+    assert_eq!(st.pid, 0);
+    let n = lines(&dir.join("starts")).len();
+    std::thread::sleep(Duration::from_millis(1300));
+    assert_eq!(
+        lines(&dir.join("starts")).len(),
+        n,
+        "down during the throttle held"
+    );
+    control(&dir, b"u");
+    wait_until(T, "restarted after up", || {
+        lines(&dir.join("starts")).len() > n
+    });
+    let t = Instant::now();
+    control(&dir, b"x");
+    assert!(p.wait_timeout(T).success());
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "exit waited for the throttle"
+    );
+}
+
+#[test]
+fn control_scripts_run_as_runit_runs_them() {
+    // §1.6: control/u before every start; control/t exit 0 suppresses TERM; control/d after.
+    let s = Scratch::new("rs-control");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 100\n");
+    s.script("svc/control/u", "#!/bin/sh\necho u >>control.log\n");
+    s.script(
+        "svc/control/t",
+        "#!/bin/sh\necho \"t $1\" >>control.log\nexit 0\n",
+    );
+    s.script("svc/control/d", "#!/bin/sh\necho d >>control.log\n");
+    s.script("svc/control/h", "#!/bin/sh\necho h >>control.log\nexit 1\n");
+    let _p = runsv(&s, &dir);
+    let pid = wait_run(&s, &dir);
+    wait_until(T, "control/u ran", || {
+        lines(&dir.join("control.log")) == ["u"]
+    });
+    // control/h exits 1: the HUP is sent too (sleep dies of it and is restarted).
+    control(&dir, b"h");
+    let pid2 = wait_status(&s, &dir, "restarted after HUP", |st| {
+        st.pid != pid && st.pid != 0
+    })
+    .pid;
+    wait_until(T, "u before the restart", || {
+        lines(&dir.join("control.log")) == ["u", "h", "u"]
+    });
+    control(&dir, b"d");
+    wait_until(T, "t and d ran", || {
+        lines(&dir.join("control.log")).len() == 5
+    });
+    assert_eq!(
+        lines(&dir.join("control.log"))[3..],
+        [format!("t {pid2}"), "d".to_string()]
+    );
+    // TERM was suppressed by control/t, CONT alone does not stop sleep.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(alive(pid2 as i32));
+    let st = read_status(&dir, "supervise").unwrap();
+    assert!(!st.got_term && st.want == b'd' && st.state == State::Run);
+}
+
+#[test]
+fn pause_on_a_stopped_service_changes_nothing() {
+    // §1.10: runit set the paused flag on a service that does not run.
+    let s = Scratch::new("rs-pause");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 100\n");
+    fs::write(dir.join("down"), "").unwrap();
+    let _p = runsv(&s, &dir);
+    wait_until(T, "supervised", || supervised(&dir));
+    control(&dir, b"pu");
+    let st = wait_status(&s, &dir, "running", |st| st.state == State::Run);
+    assert!(!st.paused);
+}
+
+#[test]
+fn sigterm_stops_service_then_logger_drains_every_line() {
+    // §1.7: SIGTERM is x; the logger gets EOF once the service is gone and runsv exits 0.
+    let s = Scratch::new("rs-term");
+    let dir = service(
+        &s,
+        "svc",
+        "#!/bin/sh\ntrap 'i=0; while [ $i -lt 2000 ]; do echo bye$i; i=$((i+1)); done; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done\n",
+    );
+    s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
+    let mut p = runsv(&s, &dir);
+    wait_until(T, "hello logged", || {
+        lines(&dir.join("log/out")) == ["hello"]
+    });
+    p.signal(Signal::SIGTERM);
+    assert!(p.wait_timeout(T).success());
+    let out = lines(&dir.join("log/out"));
+    assert_eq!(out.len(), 2001);
+    assert_eq!(out.last().unwrap(), "bye1999");
+}
+
+#[test]
+fn log_pipe_survives_restarts_of_both_sides_without_losing_a_line() {
+    // §1.3: one pipe, created and held by runsv; kill the service and the logger repeatedly.
+    let s = Scratch::new("rs-pipe");
+    let dir = service(
+        &s,
+        "svc",
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 30000 ]; do echo \"$$ $i\"; i=$((i+1)); done\nexec sleep 100\n",
+    );
+    s.mkdir("svc/log/main");
+    s.script("svc/log/run", "#!/bin/sh\nexec /usr/bin/svlogd main\n");
+    harness::reference("/usr/bin/svlogd");
+    let _p = runsv(&s, &dir);
+    let logdir = dir.join("log");
+    for round in 0..2 {
+        let svc = wait_run(&s, &dir);
+        let log = wait_status_log(&s, &logdir);
+        std::thread::sleep(Duration::from_millis(150));
+        control(&logdir, b"t");
+        std::thread::sleep(Duration::from_millis(50 * round));
+        control(&dir, b"k");
+        wait_status(&s, &dir, "service restarted", |st| {
+            st.pid != svc && st.pid != 0
+        });
+        wait_until(T, "logger restarted", || {
+            read_status(&dir, "log/supervise").is_some_and(|st| st.pid != log && st.pid != 0)
+        });
+    }
+    // Let the last run finish its lines, then stop everything and read the whole log.
+    wait_until(Duration::from_secs(20), "last run complete", || {
+        let text = all_log(&logdir.join("main"));
+        let last = read_status(&dir, "supervise").unwrap().pid;
+        text.contains(&format!("{last} 29999\n"))
+    });
+    let text = all_log(&logdir.join("main"));
+    let mut runs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for line in text.lines() {
+        let (pid, i) = line.split_once(' ').expect("whole line");
+        runs.entry(pid.parse().unwrap())
+            .or_default()
+            .push(i.parse().unwrap());
+    }
+    assert_eq!(runs.len(), 3, "three runs of the service");
+    for (pid, seq) in runs {
+        let expected: Vec<u32> = (0..seq.len() as u32).collect();
+        assert!(
+            seq == expected,
+            "run {pid}: lines lost, duplicated or reordered"
+        );
+    }
+}
+
+fn wait_status_log(s: &Scratch, logdir: &std::path::Path) -> u32 {
+    wait_status(s, logdir, "logger running", |st| {
+        st.state == State::Run && st.pid != 0
+    })
+    .pid
+}
+
+/// Every svlogd file of a log directory, oldest first.
+fn all_log(dir: &std::path::Path) -> String {
+    let mut names: Vec<String> = harness::names(dir)
+        .into_iter()
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names.push("current".into());
+    names
+        .iter()
+        .map(|n| harness::read_text(dir.join(n)))
+        .collect()
+}
+
+#[test]
+fn notification_fd_readiness_is_recorded_and_cleared() {
+    // s6's convention: a line on fd N makes the service ready (supervise/ready).
+    let s = Scratch::new("rs-ready");
+    let dir = service(
+        &s,
+        "svc",
+        "#!/bin/sh\n[ -e go ] || sleep 0.3\necho >&5\nexec sleep 100\n",
+    );
+    fs::write(dir.join("notification-fd"), "5\n").unwrap();
+    let _p = runsv(&s, &dir);
+    let pid = wait_run(&s, &dir);
+    wait_until(T, "ready", || {
+        fs::read(dir.join("supervise/ready"))
+            .ok()
+            .and_then(|b| Ready::decode(&b))
+            .is_some_and(|r| r.pid == pid)
+    });
+    control(&dir, b"d");
+    wait_down(&s, &dir);
+    assert!(
+        !dir.join("supervise/ready").exists(),
+        "ready removed when down"
+    );
+}
+
+#[test]
+fn timeout_kill_kills_a_service_that_ignores_term() {
+    let s = Scratch::new("rs-tkill");
+    let dir = service(&s, "svc", "#!/bin/sh\ntrap '' TERM\nexec sleep 100\n");
+    fs::write(dir.join("timeout-kill"), "200\n").unwrap();
+    let _p = runsv(&s, &dir);
+    wait_run(&s, &dir);
+    control(&dir, b"d");
+    wait_down(&s, &dir);
+}
+
+#[test]
+fn a_new_runsv_stops_the_orphan_of_a_killed_one() {
+    // §4.2 / §9 item 8: runit's new runsv started a second copy.
+    let s = Scratch::new("rs-orphan");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4711\n");
+    s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
+    let mut p = runsv(&s, &dir);
+    let old = wait_run(&s, &dir);
+    p.signal(Signal::SIGKILL);
+    p.wait_timeout(T);
+    assert!(alive(old as i32), "the orphan outlives its runsv");
+    let _q = runsv(&s, &dir);
+    let new = wait_status(&s, &dir, "a new run", |st| {
+        st.state == State::Run && st.pid != old
+    })
+    .pid;
+    wait_until(T, "orphan gone", || !alive(old as i32));
+    assert_eq!(
+        pids_with_argv(&["sleep", "4711"]),
+        [new as i32],
+        "exactly one copy"
+    );
+}
+
+#[test]
+fn a_log_directory_added_later_is_picked_up() {
+    // §9 item 5 (g-pape/runit#36): runit needed a restart of runsv.
+    let s = Scratch::new("rs-addlog");
+    let dir = service(&s, "svc", "#!/bin/sh\necho line-$$\nexec sleep 100\n");
+    let _p = runsv(&s, &dir);
+    let pid = wait_run(&s, &dir);
+    s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
+    control(&dir, &[supervise::control::RECHECK_LOG]);
+    wait_until(T, "log supervised", || supervised(&dir.join("log")));
+    assert_eq!(
+        read_status(&dir, "supervise").unwrap().pid,
+        pid,
+        "service not restarted"
+    );
+    control(&dir, b"t");
+    let pid2 = wait_status(&s, &dir, "restarted", |st| st.pid != pid && st.pid != 0).pid;
+    wait_until(T, "output in the new log", || {
+        lines(&dir.join("log/out")) == [format!("line-{pid2}")]
+    });
+}

@@ -1,0 +1,199 @@
+//! Our runsvdir, end to end (`spec/supervise.md` §4): scanning by device and inode, dot-entries,
+//! removal, half-made directories, dead runsv recovery, recreation, signals, the log proctitle.
+
+use crate::common::*;
+use harness::{alive, code, wait_until, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::time::Duration;
+
+fn runsv_pid_of(parent: i32, name: &str) -> Option<i32> {
+    children(parent).into_iter().find(|&p| {
+        fs::read(format!("/proc/{p}/cmdline")).ok().as_deref()
+            == Some(format!("runsv\0{name}\0").as_bytes())
+    })
+}
+
+#[test]
+fn add_rename_remove_and_dot_entries() {
+    let s = Scratch::new("rd-scan");
+    let svdir = s.mkdir("sv");
+    service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
+    service(&s, "sv/.hidden", "#!/bin/sh\nexec sleep 100\n");
+    s.write("sv/file", "not a dir");
+    let p = runsvdir(&s, &["sv"]);
+    let a = svdir.join("a");
+    let pid_a = wait_run(&s, &a);
+    // A new service appears while running.
+    service(&s, "sv/b", "#!/bin/sh\nexec sleep 100\n");
+    let b = svdir.join("b");
+    let pid_b = wait_run(&s, &b);
+    // Renaming changes nothing: same runsv, same service process.
+    let runsv_a = runsv_pid_of(p.pid(), "a").expect("runsv a");
+    fs::rename(&a, svdir.join("a2")).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(runsv_a));
+    assert_eq!(
+        read_status(&svdir.join("a2"), "supervise").unwrap().pid,
+        pid_a
+    );
+    // Removal: runsv gets TERM, stops the service and exits.
+    let runsv_b = runsv_pid_of(p.pid(), "b").expect("runsv b");
+    fs::remove_dir_all(&b).unwrap();
+    wait_until(T, "removed service stopped", || {
+        !alive(pid_b as i32) && !alive(runsv_b)
+    });
+    assert!(
+        !svdir.join(".hidden/supervise").exists(),
+        "dot entries are ignored"
+    );
+    assert_eq!(children(p.pid()).len(), 1);
+}
+
+#[test]
+fn a_half_made_directory_waits_for_an_executable_run() {
+    let s = Scratch::new("rd-grace");
+    let svdir = s.mkdir("sv");
+    let _p = runsvdir(&s, &["sv"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let c = s.mkdir("sv/c");
+    s.write("sv/c/run", "#!/bin/sh\nexec sleep 100\n");
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        !c.join("supervise").exists(),
+        "started before run was executable"
+    );
+    fs::write(c.join("down"), "").unwrap();
+    s.script("sv/c/run", "#!/bin/sh\nexec sleep 100\n");
+    wait_until(T, "supervised", || supervised(&svdir.join("c")));
+    // The down file written before run became executable was honoured.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(read_status(&c, "supervise").unwrap().pid, 0);
+}
+
+#[test]
+fn a_dead_runsv_is_replaced_without_a_duplicate_service() {
+    // §4.2: runit noticed after up to 5 s and then ran two copies.
+    let s = Scratch::new("rd-dead");
+    service(&s, "sv/a", "#!/bin/sh\nexec sleep 4712\n");
+    let p = runsvdir(&s, &["sv"]);
+    let a = s.join("sv/a");
+    let old = wait_run(&s, &a);
+    let rs = runsv_pid_of(p.pid(), "a").expect("runsv");
+    kill(rs, Signal::SIGKILL);
+    wait_until(T, "new runsv", || {
+        runsv_pid_of(p.pid(), "a").is_some_and(|n| n != rs)
+    });
+    let new = wait_status(&s, &a, "new run", |st| st.pid != 0 && st.pid != old).pid;
+    wait_until(T, "orphan stopped", || !alive(old as i32));
+    assert_eq!(pids_with_argv(&["sleep", "4712"]), [new as i32]);
+}
+
+#[test]
+fn a_directory_recreated_while_its_runsv_exits_does_not_wedge() {
+    // §9 item 2: with supervise symlinked to a shared place (Debian, Void), runit's new runsv
+    // fought the old one over supervise/lock.
+    let s = Scratch::new("rd-recreate");
+    s.mkdir("run");
+    let make = |s: &Scratch| {
+        service(s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
+        s.script("sv/a/finish", "#!/bin/sh\nsleep 0.5\n");
+        std::os::unix::fs::symlink("../../run/supervise.a", s.join("sv/a/supervise")).unwrap();
+    };
+    make(&s);
+    let p = runsvdir(&s, &["sv"]);
+    let a = s.join("sv/a");
+    let old = wait_run(&s, &a);
+    let tmp = s.join("gone");
+    fs::rename(&a, &tmp).unwrap();
+    fs::remove_dir_all(&tmp).unwrap();
+    make(&s);
+    wait_status(&s, &a, "new service running", |st| {
+        st.pid != 0 && st.pid != old && st.state == supervise::status::State::Run
+    });
+    let err = harness::read_text(s.join("runsvdir.err"));
+    assert!(!err.contains("unable to lock"), "{err}");
+    assert_eq!(children(p.pid()).len(), 1);
+}
+
+#[test]
+fn sigterm_leaves_services_running_and_sighup_stops_them() {
+    // §4.5.
+    let s = Scratch::new("rd-signals");
+    service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
+    let mut p = runsvdir(&s, &["sv"]);
+    let svc = wait_run(&s, &s.join("sv/a"));
+    let rs = runsv_pid_of(p.pid(), "a").unwrap();
+    p.signal(Signal::SIGTERM);
+    assert_eq!(code(p.wait_timeout(T)), 0);
+    assert!(
+        alive(rs) && alive(svc as i32),
+        "SIGTERM leaves the services alone"
+    );
+    kill(rs, Signal::SIGTERM);
+    wait_until(T, "runsv gone", || !alive(rs) && !alive(svc as i32));
+    let mut p = runsvdir(&s, &["sv"]);
+    let svc = wait_status(&s, &s.join("sv/a"), "restarted", |st| {
+        st.pid != 0 && st.pid != svc
+    })
+    .pid;
+    p.signal(Signal::SIGHUP);
+    assert_eq!(code(p.wait_timeout(T)), 111);
+    wait_until(T, "service stopped after HUP", || !alive(svc as i32));
+}
+
+#[test]
+fn sigalrm_rescans_and_writes_forced_rescan() {
+    // Debian's patch (#933078): a 25-byte TAI64N label, no newline.
+    let s = Scratch::new("rd-alrm");
+    s.mkdir("sv");
+    let p = runsvdir(&s, &["sv"]);
+    std::thread::sleep(Duration::from_millis(100));
+    p.signal(Signal::SIGALRM);
+    wait_until(T, "stamp written", || {
+        fs::read(s.join("sv/.forced-rescan")).is_ok_and(|b| b.len() == 25)
+    });
+    let b = fs::read(s.join("sv/.forced-rescan")).unwrap();
+    assert_eq!(b[0], b'@');
+    assert!(supervise::tai64n::Tai64n::parse_hex(&b[1..]).is_some());
+    assert!(alive(p.pid()));
+}
+
+#[test]
+fn log_argument_scrolls_stderr_through_the_proctitle() {
+    // §4.4: the text shows in /proc/PID/cmdline; the first five characters stay.
+    let s = Scratch::new("rd-title");
+    service(
+        &s,
+        "sv/a",
+        "#!/bin/sh\necho marker-for-proctitle >&2\nexec sleep 100\n",
+    );
+    let dots = ".".repeat(60);
+    let arg = format!("log: {dots}");
+    let p = runsvdir(&s, &["-P", "sv", &arg]);
+    wait_until(T, "stderr in the proctitle", || {
+        let c = fs::read(format!("/proc/{}/cmdline", p.pid())).unwrap_or_default();
+        let text = String::from_utf8_lossy(&c).into_owned();
+        text.contains("marker-for-proctitle\n") && text.contains("\0log: ..")
+    });
+    // -P: each runsv leads its own session.
+    let rs = runsv_pid_of(p.pid(), "a").unwrap();
+    let sid = nix::unistd::getsid(Some(nix::unistd::Pid::from_raw(rs))).unwrap();
+    assert_eq!(sid.as_raw(), rs);
+}
+
+#[test]
+fn usage_matches_runit() {
+    let s = Scratch::new("rd-usage");
+    let mut c = harness::cmd_clean(harness::bin("runsvdir").as_os_str());
+    let out = harness::run(&mut c, T);
+    let mut r = harness::cmd_clean(harness::reference("/usr/bin/runsvdir").as_os_str());
+    let outr = harness::run(&mut r, T);
+    assert_eq!(code(out.status), 1);
+    assert_eq!(code(outr.status), 1);
+    let ours = String::from_utf8_lossy(&out.stderr)
+        .replace(harness::bin("runsvdir").to_str().unwrap(), "P");
+    let theirs = String::from_utf8_lossy(&outr.stderr).replace("/usr/bin/runsvdir", "P");
+    harness::assert_text_eq("usage", &theirs, &ours);
+    drop(s);
+}
