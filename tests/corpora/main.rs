@@ -11,6 +11,7 @@ const TARGETS: &[Target] = &[
     ("status_decode", supervise::fuzzing::status_decode),
     ("control_bytes", supervise::fuzzing::control_bytes),
     ("tai64n_parse", supervise::fuzzing::tai64n_parse),
+    ("runsv_machine", supervise::fuzzing::runsv_machine),
 ];
 
 fn fuzz_dir() -> PathBuf {
