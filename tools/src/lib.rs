@@ -7,6 +7,7 @@
 //! the `supervise` crate; what several tools share is here: finding service directories
 //! ([`svdir`]), waiting on inotify ([`watch`]), standard output ([`out`]).
 
+pub mod chpst;
 pub mod out;
 pub mod sv;
 pub mod svc;
