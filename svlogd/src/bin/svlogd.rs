@@ -1,0 +1,37 @@
+//! `svlogd [-tttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`: runit's logger.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use supervise::strerr::say_bytes;
+use svlogd::logger::{Logger, EXIT_FATAL};
+use svlogd::options::{usage_text, CliError, Options, VERSION};
+
+fn main() -> ExitCode {
+    // A closed stderr ends svlogd as it ends runit's (SIGPIPE is not caught there).
+    // SAFETY: restoring a default signal disposition at startup.
+    unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL) };
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let code = match Options::parse(&argv) {
+        Ok(opts) => match Logger::new(&opts) {
+            Ok(mut logger) => logger.run(),
+            Err(code) => code,
+        },
+        Err(e) => {
+            use std::os::unix::ffi::OsStrExt;
+            let argv0 = argv.first().map(|a| a.as_bytes()).unwrap_or(b"svlogd");
+            match e {
+                CliError::Version => say_bytes(&[VERSION.as_bytes()]),
+                CliError::Usage(Some(m)) => say_bytes(&[m.as_bytes()]),
+                CliError::Usage(None) => {}
+            }
+            let usage = usage_text("");
+            say_bytes(&[
+                b"usage: ",
+                argv0,
+                usage.trim_start_matches("usage: ").as_bytes(),
+            ]);
+            EXIT_FATAL
+        }
+    };
+    ExitCode::from(code as u8)
+}

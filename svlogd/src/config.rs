@@ -1,0 +1,503 @@
+//! The per-directory `config` file (spec/svlogd.md §3), parsed with no I/O.
+//!
+//! [`parse`] turns the file's bytes into a [`Config`] (every setting, defaults first) plus the
+//! warnings runit prints for it, and keeps every line with what it meant ([`Config::lines`]), so
+//! a later check mode can name the lines svlogd ignores.
+//!
+//! runit's reading, kept on purpose: the first byte of a line picks the directive, with no
+//! whitespace allowed before it; unknown lines are silently ignored; numbers are decimal
+//! prefixes (`s1k` = 1024, `sfoo` = 0, wrapping on overflow); a final one-byte line with no
+//! newline is skipped; a `\r` is kept as part of a pattern, prefix or processor. runit stores
+//! these strings C-style, so a NUL byte ends a prefix or processor, and inside a pattern line it
+//! starts another pattern entry.
+//!
+//! Deliberate differences (spec §12 item 8 and beyond): a `u`/`U` line that does not parse is
+//! an invalid line that changes nothing (runit had already set "UDP only" for `U`, so every
+//! selected line went nowhere, and a half-parsed address overwrote the previous target); a port
+//! that is 0 modulo 65536 is refused with the port warning; and `u`/`U` also accept an IPv6
+//! address in brackets, `u[::1]:514`.
+
+use crate::pmatch::pmatch;
+use crate::scan::scan_ulong;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Default `s`: rotate at 1,000,000 bytes.
+pub const DEFAULT_SIZEMAX: u64 = 1_000_000;
+/// Default `n`: keep 10 old files.
+pub const DEFAULT_NMAX: u64 = 10;
+/// Default `N`: on a full disk, delete old files only while more than 10 remain.
+pub const DEFAULT_NMIN: u64 = 10;
+/// Default UDP port when `u`/`U` names none.
+pub const DEFAULT_UDP_PORT: u16 = 514;
+
+/// What a pattern line does when its pattern matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `+`: select the line for the log.
+    Select,
+    /// `-`: deselect it.
+    Deselect,
+    /// `e`: select it for stderr.
+    Alert,
+    /// `E`: deselect it for stderr.
+    NoAlert,
+}
+
+impl Action {
+    fn from_byte(b: u8) -> Option<Action> {
+        match b {
+            b'+' => Some(Action::Select),
+            b'-' => Some(Action::Deselect),
+            b'e' => Some(Action::Alert),
+            b'E' => Some(Action::NoAlert),
+            _ => None,
+        }
+    }
+}
+
+/// One `+`/`-`/`e`/`E` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// What a match does.
+    pub action: Action,
+    /// The glob, for [`pmatch`].
+    pub glob: Vec<u8>,
+}
+
+/// Where a line goes, after every pattern has been tried (the last match wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selection {
+    /// Selected for the log (and UDP).
+    pub log: bool,
+    /// Selected for stderr.
+    pub alert: bool,
+}
+
+/// What one line of the file meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meaning {
+    /// Empty line.
+    Blank,
+    /// `#...`.
+    Comment,
+    /// `s`, `n`, `N`, `t`, `!`, `p`, `u`/`U` or a pattern, applied.
+    Setting,
+    /// A directive runit ignores as written (`!` or `p` with nothing after it, a final
+    /// one-byte line without newline).
+    Ignored,
+    /// A first byte that is no directive; runit ignores it without a word.
+    Unknown,
+    /// A line refused with a warning (bad `u`/`U` address or port).
+    Invalid,
+}
+
+/// One line of the file as read (without its newline), and what it meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number.
+    pub number: usize,
+    /// The bytes of the line.
+    pub text: Vec<u8>,
+    /// How it was read.
+    pub meaning: Meaning,
+}
+
+/// A warning runit prints for a config line: `svlogd: warning: WHAT: ARG`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// runit's words (`unable to scan ip address`).
+    pub what: &'static str,
+    /// The rest of the line it is about.
+    pub arg: Vec<u8>,
+}
+
+/// Every per-directory setting; [`Config::default`] is what a directory without `config` gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `s`: rotate `current` at this size in bytes; 0 = never by size.
+    pub sizemax: u64,
+    /// `n`: keep at most this many old files; 0 = never delete.
+    pub nmax: u64,
+    /// `N`: on ENOSPC, delete old files only while more than this many remain.
+    pub nmin: u64,
+    /// `t`: rotate a non-empty `current` this many seconds after the config was read; 0 = off.
+    pub tmax: u64,
+    /// `!`: the processor command line for `/bin/sh -c`.
+    pub processor: Option<Vec<u8>>,
+    /// `u`/`U`: where selected lines are also sent.
+    pub udp: Option<SocketAddr>,
+    /// `U`: selected lines go to UDP only, not to `current`.
+    pub udp_only: bool,
+    /// `p`: written before every line (log, stderr, UDP), after the timestamp.
+    pub prefix: Vec<u8>,
+    /// The pattern lines, in file order.
+    pub patterns: Vec<Pattern>,
+    /// Every line of the file and what it meant.
+    pub lines: Vec<Line>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            sizemax: DEFAULT_SIZEMAX,
+            nmax: DEFAULT_NMAX,
+            nmin: DEFAULT_NMIN,
+            tmax: 0,
+            processor: None,
+            udp: None,
+            udp_only: false,
+            prefix: Vec::new(),
+            patterns: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Runs every pattern over `text` (the first `-l` bytes of a line, after replacement);
+    /// the last match of each kind wins. With no patterns: log yes, stderr no.
+    pub fn select(&self, text: &[u8]) -> Selection {
+        let mut sel = Selection {
+            log: true,
+            alert: false,
+        };
+        for p in &self.patterns {
+            if pmatch(&p.glob, text) {
+                match p.action {
+                    Action::Select => sel.log = true,
+                    Action::Deselect => sel.log = false,
+                    Action::Alert => sel.alert = true,
+                    Action::NoAlert => sel.alert = false,
+                }
+            }
+        }
+        sel
+    }
+}
+
+/// Bytes up to (not including) the first NUL, as a C string reads them.
+fn c_str(b: &[u8]) -> &[u8] {
+    match memchr::memchr(0, b) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// Parses a whole `config` file.
+pub fn parse(data: &[u8]) -> (Config, Vec<Warning>) {
+    let mut cfg = Config::default();
+    let mut warnings = Vec::new();
+    let mut start = 0;
+    let mut number = 0;
+    while start < data.len() {
+        number += 1;
+        let len = memchr::memchr(b'\n', &data[start..]).unwrap_or(data.len() - start);
+        let text = &data[start..start + len];
+        // runit's loop never looks at a line that starts on the file's last byte.
+        let meaning = if start + 1 >= data.len() {
+            Meaning::Ignored
+        } else {
+            apply(&mut cfg, &mut warnings, text)
+        };
+        cfg.lines.push(Line {
+            number,
+            text: text.to_vec(),
+            meaning,
+        });
+        start += len + 1;
+    }
+    (cfg, warnings)
+}
+
+/// Applies one line (without its newline) to `cfg`.
+fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning {
+    let Some(&first) = line.first() else {
+        return Meaning::Blank;
+    };
+    let rest = &line[1..];
+    match first {
+        b'#' => Meaning::Comment,
+        b'+' | b'-' | b'e' | b'E' => {
+            // runit keeps each pattern C-style: a NUL ends it, and what follows the NUL is
+            // read as another pattern entry (its first byte picks the action again).
+            let mut piece = line;
+            loop {
+                let end = memchr::memchr(0, piece).unwrap_or(piece.len());
+                if let Some(action) = piece.first().and_then(|&b| Action::from_byte(b)) {
+                    if end > 0 {
+                        cfg.patterns.push(Pattern {
+                            action,
+                            glob: piece[1..end].to_vec(),
+                        });
+                    }
+                }
+                if end >= piece.len() {
+                    break;
+                }
+                piece = &piece[end + 1..];
+            }
+            Meaning::Setting
+        }
+        b's' => {
+            let (mut v, n) = scan_ulong(rest);
+            match rest.get(n) {
+                Some(b'm') => v = v.wrapping_mul(1024 * 1024),
+                Some(b'k') => v = v.wrapping_mul(1024),
+                _ => {}
+            }
+            cfg.sizemax = v;
+            Meaning::Setting
+        }
+        b'n' => {
+            cfg.nmax = scan_ulong(rest).0;
+            Meaning::Setting
+        }
+        b'N' => {
+            cfg.nmin = scan_ulong(rest).0;
+            Meaning::Setting
+        }
+        b't' => {
+            let (mut v, n) = scan_ulong(rest);
+            match rest.get(n) {
+                Some(b'h') => v = v.wrapping_mul(3600),
+                Some(b'm') => v = v.wrapping_mul(60),
+                _ => {}
+            }
+            cfg.tmax = v;
+            Meaning::Setting
+        }
+        b'!' => {
+            if rest.is_empty() {
+                return Meaning::Ignored;
+            }
+            cfg.processor = Some(c_str(rest).to_vec());
+            Meaning::Setting
+        }
+        b'p' => {
+            if rest.is_empty() {
+                return Meaning::Ignored;
+            }
+            cfg.prefix = c_str(rest).to_vec();
+            Meaning::Setting
+        }
+        b'u' | b'U' => match parse_udp(c_str(rest)) {
+            Ok(addr) => {
+                cfg.udp = Some(addr);
+                if first == b'U' {
+                    cfg.udp_only = true;
+                }
+                Meaning::Setting
+            }
+            Err(w) => {
+                warnings.push(w);
+                Meaning::Invalid
+            }
+        },
+        _ => Meaning::Unknown,
+    }
+}
+
+/// Reads `a.b.c.d[:port]` as runit's `ip4_scan` does (octets wrap modulo 256, anything after
+/// the fourth number that is not `:` is ignored), or `[ipv6][:port]`.
+pub fn parse_udp(s: &[u8]) -> Result<SocketAddr, Warning> {
+    let bad_ip = || Warning {
+        what: "unable to scan ip address",
+        arg: s.to_vec(),
+    };
+    let (ip, used) = if s.first() == Some(&b'[') {
+        let close = memchr::memchr(b']', s).ok_or_else(bad_ip)?;
+        let text = std::str::from_utf8(&s[1..close]).map_err(|_| bad_ip())?;
+        let v6: Ipv6Addr = text.parse().map_err(|_| bad_ip())?;
+        (IpAddr::V6(v6), close + 1)
+    } else {
+        let mut octets = [0u8; 4];
+        let mut pos = 0;
+        for (k, octet) in octets.iter_mut().enumerate() {
+            if k > 0 {
+                if s.get(pos) != Some(&b'.') {
+                    return Err(bad_ip());
+                }
+                pos += 1;
+            }
+            let (v, n) = scan_ulong(&s[pos..]);
+            if n == 0 {
+                return Err(bad_ip());
+            }
+            *octet = v as u8;
+            pos += n;
+        }
+        (IpAddr::V4(Ipv4Addr::from(octets)), pos)
+    };
+    let port = if s.get(used) == Some(&b':') {
+        let rest = &s[used + 1..];
+        let port = scan_ulong(rest).0 as u16;
+        if port == 0 {
+            return Err(Warning {
+                what: "unable to scan port number",
+                arg: rest.to_vec(),
+            });
+        }
+        port
+    } else {
+        DEFAULT_UDP_PORT
+    };
+    Ok(SocketAddr::new(ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> (Config, Vec<Warning>) {
+        parse(text.as_bytes())
+    }
+
+    #[test]
+    fn defaults() {
+        let (c, w) = cfg("");
+        assert!(w.is_empty());
+        assert_eq!(c.sizemax, 1_000_000);
+        assert_eq!((c.nmax, c.nmin, c.tmax), (10, 10, 0));
+        assert!(c.processor.is_none() && c.udp.is_none() && !c.udp_only);
+    }
+
+    #[test]
+    fn numbers_and_suffixes() {
+        // spec §3 table.
+        assert_eq!(cfg("s1k\n").0.sizemax, 1024);
+        assert_eq!(cfg("s1m\n").0.sizemax, 1_048_576);
+        assert_eq!(cfg("s\n").0.sizemax, 0);
+        assert_eq!(cfg("sfoo\n").0.sizemax, 0);
+        assert_eq!(cfg("s100\r\n").0.sizemax, 100);
+        assert_eq!(cfg("s5x\n").0.sizemax, 5);
+        assert_eq!(cfg("n3\nN2\n").0.nmax, 3);
+        assert_eq!(cfg("n3\nN2\n").0.nmin, 2);
+        assert_eq!(cfg("n\n").0.nmax, 0);
+        assert_eq!(cfg("t2\n").0.tmax, 2);
+        assert_eq!(cfg("t2m\n").0.tmax, 120);
+        assert_eq!(cfg("t1h\n").0.tmax, 3600);
+        assert_eq!(cfg("t1d\n").0.tmax, 1);
+        // The last line wins.
+        assert_eq!(cfg("s10\ns20\n").0.sizemax, 20);
+    }
+
+    #[test]
+    fn final_single_byte_line_is_skipped() {
+        // spec §3: a final `-` without newline is ignored, `-*` works.
+        let (c, _) = cfg("-");
+        assert!(c.patterns.is_empty());
+        assert_eq!(c.lines[0].meaning, Meaning::Ignored);
+        let (c, _) = cfg("-*");
+        assert_eq!(c.patterns.len(), 1);
+        let (c, _) = cfg("-\n");
+        assert_eq!(
+            c.patterns,
+            vec![Pattern {
+                action: Action::Deselect,
+                glob: vec![]
+            }]
+        );
+        // A final line without newline is still read when longer than one byte.
+        assert_eq!(cfg("n5").0.nmax, 5);
+    }
+
+    #[test]
+    fn strings_keep_spaces_and_carriage_returns() {
+        let (c, _) = cfg("pPFX: \n!gzip\r\n+a*\r\n");
+        assert_eq!(c.prefix, b"PFX: ");
+        assert_eq!(c.processor.as_deref(), Some(&b"gzip\r"[..]));
+        assert_eq!(c.patterns[0].glob, b"a*\r");
+        let (c, _) = cfg("p\n!\nx\n");
+        assert!(c.prefix.is_empty() && c.processor.is_none());
+        assert_eq!(c.lines[0].meaning, Meaning::Ignored);
+        assert_eq!(c.lines[2].meaning, Meaning::Unknown);
+    }
+
+    #[test]
+    fn nul_bytes_act_as_c_strings() {
+        let (c, _) = parse(b"pab\0cd\n+x\0-y\0\0q\n");
+        assert_eq!(c.prefix, b"ab");
+        assert_eq!(
+            c.patterns,
+            vec![
+                Pattern {
+                    action: Action::Select,
+                    glob: b"x".to_vec()
+                },
+                Pattern {
+                    action: Action::Deselect,
+                    glob: b"y".to_vec()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn selection_last_match_wins() {
+        let (c, _) = cfg("-*\n+foo*\ne*bar\n");
+        assert_eq!(
+            c.select(b"foo bar"),
+            Selection {
+                log: true,
+                alert: true
+            }
+        );
+        assert_eq!(
+            c.select(b"baz"),
+            Selection {
+                log: false,
+                alert: false
+            }
+        );
+        // No patterns: the stderr selection is always reset (spec §12 item 6).
+        assert_eq!(
+            Config::default().select(b"x"),
+            Selection {
+                log: true,
+                alert: false
+            }
+        );
+    }
+
+    #[test]
+    fn udp_addresses() {
+        let (c, w) = cfg("u127.0.0.1:5514\n");
+        assert!(w.is_empty());
+        assert_eq!(c.udp, Some("127.0.0.1:5514".parse().unwrap()));
+        assert!(!c.udp_only);
+        let (c, _) = cfg("U10.0.0.1\n");
+        assert_eq!(c.udp, Some("10.0.0.1:514".parse().unwrap()));
+        assert!(c.udp_only);
+        // Octets wrap, the port is reduced modulo 65536 (spec §3).
+        let (c, _) = cfg("u256.1.2.3:99999\n");
+        assert_eq!(c.udp, Some("0.1.2.3:34463".parse().unwrap()));
+        let (c, _) = cfg("u[::1]:5514\n");
+        assert_eq!(c.udp, Some("[::1]:5514".parse().unwrap()));
+        let (c, _) = cfg("u[::1]\n");
+        assert_eq!(c.udp, Some("[::1]:514".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_udp_lines_are_invalid_and_change_nothing() {
+        let (c, w) = cfg("Ufoo\n");
+        assert_eq!(
+            w,
+            vec![Warning {
+                what: "unable to scan ip address",
+                arg: b"foo".to_vec()
+            }]
+        );
+        // spec §12 item 8: runit set "UDP only" anyway and dropped every line.
+        assert!(!c.udp_only && c.udp.is_none());
+        assert_eq!(c.lines[0].meaning, Meaning::Invalid);
+        let (c, w) = cfg("u1.2.3.4:99\nU1.2.3.4:x\n");
+        assert_eq!(w[0].what, "unable to scan port number");
+        assert_eq!(w[0].arg, b"x");
+        assert_eq!(c.udp, Some("1.2.3.4:99".parse().unwrap()));
+        assert!(!c.udp_only);
+        let (_, w) = cfg("u1.2.3.4:65536\n");
+        assert_eq!(w[0].what, "unable to scan port number");
+        let (_, w) = cfg("u[::1\n");
+        assert_eq!(w[0].what, "unable to scan ip address");
+    }
+}

@@ -1,0 +1,87 @@
+//! File operations relative to a directory descriptor. svlogd never changes its own working
+//! directory (runit `fchdir`ed back and forth); every file of a log directory is reached
+//! through the directory's descriptor. Errors are plain errno values, for runit's messages.
+
+use nix::libc;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+fn cpath(name: &[u8]) -> CString {
+    CString::new(name.to_vec()).expect("file names here have no NUL")
+}
+
+/// `openat(dir, name, flags | O_CLOEXEC, 0600)`.
+pub fn openat(dir: &impl AsFd, name: &[u8], flags: i32) -> Result<OwnedFd, i32> {
+    let p = cpath(name);
+    // SAFETY: plain syscall on a valid fd and C string.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_fd().as_raw_fd(),
+            p.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            0o600,
+        )
+    };
+    if fd < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    // SAFETY: fd was just opened and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `renameat(dir, from, dir, to)`.
+pub fn renameat(dir: &impl AsFd, from: &[u8], to: &[u8]) -> Result<(), i32> {
+    let (a, b) = (cpath(from), cpath(to));
+    let d = dir.as_fd().as_raw_fd();
+    // SAFETY: plain syscall.
+    if unsafe { libc::renameat(d, a.as_ptr(), d, b.as_ptr()) } < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+/// `unlinkat(dir, name, 0)`.
+pub fn unlinkat(dir: &impl AsFd, name: &[u8]) -> Result<(), i32> {
+    let p = cpath(name);
+    // SAFETY: plain syscall.
+    if unsafe { libc::unlinkat(dir.as_fd().as_raw_fd(), p.as_ptr(), 0) } < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+/// `fchmodat(dir, name, mode, 0)`.
+pub fn chmodat(dir: &impl AsFd, name: &[u8], mode: u32) -> Result<(), i32> {
+    let p = cpath(name);
+    // SAFETY: plain syscall.
+    if unsafe { libc::fchmodat(dir.as_fd().as_raw_fd(), p.as_ptr(), mode, 0) } < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+/// `fstatat(dir, name)`: the file's mode and size, or the errno.
+pub fn statat(dir: &impl AsFd, name: &[u8]) -> Result<(u32, u64), i32> {
+    let p = cpath(name);
+    // SAFETY: plain syscall into a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatat(dir.as_fd().as_raw_fd(), p.as_ptr(), &mut st, 0) } < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok((st.st_mode, st.st_size as u64))
+}
+
+/// The names in the directory (`.` and `..` left out), or the errno of opening or reading it.
+pub fn list(dir: &impl AsFd) -> Result<Vec<Vec<u8>>, i32> {
+    let fd = openat(dir, b".", libc::O_RDONLY | libc::O_DIRECTORY)?;
+    let mut d = nix::dir::Dir::from_fd(fd).map_err(|e| e as i32)?;
+    let mut names = Vec::new();
+    for entry in d.iter() {
+        let entry = entry.map_err(|e| e as i32)?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            names.push(name.to_vec());
+        }
+    }
+    Ok(names)
+}

@@ -1,0 +1,1 @@
+//! Property checks shared by the cargo-fuzz targets (`fuzz/`) and the corpus replay test.

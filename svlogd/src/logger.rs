@@ -1,0 +1,542 @@
+//! The event loop: input chunks in, lines out to every directory, signals and deadlines handled
+//! at one safe point between chunks (runit's `buffer_pread`, without its per-line costs).
+//!
+//! One turn of the loop: read pending signals (a signalfd, so nothing signal-related runs per
+//! line); advance processors; write every directory's pending output (rotating where the size
+//! rules say); once all of it is written, consume the input it came from; then, if nothing is
+//! pending, handle ALRM, HUP and `t` deadlines; then take more input if there is any, or poll
+//! on stdin and the signalfd until the next deadline. Every complete line read is written
+//! before svlogd waits again.
+//!
+//! A chunk is split once (see `split`), with one clock reading: every line whose first byte
+//! came in that chunk gets that stamp, rendered once per second (see `stamp`). Each directory
+//! gets segments pointing into the input buffer and writes them with `writev`.
+//!
+//! Exit (spec §7 and §12 items 1, 2, 10): at EOF the unfinished last line is written with a
+//! newline added. On TERM, svlogd takes what is already in the pipe once more, waits at most
+//! [`TERM_WAIT`] for an unfinished line to end (then writes it with a newline), writes
+//! everything, waits for running processors, closes every directory and exits 0. A directory
+//! that cannot be written after TERM is given up rather than retried forever.
+
+use crate::input::{Fill, Input};
+use crate::logdir::{Ctx, LogDir};
+use crate::msg;
+use crate::options::{Options, Timestamp};
+use crate::replace::Replacer;
+use crate::rotate::Progress;
+use crate::split::{Event, LineEnd, Splitter};
+use crate::stamp::{Stamper, STAMP_LEN};
+use crate::udp::SendFailure;
+use nix::libc;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+use supervise::tai64n::Tai64n;
+
+/// How long, after TERM, svlogd waits for an unfinished line to end.
+pub const TERM_WAIT: Duration = Duration::from_secs(2);
+/// runit's exit code for every fatal error.
+pub const EXIT_FATAL: i32 = 111;
+
+/// The running logger.
+pub struct Logger {
+    verbose: bool,
+    linemax: u64,
+    stamper: Stamper,
+    replacer: Replacer,
+    cwd: OwnedFd,
+    dirs: Vec<LogDir>,
+    input: Input,
+    splitter: Splitter,
+    /// Events of the chunk being handled (reused).
+    events: Vec<Event>,
+    /// The stamps the pending batches point to.
+    stamps: Vec<[u8; STAMP_LEN]>,
+    /// The stamp of the line being read.
+    line_stamp: [u8; STAMP_LEN],
+    /// stderr output (`e` lines) of the chunk being handled.
+    alerts: Vec<u8>,
+    /// A UDP datagram being built.
+    dgram: Vec<u8>,
+    signals: SignalFd,
+    got_hup: bool,
+    got_alrm: bool,
+    /// TERM was received.
+    term: bool,
+    /// After TERM: take what is in the pipe once more.
+    term_drain: bool,
+    /// After TERM: give an unfinished line until then.
+    term_deadline: Option<Instant>,
+    /// No more input will be taken.
+    stopping: bool,
+    /// A chunk was handled and its input is not yet consumed.
+    unreleased: bool,
+    /// The pending line must be taken out of the pipe (held in memory instead).
+    detach: bool,
+}
+
+impl Logger {
+    /// Sets up signals, opens every directory and standard input. `Err` is the exit code
+    /// after runit's fatal message.
+    pub fn new(opts: &Options) -> Result<Logger, i32> {
+        // SAFETY: open of "." with constant flags; owned right after.
+        let cwd = unsafe {
+            libc::open(
+                c".".as_ptr(),
+                libc::O_RDONLY | libc::O_NDELAY | libc::O_CLOEXEC,
+            )
+        };
+        if cwd < 0 {
+            msg::fatal(
+                "unable to open current working directory",
+                nix::errno::Errno::last_raw(),
+            );
+            return Err(EXIT_FATAL);
+        }
+        // SAFETY: just opened.
+        let cwd = unsafe { OwnedFd::from_raw_fd(cwd) };
+        let mut mask = SigSet::empty();
+        for s in [
+            Signal::SIGTERM,
+            Signal::SIGCHLD,
+            Signal::SIGALRM,
+            Signal::SIGHUP,
+        ] {
+            mask.add(s);
+        }
+        if let Err(e) = mask.thread_block() {
+            msg::fatal("unable to block signals", e as i32);
+            return Err(EXIT_FATAL);
+        }
+        let signals =
+            match SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
+                Ok(s) => s,
+                Err(e) => {
+                    msg::fatal("unable to create signalfd", e as i32);
+                    return Err(EXIT_FATAL);
+                }
+            };
+        let linemax = opts.linemax_usize();
+        let mut lg = Logger {
+            verbose: opts.verbose,
+            linemax: opts.linemax,
+            stamper: Stamper::new(opts.timestamp),
+            replacer: Replacer::new(opts.replace_char, &opts.replace_set),
+            cwd,
+            dirs: opts.dirs.iter().map(|d| LogDir::new(d)).collect(),
+            input: Input::new(linemax),
+            splitter: Splitter::new(linemax),
+            events: Vec::new(),
+            stamps: Vec::new(),
+            line_stamp: [b' '; STAMP_LEN],
+            alerts: Vec::new(),
+            dgram: Vec::new(),
+            signals,
+            got_hup: false,
+            got_alrm: false,
+            term: false,
+            term_drain: false,
+            term_deadline: None,
+            stopping: false,
+            unreleased: false,
+            detach: false,
+        };
+        let ctx = lg.ctx(Instant::now());
+        if !lg.open_all(&ctx) {
+            msg::fatalx("no functional log directories.");
+            return Err(EXIT_FATAL);
+        }
+        Ok(lg)
+    }
+
+    fn ctx(&self, now: Instant) -> Ctx {
+        Ctx {
+            verbose: self.verbose,
+            linemax: self.linemax,
+            now,
+            term: self.term,
+        }
+    }
+
+    /// Closes (if open) and opens every directory; false if none works.
+    fn open_all(&mut self, ctx: &Ctx) -> bool {
+        let mut ok = false;
+        for d in &mut self.dirs {
+            d.close(ctx);
+            if d.open(&self.cwd, ctx) {
+                ok = true;
+            }
+        }
+        ok
+    }
+
+    /// Runs until the input ends or TERM; returns the exit code.
+    pub fn run(&mut self) -> i32 {
+        loop {
+            let now = Instant::now();
+            self.handle_signals(now);
+            let ctx = self.ctx(now);
+            for d in &mut self.dirs {
+                if self.term && self.stopping {
+                    d.processor.give_up();
+                }
+                d.processor.advance(now, self.verbose);
+            }
+            let busy = self.flush(&ctx);
+            if !busy && self.unreleased {
+                self.release();
+            }
+            if self.stopping {
+                if !busy && self.dirs.iter().all(|d| !d.processor.busy()) {
+                    for d in &mut self.dirs {
+                        d.close(&ctx);
+                    }
+                    return 0;
+                }
+                self.wait(now, false, busy);
+                continue;
+            }
+            if !busy {
+                if self.got_alrm {
+                    self.got_alrm = false;
+                    for d in &mut self.dirs {
+                        d.start_rotation(&ctx);
+                    }
+                    continue;
+                }
+                if self.got_hup {
+                    self.got_hup = false;
+                    if !self.open_all(&ctx) {
+                        msg::fatalx("no functional log directories.");
+                        return EXIT_FATAL;
+                    }
+                    continue;
+                }
+                let mut rotated = false;
+                for d in &mut self.dirs {
+                    if d.deadline.is_some_and(|t| t <= now) {
+                        d.start_rotation(&ctx);
+                        rotated = true;
+                    }
+                }
+                if rotated {
+                    continue;
+                }
+                if self.term
+                    && !self.term_drain
+                    && (!self.splitter.in_line() || self.term_deadline.is_some_and(|t| t <= now))
+                {
+                    self.stop();
+                    continue;
+                }
+                match self.input.fill() {
+                    Fill::Data(n) => {
+                        self.process(n);
+                        self.after_drain(now);
+                        continue;
+                    }
+                    Fill::Eof => {
+                        self.stop();
+                        continue;
+                    }
+                    Fill::Again => {
+                        if self.term_drain {
+                            self.after_drain(now);
+                            continue;
+                        }
+                    }
+                }
+            }
+            self.wait(now, !busy, busy);
+        }
+    }
+
+    /// After TERM's one extra look at the input: give an unfinished line [`TERM_WAIT`].
+    fn after_drain(&mut self, now: Instant) {
+        if self.term_drain {
+            self.term_drain = false;
+            self.term_deadline = Some(now + TERM_WAIT);
+        }
+    }
+
+    /// No more input: the unfinished line, if any, is written with a newline added.
+    fn stop(&mut self) {
+        self.stopping = true;
+        self.events.clear();
+        self.splitter.finish(self.input.end, &mut self.events);
+        self.dispatch();
+        self.unreleased = true;
+    }
+
+    fn handle_signals(&mut self, now: Instant) {
+        let mut child = false;
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match info.ssi_signo as i32 {
+                libc::SIGTERM => {
+                    if self.verbose {
+                        msg::info(&[b"sigterm received."]);
+                    }
+                    if !self.term {
+                        self.term = true;
+                        self.term_drain = !self.stopping;
+                    }
+                }
+                libc::SIGHUP => {
+                    if self.verbose {
+                        msg::info(&[b"sighangup received."]);
+                    }
+                    self.got_hup = true;
+                }
+                libc::SIGALRM => {
+                    if self.verbose {
+                        msg::info(&[b"sigalarm received."]);
+                    }
+                    self.got_alrm = true;
+                }
+                libc::SIGCHLD => {
+                    if self.verbose {
+                        msg::info(&[b"sigchild received."]);
+                    }
+                    child = true;
+                }
+                _ => {}
+            }
+        }
+        if child {
+            self.reap(now);
+        }
+    }
+
+    /// Reaps every finished child and hands its status to the directory it belongs to.
+    fn reap(&mut self, now: Instant) {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid into a local.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let give_up = self.term;
+            if let Some(d) = self
+                .dirs
+                .iter_mut()
+                .find(|d| d.processor.pid() == Some(pid))
+            {
+                d.processor.exited(status, now, give_up);
+            }
+        }
+    }
+
+    /// Writes every directory's pending output; true while any still has some (or is in the
+    /// middle of a rotation).
+    fn flush(&mut self, ctx: &Ctx) -> bool {
+        let mut busy = false;
+        let input = &self.input.buf[..self.input.end];
+        for d in &mut self.dirs {
+            if d.progress(input, &self.stamps, ctx) == Progress::Blocked || d.busy() {
+                busy = true;
+            }
+        }
+        busy
+    }
+
+    /// Every pending output is written: consume its input from the pipe and drop it from the
+    /// buffer, keeping the unfinished line.
+    fn release(&mut self) {
+        self.unreleased = false;
+        self.stamps.clear();
+        if self.dirs.iter().any(|d| d.gave_up()) {
+            // Leave the unwritten input in the pipe for the next svlogd.
+            return;
+        }
+        let end = self.input.end;
+        let keep_from = self.splitter.pending_start().unwrap_or(end);
+        let upto = if self.detach { end } else { keep_from };
+        self.detach = false;
+        self.input.consume_to(upto);
+        let shift = self.input.compact(keep_from);
+        self.splitter.shift(shift);
+    }
+
+    /// Splits the `n` new bytes at the end of the buffer and hands the lines out.
+    fn process(&mut self, n: usize) {
+        let clock = Tai64n::now();
+        let end = self.input.end;
+        self.events.clear();
+        self.splitter
+            .feed(&self.input.buf[..end], end - n, clock, &mut self.events);
+        self.dispatch();
+        if let Some(start) = self.splitter.pending_start() {
+            if end - start >= self.input.hold_max() {
+                if self.splitter.pending_decided() {
+                    // Too long to hold back: write what there is, stream the rest.
+                    self.events.clear();
+                    self.splitter.spill(end, &mut self.events);
+                    self.dispatch();
+                } else {
+                    // Its head is not complete yet (a huge -l): keep it in memory instead of
+                    // in the pipe, so the writer is never blocked by it.
+                    self.detach = true;
+                }
+            }
+        }
+        self.unreleased = true;
+    }
+
+    /// The index of the current line's stamp in the stamp table.
+    fn stamp_slot(&mut self) -> usize {
+        if self.stamps.last() != Some(&self.line_stamp) {
+            self.stamps.push(self.line_stamp);
+        }
+        self.stamps.len() - 1
+    }
+
+    /// Hands the chunk's events to the directories.
+    fn dispatch(&mut self) {
+        let events = std::mem::take(&mut self.events);
+        let stamped = self.stamper.kind() != Timestamp::None;
+        for ev in &events {
+            match ev {
+                Event::Head {
+                    head,
+                    truncated,
+                    stamp,
+                } => {
+                    self.replacer.apply(&mut self.input.buf[head.clone()]);
+                    if stamped {
+                        self.line_stamp.copy_from_slice(self.stamper.render(*stamp));
+                    }
+                    self.decide(head.clone(), *truncated, stamped);
+                }
+                Event::Body { bytes, first, end } => {
+                    let slot = if *first && stamped {
+                        Some(self.stamp_slot())
+                    } else {
+                        None
+                    };
+                    for d in self.dirs.iter_mut() {
+                        if !d.is_open() || !d.selected || d.cfg.udp_only {
+                            continue;
+                        }
+                        if *first {
+                            if let Some(s) = slot {
+                                d.batch.push_stamp(s);
+                            }
+                            d.batch.push_prefix(d.cfg.prefix.len());
+                        }
+                        d.batch.push_input(bytes.start, bytes.len());
+                        if *end == LineEnd::Added {
+                            d.batch.push_newline();
+                        }
+                    }
+                }
+            }
+        }
+        self.events = events;
+        if !self.alerts.is_empty() {
+            write_stderr(&self.alerts);
+            self.alerts.clear();
+        }
+    }
+
+    /// A line's head is known: patterns, stderr and UDP for every directory.
+    fn decide(&mut self, head: std::ops::Range<usize>, truncated: bool, stamped: bool) {
+        let text = &self.input.buf[head];
+        let stamp: &[u8] = if stamped { &self.line_stamp } else { b"" };
+        let dots: &[u8] = if truncated { b"..." } else { b"" };
+        for d in self.dirs.iter_mut() {
+            if !d.is_open() {
+                continue;
+            }
+            let sel = d.cfg.select(text);
+            d.selected = sel.log;
+            if sel.alert {
+                for part in [stamp, &d.cfg.prefix, text, dots, b"\n"] {
+                    self.alerts.extend_from_slice(part);
+                }
+            }
+            if !sel.log {
+                continue;
+            }
+            let Some(addr) = d.cfg.udp else { continue };
+            self.dgram.clear();
+            for part in [stamp, &d.cfg.prefix, text, dots, b"\n"] {
+                self.dgram.extend_from_slice(part);
+            }
+            match d.udp.send(addr, &self.dgram) {
+                Ok(()) => {}
+                Err(SendFailure::NoSocket) => d.batch.push_text(&[
+                    b"warning: no udp socket available: ",
+                    stamp,
+                    &d.cfg.prefix,
+                    text,
+                    b"\n",
+                ]),
+                Err(SendFailure::Failed) => d
+                    .batch
+                    .push_text(&[b"warning: failure sending through udp: ", &self.dgram]),
+            }
+        }
+    }
+
+    /// Waits for input (if `reading`), a signal, or the next deadline.
+    fn wait(&mut self, now: Instant, reading: bool, busy: bool) {
+        let mut next: Option<Instant> = self.term_deadline.filter(|_| reading);
+        for d in &self.dirs {
+            let t = if busy {
+                d.retry_or_processor_deadline()
+            } else {
+                d.next_deadline()
+            };
+            next = match (next, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let timeout = match next {
+            None => -1,
+            Some(t) => {
+                let d = t.saturating_duration_since(now);
+                // Round up: a 0.3 ms wait must not become a busy 0.
+                let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+                ms.min(i32::MAX as u128) as i32
+            }
+        };
+        let mut fds = [
+            libc::pollfd {
+                fd: self.signals.as_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: self.input.wait_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let n = if reading { 2 } else { 1 };
+        // SAFETY: poll on a local array.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
+        if r > 0 && reading && fds[1].revents != 0 {
+            self.input.woke();
+        }
+    }
+}
+
+/// Writes stderr output (the `e` lines) in one go; errors are ignored as runit does (a
+/// closed stderr pipe ends svlogd through SIGPIPE, which it does not catch).
+fn write_stderr(data: &[u8]) {
+    let mut off = 0;
+    while off < data.len() {
+        // SAFETY: write of our own buffer to fd 2.
+        let n = unsafe { libc::write(2, data[off..].as_ptr().cast(), data.len() - off) };
+        if n <= 0 {
+            if n < 0 && nix::errno::Errno::last_raw() == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        off += n as usize;
+    }
+}

@@ -1,0 +1,222 @@
+//! svlogd's command line, parsed with no I/O: `svlogd [-tttv] [-r c] [-R abc] [-l len]
+//! [-b buflen] dir ...` (spec/svlogd.md §1).
+//!
+//! Parsing stops at the first directory (runit's `sgetopt`), so `svlogd d -t` names two
+//! directories. Every error is runit's usage message and exit 111; the binary prints it.
+
+use crate::scan::scan_ulong;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use supervise::getopt::{progname, Getopt, Opt};
+
+/// runit's option string.
+pub const OPTSTRING: &str = "R:r:l:b:tvV";
+/// The usage text after `usage: <argv0>` (runit prints `-ttv`, not `-tttv`).
+pub const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+/// The line `-V` prints before the usage message. runit prints its source file's `$Id$`;
+/// ours names this implementation in the same shape.
+pub const VERSION: &str = concat!("$Id: runit-rs svlogd ", env!("CARGO_PKG_VERSION"), " $");
+/// Default `-l`: how many bytes of a line are matched, sent to stderr and by UDP.
+pub const DEFAULT_LINEMAX: u64 = 1000;
+/// Default `-b`: runit's read and write buffer size (kept for validation; ours is larger).
+pub const DEFAULT_BUFLEN: u64 = 1024;
+
+/// Which timestamp every line gets (`-t` counted, capped at 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// No `-t`.
+    None,
+    /// `-t`: `@` + 24 hex digits of TAI64N.
+    Tai64n,
+    /// `-tt`: `YYYY-MM-DD_HH:MM:SS.xxxxx` UTC.
+    Utc,
+    /// `-ttt`: `YYYY-MM-DDTHH:MM:SS.xxxxx` UTC.
+    Iso8601,
+}
+
+/// Everything the command line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The timestamp format.
+    pub timestamp: Timestamp,
+    /// `-v` given (runit has no second level).
+    pub verbose: bool,
+    /// The replacement byte for `-r`/`-R`, if replacing is on.
+    pub replace_char: Option<u8>,
+    /// The extra bytes `-R` replaces.
+    pub replace_set: Vec<u8>,
+    /// `-l`: bytes of a line used for matching, stderr and UDP.
+    pub linemax: u64,
+    /// `-b`: runit's buffer size; only validated (`buflen > linemax`).
+    pub buflen: u64,
+    /// The log directories, as given.
+    pub dirs: Vec<OsString>,
+}
+
+/// Why the command line was refused; every case ends in the usage message and exit 111.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliError {
+    /// Print the usage message, preceded by `message` (runit's getopt text) if there is one.
+    Usage(Option<String>),
+    /// `-V`: print [`VERSION`], then the usage message.
+    Version,
+}
+
+impl Options {
+    /// Parses `argv` (including argv\[0\]) the way runit's svlogd does.
+    pub fn parse(argv: &[OsString]) -> Result<Options, CliError> {
+        let mut o = Options {
+            timestamp: Timestamp::None,
+            verbose: false,
+            replace_char: None,
+            replace_set: Vec::new(),
+            linemax: DEFAULT_LINEMAX,
+            buflen: DEFAULT_BUFLEN,
+            dirs: Vec::new(),
+        };
+        let prog = argv.first().map(|a| progname(a)).unwrap_or_default();
+        let mut stamps = 0;
+        let mut g = Getopt::new(argv, OPTSTRING);
+        for opt in g.by_ref() {
+            let (c, arg) = match opt {
+                Opt::Flag(c, arg) => (c, arg),
+                other => return Err(CliError::Usage(other.error_message(&prog))),
+            };
+            let arg = arg.unwrap_or_default();
+            let arg = arg.as_bytes();
+            match c {
+                b'R' => {
+                    o.replace_set = arg.to_vec();
+                    if o.replace_char.is_none() {
+                        o.replace_char = Some(b'_');
+                    }
+                }
+                b'r' => {
+                    if arg.len() != 1 || arg[0] == 0 {
+                        return Err(CliError::Usage(None));
+                    }
+                    o.replace_char = Some(arg[0]);
+                }
+                b'l' => {
+                    o.linemax = scan_ulong(arg).0;
+                    if o.linemax == 0 {
+                        o.linemax = DEFAULT_LINEMAX;
+                    }
+                }
+                b'b' => {
+                    o.buflen = scan_ulong(arg).0;
+                    if o.buflen == 0 {
+                        o.buflen = DEFAULT_BUFLEN;
+                    }
+                }
+                b't' => stamps += 1,
+                b'v' => o.verbose = true,
+                b'V' => return Err(CliError::Version),
+                _ => return Err(CliError::Usage(None)),
+            }
+        }
+        o.timestamp = match stamps {
+            0 => Timestamp::None,
+            1 => Timestamp::Tai64n,
+            2 => Timestamp::Utc,
+            _ => Timestamp::Iso8601,
+        };
+        o.dirs = g.operands().to_vec();
+        if o.dirs.is_empty() || o.buflen <= o.linemax {
+            return Err(CliError::Usage(None));
+        }
+        Ok(o)
+    }
+
+    /// `-l` as a length usable for slicing (a value beyond memory behaves as "whole line").
+    pub fn linemax_usize(&self) -> usize {
+        usize::try_from(self.linemax).unwrap_or(usize::MAX)
+    }
+}
+
+/// The usage message, exactly as runit prints it (note the empty line after it).
+pub fn usage_text(argv0: &str) -> String {
+    format!("usage: {argv0}{USAGE}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<Options, CliError> {
+        let a: Vec<OsString> = v.iter().map(OsString::from).collect();
+        Options::parse(&a)
+    }
+
+    #[test]
+    fn defaults_and_directories() {
+        let o = parse(&["svlogd", "d1", "-t"]).unwrap();
+        assert_eq!(o.timestamp, Timestamp::None);
+        assert_eq!(o.linemax, 1000);
+        assert_eq!(o.buflen, 1024);
+        // spec §1: options after the first directory are directories.
+        assert_eq!(o.dirs, vec![OsString::from("d1"), OsString::from("-t")]);
+    }
+
+    #[test]
+    fn timestamps_count_up_to_three() {
+        assert_eq!(
+            parse(&["s", "-t", "d"]).unwrap().timestamp,
+            Timestamp::Tai64n
+        );
+        assert_eq!(parse(&["s", "-tt", "d"]).unwrap().timestamp, Timestamp::Utc);
+        assert_eq!(
+            parse(&["s", "-tttt", "d"]).unwrap().timestamp,
+            Timestamp::Iso8601
+        );
+    }
+
+    #[test]
+    fn replacement_rules() {
+        // spec §1: -R alone sets '_'; a later -r overrides; -r must be one character.
+        let o = parse(&["s", "-R", "ab", "d"]).unwrap();
+        assert_eq!(o.replace_char, Some(b'_'));
+        assert_eq!(o.replace_set, b"ab");
+        let o = parse(&["s", "-R", "ab", "-r", "x", "d"]).unwrap();
+        assert_eq!(o.replace_char, Some(b'x'));
+        let o = parse(&["s", "-r", "x", "-R", "", "d"]).unwrap();
+        assert_eq!(o.replace_char, Some(b'x'));
+        assert_eq!(parse(&["s", "-r", "", "d"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-r", "xy", "d"]), Err(CliError::Usage(None)));
+    }
+
+    #[test]
+    fn numbers_are_decimal_prefixes() {
+        let o = parse(&["s", "-l", "abc", "d"]).unwrap();
+        assert_eq!(o.linemax, 1000);
+        let o = parse(&["s", "-l", "0", "d"]).unwrap();
+        assert_eq!(o.linemax, 1000);
+        let o = parse(&["s", "-l", "12x", "-b", "0", "d"]).unwrap();
+        assert_eq!((o.linemax, o.buflen), (12, 1024));
+        // buflen must exceed linemax: -l 5000 alone fails.
+        assert_eq!(parse(&["s", "-l", "5000", "d"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-l", "1024", "d"]), Err(CliError::Usage(None)));
+        assert!(parse(&["s", "-l", "5000", "-b", "5001", "d"]).is_ok());
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse(&["s"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-v"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-V", "d"]), Err(CliError::Version));
+        assert_eq!(
+            parse(&["/usr/bin/svlogd", "-x", "d"]),
+            Err(CliError::Usage(Some("svlogd: illegal option -- x".into())))
+        );
+        assert_eq!(
+            parse(&["svlogd", "-l"]),
+            Err(CliError::Usage(Some(
+                "svlogd: option requires an argument -- l".into()
+            )))
+        );
+        assert_eq!(
+            usage_text("/usr/bin/svlogd"),
+            "usage: /usr/bin/svlogd [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...\n"
+        );
+    }
+}
