@@ -135,6 +135,19 @@ unsafe fn child(
     }
 }
 
+/// Opens `/dev/null` on any of fds 0, 1, 2 that is closed, so no file the daemon opens later
+/// lands there by accident (std's start-up does the same; `no_main` binaries call this).
+pub fn sanitize_stdio() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries; open returns the lowest free fd, which is `fd`.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 && *libc::__errno_location() == libc::EBADF {
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
+        }
+    }
+}
+
 /// A path as a C string (paths never hold NUL on Unix; one that does becomes empty).
 pub fn cstring(p: impl AsRef<Path>) -> CString {
     CString::new(p.as_ref().as_os_str().as_bytes()).unwrap_or_default()

@@ -224,6 +224,7 @@ struct Runsv {
 
 /// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
 pub fn run(argv: &[OsString]) -> i32 {
+    spawn::sanitize_stdio();
     if argv.len() != 2 {
         let prog = argv
             .first()
@@ -590,6 +591,8 @@ impl Runsv {
         drop(notify_w);
         match result {
             Ok(pid) => {
+                // Before the status files: whoever sees the new pid can rely on a successor
+                // runsv finding this process if this runsv is killed.
                 if let Some(id) = Identity::of(pid, &self.boot) {
                     if let Err(e) = status::write_file(
                         Path::new(sup(role)),

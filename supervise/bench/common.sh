@@ -1,0 +1,51 @@
+# Shared by the supervise benchmarks: build, scratch directory, service trees, cleanup.
+# Every process a benchmark starts runs inside $SCRATCH; cleanup kills exactly those (by pid,
+# found through their working directory), never by name.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+OURS=$CARGO_TARGET_DIR/release
+[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && cargo build --release -p supervise --bins >&2)
+SCRATCH=$(mktemp -d /tmp/supervise-bench.XXXXXX)
+
+cleanup() {
+    for _ in 1 2 3; do
+        for p in /proc/[0-9]*; do
+            case "$(readlink "$p/cwd" 2>/dev/null)" in
+                "$SCRATCH"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
+            esac
+        done
+        sleep 0.2
+    done
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# make_tree DIR N MARKER: N services whose run is `exec sleep MARKER`.
+make_tree() {
+    mkdir -p "$1"
+    i=0
+    while [ "$i" -lt "$2" ]; do
+        mkdir -p "$1/s$i"
+        printf '#!/bin/sh\nexec sleep %s\n' "$3" >"$1/s$i/run"
+        chmod +x "$1/s$i/run"
+        i=$((i + 1))
+    done
+}
+
+# count_procs ARGV...: live processes whose argv is exactly ARGV.
+count_procs() {
+    python3 - "$@" <<'PY'
+import os, sys
+want = ("\0".join(sys.argv[1:]) + "\0").encode()
+n = 0
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            if open(f"/proc/{p}/cmdline", "rb").read() == want:
+                n += 1
+        except OSError:
+            pass
+print(n)
+PY
+}

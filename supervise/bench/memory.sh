@@ -1,0 +1,44 @@
+#!/bin/sh
+# Private memory (PSS, from /proc/PID/smaps_rollup) per runsv, 200 supervised services each
+# with a log service, ours and runit's side by side in the same run.
+. "$(dirname "$0")/common.sh"
+N=${N:-200}
+for impl in ours runit; do
+    make_tree "$SCRATCH/$impl" "$N" 99991
+    for d in "$SCRATCH/$impl"/s*; do
+        mkdir -p "$d/log"; printf '#!/bin/sh\nexec cat >/dev/null\n' >"$d/log/run"; chmod +x "$d/log/run"
+    done
+done
+pids_ours=""; pids_runit=""
+for d in "$SCRATCH/ours"/s*; do (cd "$d" && exec "$OURS/runsv" . </dev/null >/dev/null 2>&1) & pids_ours="$pids_ours $!"; done
+for d in "$SCRATCH/runit"/s*; do (cd "$d" && exec /usr/bin/runsv . </dev/null >/dev/null 2>&1) & pids_runit="$pids_runit $!"; done
+# Wait until every service and logger runs.
+for _ in $(seq 1 200); do
+    [ "$(count_procs sleep 99991)" -ge $((2 * N)) ] && break; sleep 0.1
+done
+sleep 1
+python3 - "$N" "$pids_ours" "$pids_runit" <<'PY'
+import sys
+def pss(pid):
+    vals = {}
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        parts = line.split()
+        if len(parts) >= 3 and parts[2] == "kB":
+            vals[parts[0].rstrip(":")] = int(parts[1])
+    return vals
+n = int(sys.argv[1])
+for name, pids in (("ours", sys.argv[2].split()), ("runit", sys.argv[3].split())):
+    tot = {"Pss": 0, "Private_Dirty": 0, "Rss": 0}
+    for p in pids:
+        v = pss(p)
+        for k in tot:
+            tot[k] += v.get(k, 0)
+    k = len(pids)
+    print(f"memory: {name:5} runsv x{k}: PSS {tot['Pss']/k:.1f} KiB, Private_Dirty {tot['Private_Dirty']/k:.1f} KiB, RSS {tot['Rss']/k:.1f} KiB per runsv")
+PY
+if [ -n "${DETAIL:-}" ]; then
+    for p in $(echo $pids_ours | cut -d' ' -f1) $(echo $pids_runit | cut -d' ' -f1); do
+        echo "private dirty by mapping of $p (KiB):"
+        awk '/^[0-9a-f]+-/{name=$6" "$2} /^Private_Dirty/{if($2>0) print "  "$2, name}' /proc/$p/smaps
+    done
+fi
