@@ -349,8 +349,9 @@ pub fn code(st: ExitStatus) -> i32 {
 pub fn mask_stamps(s: &str) -> String {
     let tai = regex::Regex::new(r"@[0-9a-f]{24}").unwrap();
     // `[0-9]`, not `\d`: the workspace's regex is built without Unicode classes.
-    let utc = regex::Regex::new(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[_T][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{5}")
-        .unwrap();
+    let utc =
+        regex::Regex::new(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[_T][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{5}")
+            .unwrap();
     let s = tai.replace_all(s, "@<TAI64N>");
     utc.replace_all(&s, "<UTC>").into_owned()
 }
