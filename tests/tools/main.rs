@@ -7,3 +7,4 @@ mod chpst;
 mod common;
 mod sv;
 mod svc;
+mod tai64n;

@@ -8,10 +8,12 @@
 //! ([`svdir`]), waiting on inotify ([`watch`]), standard output ([`out`]).
 
 pub mod chpst;
+pub mod localtime;
 pub mod out;
 pub mod sv;
 pub mod svc;
 pub mod svdir;
 pub mod svok;
 pub mod svstat;
+pub mod tai64n;
 pub mod watch;

@@ -1,0 +1,7 @@
+//! `tai64nlocal`: see `tools::tai64n` and `tai64nlocal(8)`.
+
+fn main() -> std::process::ExitCode {
+    tools::out::default_sigpipe();
+    let code = tools::tai64n::main_tai64nlocal(std::env::args_os().collect());
+    std::process::ExitCode::from(code as u8)
+}
