@@ -5,6 +5,7 @@
 
 mod chpst;
 mod common;
+mod logs;
 mod sv;
 mod svc;
 mod tai64n;

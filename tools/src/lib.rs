@@ -9,6 +9,7 @@
 
 pub mod chpst;
 pub mod localtime;
+pub mod logs;
 pub mod out;
 pub mod sv;
 pub mod svc;

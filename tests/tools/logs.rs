@@ -1,0 +1,315 @@
+//! `p_log` and `w_log` through the binaries, on log directories written by svlogd (Debian's,
+//! the reference) and on hand-made ones with known stamps. TZ is always set.
+
+use crate::common::*;
+use harness::{bin, cmd_clean, reference, Proc, Scratch};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use supervise::tai64n::Tai64n;
+
+const T0: i64 = 1_795_372_941; // 2026-11-22 18:42:21 UTC
+
+fn label(secs: i64) -> String {
+    Tai64n::from_unix(secs, 500).to_hex()
+}
+
+/// A log directory with known stamps: archives rotated at T0+10 and T0+20 holding two lines
+/// each, and `current` with two more (`-t` stamps, one second apart from T0).
+fn handmade(s: &Scratch, name: &str, offset: i64, text: &str) -> std::path::PathBuf {
+    let dir = s.mkdir(name);
+    let line = |i: i64| format!("@{} {text} {i}\n", label(T0 + offset + i));
+    fs::write(
+        dir.join(format!("@{}.s", label(T0 + 10))),
+        line(0) + &line(1),
+    )
+    .unwrap();
+    fs::write(
+        dir.join(format!("@{}.s", label(T0 + 20))),
+        line(10) + &line(11),
+    )
+    .unwrap();
+    fs::write(dir.join("current"), line(20) + &line(21)).unwrap();
+    fs::write(dir.join("lock"), "").unwrap();
+    dir
+}
+
+fn p_log(s: &Scratch, args: &[&str]) -> std::process::Output {
+    ours(
+        "p_log",
+        &s.path,
+        args,
+        &[("TZ", "UTC"), ("SVLOGDIR", s.path.to_str().unwrap())],
+    )
+}
+
+#[test]
+fn p_log_shows_archives_oldest_first_then_current() {
+    let s = Scratch::new("p_log-order");
+    let dir = s.mkdir("web");
+    fs::write(dir.join("config"), "s200\nn100\n").unwrap();
+    let input: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+    let mut svlogd = cmd_clean(reference("/usr/bin/svlogd").as_os_str());
+    svlogd.arg("-tt").arg(&dir);
+    let o = harness::run_with_input(&mut svlogd, input.as_bytes(), CMD_TIMEOUT);
+    assert!(o.status.success());
+    // Compress the oldest archive, as a later svlogd will.
+    let oldest = harness::names(&dir)
+        .into_iter()
+        .find(|n| n.starts_with('@'))
+        .unwrap();
+    let gz = exec(Path::new("/bin/gzip"), &dir, &[&oldest], &[]);
+    assert!(gz.status.success(), "{}", transcript(&gz));
+    let o = p_log(&s, &["web"]);
+    assert_eq!(harness::code(o.status), 0, "{}", transcript(&o));
+    let re = regex::Regex::new(
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{5} line ([0-9]+)$",
+    )
+    .unwrap();
+    let got: Vec<usize> = stdout(&o)
+        .lines()
+        .map(|l| {
+            re.captures(l)
+                .unwrap_or_else(|| panic!("{l}"))
+                .get(1)
+                .unwrap()
+                .as_str()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(got, (1..=40).collect::<Vec<_>>());
+    // A path works too, and -d sets the base.
+    let by_path = p_log(&s, &["./web"]);
+    assert_eq!(stdout(&by_path), stdout(&o));
+    let by_base = ours(
+        "p_log",
+        Path::new("/"),
+        &["-d", s.path.to_str().unwrap(), "web"],
+        &[("TZ", "UTC")],
+    );
+    assert_eq!(stdout(&by_base), stdout(&o));
+}
+
+#[test]
+fn p_log_since_and_merge() {
+    let s = Scratch::new("p_log-since");
+    handmade(&s, "a", 0, "from a");
+    handmade(&s, "b", 0, "from b");
+    let o = p_log(&s, &["a"]);
+    assert_eq!(
+        stdout(&o),
+        "2026-11-22 18:42:21.000000500 from a 0\n2026-11-22 18:42:22.000000500 from a 1\n\
+2026-11-22 18:42:31.000000500 from a 10\n2026-11-22 18:42:32.000000500 from a 11\n\
+2026-11-22 18:42:41.000000500 from a 20\n2026-11-22 18:42:42.000000500 from a 21\n"
+    );
+    let o = p_log(&s, &["--since", "2026-11-22 18:42:32", "a"]);
+    assert_eq!(
+        stdout(&o),
+        "2026-11-22 18:42:32.000000500 from a 11\n2026-11-22 18:42:41.000000500 from a 20\n\
+2026-11-22 18:42:42.000000500 from a 21\n"
+    );
+    let o = p_log(&s, &["-s", &format!("@{}", label(T0 + 21)), "a"]);
+    assert_eq!(stdout(&o), "2026-11-22 18:42:42.000000500 from a 21\n");
+    let o = p_log(&s, &["-m", "-s", "2026-11-22T18:42:41", "a", "b"]);
+    assert_eq!(
+        stdout(&o),
+        "2026-11-22 18:42:41.000000500 a: from a 20\n2026-11-22 18:42:41.000000500 b: from b 20\n\
+2026-11-22 18:42:42.000000500 a: from a 21\n2026-11-22 18:42:42.000000500 b: from b 21\n"
+    );
+    // Without -m, one log after the other with a header each.
+    let o = p_log(&s, &["-s", "2026-11-22 18:42:42", "a", "b"]);
+    assert_eq!(
+        stdout(&o),
+        "==> a <==\n2026-11-22 18:42:42.000000500 from a 21\n\n==> b <==\n\
+2026-11-22 18:42:42.000000500 from b 21\n"
+    );
+    // Local time follows TZ.
+    let o = ours(
+        "p_log",
+        &s.path,
+        &["-s", "18:42:42", "./a"],
+        &[("TZ", "America/New_York")],
+    );
+    assert_eq!(stdout(&o), "");
+    let o = ours(
+        "p_log",
+        &s.path,
+        &["-s", "13:42:42", "./a"],
+        &[("TZ", "America/New_York")],
+    );
+    assert_eq!(stdout(&o), "2026-11-22 13:42:42.000000500 from a 21\n");
+}
+
+#[test]
+fn p_log_and_w_log_usage() {
+    let s = Scratch::new("p_log-usage");
+    for (tool, args, code, err) in [
+        ("p_log", &[][..], 100, "usage: p_log [-mP] [-d logdir] [-s since] name ...\n"),
+        ("w_log", &[], 100, "usage: w_log [-m] [-d logdir] [-n lines] [-s since] name ...\n"),
+        (
+            "p_log",
+            &["-s", "soon", "x"],
+            100,
+            "p_log: fatal: unable to parse the time: soon\nusage: p_log [-mP] [-d logdir] [-s since] name ...\n",
+        ),
+        (
+            "w_log",
+            &["-n", "many", "x"],
+            100,
+            "w_log: fatal: not a number of lines: many\nusage: w_log [-m] [-d logdir] [-n lines] [-s since] name ...\n",
+        ),
+        (
+            "p_log",
+            &["./missing"],
+            111,
+            "p_log: fatal: unable to read log directory ./missing: file does not exist\n",
+        ),
+        (
+            "w_log",
+            &["./missing"],
+            111,
+            "w_log: fatal: unable to read log directory ./missing: file does not exist\n",
+        ),
+    ] {
+        let o = ours(tool, &s.path, args, &[]);
+        assert_eq!(harness::code(o.status), code, "{tool} {args:?}");
+        assert_eq!(stderr(&o), err, "{tool} {args:?}");
+    }
+}
+
+/// w_log's output, collected by a thread while it runs.
+struct Watching {
+    _p: Proc,
+    out: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Watching {
+    fn start(s: &Scratch, args: &[&str]) -> Watching {
+        let mut cmd = command(&bin("w_log"), &s.path, args, &[("TZ", "UTC")]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut p = Proc::spawn(&mut cmd);
+        let mut pipe = p.child.stdout.take().unwrap();
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Watching { _p: p, out }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    fn wait_lines(&self, n: usize) -> Vec<String> {
+        harness::wait_until_or(
+            STATE_TIMEOUT,
+            &format!("{n} lines from w_log"),
+            &mut || self.text().lines().count() >= n,
+            || self.text(),
+        );
+        self.text().lines().map(String::from).collect()
+    }
+}
+
+#[test]
+fn w_log_follows_across_rotations_without_missing_or_repeating() {
+    let s = Scratch::new("w_log-rotate");
+    let dir = s.mkdir("busy");
+    // s100: many rotations, and lines cut in two across files.
+    fs::write(dir.join("config"), "s100\nn100000\n").unwrap();
+    let mut cmd = cmd_clean(reference("/usr/bin/svlogd").as_os_str());
+    cmd.arg(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut svlogd = Proc::spawn(&mut cmd);
+    let mut input = svlogd.child.stdin.take().unwrap();
+    input.write_all(b"before w_log started\n").unwrap();
+    input.flush().unwrap();
+    harness::wait_until(STATE_TIMEOUT, "first line logged", || {
+        fs::read(dir.join("current")).is_ok_and(|c| !c.is_empty())
+    });
+    let w = Watching::start(&s, &["-n", "1", "./busy"]);
+    assert_eq!(w.wait_lines(1), ["before w_log started"]);
+    let n = 3000;
+    for chunk in (1..=n).collect::<Vec<_>>().chunks(100) {
+        let text: String = chunk.iter().map(|i| format!("line {i}\n")).collect();
+        input.write_all(text.as_bytes()).unwrap();
+        input.flush().unwrap();
+    }
+    let lines = w.wait_lines(n + 1);
+    let expected: Vec<String> = std::iter::once("before w_log started".to_string())
+        .chain((1..=n).map(|i| format!("line {i}")))
+        .collect();
+    assert_eq!(lines, expected);
+    let archives = harness::names(&dir)
+        .iter()
+        .filter(|n| n.starts_with('@'))
+        .count();
+    assert!(archives > 100, "only {archives} rotations");
+    drop(input);
+    svlogd.wait_timeout(CMD_TIMEOUT);
+}
+
+#[test]
+fn w_log_shows_the_last_lines_then_new_ones_tagged_when_several() {
+    let s = Scratch::new("w_log-tail");
+    handmade(&s, "a", 0, "from a");
+    handmade(&s, "b", 100, "from b");
+    let w = Watching::start(&s, &["-n", "3", "./a"]);
+    assert_eq!(
+        w.wait_lines(3),
+        [
+            "2026-11-22 18:42:32.000000500 from a 11",
+            "2026-11-22 18:42:41.000000500 from a 20",
+            "2026-11-22 18:42:42.000000500 from a 21"
+        ]
+    );
+    // Appended lines, then a rotation done by hand the way svlogd does it.
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(s.join("a/current"))
+        .unwrap();
+    f.write_all(b"unstamped one\n").unwrap();
+    w.wait_lines(4);
+    fs::rename(
+        s.join("a/current"),
+        s.join(format!("a/@{}.s", label(T0 + 50))),
+    )
+    .unwrap();
+    fs::write(s.join("a/current"), "after rotation\n").unwrap();
+    let lines = w.wait_lines(5);
+    assert_eq!(&lines[3..], ["unstamped one", "after rotation"]);
+    // Two logs: history merged by time and tagged, then live lines tagged.
+    let w2 = Watching::start(&s, &["-n", "2", "./a", "./b"]);
+    let lines = w2.wait_lines(4);
+    assert_eq!(
+        lines,
+        [
+            "./a: unstamped one",
+            "./a: after rotation",
+            "2026-11-22 18:44:21.000000500 ./b: from b 20",
+            "2026-11-22 18:44:22.000000500 ./b: from b 21"
+        ]
+    );
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(s.join("b/current"))
+        .unwrap();
+    f.write_all(format!("@{} live b\n", label(T0 + 200)).as_bytes())
+        .unwrap();
+    assert_eq!(
+        w2.wait_lines(5)[4],
+        "2026-11-22 18:45:41.000000500 ./b: live b"
+    );
+}

@@ -1,0 +1,7 @@
+//! `p_log`: see `tools::logs` and `p_log(8)`.
+
+fn main() -> std::process::ExitCode {
+    tools::out::default_sigpipe();
+    let code = tools::logs::p_log(std::env::args_os().collect());
+    std::process::ExitCode::from(code as u8)
+}
