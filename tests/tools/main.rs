@@ -3,6 +3,7 @@
 //! Each module drives one tool (or a family) next to its reference binary from Debian's
 //! runit, daemontools and busybox packages, on real service and log directories.
 
+mod activate;
 mod chpst;
 mod common;
 mod logs;

@@ -7,6 +7,7 @@
 //! the `supervise` crate; what several tools share is here: finding service directories
 //! ([`svdir`]), waiting on inotify ([`watch`]), standard output ([`out`]).
 
+pub mod activate;
 pub mod chpst;
 pub mod localtime;
 pub mod logs;
