@@ -6,6 +6,7 @@
 mod activate;
 mod chpst;
 mod common;
+mod install;
 mod logs;
 mod sv;
 mod svc;
