@@ -45,13 +45,12 @@ fn p_log(s: &Scratch, args: &[&str]) -> std::process::Output {
     )
 }
 
-#[test]
-fn p_log_shows_archives_oldest_first_then_current() {
+fn p_log_shows_archives_oldest_first_then_current(svlogd: &Path) {
     let s = Scratch::new("p_log-order");
     let dir = s.mkdir("web");
     fs::write(dir.join("config"), "s200\nn100\n").unwrap();
     let input: String = (1..=40).map(|i| format!("line {i}\n")).collect();
-    let mut svlogd = cmd_clean(reference("/usr/bin/svlogd").as_os_str());
+    let mut svlogd = cmd_clean(svlogd.as_os_str());
     svlogd.arg("-tt").arg(&dir);
     let o = harness::run_with_input(&mut svlogd, input.as_bytes(), CMD_TIMEOUT);
     assert!(o.status.success());
@@ -91,6 +90,16 @@ fn p_log_shows_archives_oldest_first_then_current() {
         &[("TZ", "UTC")],
     );
     assert_eq!(stdout(&by_base), stdout(&o));
+}
+
+#[test]
+fn p_log_reads_what_runits_svlogd_wrote() {
+    p_log_shows_archives_oldest_first_then_current(&reference("/usr/bin/svlogd"));
+}
+
+#[test]
+fn p_log_reads_what_our_svlogd_wrote() {
+    p_log_shows_archives_oldest_first_then_current(&bin("svlogd"));
 }
 
 #[test]
@@ -221,13 +230,12 @@ impl Watching {
     }
 }
 
-#[test]
-fn w_log_follows_across_rotations_without_missing_or_repeating() {
+fn w_log_follows_across_rotations(svlogd: &Path) {
     let s = Scratch::new("w_log-rotate");
     let dir = s.mkdir("busy");
     // s100: many rotations, and lines cut in two across files.
     fs::write(dir.join("config"), "s100\nn100000\n").unwrap();
-    let mut cmd = cmd_clean(reference("/usr/bin/svlogd").as_os_str());
+    let mut cmd = cmd_clean(svlogd.as_os_str());
     cmd.arg(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -259,6 +267,16 @@ fn w_log_follows_across_rotations_without_missing_or_repeating() {
     assert!(archives > 100, "only {archives} rotations");
     drop(input);
     svlogd.wait_timeout(CMD_TIMEOUT);
+}
+
+#[test]
+fn w_log_follows_runits_svlogd_without_missing_or_repeating() {
+    w_log_follows_across_rotations(&reference("/usr/bin/svlogd"));
+}
+
+#[test]
+fn w_log_follows_our_svlogd_without_missing_or_repeating() {
+    w_log_follows_across_rotations(&bin("svlogd"));
 }
 
 #[test]
