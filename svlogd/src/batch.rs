@@ -1,13 +1,16 @@
-//! A directory's pending output: the bytes one chunk of input produced for its `current`, kept
-//! as segments pointing into the input buffer (stamps, prefix and svlogd's own warning text
-//! live beside it), so a chunk of lines goes out in a few `writev` calls with no copying.
+//! A directory's pending output: the bytes one chunk of input produced for its `current`.
+//!
+//! Plain lines stay where they are: segments point into the input buffer, and a run of lines
+//! is one segment, written with no copy. Lines that get a timestamp or prefix are copied, with
+//! it, into the batch's own buffer, so a chunk still goes out in one or two large writes
+//! (a `writev` of a thousand 26-byte stamps and 100-byte lines costs the kernel twice as much
+//! as one contiguous buffer).
 //!
 //! A batch can be written in several goes (short writes, a rotation in the middle, a full
 //! disk): [`Batch::pos`] says how much of it is done. Segments hold offsets, not borrows, so a
 //! half-written batch survives across turns of the event loop while the input buffer stays
 //! untouched.
 
-use crate::stamp::STAMP_LEN;
 use std::io::IoSlice;
 
 /// Where a segment's bytes are.
@@ -15,25 +18,10 @@ use std::io::IoSlice;
 enum Seg {
     /// `len` bytes of the input buffer from `start`.
     Input { start: usize, len: usize },
-    /// Stamp number `i` of the chunk's stamp table.
-    Stamp(usize),
-    /// The directory's `p` prefix.
-    Prefix,
-    /// `len` bytes of the batch's own text buffer from `start`.
+    /// `len` bytes of the batch's own buffer from `start`.
     Extra { start: usize, len: usize },
     /// A `\n` that is not in the input (a line cut by end of input).
     Newline,
-}
-
-/// The bytes a segment can point to, lent by the caller when the batch is written.
-#[derive(Clone, Copy)]
-pub struct Sources<'a> {
-    /// The input buffer.
-    pub input: &'a [u8],
-    /// The chunk's rendered stamps.
-    pub stamps: &'a [[u8; STAMP_LEN]],
-    /// The directory's prefix.
-    pub prefix: &'a [u8],
 }
 
 /// One directory's pending output.
@@ -85,31 +73,25 @@ impl Batch {
         self.total += len;
     }
 
-    /// Appends stamp number `i` ([`STAMP_LEN`] bytes).
-    pub fn push_stamp(&mut self, i: usize) {
-        self.segs.push(Seg::Stamp(i));
-        self.total += STAMP_LEN;
-    }
-
-    /// Appends the directory's prefix (`len` bytes long).
-    pub fn push_prefix(&mut self, len: usize) {
-        if len > 0 {
-            self.segs.push(Seg::Prefix);
-            self.total += len;
-        }
-    }
-
-    /// Appends a copy of `parts` (svlogd's own text, such as a UDP warning).
+    /// Appends a copy of `parts` (a stamped line, or svlogd's own text such as a UDP
+    /// warning), merging with the previous copy.
     pub fn push_text(&mut self, parts: &[&[u8]]) {
         let start = self.extra.len();
         for p in parts {
             self.extra.extend_from_slice(p);
         }
         let len = self.extra.len() - start;
-        if len > 0 {
-            self.segs.push(Seg::Extra { start, len });
-            self.total += len;
+        if len == 0 {
+            return;
         }
+        self.total += len;
+        if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
+            if *s + *l == start {
+                *l += len;
+                return;
+            }
+        }
+        self.segs.push(Seg::Extra { start, len });
     }
 
     /// Appends a `\n` that is not in the input.
@@ -118,11 +100,9 @@ impl Batch {
         self.total += 1;
     }
 
-    fn bytes<'a>(&'a self, seg: Seg, src: &Sources<'a>) -> &'a [u8] {
+    fn bytes<'a>(&'a self, seg: Seg, input: &'a [u8]) -> &'a [u8] {
         match seg {
-            Seg::Input { start, len } => &src.input[start..start + len],
-            Seg::Stamp(i) => &src.stamps[i],
-            Seg::Prefix => src.prefix,
+            Seg::Input { start, len } => &input[start..start + len],
             Seg::Extra { start, len } => &self.extra[start..start + len],
             Seg::Newline => b"\n",
         }
@@ -130,12 +110,12 @@ impl Batch {
 
     /// Slices for the next `max` unwritten bytes (at most `iov.len()` slices); returns how
     /// many slices were filled.
-    pub fn slices<'a>(&'a self, src: &Sources<'a>, max: usize, iov: &mut [IoSlice<'a>]) -> usize {
+    pub fn slices<'a>(&'a self, input: &'a [u8], max: usize, iov: &mut [IoSlice<'a>]) -> usize {
         let (mut i, mut off) = self.cursor;
         let mut left = max;
         let mut n = 0;
         while left > 0 && n < iov.len() && i < self.segs.len() {
-            let b = &self.bytes(self.segs[i], src)[off..];
+            let b = &self.bytes(self.segs[i], input)[off..];
             let take = b.len().min(left);
             if take > 0 {
                 iov[n] = IoSlice::new(&b[..take]);
@@ -149,11 +129,11 @@ impl Batch {
     }
 
     /// Marks `n` more bytes as written.
-    pub fn advance(&mut self, src: &Sources<'_>, mut n: usize) {
+    pub fn advance(&mut self, input: &[u8], mut n: usize) {
         self.pos += n;
         let (mut i, mut off) = self.cursor;
         while n > 0 && i < self.segs.len() {
-            let len = self.bytes(self.segs[i], src).len() - off;
+            let len = self.bytes(self.segs[i], input).len() - off;
             if n < len {
                 off += n;
                 n = 0;
@@ -164,7 +144,7 @@ impl Batch {
             }
         }
         // Skip segments that are empty (a zero-length prefix cannot occur, but be safe).
-        while i < self.segs.len() && off == 0 && self.bytes(self.segs[i], src).is_empty() {
+        while i < self.segs.len() && off == 0 && self.bytes(self.segs[i], input).is_empty() {
             i += 1;
         }
         self.cursor = (i, off);
@@ -172,11 +152,11 @@ impl Batch {
 
     /// The offset, counted from the first unwritten byte, of the first `\n` at or after
     /// offset `from` and before `limit`.
-    pub fn find_newline(&self, src: &Sources<'_>, from: usize, limit: usize) -> Option<usize> {
+    pub fn find_newline(&self, input: &[u8], from: usize, limit: usize) -> Option<usize> {
         let (mut i, mut off) = self.cursor;
         let mut base = 0; // offset (from the cursor) of the current segment's byte `off`
         while i < self.segs.len() && base < limit {
-            let b = &self.bytes(self.segs[i], src)[off..];
+            let b = &self.bytes(self.segs[i], input)[off..];
             let seg_end = base + b.len();
             if seg_end > from {
                 let lo = from.saturating_sub(base);
@@ -199,44 +179,35 @@ impl Batch {
 mod tests {
     use super::*;
 
-    fn collect(b: &Batch, src: &Sources<'_>) -> Vec<u8> {
+    fn collect(b: &Batch, input: &[u8]) -> Vec<u8> {
         let mut iov = [IoSlice::new(&[]); 64];
-        let n = b.slices(src, usize::MAX, &mut iov);
+        let n = b.slices(input, usize::MAX, &mut iov);
         iov[..n].iter().flat_map(|s| s.iter().copied()).collect()
     }
 
     #[test]
     fn segments_merge_and_resolve() {
         let input = b"one\ntwo\nthree\n";
-        let stamps = [[b'S'; STAMP_LEN]];
-        let src = Sources {
-            input,
-            stamps: &stamps,
-            prefix: b"P:",
-        };
         let mut b = Batch::default();
         b.push_input(0, 4);
         b.push_input(4, 4);
         assert_eq!(b.segs.len(), 1);
-        b.push_stamp(0);
-        b.push_prefix(2);
-        b.push_input(8, 6);
+        b.push_text(&[b"STAMP ", b"P:", &input[8..14]]);
         b.push_text(&[b"warn", b"ing\n"]);
+        assert_eq!(b.segs.len(), 2);
         b.push_newline();
-        let all = collect(&b, &src);
-        let mut want = b"one\ntwo\n".to_vec();
-        want.extend_from_slice(&[b'S'; STAMP_LEN]);
-        want.extend_from_slice(b"P:three\nwarning\n\n");
+        let all = collect(&b, input);
+        let want = b"one\ntwo\nSTAMP P:three\nwarning\n\n".to_vec();
         assert_eq!(all, want);
         assert_eq!(b.remaining(), want.len());
 
         // Partial progress and newline search from the cursor.
-        b.advance(&src, 5);
-        assert_eq!(collect(&b, &src), want[5..].to_vec());
-        assert_eq!(b.find_newline(&src, 0, usize::MAX), Some(2));
-        assert_eq!(b.find_newline(&src, 3, usize::MAX), Some(3 + 26 + 2 + 5));
-        assert_eq!(b.find_newline(&src, 3, 20), None);
-        b.advance(&src, b.remaining());
+        b.advance(input, 5);
+        assert_eq!(collect(&b, input), want[5..].to_vec());
+        assert_eq!(b.find_newline(input, 0, usize::MAX), Some(2));
+        assert_eq!(b.find_newline(input, 3, usize::MAX), Some(3 + 6 + 2 + 5));
+        assert_eq!(b.find_newline(input, 3, 10), None);
+        b.advance(input, b.remaining());
         assert!(b.is_done());
         b.clear();
         assert!(b.is_done() && b.remaining() == 0);
@@ -244,22 +215,18 @@ mod tests {
 
     #[test]
     fn slices_respect_max() {
-        let src = Sources {
-            input: b"abcdef",
-            stamps: &[],
-            prefix: b"",
-        };
+        let input = b"abcdef";
         let mut b = Batch::default();
         b.push_input(0, 3);
         b.push_newline();
         b.push_input(3, 3);
         let mut iov = [IoSlice::new(&[]); 8];
-        let n = b.slices(&src, 4, &mut iov);
+        let n = b.slices(input, 4, &mut iov);
         let got: Vec<u8> = iov[..n].iter().flat_map(|s| s.iter().copied()).collect();
         assert_eq!(got, b"abc\n");
-        b.advance(&src, 2);
+        b.advance(input, 2);
         let mut iov = [IoSlice::new(&[]); 8];
-        let n = b.slices(&src, 3, &mut iov);
+        let n = b.slices(input, 3, &mut iov);
         let got: Vec<u8> = iov[..n].iter().flat_map(|s| s.iter().copied()).collect();
         assert_eq!(got, b"c\nd");
     }

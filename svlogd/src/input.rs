@@ -12,12 +12,12 @@
 //!
 //! `tee` always starts at the head of the pipe, so a partial line left unconsumed is seen
 //! again on every round; the bytes already held are skipped (spliced to /dev/null from the
-//! private pipe). Waiting for *more* input while such a line sits in the pipe cannot use a
-//! level-triggered poll (the pipe is never empty), so fd 0 is watched through an edge-triggered
-//! epoll, which Linux wakes on every write to a pipe that is being polled. EOF is `tee`
-//! returning 0 (pipe empty, no writer), or POLLHUP with nothing new when a partial line is
-//! still in the pipe. The owner keeps pending partial lines short (see `Logger`): the pipe must
-//! never fill up with a line svlogd is waiting to see the end of.
+//! private pipe). svlogd never *waits* while holding bytes that are still in the pipe: a
+//! level-triggered poll would see them and spin, and Linux does not wake an edge-triggered
+//! epoll when a writer fills a non-empty pipe and blocks, so waiting on that would deadlock.
+//! Before waiting, the owner writes the held partial line out or takes it out of the pipe
+//! (see `Logger`); [`Input::held`] says whether it must. EOF is `tee` returning 0: the pipe is
+//! empty and has no writer.
 //!
 //! When fd 0 is not a pipe (a file, a tty, a socket, /dev/null) or `tee` refuses it, input is
 //! plain non-blocking `read(2)`.
@@ -26,7 +26,7 @@
 //! [`Input::compact`]s; offsets below `unconsumed` are gone from the pipe.
 
 use nix::libc;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The default pipe capacity on Linux, and the smallest buffer we use.
 const MIN_CHUNK: usize = 64 * 1024;
@@ -51,8 +51,6 @@ struct Tee {
     wr: OwnedFd,
     /// /dev/null, where consumed and skipped bytes are spliced.
     null: OwnedFd,
-    /// Edge-triggered epoll on fd 0.
-    epoll: OwnedFd,
 }
 
 /// Standard input with its buffer.
@@ -123,21 +121,15 @@ impl Input {
         self.hold_max
     }
 
-    /// The descriptor to poll for readability before the next [`Input::fill`].
-    pub fn wait_fd(&self) -> BorrowedFd<'_> {
-        match &self.tee {
-            Some(t) => t.epoll.as_fd(),
-            None => stdin(),
-        }
+    /// How many bytes at the end of the buffer are still in the pipe (not yet consumed).
+    pub fn held(&self) -> usize {
+        self.end - self.unconsumed
     }
 
-    /// After the wait descriptor polled readable: clear the edge-triggered event.
-    pub fn woke(&self) {
-        if let Some(t) = &self.tee {
-            let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 4];
-            // SAFETY: epoll_wait into a local array, no timeout.
-            unsafe { libc::epoll_wait(t.epoll.as_raw_fd(), ev.as_mut_ptr(), 4, 0) };
-        }
+    /// The descriptor to poll for readability before the next [`Input::fill`]. Only wait
+    /// on it when [`Input::held`] is 0.
+    pub fn wait_fd(&self) -> BorrowedFd<'static> {
+        stdin()
     }
 
     /// Appends whatever input is available now, without blocking.
@@ -199,12 +191,8 @@ impl Input {
         }
         let fresh = n - skip;
         if fresh == 0 {
-            // Only the partial line we already hold: has the writer gone?
-            return Ok(if writer_gone() {
-                Fill::Eof
-            } else {
-                Fill::Again
-            });
+            // Only the partial line we already hold.
+            return Ok(Fill::Again);
         }
         let mut got = 0;
         while got < fresh {
@@ -296,27 +284,7 @@ impl Tee {
             // SAFETY: just opened.
             unsafe { OwnedFd::from_raw_fd(fd) }
         };
-        // SAFETY: epoll_create1; owned right after.
-        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if ep < 0 {
-            return None;
-        }
-        // SAFETY: just created.
-        let epoll = unsafe { OwnedFd::from_raw_fd(ep) };
-        let mut ev = libc::epoll_event {
-            events: (libc::EPOLLIN | libc::EPOLLET) as u32,
-            u64: 0,
-        };
-        // SAFETY: registering fd 0 with our epoll.
-        if unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, 0, &mut ev) } < 0 {
-            return None;
-        }
-        Some(Tee {
-            rd,
-            wr,
-            null,
-            epoll,
-        })
+        Some(Tee { rd, wr, null })
     }
 }
 
@@ -361,16 +329,4 @@ fn consume_by_read(n: usize) -> usize {
     // SAFETY: read into a local buffer.
     let r = unsafe { libc::read(0, scratch.as_mut_ptr().cast(), want) };
     r.max(0) as usize
-}
-
-/// Whether fd 0's pipe has no writer left (POLLHUP).
-fn writer_gone() -> bool {
-    let mut p = libc::pollfd {
-        fd: 0,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: poll on one local pollfd, no timeout.
-    let r = unsafe { libc::poll(&mut p, 1, 0) };
-    r > 0 && p.revents & libc::POLLHUP != 0
 }

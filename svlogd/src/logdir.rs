@@ -18,13 +18,12 @@
 //! `.u`), and svlogd exits instead of pausing forever (spec §12 item 10). Input that was
 //! taken without being consumed (see `input`) stays in the pipe for the next svlogd.
 
-use crate::batch::{Batch, Sources};
+use crate::batch::Batch;
 use crate::config::{self, Config};
 use crate::dirfd::{openat, statat};
 use crate::msg;
 use crate::processor::Processor;
 use crate::rotate::{Kind, Progress, Rotation};
-use crate::stamp::STAMP_LEN;
 use crate::udp::UdpOut;
 use nix::libc;
 use std::fs::File;
@@ -292,8 +291,8 @@ impl LogDir {
     }
 
     /// Writes as much of the batch as possible, rotating where the size rules say. `input`
-    /// and `stamps` are what the batch's segments point into.
-    pub fn progress(&mut self, input: &[u8], stamps: &[[u8; STAMP_LEN]], ctx: &Ctx) -> Progress {
+    /// is the buffer the batch's segments point into.
+    pub fn progress(&mut self, input: &[u8], ctx: &Ctx) -> Progress {
         if !self.is_open() {
             self.batch.clear();
             return Progress::Done;
@@ -321,11 +320,6 @@ impl LogDir {
                 // Only after output was given up.
                 return Progress::Done;
             };
-            let src = Sources {
-                input,
-                stamps,
-                prefix: &self.cfg.prefix,
-            };
             let mut allow = self.batch.remaining();
             let mut rotate_after = false;
             if sizemax > 0 {
@@ -336,7 +330,7 @@ impl LogDir {
                 let from = threshold.saturating_sub(self.size).saturating_sub(1);
                 if let Ok(from) = usize::try_from(from) {
                     if from < allow {
-                        if let Some(q) = self.batch.find_newline(&src, from, allow) {
+                        if let Some(q) = self.batch.find_newline(input, from, allow) {
                             allow = q + 1;
                             rotate_after = true;
                         }
@@ -344,12 +338,12 @@ impl LogDir {
                 }
             }
             let mut iov = [IoSlice::new(&[]); IOV_MAX];
-            let n = self.batch.slices(&src, allow, &mut iov);
+            let n = self.batch.slices(input, allow, &mut iov);
             let wanted: usize = iov[..n].iter().map(|s| s.len()).sum();
             let result = (&*cur).write_vectored(&iov[..n]);
             match result {
                 Ok(w) => {
-                    self.batch.advance(&src, w);
+                    self.batch.advance(input, w);
                     self.size += w as u64;
                     if rotate_after && w == wanted && wanted == allow {
                         self.start_rotation(ctx);

@@ -51,8 +51,6 @@ pub struct Logger {
     splitter: Splitter,
     /// Events of the chunk being handled (reused).
     events: Vec<Event>,
-    /// The stamps the pending batches point to.
-    stamps: Vec<[u8; STAMP_LEN]>,
     /// The stamp of the line being read.
     line_stamp: [u8; STAMP_LEN],
     /// stderr output (`e` lines) of the chunk being handled.
@@ -128,7 +126,6 @@ impl Logger {
             input: Input::new(linemax),
             splitter: Splitter::new(linemax),
             events: Vec::new(),
-            stamps: Vec::new(),
             line_stamp: [b' '; STAMP_LEN],
             alerts: Vec::new(),
             dgram: Vec::new(),
@@ -241,6 +238,11 @@ impl Logger {
                         continue;
                     }
                     Fill::Again => {
+                        if self.input.held() > 0 {
+                            // Never wait holding bytes that are still in the pipe.
+                            self.let_go();
+                            continue;
+                        }
                         if self.term_drain {
                             self.after_drain(now);
                             continue;
@@ -334,7 +336,7 @@ impl Logger {
         let mut busy = false;
         let input = &self.input.buf[..self.input.end];
         for d in &mut self.dirs {
-            if d.progress(input, &self.stamps, ctx) == Progress::Blocked || d.busy() {
+            if d.progress(input, ctx) == Progress::Blocked || d.busy() {
                 busy = true;
             }
         }
@@ -345,7 +347,6 @@ impl Logger {
     /// buffer, keeping the unfinished line.
     fn release(&mut self) {
         self.unreleased = false;
-        self.stamps.clear();
         if self.dirs.iter().any(|d| d.gave_up()) {
             // Leave the unwritten input in the pipe for the next svlogd.
             return;
@@ -369,27 +370,31 @@ impl Logger {
         self.dispatch();
         if let Some(start) = self.splitter.pending_start() {
             if end - start >= self.input.hold_max() {
-                if self.splitter.pending_decided() {
-                    // Too long to hold back: write what there is, stream the rest.
-                    self.events.clear();
-                    self.splitter.spill(end, &mut self.events);
-                    self.dispatch();
-                } else {
-                    // Its head is not complete yet (a huge -l): keep it in memory instead of
-                    // in the pipe, so the writer is never blocked by it.
-                    self.detach = true;
-                }
+                self.let_go();
             }
         }
         self.unreleased = true;
     }
 
-    /// The index of the current line's stamp in the stamp table.
-    fn stamp_slot(&mut self) -> usize {
-        if self.stamps.last() != Some(&self.line_stamp) {
-            self.stamps.push(self.line_stamp);
+    /// The unfinished line may not stay in the pipe (it is too long, or svlogd is about to
+    /// wait): write what there is of it and let the rest stream, which is possible once its
+    /// head is decided or when no directory needs the head (no patterns, no UDP); otherwise
+    /// take it out of the pipe and hold it in memory.
+    fn let_go(&mut self) {
+        let streamable = self
+            .dirs
+            .iter()
+            .all(|d| !d.is_open() || (d.cfg.patterns.is_empty() && d.cfg.udp.is_none()));
+        self.events.clear();
+        if self
+            .splitter
+            .spill(self.input.end, streamable, &mut self.events)
+        {
+            self.dispatch();
+        } else {
+            self.detach = true;
         }
-        self.stamps.len() - 1
+        self.unreleased = true;
     }
 
     /// Hands the chunk's events to the directories.
@@ -409,25 +414,33 @@ impl Logger {
                     }
                     self.decide(head.clone(), *truncated, stamped);
                 }
-                Event::Body { bytes, first, end } => {
-                    let slot = if *first && stamped {
-                        Some(self.stamp_slot())
+                Event::Body {
+                    bytes,
+                    replace,
+                    first,
+                    end,
+                } => {
+                    self.replacer
+                        .apply(&mut self.input.buf[bytes.start..bytes.start + replace]);
+                    let stamp: &[u8] = if *first && stamped {
+                        &self.line_stamp
                     } else {
-                        None
+                        b""
                     };
+                    let text = &self.input.buf[bytes.clone()];
+                    let newline: &[u8] = if *end == LineEnd::Added { b"\n" } else { b"" };
                     for d in self.dirs.iter_mut() {
                         if !d.is_open() || !d.selected || d.cfg.udp_only {
                             continue;
                         }
-                        if *first {
-                            if let Some(s) = slot {
-                                d.batch.push_stamp(s);
+                        if stamped || !d.cfg.prefix.is_empty() {
+                            let prefix: &[u8] = if *first { &d.cfg.prefix } else { b"" };
+                            d.batch.push_text(&[stamp, prefix, text, newline]);
+                        } else {
+                            d.batch.push_input(bytes.start, bytes.len());
+                            if *end == LineEnd::Added {
+                                d.batch.push_newline();
                             }
-                            d.batch.push_prefix(d.cfg.prefix.len());
-                        }
-                        d.batch.push_input(bytes.start, bytes.len());
-                        if *end == LineEnd::Added {
-                            d.batch.push_newline();
                         }
                     }
                 }
@@ -517,10 +530,7 @@ impl Logger {
         ];
         let n = if reading { 2 } else { 1 };
         // SAFETY: poll on a local array.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
-        if r > 0 && reading && fds[1].revents != 0 {
-            self.input.woke();
-        }
+        unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
     }
 }
 

@@ -44,6 +44,10 @@ pub enum Event {
     Body {
         /// The bytes in the buffer (may be empty for a cut line's added newline).
         bytes: Range<usize>,
+        /// How many leading bytes of `bytes` are within the line's first `len` bytes and were
+        /// not part of a head event: they still need `-r`/`-R` replacing. Non-zero only for a
+        /// line written before its head was complete ([`Splitter::spill`] with `force`).
+        replace: usize,
         /// The line's first piece: the timestamp and prefix go before it.
         first: bool,
         /// How the piece ends.
@@ -63,8 +67,9 @@ enum State {
         stamp: Tai64n,
         decided: bool,
     },
-    /// Part of the line was written; the rest goes to the log raw as it comes.
-    Streaming,
+    /// Part of the line was written; the rest goes to the log as it comes. `seen` counts the
+    /// line's bytes so far (for replacing within the first `len`).
+    Streaming { seen: usize },
 }
 
 /// The splitting state between chunks.
@@ -151,6 +156,7 @@ impl Splitter {
                         Some(p) => {
                             out.push(Event::Body {
                                 bytes: start..p + 1,
+                                replace: 0,
                                 first: true,
                                 end: LineEnd::InBuffer,
                             });
@@ -160,54 +166,69 @@ impl Splitter {
                         None => return,
                     }
                 }
-                State::Streaming => {
+                State::Streaming { seen } => {
                     if pos >= end {
                         return;
                     }
-                    match memchr::memchr(b'\n', &buf[pos..end]) {
-                        Some(i) => {
-                            out.push(Event::Body {
-                                bytes: pos..pos + i + 1,
-                                first: false,
-                                end: LineEnd::InBuffer,
-                            });
-                            self.state = State::Between;
-                            pos += i + 1;
-                        }
-                        None => {
-                            out.push(Event::Body {
-                                bytes: pos..end,
-                                first: false,
-                                end: LineEnd::Open,
-                            });
-                            return;
-                        }
+                    let nl = memchr::memchr(b'\n', &buf[pos..end]);
+                    let stop = nl.map_or(end, |i| pos + i + 1);
+                    let body = stop - pos - usize::from(nl.is_some());
+                    out.push(Event::Body {
+                        bytes: pos..stop,
+                        replace: self.linemax.saturating_sub(seen).min(body),
+                        first: false,
+                        end: if nl.is_some() {
+                            LineEnd::InBuffer
+                        } else {
+                            LineEnd::Open
+                        },
+                    });
+                    if nl.is_some() {
+                        self.state = State::Between;
+                    } else {
+                        self.state = State::Streaming {
+                            seen: seen.saturating_add(body),
+                        };
                     }
+                    pos = stop;
                 }
             }
         }
     }
 
-    /// Writes out what is held of a pending line whose head is decided (it grew too long to
-    /// keep back); the rest of the line will stream. Returns false (and does nothing) when no
-    /// decided line is pending.
-    pub fn spill(&mut self, end: usize, out: &mut Vec<Event>) -> bool {
-        match self.state {
-            State::Pending {
-                start,
-                decided: true,
-                ..
-            } => {
-                out.push(Event::Body {
-                    bytes: start..end,
-                    first: true,
-                    end: LineEnd::Open,
-                });
-                self.state = State::Streaming;
-                true
-            }
-            _ => false,
+    /// Writes out what is held of the pending line and lets the rest stream: the line grew
+    /// too long to hold back, or svlogd is about to wait with it unfinished. An undecided
+    /// line is only spilled with `force` (the caller knows no directory needs its head: no
+    /// patterns, no UDP); it then gets an empty head event first, and its bytes within the
+    /// first `len` are marked for replacing. Returns false (and does nothing) otherwise.
+    pub fn spill(&mut self, end: usize, force: bool, out: &mut Vec<Event>) -> bool {
+        let State::Pending {
+            start,
+            stamp,
+            decided,
+        } = self.state
+        else {
+            return false;
+        };
+        if !decided && !force {
+            return false;
         }
+        let len = end - start;
+        if !decided {
+            out.push(Event::Head {
+                head: start..start,
+                truncated: false,
+                stamp,
+            });
+        }
+        out.push(Event::Body {
+            bytes: start..end,
+            replace: if decided { 0 } else { len },
+            first: true,
+            end: LineEnd::Open,
+        });
+        self.state = State::Streaming { seen: len };
+        true
     }
 
     /// Input ends (EOF, or the wait after TERM is over): the unfinished line, if any, is
@@ -229,12 +250,14 @@ impl Splitter {
                 }
                 out.push(Event::Body {
                     bytes: start..end,
+                    replace: 0,
                     first: true,
                     end: LineEnd::Added,
                 });
             }
-            State::Streaming => out.push(Event::Body {
+            State::Streaming { .. } => out.push(Event::Body {
                 bytes: end..end,
+                replace: 0,
                 first: false,
                 end: LineEnd::Added,
             }),
@@ -268,6 +291,7 @@ mod tests {
     fn body(r: Range<usize>, first: bool, end: LineEnd) -> Event {
         Event::Body {
             bytes: r,
+            replace: 0,
             first,
             end,
         }
@@ -336,7 +360,7 @@ mod tests {
         let mut s = Splitter::new(2);
         let mut ev = Vec::new();
         s.feed(b"abcd", 0, T0, &mut ev);
-        assert!(s.spill(4, &mut ev));
+        assert!(s.spill(4, false, &mut ev));
         assert_eq!(s.pending_start(), None);
         ev.clear();
         s.feed(b"ef\ngh", 0, T1, &mut ev);
@@ -344,10 +368,39 @@ mod tests {
             ev,
             vec![body(0..3, false, LineEnd::InBuffer), head(3..5, true, T1),]
         );
-        // Undecided lines cannot spill.
-        let mut s = Splitter::new(10);
+        // Undecided lines spill only when forced; their head bytes are then replaced as
+        // they come.
+        let mut s = Splitter::new(5);
         s.feed(b"abc", 0, T0, &mut ev);
-        assert!(!s.spill(3, &mut ev));
+        assert!(!s.spill(3, false, &mut ev));
+        ev.clear();
+        assert!(s.spill(3, true, &mut ev));
+        assert_eq!(
+            ev,
+            vec![
+                head(0..0, false, T0),
+                Event::Body {
+                    bytes: 0..3,
+                    replace: 3,
+                    first: true,
+                    end: LineEnd::Open
+                }
+            ]
+        );
+        ev.clear();
+        s.feed(
+            b"defgh
+", 0, T1, &mut ev,
+        );
+        assert_eq!(
+            ev,
+            vec![Event::Body {
+                bytes: 0..6,
+                replace: 2,
+                first: false,
+                end: LineEnd::InBuffer
+            }]
+        );
     }
 
     #[test]
@@ -365,7 +418,7 @@ mod tests {
         // A streaming line gets its newline too.
         let mut s = Splitter::new(1);
         s.feed(b"abc", 0, T0, &mut ev);
-        s.spill(3, &mut ev);
+        s.spill(3, false, &mut ev);
         ev.clear();
         s.finish(0, &mut ev);
         assert_eq!(ev, vec![body(0..0, false, LineEnd::Added)]);
