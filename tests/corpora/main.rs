@@ -12,6 +12,10 @@ const TARGETS: &[Target] = &[
     ("control_bytes", supervise::fuzzing::control_bytes),
     ("tai64n_parse", supervise::fuzzing::tai64n_parse),
     ("runsv_machine", supervise::fuzzing::runsv_machine),
+    ("tai64nlocal_filter", tools::fuzzing::tai64nlocal_filter),
+    ("chpst_uidgid", tools::fuzzing::chpst_uidgid),
+    ("log_since", tools::fuzzing::log_since),
+    ("sv_action", tools::fuzzing::sv_action),
 ];
 
 fn fuzz_dir() -> PathBuf {

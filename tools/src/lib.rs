@@ -9,6 +9,7 @@
 
 pub mod activate;
 pub mod chpst;
+pub mod fuzzing;
 pub mod localtime;
 pub mod logs;
 pub mod out;

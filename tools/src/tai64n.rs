@@ -8,7 +8,7 @@
 //! `tai64nlocal`, a malformed label is left as it is (daemontools' crashes) and a last line
 //! holding only a label is converted (daemontools' drops it).
 
-use crate::localtime::{self, Renderer, DECIDE_LEN};
+use crate::localtime::{Renderer, DECIDE_LEN};
 use nix::errno::Errno;
 use supervise::tai64n::Tai64n;
 
@@ -155,30 +155,6 @@ pub fn main_tai64nlocal(_argv: Vec<std::ffi::OsString>) -> i32 {
     }
 }
 
-/// The property the fuzz target checks: feeding any split of the input gives the same output
-/// as converting it line by line, and nothing panics.
-pub fn filter_matches_lines(data: &[u8], split: usize) {
-    let mut whole = Vec::new();
-    let mut r = Renderer::new();
-    for line in data.split_inclusive(|&c| c == b'\n') {
-        r.line(line, &mut whole);
-    }
-    let mut f = LocalFilter::new();
-    let mut got = Vec::new();
-    let cut = split.min(data.len());
-    let mut step = cut.max(1);
-    let mut rest = data;
-    while !rest.is_empty() {
-        let n = step.min(rest.len());
-        f.feed(&rest[..n], &mut got);
-        rest = &rest[n..];
-        step = step % 7 + 1;
-    }
-    f.finish(&mut got);
-    assert_eq!(got, whole);
-    let _ = localtime::line_moment(data);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,7 +164,7 @@ mod tests {
         std::env::set_var("TZ", "UTC");
         let input = b"@400000006b0337972f6e0954 hello\nplain\n\n2026-11-22_18:42:17.03672 x\n@400000006b0337972f6e0954";
         for split in 0..40 {
-            filter_matches_lines(input, split);
+            crate::fuzzing::tai64nlocal_filter(&[&[split as u8][..], input].concat());
         }
         let mut out = Vec::new();
         let mut f = LocalFilter::new();

@@ -1,0 +1,5 @@
+#![no_main]
+//! cargo-fuzz target: see `tools::fuzzing::log_since` for the properties checked.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| tools::fuzzing::log_since(data));
