@@ -60,13 +60,7 @@ fn env_path(var: &str, default: &str) -> PathBuf {
 }
 
 fn parse(argv: &[OsString], prog: &str, spec: &str, usage: &str) -> Result<Options, i32> {
-    let fail = |m: Option<String>| {
-        if let Some(m) = m {
-            say(&[&m]);
-        }
-        say(&[usage]);
-        EXIT_USAGE
-    };
+    let fail = |m: Option<String>| crate::out::usage(m, usage);
     let mut o = Options {
         install: env_path(INSTALL_ENV, DEFAULT_INSTALL),
         svdir: env_path("SVDIR", DEFAULT_SVDIR),

@@ -13,6 +13,16 @@ pub fn default_sigpipe() {
     }
 }
 
+/// Prints an optional message and a usage line to stderr; returns the usage exit code (100),
+/// for the tools that follow s6's exit-code convention.
+pub fn usage(message: Option<String>, usage: &str) -> i32 {
+    if let Some(m) = message {
+        supervise::strerr::say(&[&m]);
+    }
+    supervise::strerr::say(&[usage]);
+    100
+}
+
 /// A line-oriented stdout writer: text is gathered and written out at [`Out::flush`], the
 /// places where runit's `buffer_flush(buffer_1)` happens.
 pub struct Out {

@@ -7,6 +7,7 @@
 //! supervisor recorded readiness for that run (`supervise/ready`), and `-j` (or `--json`) as
 //! the first argument for one JSON object per directory, for monitoring.
 
+use crate::sv::line::age;
 use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
 use std::ffi::OsString;
 use std::fs::File;
@@ -105,11 +106,6 @@ fn read_once(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
-/// Whole seconds from `then` to `now`, 0 if `then` is in the future.
-fn since(now: Tai64n, then: Tai64n) -> u64 {
-    now.secs.saturating_sub(then.secs)
-}
-
 /// The text after `DIR: ` for a report.
 pub fn human(report: &Report, now: Tai64n) -> String {
     match report {
@@ -126,24 +122,10 @@ pub fn human(report: &Report, now: Tai64n) -> String {
             } else {
                 "down ".to_string()
             };
-            s.push_str(&format!("{} seconds", since(now, st.stamp)));
-            if pid && !normally_up {
-                s.push_str(", normally down");
-            }
-            if !pid && *normally_up {
-                s.push_str(", normally up");
-            }
-            if pid && st.paused {
-                s.push_str(", paused");
-            }
-            if !pid && st.want == b'u' {
-                s.push_str(", want up");
-            }
-            if pid && st.want == b'd' {
-                s.push_str(", want down");
-            }
+            s.push_str(&format!("{} seconds", age(now, st.stamp)));
+            s.push_str(&crate::sv::line::flags(st, *normally_up));
             if let Some(r) = ready {
-                s.push_str(&format!(", ready {} seconds", since(now, r.stamp)));
+                s.push_str(&format!(", ready {} seconds", age(now, r.stamp)));
             }
             s
         }
@@ -201,7 +183,7 @@ pub fn json(dir: &str, report: &Report, now: Tai64n) -> String {
                  \"want\":\"{want}\",\"paused\":{},\"got_term\":{}",
                 st.pid != 0,
                 st.pid,
-                since(now, st.stamp),
+                age(now, st.stamp),
                 st.stamp.unix_secs(),
                 st.paused,
                 st.got_term,
@@ -209,7 +191,7 @@ pub fn json(dir: &str, report: &Report, now: Tai64n) -> String {
             match ready {
                 Some(r) => o.push_str(&format!(
                     ",\"ready\":true,\"ready_seconds\":{},\"ready_since\":{}",
-                    since(now, r.stamp),
+                    age(now, r.stamp),
                     r.stamp.unix_secs()
                 )),
                 None => o.push_str(",\"ready\":false"),

@@ -44,8 +44,8 @@ pub type Line = (Moment, Vec<u8>);
 pub struct History {
     dir: PathBuf,
     sources: VecDeque<Source>,
-    reader: Option<Box<dyn Read>>,
-    reading_current: bool,
+    /// The file being read, and its name for messages.
+    reader: Option<(Box<dyn Read>, std::ffi::OsString)>,
     current: Option<File>,
     current_id: Option<(u64, u64)>,
     lines: Lines,
@@ -91,7 +91,6 @@ impl History {
             dir: dir.to_path_buf(),
             sources,
             reader: None,
-            reading_current: false,
             current,
             current_id,
             lines: Lines::new(),
@@ -126,31 +125,7 @@ impl History {
     fn fill(&mut self, final_partial: bool) -> bool {
         let mut buf = vec![0u8; CHUNK];
         loop {
-            if self.reading_current {
-                let Some(f) = self.current.as_ref() else {
-                    self.reading_current = false;
-                    continue;
-                };
-                let mut r: &File = f;
-                match r.read(&mut buf) {
-                    Ok(0) => self.reading_current = false,
-                    Ok(n) => {
-                        self.push(&buf[..n]);
-                        return true;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.warnings.push(format!(
-                            "unable to read {}/{CURRENT}: {}",
-                            self.dir.display(),
-                            supervise::strerr::ioerr(&e)
-                        ));
-                        self.reading_current = false;
-                    }
-                }
-                continue;
-            }
-            if let Some(r) = self.reader.as_mut() {
+            if let Some((r, what)) = self.reader.as_mut() {
                 match r.read(&mut buf) {
                     Ok(0) => self.reader = None,
                     Ok(n) => {
@@ -160,8 +135,9 @@ impl History {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         self.warnings.push(format!(
-                            "unable to read an archive of {}: {}",
+                            "unable to read {}/{}: {}",
                             self.dir.display(),
+                            what.to_string_lossy(),
                             supervise::strerr::ioerr(&e)
                         ));
                         self.reader = None;
@@ -174,7 +150,7 @@ impl History {
                     Ok((_, id)) if Some(id) == self.current_id => {}
                     Ok((r, _)) => {
                         self.lines.file_start(floor);
-                        self.reader = Some(r);
+                        self.reader = Some((r, a.name));
                     }
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => self.warnings.push(format!(
@@ -186,7 +162,17 @@ impl History {
                 },
                 Some(Source::Current(floor)) => {
                     self.lines.file_start(floor);
-                    self.reading_current = true;
+                    // A duplicate shares the offset: reading it leaves `current` at its end.
+                    let dup = self.current.as_ref().map(File::try_clone);
+                    match dup {
+                        Some(Ok(f)) => self.reader = Some((Box::new(f), CURRENT.into())),
+                        Some(Err(e)) => self.warnings.push(format!(
+                            "unable to read {}/{CURRENT}: {}",
+                            self.dir.display(),
+                            supervise::strerr::ioerr(&e)
+                        )),
+                        None => {}
+                    }
                 }
                 None => {
                     if final_partial && !self.finished {
@@ -256,11 +242,7 @@ impl Read for At<'_> {
 
 /// The last `n` lines of `dir` (reading only as many archives as needed), with the open
 /// `current` (at its end) and the splitter state, for following.
-pub fn tail(
-    dir: &Path,
-    n: usize,
-    current: Option<File>,
-) -> io::Result<(Vec<Line>, History)> {
+pub fn tail(dir: &Path, n: usize, current: Option<File>) -> io::Result<(Vec<Line>, History)> {
     let current = match current {
         Some(f) => Some(f),
         None => open_current(dir)?,

@@ -87,13 +87,7 @@ fn shorten(argv: &[OsString]) -> Vec<OsString> {
 
 fn parse(argv: &[OsString], prog: &str, usage: &str) -> Result<Options, i32> {
     let argv = shorten(argv);
-    let fail = |m: Option<String>| {
-        if let Some(m) = m {
-            say(&[&m]);
-        }
-        say(&[usage]);
-        EXIT_USAGE
-    };
+    let fail = |m: Option<String>| crate::out::usage(m, usage);
     let mut o = Options {
         merge: false,
         pager: true,
@@ -338,17 +332,8 @@ pub fn w_log(argv: Vec<OsString>) -> i32 {
     for (idx, name) in o.names.iter().enumerate() {
         let dir: PathBuf = dir::resolve(name, &o.base);
         let wd = watch.as_ref().and_then(|w| w.add(&dir, LOG_MASK).ok());
-        let started = match o.since {
-            Some(s) => history::History::open(&dir, Some(s), None).map(|mut h| {
-                let mut v = Vec::new();
-                while let Some(l) = h.next_line(true) {
-                    v.push(l);
-                }
-                (v, h)
-            }),
-            None => history::tail(&dir, o.lines, None),
-        };
-        let (lines, h) = match started {
+        let started = start_following(&dir, o.since, o.lines);
+        let (lines, follower) = match started {
             Ok(x) => x,
             Err(e) => {
                 say(&[
@@ -360,23 +345,8 @@ pub fn w_log(argv: Vec<OsString>) -> i32 {
                 return EXIT_FATAL;
             }
         };
-        for w in &h.warnings {
-            say(&["w_log: warning: ", w]);
-        }
         history.extend(lines.into_iter().map(|(m, l)| (m, idx, l)));
-        let (current, splitter) = h.into_parts();
-        match follow::Follower::new(&dir, current, splitter) {
-            Ok(f) => followers.push(f),
-            Err(e) => {
-                say(&[
-                    "w_log: fatal: unable to read log directory ",
-                    &dir.to_string_lossy(),
-                    ": ",
-                    &ioerr(&e),
-                ]);
-                return EXIT_FATAL;
-            }
-        }
+        followers.push(follower);
         wds.push(wd);
     }
     let tags: Vec<String> = o
@@ -421,6 +391,31 @@ pub fn w_log(argv: Vec<OsString>) -> i32 {
         }
         wait_changes(watch.as_ref(), &wds, &mut dirty);
     }
+}
+
+/// The history `w_log` shows for one log (from `since`, or its last `lines`), and the
+/// follower that continues from where it ended.
+fn start_following(
+    dir: &std::path::Path,
+    since: Option<Moment>,
+    lines: usize,
+) -> io::Result<(Vec<history::Line>, follow::Follower)> {
+    let (shown, h) = match since {
+        Some(s) => {
+            let mut h = history::History::open(dir, Some(s), None)?;
+            let mut v = Vec::new();
+            while let Some(l) = h.next_line(true) {
+                v.push(l);
+            }
+            (v, h)
+        }
+        None => history::tail(dir, lines, None)?,
+    };
+    for w in &h.warnings {
+        say(&["w_log: warning: ", w]);
+    }
+    let (current, splitter) = h.into_parts();
+    Ok((shown, follow::Follower::new(dir, current, splitter)?))
 }
 
 /// Blocks until a watched directory changes and marks which; without inotify (or for a

@@ -26,7 +26,18 @@ pub fn status_text(name: &str, st: &Status, normally_up: bool, now: Tai64n) -> S
         s.push_str(&format!("(pid {}) ", st.pid));
     }
     s.push_str(&format!("{}s", age(now, st.stamp)));
+    s.push_str(&flags(st, normally_up));
+    if st.pid != 0 && st.got_term {
+        s.push_str(", got TERM");
+    }
+    s
+}
+
+/// The flags runit's `sv` and daemontools' `svstat` both print after the age, in their
+/// order: `, normally down`, `, normally up`, `, paused`, `, want up`, `, want down`.
+pub fn flags(st: &Status, normally_up: bool) -> String {
     let pid = st.pid != 0;
+    let mut s = String::new();
     if pid && !normally_up {
         s.push_str(", normally down");
     }
@@ -41,9 +52,6 @@ pub fn status_text(name: &str, st: &Status, normally_up: bool, now: Tai64n) -> S
     }
     if pid && st.want == b'd' {
         s.push_str(", want down");
-    }
-    if pid && st.got_term {
-        s.push_str(", got TERM");
     }
     s
 }
