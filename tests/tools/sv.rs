@@ -372,3 +372,39 @@ fn up_waits_for_readiness_on_our_runsv() {
     let ready = supervise::status::Ready::read_for(&a.join("supervise"), &st);
     assert!(ready.is_some(), "sv returned before the service was ready");
 }
+
+fn finish_state_is_reported(sup: Sup) {
+    let s = Scratch::new("sv-finish");
+    let a = make_service(&s, "a", "exec sleep 100", true);
+    s.script("a/finish", "#!/bin/sh\nexec sleep 100\n");
+    let _p = supervise(&s, sup, &a);
+    wait_running(&s, &a);
+    supervise::control::send(&a, b"d").unwrap();
+    wait_status(&s, &a, "finish running", |st| {
+        st.state == State::Finish && st.pid != 0
+    });
+    let (o, t) = sv_both(&s, &["status", "./a"], &[]);
+    assert_same(&format!("finish state on {sup:?}"), &o, &t);
+    assert!(
+        stdout(&o).starts_with("finish: ./a: (pid "),
+        "{}",
+        stdout(&o)
+    );
+    // down waits for finish to end too.
+    let o = ours("sv", &s.path, &["-w", "1", "down", "./a"], &[]);
+    assert!(
+        stdout(&o).starts_with("timeout: finish: ./a: (pid "),
+        "{}",
+        transcript(&o)
+    );
+}
+
+#[test]
+fn finish_state_is_reported_runit() {
+    finish_state_is_reported(Sup::Runit);
+}
+
+#[test]
+fn finish_state_is_reported_ours() {
+    finish_state_is_reported(Sup::Ours);
+}
