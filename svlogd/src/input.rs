@@ -12,12 +12,15 @@
 //!
 //! `tee` always starts at the head of the pipe, so a partial line left unconsumed is seen
 //! again on every round; the bytes already held are skipped (spliced to /dev/null from the
-//! private pipe). svlogd never *waits* while holding bytes that are still in the pipe: a
-//! level-triggered poll would see them and spin, and Linux does not wake an edge-triggered
-//! epoll when a writer fills a non-empty pipe and blocks, so waiting on that would deadlock.
-//! Before waiting, the owner writes the held partial line out or takes it out of the pipe
-//! (see `Logger`); [`Input::held`] says whether it must. EOF is `tee` returning 0: the pipe is
-//! empty and has no writer.
+//! private pipe). Waiting for *more* input while such a line sits in the pipe cannot use
+//! poll: the pipe is never empty, so a level-triggered poll spins, and Linux does not wake an
+//! edge-triggered epoll when a writer fills a non-empty pipe and blocks (that deadlocks). What
+//! Linux does do for every write, blocked or not, is the `O_ASYNC` notification: fd 0 gets
+//! `O_ASYNC` with svlogd as its owner, SIGIO goes to the signalfd, and while
+//! [`Input::held`] is non-zero the loop waits for that signal instead of polling fd 0. EOF is
+//! `tee` returning 0 (pipe empty, no writer), or POLLHUP when the only bytes left are the
+//! partial line already held. If `O_ASYNC` cannot be set, the owner must not wait while
+//! holding bytes ([`Input::wakes_on_write`]).
 //!
 //! When fd 0 is not a pipe (a file, a tty, a socket, /dev/null) or `tee` refuses it, input is
 //! plain non-blocking `read(2)`.
@@ -66,6 +69,8 @@ pub struct Input {
     /// Lines may be held back unconsumed only up to this length.
     hold_max: usize,
     tee: Option<Tee>,
+    /// fd 0 has `O_ASYNC`: every write to the pipe raises SIGIO.
+    async_wake: bool,
 }
 
 fn errno() -> i32 {
@@ -102,13 +107,20 @@ impl Input {
         }
         let hold_max = (pipe_size / 2).max(1);
         let cap = pipe_size + hold_max.max(linemax.saturating_add(1));
+        let async_wake = tee.is_some() && set_async(true);
         Input {
             buf: vec![0; cap],
             end: 0,
             unconsumed: 0,
             hold_max,
             tee,
+            async_wake,
         }
+    }
+
+    /// Whether a write to the pipe raises SIGIO, so svlogd may wait while holding bytes.
+    pub fn wakes_on_write(&self) -> bool {
+        self.async_wake
     }
 
     /// Whether input is peeked (fd 0 is a pipe) rather than read.
@@ -144,6 +156,10 @@ impl Input {
                     // tee refused this pipe: fall back to reading, keeping what we hold.
                     self.consume_to(self.end);
                     self.tee = None;
+                    if self.async_wake {
+                        set_async(false);
+                        self.async_wake = false;
+                    }
                 }
             }
         }
@@ -191,8 +207,12 @@ impl Input {
         }
         let fresh = n - skip;
         if fresh == 0 {
-            // Only the partial line we already hold.
-            return Ok(Fill::Again);
+            // Only the partial line we already hold: has the writer gone?
+            return Ok(if writer_gone() {
+                Fill::Eof
+            } else {
+                Fill::Again
+            });
         }
         let mut got = 0;
         while got < fresh {
@@ -329,4 +349,44 @@ fn consume_by_read(n: usize) -> usize {
     // SAFETY: read into a local buffer.
     let r = unsafe { libc::read(0, scratch.as_mut_ptr().cast(), want) };
     r.max(0) as usize
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if self.async_wake {
+            set_async(false);
+        }
+    }
+}
+
+/// Turns `O_ASYNC` (SIGIO to this process on every write to the pipe) on fd 0 on or off.
+fn set_async(on: bool) -> bool {
+    // SAFETY: fcntl on fd 0.
+    unsafe {
+        if on && libc::fcntl(0, libc::F_SETOWN, libc::getpid()) < 0 {
+            return false;
+        }
+        let fl = libc::fcntl(0, libc::F_GETFL);
+        if fl < 0 {
+            return false;
+        }
+        let fl = if on {
+            fl | libc::O_ASYNC
+        } else {
+            fl & !libc::O_ASYNC
+        };
+        libc::fcntl(0, libc::F_SETFL, fl) >= 0
+    }
+}
+
+/// Whether fd 0's pipe has no writer left (POLLHUP).
+fn writer_gone() -> bool {
+    let mut p = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll on one local pollfd, no timeout.
+    let r = unsafe { libc::poll(&mut p, 1, 0) };
+    r > 0 && p.revents & libc::POLLHUP != 0
 }

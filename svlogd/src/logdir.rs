@@ -82,6 +82,8 @@ pub struct LogDir {
     pub selected: bool,
     /// The UDP sender.
     pub udp: UdpOut,
+    /// Opened successfully once (runit's `-v` failure path prints the name only then).
+    ever_opened: bool,
 }
 
 impl LogDir {
@@ -102,6 +104,17 @@ impl LogDir {
             batch: Batch::default(),
             selected: true,
             udp: UdpOut::default(),
+            ever_opened: false,
+        }
+    }
+
+    /// runit's failure path after the directory was opened calls its close routine, which
+    /// with `-v` prints `info: close: ` and the name it had from the last successful open
+    /// (nothing the first time).
+    fn verbose_failed_close(&self, ctx: &Ctx) {
+        if ctx.verbose {
+            let name: &[u8] = if self.ever_opened { &self.name } else { b"" };
+            msg::info(&[b"close: ", name]);
         }
     }
 
@@ -145,6 +158,7 @@ impl LogDir {
         // SAFETY: as above.
         unsafe { libc::fchdir(cwd.as_raw_fd()) };
         if entered < 0 {
+            self.verbose_failed_close(ctx);
             msg::warn("unable to change directory", &self.name, err);
             return false;
         }
@@ -155,6 +169,7 @@ impl LogDir {
         ) {
             Ok(l) => l,
             Err(e) => {
+                self.verbose_failed_close(ctx);
                 msg::warn("unable to lock directory", &self.name, e);
                 return false;
             }
@@ -162,9 +177,11 @@ impl LogDir {
         // SAFETY: flock on an fd we own.
         if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } < 0 {
             let e = nix::errno::Errno::last_raw();
+            self.verbose_failed_close(ctx);
             msg::warn("unable to lock directory", &self.name, e);
             return false;
         }
+        self.ever_opened = true;
         self.cfg = self.read_config(&dir, ctx);
         self.size = 0;
         self.selected = true;
@@ -181,6 +198,7 @@ impl LogDir {
             }
             Err(libc::ENOENT) => Kind::Open { existed: false },
             Err(e) => {
+                self.verbose_failed_close(ctx);
                 msg::warn("unable to stat current", &self.name, e);
                 return false;
             }
@@ -203,6 +221,9 @@ impl LogDir {
             Ok(fd) => {
                 if let Err(e) = File::from(fd).read_to_end(&mut data) {
                     msg::warn("unable to read config", &self.name, errno_of(&e));
+                    if ctx.verbose {
+                        msg::info(&[b"read: ", &self.name, b"/config"]);
+                    }
                     return Config::default();
                 }
             }

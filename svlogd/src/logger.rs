@@ -95,11 +95,13 @@ impl Logger {
         // SAFETY: just opened.
         let cwd = unsafe { OwnedFd::from_raw_fd(cwd) };
         let mut mask = SigSet::empty();
+        // SIGIO: a write to the input pipe (see `input`); it only wakes the loop.
         for s in [
             Signal::SIGTERM,
             Signal::SIGCHLD,
             Signal::SIGALRM,
             Signal::SIGHUP,
+            Signal::SIGIO,
         ] {
             mask.add(s);
         }
@@ -220,9 +222,12 @@ impl Logger {
                 if rotated {
                     continue;
                 }
-                if self.term
-                    && !self.term_drain
-                    && (!self.splitter.in_line() || self.term_deadline.is_some_and(|t| t <= now))
+                let gave_up = self.dirs.iter().any(|d| d.gave_up());
+                if gave_up
+                    || (self.term
+                        && !self.term_drain
+                        && (!self.splitter.in_line()
+                            || self.term_deadline.is_some_and(|t| t <= now)))
                 {
                     self.stop();
                     continue;
@@ -238,8 +243,8 @@ impl Logger {
                         continue;
                     }
                     Fill::Again => {
-                        if self.input.held() > 0 {
-                            // Never wait holding bytes that are still in the pipe.
+                        if self.input.held() > 0 && !self.input.wakes_on_write() {
+                            // No SIGIO on writes: never wait holding bytes in the pipe.
                             self.let_go();
                             continue;
                         }
@@ -376,8 +381,8 @@ impl Logger {
         self.unreleased = true;
     }
 
-    /// The unfinished line may not stay in the pipe (it is too long, or svlogd is about to
-    /// wait): write what there is of it and let the rest stream, which is possible once its
+    /// The unfinished line may not stay in the pipe (it is too long, or svlogd would have
+    /// to wait without a wake-up for new input): write what there is of it and let the rest stream, which is possible once its
     /// head is decided or when no directory needs the head (no patterns, no UDP); otherwise
     /// take it out of the pipe and hold it in memory.
     fn let_go(&mut self) {
@@ -528,7 +533,12 @@ impl Logger {
                 revents: 0,
             },
         ];
-        let n = if reading { 2 } else { 1 };
+        // While bytes are held in the pipe it always polls readable: SIGIO says "more".
+        let n = if reading && self.input.held() == 0 {
+            2
+        } else {
+            1
+        };
         // SAFETY: poll on a local array.
         unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
     }

@@ -1,1 +1,18 @@
-//! End-to-end tests of svlogd, run through the real binaries.
+//! End-to-end tests of svlogd, run through the real binaries: ours next to runit's
+//! `/usr/bin/svlogd` (which must be installed; the tests fail without it).
+//!
+//! Conformance tests run both on the same input and config and compare directories, stderr
+//! and datagrams with timestamps masked. Each deliberate fix of spec/svlogd.md §12 has a test
+//! that asserts our behaviour and shows the reference's, so it would fail on runit's.
+
+mod cli;
+mod config;
+mod fixes;
+mod logdir;
+mod processor;
+mod rotation;
+mod signals;
+mod timestamps;
+mod udp;
+mod util;
+mod zero_loss;

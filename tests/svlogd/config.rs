@@ -1,0 +1,86 @@
+//! The `config` file and the pattern matcher, through the binary (spec/svlogd.md §3).
+
+use crate::util::{conform, logdir};
+
+const INPUT: &[u8] = b"tcpsvd: info: pid 1977 from 10.0.0.1\n\
+tcpsvd: info: end 1977 exit 0\n\
+error: disk full\n\
+warning: low memory\n\
+aab\n\
+ab\n\
+abbb\n\
+\n\
+plain line\n";
+
+#[test]
+fn patterns_last_match_wins_and_do_not_backtrack() {
+    conform(
+        "patterns",
+        |cwd| {
+            // `*pid*` does not match (no backtracking); the man page's workaround does.
+            logdir(cwd, "pid", "-*\n+*pid*\n+*: *: pid *\n");
+            logdir(cwd, "plus", "-*\n+a+b\n");
+            logdir(
+                cwd,
+                "errs",
+                "-*\n+error:*\n+warning:*\n-warning:*\ne*\nE*memory\n",
+            );
+            logdir(cwd, "empty", "-\n");
+        },
+        &["-t", "pid", "plus", "errs", "empty"],
+        INPUT,
+        &["pid", "plus", "errs", "empty"],
+    );
+}
+
+#[test]
+fn stderr_gets_the_first_len_bytes_with_dots() {
+    conform(
+        "alerts",
+        |cwd| {
+            logdir(cwd, "a", "e*\npA: \n");
+            logdir(cwd, "b", "-*\ne*disk*\n");
+        },
+        &["-tt", "-l", "12", "a", "b"],
+        INPUT,
+        &["a", "b"],
+    );
+}
+
+#[test]
+fn parse_quirks() {
+    conform(
+        "quirks",
+        |cwd| {
+            // Leading space: ignored; unknown directive: ignored; \r kept in patterns and
+            // prefix; final one-byte line without newline: ignored.
+            logdir(cwd, "a", " s10\nq\n+x\r\npP\r: \n#s5\ns1000\n-");
+            logdir(cwd, "b", "s\nnfoo\nt\np\n!\n");
+        },
+        &["a", "b"],
+        INPUT,
+        &["a", "b"],
+    );
+}
+
+#[test]
+fn prefix_goes_after_the_stamp_everywhere() {
+    conform(
+        "prefix",
+        |cwd| logdir(cwd, "d", "pservice: \ne*full\n"),
+        &["-ttt", "d"],
+        INPUT,
+        &["d"],
+    );
+}
+
+#[test]
+fn nul_bytes_in_lines_are_kept() {
+    conform(
+        "nul",
+        |cwd| logdir(cwd, "d", "e*\n"),
+        &["d"],
+        b"nul\0byte\n\0\nend\n",
+        &["d"],
+    );
+}

@@ -1,0 +1,151 @@
+//! The log directory: `lock`, `current` and its u+x "closed cleanly" mark, recovery of an
+//! uncleanly closed `current`, missing and unusable directories (spec/svlogd.md §2.1-2.3).
+
+use crate::util::{conform, logdir, mode, rotated, snapshot, spawn, Impl};
+use harness::{assert_text_eq, code, read_text, wait_until, Scratch};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+#[test]
+fn modes_while_open_and_after_close() {
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("modes-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        let cur = s.join("d/current");
+        wait_until(Duration::from_secs(5), "current created", || cur.exists());
+        crate::util::send(&mut p, b"hello\n");
+        wait_until(Duration::from_secs(5), "line written", || {
+            read_text(&cur) == "hello\n"
+        });
+        assert_eq!(mode(&cur), 0o644, "{}: current while open", imp.name());
+        assert_eq!(mode(&s.join("d/lock")), 0o600, "{}: lock", imp.name());
+        p.close_stdin();
+        let st = p.wait_timeout(Duration::from_secs(5));
+        assert_eq!(code(st), 0);
+        assert_eq!(mode(&cur), 0o744, "{}: current after close", imp.name());
+    }
+}
+
+#[test]
+fn unclean_current_is_recovered_as_u() {
+    // spec §2.2 step 5: a non-empty current without u+x becomes @<now>.u; a new current
+    // starts. An empty one, or a u+x one, is appended to.
+    conform(
+        "recover",
+        |cwd| {
+            logdir(cwd, "unclean", "");
+            fs::write(cwd.join("unclean/current"), "left behind\n").unwrap();
+            logdir(cwd, "clean", "");
+            fs::write(cwd.join("clean/current"), "closed cleanly\n").unwrap();
+            fs::set_permissions(cwd.join("clean/current"), fs::Permissions::from_mode(0o744))
+                .unwrap();
+            logdir(cwd, "empty", "");
+            fs::write(cwd.join("empty/current"), "").unwrap();
+        },
+        &["-v", "unclean", "clean", "empty"],
+        b"new line\n",
+        &["unclean", "clean", "empty"],
+    );
+}
+
+#[test]
+fn recovered_u_is_not_given_to_the_processor() {
+    let s = conform(
+        "recover-processor",
+        |cwd| {
+            logdir(cwd, "d", "!cat\n");
+            fs::write(cwd.join("d/current"), "crashed\n").unwrap();
+        },
+        &["d"],
+        b"x\n",
+        &["d"],
+    );
+    assert_eq!(rotated(&s.join("d"), 'u').len(), 1);
+    assert!(rotated(&s.join("d"), 's').is_empty());
+}
+
+#[test]
+fn a_locked_directory_is_skipped() {
+    // spec §2.2 step 3: a second svlogd does not wait; it skips the directory, and exits 111
+    // when none is left.
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("lock-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        logdir(&s.path, "other", "");
+        let mut first = spawn(Impl::Ours, &s.path, &["d"]);
+        wait_until(Duration::from_secs(5), "first svlogd has current", || {
+            s.join("d/current").exists()
+        });
+        let out = crate::util::run(imp, &s.path, &["d"], b"lost\n");
+        assert_eq!(code(out.status), 111);
+        assert_text_eq(
+            "second svlogd",
+            "svlogd: warning: unable to lock directory: d: temporary failure\n\
+             svlogd: fatal: no functional log directories.\n",
+            &String::from_utf8_lossy(&out.stderr),
+        );
+        let out = crate::util::run(imp, &s.path, &["d", "other"], b"kept\n");
+        assert_eq!(code(out.status), 0);
+        assert_eq!(read_text(s.join("other/current")), "kept\n");
+        first.close_stdin();
+        first.wait_timeout(Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn missing_and_unusable_directories() {
+    conform(
+        "unusable",
+        |cwd| {
+            logdir(cwd, "good", "");
+            fs::write(cwd.join("afile"), "").unwrap();
+        },
+        &["-v", "missing", "afile", "good"],
+        b"line\n",
+        &["good"],
+    );
+    conform(
+        "none-usable",
+        |cwd| fs::write(cwd.join("afile"), "").unwrap(),
+        &["missing", "afile"],
+        b"line\n",
+        &[],
+    );
+}
+
+#[test]
+fn unreadable_config_uses_defaults() {
+    conform(
+        "config-dir",
+        |cwd| {
+            logdir(cwd, "d", "");
+            fs::create_dir(cwd.join("d/config")).unwrap();
+        },
+        &["-v", "d"],
+        b"line\n",
+        &["d"],
+    );
+}
+
+#[test]
+fn several_directories_get_the_same_lines() {
+    let s = conform(
+        "several",
+        |cwd| {
+            logdir(cwd, "a", "");
+            logdir(cwd, "b", "pB: \n");
+        },
+        &["-tt", "a", "b"],
+        b"one\ntwo\n",
+        &["a", "b"],
+    );
+    // The same stamp goes to every directory.
+    let a = read_text(s.join("a/current"));
+    let b = read_text(s.join("b/current"));
+    for (la, lb) in a.lines().zip(b.lines()) {
+        assert_eq!(la[..26], lb[..26]);
+    }
+    let _ = snapshot(&s.join("a"));
+}

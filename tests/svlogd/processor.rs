@@ -1,0 +1,166 @@
+//! Processors (`!cmd`): the fd layout, state/newstate, `.u` → `.t` → `.s`, and runit's
+//! processor bugs fixed (spec/svlogd.md §4, §12 items 3, 4, 5, 9).
+
+use crate::util::{conform, logdir, rotated, send, spawn, stderr_of, Impl};
+use harness::{code, read_text, wait_until, wait_until_or, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::time::Duration;
+
+#[test]
+fn processor_output_state_and_fds_match_runit() {
+    let s = conform(
+        "processor",
+        |cwd| {
+            logdir(
+                cwd,
+                "d",
+                "s60\nn0\n!tr a-z A-Z; cat <&4 >&5; echo seen >&5; \
+                 ls /proc/self/fd | sort -n | tr '\\n' ' ' >&2; basename $PWD >&2\n",
+            );
+        },
+        &["d"],
+        &crate::util::numbered("line", 12),
+        &["d"],
+    );
+    let d = s.join("d");
+    assert!(rotated(&d, 'u').is_empty() && rotated(&d, 't').is_empty());
+    assert!(!rotated(&d, 's').is_empty());
+    assert!(read_text(d.join("state")).contains("seen"));
+}
+
+#[test]
+fn processor_environment_is_svlogds_own() {
+    let s = Scratch::new("proc-env");
+    logdir(&s.path, "d", "s10\n!env | sort >&2; cat\n");
+    let out = crate::util::run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PATH="), "{err}");
+    assert!(!err.contains("SVLOGD"), "{err}");
+}
+
+#[test]
+fn pruning_never_picks_the_pending_u_and_keeps_n_files() {
+    // Decision (svlogd/src/rotate.rs): runit 2.3.0's rule. `.u` files count towards n, the one
+    // a processor is about to work on is never deleted. Debian's 2.1.2 neither counts nor
+    // deletes `.u`, so it keeps n+1 processed files.
+    let mut counts = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("prune-u-{}", imp.name()));
+        logdir(&s.path, "d", "s40\nn3\n!cat\n");
+        let out = crate::util::run(imp, &s.path, &["d"], &crate::util::numbered("l", 40));
+        assert_eq!(code(out.status), 0);
+        counts.push(rotated(&s.join("d"), 's').len());
+    }
+    assert_eq!(counts, [4, 3], "runit keeps n+1, ours n");
+}
+
+#[test]
+fn a_processor_killed_by_a_signal_has_failed() {
+    // spec §12 item 3: runit takes a signalled processor for a success: it renames the
+    // truncated output to .s and deletes the .u (data lost).
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("proc-kill-{}", imp.name()));
+        logdir(&s.path, "d", "s20\n!head -c 5; kill -KILL $$\n");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        send(&mut p, b"0123456789abcdefghij\n");
+        let d = s.join("d");
+        match imp {
+            Impl::Ref => wait_until(Duration::from_secs(5), "runit's bogus .s", || {
+                rotated(&d, 's').len() == 1
+            }),
+            Impl::Ours => {
+                wait_until(Duration::from_secs(5), "a failed processor", || {
+                    stderr_of(&s.path).contains("processor failed, restart: d")
+                });
+                std::thread::sleep(Duration::from_millis(300));
+                assert!(rotated(&d, 's').is_empty(), "no .s from a killed processor");
+                assert_eq!(rotated(&d, 'u').len(), 1, ".u kept");
+            }
+        }
+        if imp == Impl::Ref {
+            let s_file = d.join(&rotated(&d, 's')[0]);
+            assert_eq!(fs::metadata(s_file).unwrap().len(), 5);
+            assert!(rotated(&d, 'u').is_empty(), "runit deleted the .u");
+        }
+        p.signal(Signal::SIGKILL);
+    }
+}
+
+/// Counts "processor failed" messages an svlogd prints in `window`, then kills it.
+fn failures_in(imp: Impl, window: Duration) -> usize {
+    let s = Scratch::new(&format!("proc-backoff-{}", imp.name()));
+    logdir(&s.path, "d", "s10\n!exit 1\n");
+    let mut p = spawn(imp, &s.path, &["d"]);
+    send(&mut p, b"0123456789\n");
+    wait_until(Duration::from_secs(5), "rotation", || {
+        !rotated(&s.join("d"), 'u').is_empty()
+    });
+    std::thread::sleep(window);
+    p.signal(Signal::SIGKILL);
+    p.wait_timeout(Duration::from_secs(5));
+    stderr_of(&s.path)
+        .matches("svlogd: warning: processor failed, restart: d")
+        .count()
+}
+
+#[test]
+fn a_failing_processor_backs_off() {
+    // spec §12 item 4: runit restarts a failed processor at once, in a tight loop.
+    let window = Duration::from_millis(1500);
+    let runit = failures_in(Impl::Ref, window);
+    let ours = failures_in(Impl::Ours, window);
+    assert!(runit > 20, "runit restarted only {runit} times");
+    assert!((1..=2).contains(&ours), "ours restarted {ours} times");
+}
+
+#[test]
+fn term_during_a_failing_processor_exits() {
+    let s = Scratch::new("proc-term");
+    logdir(&s.path, "d", "s10\n!exit 1\n");
+    let mut p = spawn(Impl::Ours, &s.path, &["d"]);
+    send(&mut p, b"0123456789\n");
+    wait_until(Duration::from_secs(5), "rotation", || {
+        !rotated(&s.join("d"), 'u').is_empty()
+    });
+    p.signal(Signal::SIGTERM);
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(8))), 0);
+    assert_eq!(rotated(&s.join("d"), 'u').len(), 1, "the .u is kept");
+}
+
+#[test]
+fn hup_keeps_a_running_processor() {
+    // spec §12 item 5: after a HUP, runit forgets the running processor: its .t, .u and
+    // newstate are left behind and the .u is never processed.
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("proc-hup-{}", imp.name()));
+        logdir(&s.path, "d", "s10\n!sleep 1; cat\n");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        send(&mut p, b"0123456789\n");
+        let d = s.join("d");
+        wait_until(Duration::from_secs(5), "processor started", || {
+            d.join("newstate").exists()
+        });
+        p.signal(Signal::SIGHUP);
+        // Let the processor finish (1 s) and svlogd notice.
+        std::thread::sleep(Duration::from_millis(1600));
+        send(&mut p, b"x\n");
+        // The 10-byte cap put the line's newline into the new current.
+        wait_until(Duration::from_secs(5), "line after HUP", || {
+            read_text(d.join("current")) == "\nx\n"
+        });
+        match imp {
+            Impl::Ref => {
+                assert_eq!(rotated(&d, 'u').len(), 1, "runit left the .u");
+                assert!(rotated(&d, 's').is_empty());
+            }
+            Impl::Ours => wait_until_or(
+                Duration::from_secs(5),
+                "the processed .s",
+                &mut || rotated(&d, 's').len() == 1 && rotated(&d, 'u').is_empty(),
+                || harness::listing(&d),
+            ),
+        }
+        p.signal(Signal::SIGKILL);
+    }
+}

@@ -1,0 +1,179 @@
+//! Rotation: the hard size cap that splits lines, the `s - len` rule, pruning by `n`, ALRM
+//! and `t` (spec/svlogd.md §2.4-2.6).
+
+use crate::util::{all_logs, conform, logdir, rotated, snapshot, spawn, Impl};
+use harness::{assert_text_eq, code, read_text, wait_until, Proc, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+fn lines(n: usize, width: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        let body = format!("line {i:03} ");
+        v.extend_from_slice(body.as_bytes());
+        v.extend(std::iter::repeat_n(b'x', width.saturating_sub(body.len())));
+        v.push(b'\n');
+    }
+    v
+}
+
+#[test]
+fn hard_cap_splits_lines_across_files() {
+    // spec §2.4: a file never grows past s; s100 gives files of exactly 100 bytes.
+    let s = conform(
+        "cap",
+        |cwd| logdir(cwd, "d", "s100\nn0\n"),
+        &["d"],
+        &lines(40, 23),
+        &["d"],
+    );
+    for f in rotated(&s.join("d"), 's') {
+        assert_eq!(fs::metadata(s.join("d").join(f)).unwrap().len(), 100);
+    }
+}
+
+#[test]
+fn rotation_at_s_minus_len_after_a_newline() {
+    conform(
+        "s-len",
+        |cwd| logdir(cwd, "d", "s300\nn0\n"),
+        &["-l", "50", "d"],
+        &lines(30, 37),
+        &["d"],
+    );
+    // s < len: only the hard cap applies (the subtraction wraps).
+    conform(
+        "s-below-len",
+        |cwd| logdir(cwd, "d", "s64\nn0\n"),
+        &["-l", "100", "d"],
+        &lines(12, 30),
+        &["d"],
+    );
+    // A 5000-byte line with s2000: 2000 + 2000 + rest.
+    let mut long = vec![b'L'; 5000];
+    long.push(b'\n');
+    conform(
+        "long-line",
+        |cwd| logdir(cwd, "d", "s2000\nn0\n"),
+        &["d"],
+        &long,
+        &["d"],
+    );
+}
+
+#[test]
+fn size_suffixes_and_default() {
+    conform(
+        "suffix",
+        |cwd| {
+            logdir(cwd, "k", "s1k\nn0\n");
+            logdir(cwd, "zero", "s\n");
+        },
+        &["k", "zero"],
+        &lines(60, 50),
+        &["k", "zero"],
+    );
+}
+
+#[test]
+fn pruning_keeps_n_old_files() {
+    // spec §2.6: one deletion per rotation, the lexicographically smallest name.
+    let s = conform(
+        "prune",
+        |cwd| logdir(cwd, "d", "s50\nn3\n"),
+        &["-v", "d"],
+        &lines(30, 20),
+        &["d"],
+    );
+    assert_eq!(rotated(&s.join("d"), 's').len(), 3);
+}
+
+#[test]
+fn processor_leftovers_are_deleted_and_n_lowered_is_not_enforced_at_once() {
+    conform(
+        "leftovers",
+        |cwd| {
+            logdir(cwd, "d", "s50\nn2\n");
+            for (i, suffix) in ["s", "s", "s", "s", "t"].iter().enumerate() {
+                fs::write(
+                    cwd.join(format!("d/@40000000000000000000000{i}.{suffix}")),
+                    "old\n",
+                )
+                .unwrap();
+            }
+        },
+        &["-v", "d"],
+        &lines(3, 20),
+        &["d"],
+    );
+}
+
+/// Writes `data` to the svlogd's stdin and waits until `current` holds `want`.
+fn feed(p: &mut Proc, dir: &Path, data: &[u8], want: &str) {
+    crate::util::send(p, data);
+    wait_until(
+        Duration::from_secs(5),
+        &format!("current to be {want:?}"),
+        || read_text(dir.join("current")) == want,
+    );
+}
+
+#[test]
+fn alrm_rotates_non_empty_current_only() {
+    let mut snaps = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("alrm-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let alarms = |n: usize| {
+            let path = s.path.clone();
+            move || {
+                crate::util::stderr_of(&path)
+                    .matches("sigalarm received.")
+                    .count()
+                    == n
+            }
+        };
+        wait_until(Duration::from_secs(5), "current", || {
+            s.join("d/current").exists()
+        });
+        // Nothing written yet: ALRM rotates nothing.
+        p.signal(Signal::SIGALRM);
+        wait_until(Duration::from_secs(5), "first ALRM seen", alarms(1));
+        feed(&mut p, &s.join("d"), b"first\n", "first\n");
+        p.signal(Signal::SIGALRM);
+        wait_until(Duration::from_secs(5), "ALRM rotation", || {
+            rotated(&s.join("d"), 's').len() == 1
+        });
+        feed(&mut p, &s.join("d"), b"second\n", "second\n");
+        p.close_stdin();
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        let err = crate::util::stderr_of(&s.path);
+        snaps.push(format!(
+            "{}{}",
+            snapshot(&s.join("d")),
+            crate::util::mask(&err)
+        ));
+    }
+    assert_text_eq("ALRM: runit vs ours", &snaps[0], &snaps[1]);
+}
+
+#[test]
+fn t_rotates_a_non_empty_current_after_its_time() {
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("t-{}", imp.name()));
+        logdir(&s.path, "d", "t1\n");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        feed(&mut p, &s.join("d"), b"one\n", "one\n");
+        wait_until(Duration::from_secs(5), "t rotation", || {
+            rotated(&s.join("d"), 's').len() == 1
+        });
+        assert_eq!(read_text(s.join("d/current")), "");
+        feed(&mut p, &s.join("d"), b"two\n", "two\n");
+        p.close_stdin();
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(all_logs(&s.join("d")), "one\ntwo\n", "{}", imp.name());
+    }
+}

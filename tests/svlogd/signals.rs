@@ -1,0 +1,264 @@
+//! Signals: HUP re-reads config, TERM flushes and exits 0, and the TERM bugs of runit fixed
+//! (spec/svlogd.md §7, §8, §12 items 2, 6 and 10).
+
+use crate::util::{
+    drained, logdir, mask, pipe_bytes, send, snapshot, spawn, stderr_of, Impl, Tmpfs,
+};
+use harness::{alive, assert_text_eq, code, read_text, wait_until, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::time::Duration;
+
+#[test]
+fn hup_rereads_config_and_appends() {
+    let mut snaps = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("hup-{}", imp.name()));
+        logdir(&s.path, "d", "pA: \n");
+        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        send(&mut p, b"one\n");
+        let cur = s.join("d/current");
+        wait_until(Duration::from_secs(5), "one", || {
+            read_text(&cur) == "A: one\n"
+        });
+        fs::write(s.join("d/config"), "pB: \n").unwrap();
+        p.signal(Signal::SIGHUP);
+        wait_until(Duration::from_secs(5), "reopen", || {
+            stderr_of(&s.path).matches("read: d/config").count() == 2
+        });
+        send(&mut p, b"two\n");
+        wait_until(Duration::from_secs(5), "two", || {
+            read_text(&cur) == "A: one\nB: two\n"
+        });
+        p.close_stdin();
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        snaps.push(format!(
+            "{}{}",
+            snapshot(&s.join("d")),
+            mask(&stderr_of(&s.path))
+        ));
+    }
+    assert_text_eq("HUP: runit vs ours", &snaps[0], &snaps[1]);
+}
+
+#[test]
+fn hup_resets_the_stderr_selection() {
+    // spec §12 item 6: after a HUP to a config with no patterns, runit keeps sending every
+    // line to stderr (the last `e` selection is never reset).
+    let mut alerts = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("hup-e-{}", imp.name()));
+        logdir(&s.path, "d", "e*\n");
+        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        send(&mut p, b"alert one\n");
+        wait_until(Duration::from_secs(5), "alert", || {
+            stderr_of(&s.path).contains("alert one")
+        });
+        fs::write(s.join("d/config"), "").unwrap();
+        p.signal(Signal::SIGHUP);
+        wait_until(Duration::from_secs(5), "reopen", || {
+            stderr_of(&s.path).matches("read: d/config").count() == 2
+        });
+        send(&mut p, b"quiet two\n");
+        wait_until(Duration::from_secs(5), "logged", || {
+            read_text(s.join("d/current")).contains("quiet two")
+        });
+        p.close_stdin();
+        p.wait_timeout(Duration::from_secs(5));
+        alerts.push(stderr_of(&s.path).contains("quiet two"));
+    }
+    assert_eq!(
+        alerts,
+        [true, false],
+        "runit alerts after the HUP, ours does not"
+    );
+}
+
+#[test]
+fn term_flushes_and_exits_zero() {
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("term-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        send(&mut p, b"a\nb\n");
+        wait_until(Duration::from_secs(5), "lines", || {
+            read_text(s.join("d/current")) == "a\nb\n"
+        });
+        p.signal(Signal::SIGTERM);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(crate::util::mode(&s.join("d/current")), 0o744);
+        assert!(stderr_of(&s.path).contains("svlogd: info: sigterm received.\n"));
+    }
+}
+
+#[test]
+fn term_completes_a_partial_line_and_keeps_it() {
+    // spec §12 item 2: runit reads the rest of a partial line after TERM, then drops it.
+    let mut logs = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("term-partial-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        wait_until(Duration::from_secs(5), "current", || {
+            s.join("d/current").exists()
+        });
+        send(&mut p, b"partial");
+        if imp == Impl::Ref {
+            // runit reads the partial line (ours leaves it in the pipe until it is complete).
+            drained(&p);
+        }
+        p.signal(Signal::SIGTERM);
+        std::thread::sleep(Duration::from_millis(200));
+        send(&mut p, b"rest\nafter\n");
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        logs.push(read_text(s.join("d/current")));
+    }
+    assert_eq!(logs[0], "", "runit drops the completed line");
+    assert!(logs[1].starts_with("partialrest\n"), "ours: {:?}", logs[1]);
+}
+
+#[test]
+fn term_waits_a_bounded_time_for_a_partial_line() {
+    // runit waits for the rest of the line as long as it takes; ours at most 2 s, then writes
+    // what it has with a newline.
+    let mut still_running = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("term-wait-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        send(&mut p, b"done\nno newline");
+        wait_until(Duration::from_secs(5), "done", || {
+            read_text(s.join("d/current")) == "done\n"
+        });
+        if imp == Impl::Ref {
+            drained(&p);
+        }
+        p.signal(Signal::SIGTERM);
+        let pid = p.pid();
+        let t = std::time::Instant::now();
+        while alive(pid) && t.elapsed() < Duration::from_secs(4) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        still_running.push(alive(pid));
+        if imp == Impl::Ours {
+            assert_eq!(code(p.wait_timeout(Duration::from_secs(1))), 0);
+            assert_eq!(read_text(s.join("d/current")), "done\nno newline\n");
+        }
+        p.signal(Signal::SIGKILL);
+    }
+    assert_eq!(still_running, [true, false]);
+}
+
+#[test]
+fn term_with_data_in_the_pipe_logs_all_of_it() {
+    // spec §7: svlogd stopped, `x\ny\n` written, TERM and CONT: runit stores only x.
+    let mut logs = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("term-pipe-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let mut p = spawn(imp, &s.path, &["d"]);
+        send(&mut p, b"w\n");
+        wait_until(Duration::from_secs(5), "w", || {
+            read_text(s.join("d/current")) == "w\n"
+        });
+        p.signal(Signal::SIGSTOP);
+        send(&mut p, b"x\ny\n");
+        p.signal(Signal::SIGTERM);
+        p.signal(Signal::SIGCONT);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        logs.push(read_text(s.join("d/current")));
+    }
+    assert_eq!(logs, ["w\nx\n", "w\nx\ny\n"]);
+}
+
+#[test]
+fn eof_keeps_the_partial_last_line() {
+    // spec §12 item 1: `printf 'a\nb-partial' | svlogd d` stores only `a` with runit.
+    let mut logs = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("eof-{}", imp.name()));
+        logdir(&s.path, "d", "");
+        let out = crate::util::run(imp, &s.path, &["d"], b"a\nb-partial");
+        assert_eq!(code(out.status), 0);
+        logs.push(read_text(s.join("d/current")));
+    }
+    assert_eq!(logs, ["a\n", "a\nb-partial\n"]);
+}
+
+/// Fills a 64 KiB tmpfs through an svlogd, then sends TERM.
+fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
+    let s = Scratch::new(&format!("full-{}", imp.name()));
+    let fs_ = Tmpfs::mount(&s.join("mnt"), 64);
+    logdir(&fs_.path, "d", "");
+    let mut p = spawn(imp, &s.path, &["mnt/d"]);
+    let line = [b'x'; 99];
+    let mut chunk = Vec::new();
+    for _ in 0..20 {
+        chunk.extend_from_slice(&line);
+        chunk.push(b'\n');
+    }
+    // 100 KiB: more than the disk holds (the pipe takes the rest).
+    for _ in 0..50 {
+        send(&mut p, &chunk);
+    }
+    wait_until(Duration::from_secs(10), "disk full", || {
+        stderr_of(&s.path).contains("pausing: unable to write to current: mnt/d: out of disk space")
+    });
+    p.signal(Signal::SIGTERM);
+    let pid = p.pid();
+    let t = std::time::Instant::now();
+    while alive(pid) && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let exited = !alive(pid);
+    if exited {
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(1))), 0);
+        assert_eq!(
+            crate::util::mode(&fs_.path.join("d/current")),
+            0o644,
+            "current left without u+x"
+        );
+        // Zero loss: what could not be written is still in the pipe for the next svlogd.
+        assert!(pipe_bytes(p.child.stdin.as_ref().unwrap()) > 0);
+    }
+    p.signal(Signal::SIGKILL);
+    p.wait_timeout(Duration::from_secs(5));
+    drop(fs_);
+    (exited, s)
+}
+
+#[test]
+fn term_works_during_a_disk_full_pause() {
+    // spec §12 item 10: runit blocks TERM while it pauses; only SIGKILL stops it.
+    let (runit, _a) = term_on_a_full_disk(Impl::Ref);
+    let (ours, _b) = term_on_a_full_disk(Impl::Ours);
+    assert!(!runit, "runit exited on TERM during the pause");
+    assert!(ours, "ours did not exit on TERM during the pause");
+}
+
+#[test]
+fn disk_full_deletes_old_files_down_to_n_min() {
+    // spec §2.7: with N < n, old files are deleted on ENOSPC and nothing is lost from
+    // what remains; every line reaches the disk.
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("full-n-{}", imp.name()));
+        let fs_ = Tmpfs::mount(&s.join("mnt"), 64);
+        logdir(&fs_.path, "d", "s8000\nn20\nN2\n");
+        let input = crate::util::numbered("line of some length to fill the disk", 4000);
+        let out = crate::util::run(imp, &s.path, &["mnt/d"], &input);
+        assert_eq!(code(out.status), 0, "{}", imp.name());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("svlogd: warning: out of disk space, delete: mnt/d/@"),
+            "{}: {err}",
+            imp.name()
+        );
+        let logs = crate::util::all_logs(&fs_.path.join("d"));
+        assert!(
+            logs.ends_with("line of some length to fill the disk 3999\n"),
+            "{}",
+            imp.name()
+        );
+        drop(fs_);
+    }
+}

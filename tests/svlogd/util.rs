@@ -1,0 +1,253 @@
+//! Helpers for the svlogd tests: run our svlogd or runit's on the same input, and describe a
+//! log directory (names, modes, sizes, contents, timestamps masked) so two runs compare.
+
+use harness::{assert_text_eq, bin, mask_stamps, reference, run_with_input, Proc, Scratch};
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The reference binary.
+pub const REF: &str = "/usr/bin/svlogd";
+/// How long a one-shot run may take.
+pub const RUN: Duration = Duration::from_secs(10);
+
+/// Which svlogd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Impl {
+    /// Ours.
+    Ours,
+    /// runit's (Debian 2.1.2-54).
+    Ref,
+}
+
+impl Impl {
+    /// Both, reference first.
+    pub const BOTH: [Impl; 2] = [Impl::Ref, Impl::Ours];
+
+    /// A command for this svlogd, run as `svlogd` (argv\[0\]) with a clean environment, in
+    /// `cwd`.
+    pub fn cmd(self, cwd: &Path) -> Command {
+        let path = match self {
+            Impl::Ours => bin("svlogd"),
+            Impl::Ref => reference(REF),
+        };
+        let mut c = Command::new(path);
+        c.arg0("svlogd");
+        c.env_clear();
+        c.env("PATH", harness::test_path());
+        c.current_dir(cwd);
+        c
+    }
+
+    /// A short name for messages and scratch directories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Ours => "ours",
+            Impl::Ref => "ref",
+        }
+    }
+}
+
+/// Runs `imp` with `args` in `cwd`, feeding `input` through a pipe, until it exits.
+pub fn run(imp: Impl, cwd: &Path, args: &[&str], input: &[u8]) -> Output {
+    run_with_input(imp.cmd(cwd).args(args), input, RUN)
+}
+
+/// Where [`spawn`] sends the logger's stderr.
+pub const STDERR_FILE: &str = "svlogd.stderr";
+
+/// Starts `imp` in `cwd` with its stdin piped and its stderr going to `cwd/svlogd.stderr`
+/// (a file, so a chatty logger never blocks on a full pipe).
+pub fn spawn(imp: Impl, cwd: &Path, args: &[&str]) -> Proc {
+    let err = fs::File::create(cwd.join(STDERR_FILE)).expect("stderr file");
+    let mut c = imp.cmd(cwd);
+    c.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(err);
+    Proc::spawn_group(&mut c)
+}
+
+/// What a logger started with [`spawn`] in `cwd` printed on stderr so far.
+pub fn stderr_of(cwd: &Path) -> String {
+    harness::read_text(cwd.join(STDERR_FILE))
+}
+
+/// Writes to a spawned logger's stdin.
+pub fn send(p: &mut Proc, data: &[u8]) {
+    use std::io::Write;
+    p.child
+        .stdin
+        .as_mut()
+        .expect("stdin")
+        .write_all(data)
+        .expect("write to svlogd");
+}
+
+/// Replaces the 24 hex digits of rotated file names and timestamps, for comparing runs.
+pub fn mask(s: &str) -> String {
+    mask_stamps(s)
+}
+
+/// A description of a log directory: every entry (sorted) with its mode and size, and the
+/// contents of every file except `lock`, timestamps masked.
+pub fn snapshot(dir: &Path) -> String {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut out = String::new();
+    for n in names {
+        let p = dir.join(&n);
+        let md = fs::symlink_metadata(&p).expect("stat");
+        out.push_str(&format!(
+            "== {} {:o} {}\n",
+            mask(&n),
+            md.mode() & 0o7777,
+            md.len()
+        ));
+        if md.is_file() && n != "lock" {
+            let data = fs::read(&p).expect("read");
+            out.push_str(&mask(&String::from_utf8_lossy(&data)));
+            out.push_str("<EOF>\n");
+        }
+    }
+    out
+}
+
+/// Runs both svlogds, each in its own copy of a scratch layout made by `setup` (called with
+/// the working directory), with the same arguments and input; asserts that the directories
+/// `dirs`, stderr (masked) and the exit code are the same. Returns ours' working directory.
+pub fn conform(
+    name: &str,
+    setup: impl Fn(&Path),
+    args: &[&str],
+    input: &[u8],
+    dirs: &[&str],
+) -> Scratch {
+    let mut outputs = Vec::new();
+    let mut scratches = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("{name}-{}", imp.name()));
+        setup(&s.path);
+        let out = run(imp, &s.path, args, input);
+        let mut text = format!(
+            "exit {}\nstderr:\n{}",
+            harness::code(out.status),
+            mask(&String::from_utf8_lossy(&out.stderr))
+        );
+        for d in dirs {
+            text.push_str(&format!("---- {d}\n{}", snapshot(&s.join(d))));
+        }
+        outputs.push(text);
+        scratches.push(s);
+    }
+    assert_text_eq(
+        &format!("{name}: runit's svlogd (expected) vs ours"),
+        &outputs[0],
+        &outputs[1],
+    );
+    scratches.pop().expect("ours")
+}
+
+/// Makes `dir` (inside `cwd`) with `config` as its config file (none if empty).
+pub fn logdir(cwd: &Path, dir: &str, config: &str) {
+    let d = cwd.join(dir);
+    fs::create_dir_all(&d).expect("mkdir");
+    if !config.is_empty() {
+        fs::write(d.join("config"), config).expect("config");
+    }
+}
+
+/// The file's mode bits.
+pub fn mode(p: &Path) -> u32 {
+    fs::metadata(p)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Names in `dir` that are rotated files (`@` + 26 bytes) with the given suffix letter.
+pub fn rotated(dir: &Path, suffix: char) -> Vec<String> {
+    harness::names(dir)
+        .into_iter()
+        .filter(|n| n.len() == 27 && n.starts_with('@') && n.ends_with(suffix))
+        .collect()
+}
+
+/// All log text of a directory: every rotated file in name order, then `current`.
+pub fn all_logs(dir: &Path) -> String {
+    let mut out = String::new();
+    for n in harness::names(dir) {
+        if n.len() == 27 && n.starts_with('@') {
+            out.push_str(&harness::read_text(dir.join(&n)));
+        }
+    }
+    out.push_str(&harness::read_text(dir.join("current")));
+    out
+}
+
+/// Numbered test lines `prefix 0000`, `prefix 0001`, ... each with a newline.
+pub fn numbered(prefix: &str, n: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.extend_from_slice(format!("{prefix} {i:04}\n").as_bytes());
+    }
+    v
+}
+
+/// A small tmpfs mounted inside a scratch directory, unmounted on drop: a disk that fills up.
+pub struct Tmpfs {
+    /// The mount point.
+    pub path: std::path::PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `kib` KiB at `path` (created).
+    pub fn mount(path: &Path, kib: usize) -> Tmpfs {
+        use nix::mount::{mount, MsFlags};
+        fs::create_dir_all(path).expect("mkdir mount point");
+        let opts = format!("size={kib}k,mode=0755");
+        mount(
+            Some("tmpfs"),
+            path,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            Some(opts.as_str()),
+        )
+        .unwrap_or_else(|e| panic!("mount tmpfs on {} (tests run as root): {e}", path.display()));
+        Tmpfs {
+            path: path.to_path_buf(),
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        harness::kill_processes_under(&self.path);
+        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// Bytes waiting in the pipe behind `fd` (either end), by FIONREAD.
+pub fn pipe_bytes(fd: &impl std::os::fd::AsRawFd) -> usize {
+    let mut n: nix::libc::c_int = 0;
+    // SAFETY: FIONREAD into a local int.
+    let r = unsafe { nix::libc::ioctl(fd.as_raw_fd(), nix::libc::FIONREAD, &mut n) };
+    assert!(r >= 0, "FIONREAD failed");
+    n as usize
+}
+
+/// Waits until the logger has taken everything written to its stdin out of the pipe.
+pub fn drained(p: &Proc) {
+    let stdin = p.child.stdin.as_ref().expect("stdin");
+    harness::wait_until(Duration::from_secs(5), "svlogd to read its input", || {
+        pipe_bytes(stdin) == 0
+    });
+}
