@@ -1,1 +1,193 @@
-//! Property checks shared by the cargo-fuzz targets (`fuzz/`) and the corpus replay test.
+//! Property checks shared by the cargo-fuzz targets (`fuzz/`: `svlogd_config`, `pmatch`,
+//! `line_split`) and the corpus replay test, so both run exactly the same code. Each function
+//! panics when a property fails; it must never panic otherwise, whatever the input.
+
+use crate::config::{self, Meaning};
+use crate::pmatch::pmatch as glob;
+use crate::split::{Event, LineEnd, Splitter};
+use supervise::tai64n::Tai64n;
+
+/// The config parser: never panics; every line of the file is accounted for, in order; one
+/// warning per invalid line; `U` never without a target; selection works on any text.
+pub fn svlogd_config(data: &[u8]) {
+    let (cfg, warnings) = config::parse(data);
+    let again = config::parse(data);
+    assert_eq!(again.0, cfg, "parsing is deterministic");
+    let rebuilt: Vec<u8> = cfg
+        .lines
+        .iter()
+        .map(|l| l.text.as_slice())
+        .collect::<Vec<_>>()
+        .join(&b'\n');
+    let expect = data.strip_suffix(b"\n").unwrap_or(data);
+    assert_eq!(rebuilt, expect, "the lines are the file");
+    for (i, l) in cfg.lines.iter().enumerate() {
+        assert_eq!(l.number, i + 1);
+        assert!(!l.text.contains(&b'\n'));
+    }
+    let invalid = cfg
+        .lines
+        .iter()
+        .filter(|l| l.meaning == Meaning::Invalid)
+        .count();
+    assert_eq!(invalid, warnings.len());
+    assert!(!cfg.udp_only || cfg.udp.is_some(), "U only with a target");
+    if let Some(a) = cfg.udp {
+        assert_ne!(a.port(), 0);
+    }
+    for p in &cfg.patterns {
+        assert!(!p.glob.contains(&0), "patterns are C strings");
+    }
+    assert!(!cfg.prefix.contains(&0) && !cfg.prefix.contains(&b'\n'));
+    let _ = cfg.select(data);
+}
+
+/// The matcher: never panics, never reads past either input; without `*` and `+` it is byte
+/// equality; a trailing `*` alone is a prefix test; `*` alone matches everything.
+pub fn pmatch(data: &[u8]) {
+    let (pattern, text) = match data.iter().position(|&b| b == 0xff) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+    let m = glob(pattern, text);
+    let specials = |p: &[u8]| p.iter().any(|&b| b == b'*' || b == b'+');
+    if !specials(pattern) {
+        assert_eq!(m, pattern == text, "plain pattern is equality");
+    }
+    if let Some(stem) = pattern.strip_suffix(b"*") {
+        if !specials(stem) {
+            assert_eq!(m, text.starts_with(stem), "trailing * is a prefix test");
+        }
+    }
+    assert!(glob(b"*", text));
+    if !specials(text) {
+        assert!(glob(text, text), "a plain text matches itself");
+    }
+}
+
+/// A tiny deterministic generator for chunk sizes and choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+/// The line splitter, driven the way the logger drives it (chunks of any size, the buffer
+/// compacted after each chunk, pending lines spilled at any point, forced or not): the log
+/// pieces plus added newlines are exactly the input with a final newline; every line has one
+/// head event before its first piece; and the bytes marked for `-r` replacing are exactly the
+/// first `len` bytes of every line, each once.
+pub fn line_split(data: &[u8]) {
+    let Some((&len, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&seed, input)) = rest.split_first() else {
+        return;
+    };
+    let linemax = (len as usize % 40) + 1;
+    let mut rng = Rng(seed as u64 + 1);
+    let mut sp = Splitter::new(linemax);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut base = 0usize; // input offset of buf[0]
+    let mut fed = 0usize;
+    let mut log = Vec::new();
+    let mut marked = vec![0u8; input.len()];
+    let mut heads = 0usize;
+    let mut firsts = 0usize;
+    let mut want_first = false; // a head was seen, its first piece not yet
+    let mut events = Vec::new();
+    let t = Tai64n::default();
+    let mut handle = |events: &mut Vec<Event>, base: usize, log: &mut Vec<u8>, buf: &[u8]| {
+        for ev in events.drain(..) {
+            match ev {
+                Event::Head { head, .. } => {
+                    assert!(!want_first, "two heads for one line");
+                    heads += 1;
+                    want_first = true;
+                    for i in head {
+                        marked[base + i] += 1;
+                    }
+                }
+                Event::Body {
+                    bytes,
+                    replace,
+                    first,
+                    end,
+                } => {
+                    if first {
+                        assert!(want_first, "first piece without a head");
+                        want_first = false;
+                        firsts += 1;
+                    } else {
+                        assert!(!want_first, "a head without its first piece");
+                    }
+                    assert!(replace <= bytes.len());
+                    for i in bytes.start..bytes.start + replace {
+                        marked[base + i] += 1;
+                    }
+                    log.extend_from_slice(&buf[bytes]);
+                    if end == LineEnd::Added {
+                        log.push(b'\n');
+                    }
+                }
+            }
+        }
+    };
+    while fed < input.len() {
+        let n = 1 + rng.next(input.len() - fed);
+        buf.extend_from_slice(&input[fed..fed + n]);
+        fed += n;
+        let from = buf.len() - n;
+        sp.feed(&buf, from, t, &mut events);
+        handle(&mut events, base, &mut log, &buf);
+        if rng.next(4) == 0 {
+            let force = rng.next(2) == 0;
+            sp.spill(buf.len(), force, &mut events);
+            handle(&mut events, base, &mut log, &buf);
+        }
+        let keep = sp.pending_start().unwrap_or(buf.len());
+        buf.drain(..keep);
+        base += keep;
+        sp.shift(keep);
+    }
+    sp.finish(buf.len(), &mut events);
+    handle(&mut events, base, &mut log, &buf);
+    assert!(!want_first);
+
+    let mut expect = input.to_vec();
+    if !expect.is_empty() && !expect.ends_with(b"\n") {
+        expect.push(b'\n');
+    }
+    assert_eq!(log, expect, "the log is the input, newline-terminated");
+    let lines = expect.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(heads, lines);
+    assert_eq!(firsts, lines);
+    let mut col = 0usize;
+    for (i, &b) in input.iter().enumerate() {
+        let want = u8::from(b != b'\n' && col < linemax);
+        assert_eq!(marked[i], want, "replacement marks at input offset {i}");
+        col = if b == b'\n' { 0 } else { col + 1 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn properties_hold_on_simple_inputs() {
+        super::svlogd_config(b"s100\nn3\n+a*\nUfoo\nu1.2.3.4:5\npP: \n!cat\n-");
+        super::svlogd_config(b"");
+        super::svlogd_config(b"\n\n\0\xff");
+        super::pmatch(b"a*\xffabc");
+        super::pmatch(b"a+b\xffaab");
+        super::pmatch(b"");
+        super::line_split(b"\x03\x07one\ntwo long line\n\npartial");
+        super::line_split(b"\x00\x00\n\n\n");
+        super::line_split(b"\x27\x99abcdefghijklmnopqrstuvwxyz0123456789abcdefghij\nx");
+    }
+}

@@ -261,6 +261,7 @@ impl LogDir {
         self.lock = None;
         self.rotation = None;
         self.retry_at = None;
+        self.deadline = None;
         self.batch.clear();
     }
 
@@ -268,6 +269,7 @@ impl LogDir {
     /// an expired `t` deadline is renewed either way.
     pub fn start_rotation(&mut self, ctx: &Ctx) {
         if self.dir.is_none() {
+            self.deadline = None;
             return;
         }
         if self.cfg.tmax > 0 && self.deadline.is_some_and(|d| d <= ctx.now) {

@@ -16,6 +16,9 @@ const TARGETS: &[Target] = &[
     ("chpst_uidgid", tools::fuzzing::chpst_uidgid),
     ("log_since", tools::fuzzing::log_since),
     ("sv_action", tools::fuzzing::sv_action),
+    ("svlogd_config", svlogd::fuzzing::svlogd_config),
+    ("pmatch", svlogd::fuzzing::pmatch),
+    ("line_split", svlogd::fuzzing::line_split),
 ];
 
 fn fuzz_dir() -> PathBuf {
