@@ -83,14 +83,9 @@ impl Batch {
     /// Appends a copy of `parts` (a stamped line, or svlogd's own text such as a UDP
     /// warning), merging with the previous copy.
     pub fn push_text(&mut self, parts: &[&[u8]]) {
-        let start = self.extra.len();
-        for p in parts {
-            self.extra.extend_from_slice(p);
-        }
-        let len = self.extra.len() - start;
-        if len == 0 {
+        let Some((start, len)) = self.copy_in(parts) else {
             return;
-        }
+        };
         self.total += len;
         if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
             if *s + *l == start {
@@ -99,6 +94,17 @@ impl Batch {
             }
         }
         self.segs.push(Seg::Extra { start, len });
+    }
+
+    /// Copies `parts` to the end of the batch's own buffer: (offset, length), or `None` when
+    /// they are empty.
+    fn copy_in(&mut self, parts: &[&[u8]]) -> Option<(usize, usize)> {
+        let start = self.extra.len();
+        for p in parts {
+            self.extra.extend_from_slice(p);
+        }
+        let len = self.extra.len() - start;
+        (len > 0).then_some((start, len))
     }
 
     /// How many bytes the batch holds in all (written or not).
@@ -115,14 +121,9 @@ impl Batch {
     /// written yet (a UDP failure warning goes before the line it is about).
     pub fn insert_text(&mut self, at: usize, parts: &[&[u8]]) {
         debug_assert_eq!(self.pos, 0);
-        let start = self.extra.len();
-        for p in parts {
-            self.extra.extend_from_slice(p);
-        }
-        let len = self.extra.len() - start;
-        if len == 0 {
+        let Some((start, len)) = self.copy_in(parts) else {
             return;
-        }
+        };
         let ins = Seg::Extra { start, len };
         let mut off = 0;
         let mut i = 0;
