@@ -24,6 +24,13 @@ enum Seg {
     Newline,
 }
 
+fn seg_len(seg: Seg) -> usize {
+    match seg {
+        Seg::Input { len, .. } | Seg::Extra { len, .. } => len,
+        Seg::Newline => 1,
+    }
+}
+
 /// One directory's pending output.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -76,14 +83,9 @@ impl Batch {
     /// Appends a copy of `parts` (a stamped line, or svlogd's own text such as a UDP
     /// warning), merging with the previous copy.
     pub fn push_text(&mut self, parts: &[&[u8]]) {
-        let start = self.extra.len();
-        for p in parts {
-            self.extra.extend_from_slice(p);
-        }
-        let len = self.extra.len() - start;
-        if len == 0 {
+        let Some((start, len)) = self.copy_in(parts) else {
             return;
-        }
+        };
         self.total += len;
         if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
             if *s + *l == start {
@@ -92,6 +94,71 @@ impl Batch {
             }
         }
         self.segs.push(Seg::Extra { start, len });
+    }
+
+    /// Copies `parts` to the end of the batch's own buffer: (offset, length), or `None` when
+    /// they are empty.
+    fn copy_in(&mut self, parts: &[&[u8]]) -> Option<(usize, usize)> {
+        let start = self.extra.len();
+        for p in parts {
+            self.extra.extend_from_slice(p);
+        }
+        let len = self.extra.len() - start;
+        (len > 0).then_some((start, len))
+    }
+
+    /// How many bytes the batch holds in all (written or not).
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// Whether the batch holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Inserts a copy of `parts` at byte offset `at` of a batch nothing of which has been
+    /// written yet (a UDP failure warning goes before the line it is about).
+    pub fn insert_text(&mut self, at: usize, parts: &[&[u8]]) {
+        debug_assert_eq!(self.pos, 0);
+        let Some((start, len)) = self.copy_in(parts) else {
+            return;
+        };
+        let ins = Seg::Extra { start, len };
+        let mut off = 0;
+        let mut i = 0;
+        while i < self.segs.len() && off < at {
+            let seg_len = seg_len(self.segs[i]);
+            if off + seg_len > at {
+                // Split this segment at `at`.
+                let k = at - off;
+                let (a, b) = match self.segs[i] {
+                    Seg::Input { start, len } => (
+                        Seg::Input { start, len: k },
+                        Seg::Input {
+                            start: start + k,
+                            len: len - k,
+                        },
+                    ),
+                    Seg::Extra { start, len } => (
+                        Seg::Extra { start, len: k },
+                        Seg::Extra {
+                            start: start + k,
+                            len: len - k,
+                        },
+                    ),
+                    Seg::Newline => unreachable!("a newline has no inside"),
+                };
+                self.segs[i] = a;
+                self.segs.insert(i + 1, b);
+                i += 1;
+                break;
+            }
+            off += seg_len;
+            i += 1;
+        }
+        self.segs.insert(i, ins);
+        self.total += len;
     }
 
     /// Appends a `\n` that is not in the input.
@@ -211,6 +278,18 @@ mod tests {
         assert!(b.is_done());
         b.clear();
         assert!(b.is_done() && b.remaining() == 0);
+    }
+
+    #[test]
+    fn insert_splits_a_merged_segment() {
+        let input = b"aaaa\nbbbb\n";
+        let mut b = Batch::default();
+        b.push_input(0, 10);
+        b.insert_text(5, &[b"W\n"]);
+        b.insert_text(0, &[b"V\n"]);
+        b.insert_text(b.len(), &[b"Z\n"]);
+        assert_eq!(collect(&b, input), b"V\naaaa\nW\nbbbb\nZ\n");
+        assert_eq!(b.remaining(), 16);
     }
 
     #[test]

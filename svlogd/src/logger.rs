@@ -26,7 +26,7 @@ use crate::replace::Replacer;
 use crate::rotate::Progress;
 use crate::split::{Event, LineEnd, Splitter};
 use crate::stamp::{Stamper, STAMP_LEN};
-use crate::udp::SendFailure;
+use crate::udp;
 use nix::libc;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -55,8 +55,6 @@ pub struct Logger {
     line_stamp: [u8; STAMP_LEN],
     /// stderr output (`e` lines) of the chunk being handled.
     alerts: Vec<u8>,
-    /// A UDP datagram being built.
-    dgram: Vec<u8>,
     signals: SignalFd,
     got_hup: bool,
     got_alrm: bool,
@@ -130,7 +128,6 @@ impl Logger {
             events: Vec::new(),
             line_stamp: [b' '; STAMP_LEN],
             alerts: Vec::new(),
-            dgram: Vec::new(),
             signals,
             got_hup: false,
             got_alrm: false,
@@ -452,6 +449,9 @@ impl Logger {
             }
         }
         self.events = events;
+        for d in self.dirs.iter_mut() {
+            d.udp.flush(&mut d.batch);
+        }
         if !self.alerts.is_empty() {
             write_stderr(&self.alerts);
             self.alerts.clear();
@@ -478,22 +478,10 @@ impl Logger {
                 continue;
             }
             let Some(addr) = d.cfg.udp else { continue };
-            self.dgram.clear();
-            for part in [stamp, &d.cfg.prefix, text, dots, b"\n"] {
-                self.dgram.extend_from_slice(part);
-            }
-            match d.udp.send(addr, &self.dgram) {
-                Ok(()) => {}
-                Err(SendFailure::NoSocket) => d.batch.push_text(&[
-                    b"warning: no udp socket available: ",
-                    stamp,
-                    &d.cfg.prefix,
-                    text,
-                    b"\n",
-                ]),
-                Err(SendFailure::Failed) => d
-                    .batch
-                    .push_text(&[b"warning: failure sending through udp: ", &self.dgram]),
+            let parts = [stamp, &d.cfg.prefix, text, dots, b"\n"];
+            if !d.udp.queue(addr, &parts, d.batch.len()) {
+                d.batch
+                    .push_text(&[udp::NO_SOCKET, stamp, &d.cfg.prefix, text, b"\n"]);
             }
         }
     }

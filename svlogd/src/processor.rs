@@ -400,57 +400,43 @@ fn spawn(job: &Job, verbose: bool) -> Result<i32, i32> {
             libc::close(fd);
             true
         };
-        let fd = libc::open(input.as_ptr(), libc::O_RDONLY);
-        if fd < 0 {
-            die(b"unable to open input for processor");
-        }
-        if !fd_move(0, fd) {
-            die(b"unable to move filedescriptor for processor");
-        }
-        let fd = libc::open(
-            output.as_ptr(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-            0o644,
-        );
-        if fd < 0 {
-            die(b"unable to open output for processor");
-        }
-        if !fd_move(1, fd) {
-            die(b"unable to move filedescriptor for processor");
-        }
-        let mut fd = libc::open(state.as_ptr(), libc::O_RDONLY);
-        if fd < 0 {
-            if nix::errno::Errno::last_raw() != libc::ENOENT {
-                die(b"unable to open state for processor");
+        // Opens `path` and moves it to fd `to`, or dies with `what`.
+        let open_to = |path: &std::ffi::CStr, flags: i32, to: i32, what: &[u8]| {
+            let fd = libc::open(path.as_ptr(), flags, 0o644);
+            if fd < 0 {
+                die(what);
             }
-            let c = libc::open(
-                state.as_ptr(),
-                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-                0o644,
-            );
+            if !fd_move(to, fd) {
+                die(b"unable to move filedescriptor for processor");
+            }
+        };
+        let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        open_to(
+            &input,
+            libc::O_RDONLY,
+            0,
+            b"unable to open input for processor",
+        );
+        open_to(&output, trunc, 1, b"unable to open output for processor");
+        let fd = libc::open(state.as_ptr(), libc::O_RDONLY);
+        if fd >= 0 {
+            libc::close(fd);
+        } else if nix::errno::Errno::last_raw() != libc::ENOENT {
+            die(b"unable to open state for processor");
+        } else {
+            let c = libc::open(state.as_ptr(), trunc, 0o644);
             if c < 0 {
                 die(b"unable to create empty state for processor");
             }
             libc::close(c);
-            fd = libc::open(state.as_ptr(), libc::O_RDONLY);
-            if fd < 0 {
-                die(b"unable to open state for processor");
-            }
         }
-        if !fd_move(4, fd) {
-            die(b"unable to move filedescriptor for processor");
-        }
-        let fd = libc::open(
-            newstate.as_ptr(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-            0o644,
+        open_to(
+            state,
+            libc::O_RDONLY,
+            4,
+            b"unable to open state for processor",
         );
-        if fd < 0 {
-            die(b"unable to open newstate for processor");
-        }
-        if !fd_move(5, fd) {
-            die(b"unable to move filedescriptor for processor");
-        }
+        open_to(newstate, trunc, 5, b"unable to open newstate for processor");
         libc::execv(sh.as_ptr(), argv.as_ptr());
         die(b"unable to run processor");
     }

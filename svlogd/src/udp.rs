@@ -2,61 +2,130 @@
 //!
 //! The datagram is runit's: `[stamp][prefix]` + the first `len` bytes of the line + `...` when
 //! the line reached `len` + `\n`, one per line, no syslog header. runit opened, used and closed
-//! a socket for every line (about six system calls each); here one non-blocking socket per
-//! directory is kept open and re-created after an error (spec §12 item 13). IPv6 targets work
-//! too (`u[::1]:514`).
+//! a socket for every line (about six system calls each); here one socket per directory is
+//! kept open, connected to the target (so the route is looked up once), and re-created after
+//! an error (spec §12 item 13). The datagrams of one input chunk are queued and sent together
+//! with `sendmmsg`, before the chunk's lines are written, and a datagram that fails still gets
+//! runit's warning in the log just before its line. IPv6 targets work too (`u[::1]:514`).
+//!
+//! Two differences follow from keeping the socket: a burst can fill its send buffer (a fresh
+//! socket per line never did), so a send waits up to [`SEND_WAIT`] for room; and a connected
+//! socket learns of an absent receiver (ECONNREFUSED from an earlier ICMP error), which
+//! runit's unconnected sockets never did, so that is not reported as a failure.
 
+use crate::batch::Batch;
+use nix::libc;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
 
-/// Why a datagram did not go out; svlogd writes a warning into the log for either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendFailure {
-    /// No socket could be created (`warning: no udp socket available: `).
-    NoSocket,
-    /// `sendto` failed or sent less than the whole datagram
-    /// (`warning: failure sending through udp: `).
-    Failed,
-}
+/// How long a send may wait for room in the socket's send buffer.
+pub const SEND_WAIT: Duration = Duration::from_millis(50);
+/// The text runit writes into the log before a datagram that did not go out.
+pub const FAILURE: &[u8] = b"warning: failure sending through udp: ";
+/// The text runit writes into the log when it has no socket (followed by the line).
+pub const NO_SOCKET: &[u8] = b"warning: no udp socket available: ";
+/// At most this many datagrams per `sendmmsg` (Linux's UIO_MAXIOV).
+const MMSG_MAX: usize = 1024;
 
-/// A directory's UDP sender.
+/// A directory's UDP sender and its queue of datagrams not yet sent.
 #[derive(Debug, Default)]
 pub struct UdpOut {
+    /// The socket, connected to `target`.
     sock: Option<UdpSocket>,
+    target: Option<SocketAddr>,
+    /// Queued datagrams, back to back.
+    queue: Vec<u8>,
+    /// For each queued datagram: where it ends in `queue`, and where in the directory's batch
+    /// (byte offset) a failure warning would go.
+    entries: Vec<(usize, usize)>,
 }
 
 impl UdpOut {
-    /// Sends one datagram to `to`, creating the socket first if there is none (or it is of
-    /// the other address family).
-    pub fn send(&mut self, to: SocketAddr, datagram: &[u8]) -> Result<(), SendFailure> {
-        let stale = match &self.sock {
-            Some(s) => s
-                .local_addr()
-                .map(|a| a.is_ipv4() != to.is_ipv4())
-                .unwrap_or(true),
-            None => true,
-        };
-        if stale {
+    /// Queues the datagram made of `parts` for `to`; `mark` is the batch offset its line
+    /// starts at. Returns false when no socket can be had (the caller logs runit's warning).
+    pub fn queue(&mut self, to: SocketAddr, parts: &[&[u8]], mark: usize) -> bool {
+        if self.sock.is_none() || self.target != Some(to) {
             self.sock = open(to).ok();
+            self.target = Some(to);
         }
-        let Some(sock) = &self.sock else {
-            return Err(SendFailure::NoSocket);
-        };
-        match sock.send_to(datagram, to) {
-            Ok(n) if n == datagram.len() => Ok(()),
-            Ok(_) => Err(SendFailure::Failed),
-            Err(e) => {
-                // A full send buffer or an oversized datagram says nothing about the socket;
-                // anything else might, so start afresh next time.
-                if !matches!(
-                    e.raw_os_error(),
-                    Some(nix::libc::EAGAIN) | Some(nix::libc::EMSGSIZE)
-                ) {
+        if self.sock.is_none() {
+            return false;
+        }
+        for p in parts {
+            self.queue.extend_from_slice(p);
+        }
+        self.entries.push((self.queue.len(), mark));
+        true
+    }
+
+    /// Sends everything queued; every datagram that does not go out gets runit's failure
+    /// warning inserted into `batch` before its line.
+    pub fn flush(&mut self, batch: &mut Batch) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let mut failed: Vec<usize> = Vec::new();
+        let mut next = 0;
+        while next < self.entries.len() {
+            let Some(sock) = &self.sock else {
+                failed.extend(next..self.entries.len());
+                break;
+            };
+            let n = (self.entries.len() - next).min(MMSG_MAX);
+            let mut iov: Vec<libc::iovec> = Vec::with_capacity(n);
+            for k in next..next + n {
+                let start = if k == 0 { 0 } else { self.entries[k - 1].0 };
+                let d = &self.queue[start..self.entries[k].0];
+                iov.push(libc::iovec {
+                    iov_base: d.as_ptr() as *mut libc::c_void,
+                    iov_len: d.len(),
+                });
+            }
+            // SAFETY: zeroed mmsghdr is a valid empty message header.
+            let mut msgs: Vec<libc::mmsghdr> =
+                (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+            for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+                m.msg_hdr.msg_iov = v;
+                m.msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: the headers point at iovecs and bytes that outlive the call.
+            let r = unsafe { libc::sendmmsg(sock.as_raw_fd(), msgs.as_mut_ptr(), n as u32, 0) };
+            if r > 0 {
+                let sent = r as usize;
+                for (k, m) in msgs[..sent].iter().enumerate() {
+                    if m.msg_len as usize != iov[k].iov_len {
+                        failed.push(next + k);
+                    }
+                }
+                next += sent;
+                continue;
+            }
+            // The datagram at `next` failed.
+            match nix::errno::Errno::last_raw() {
+                libc::EINTR => continue,
+                // Nobody listening: an unconnected socket (runit's) would not know.
+                libc::ECONNREFUSED => {}
+                // A full send buffer (after the wait) or an oversized datagram says nothing
+                // about the socket.
+                libc::EAGAIN | libc::EMSGSIZE => failed.push(next),
+                // Anything else might: start afresh next time.
+                _ => {
+                    failed.push(next);
                     self.sock = None;
                 }
-                Err(SendFailure::Failed)
             }
+            next += 1;
         }
+        // Insert from the last, so earlier offsets stay valid.
+        for &k in failed.iter().rev() {
+            let start = if k == 0 { 0 } else { self.entries[k - 1].0 };
+            let (end, mark) = self.entries[k];
+            batch.insert_text(mark, &[FAILURE, &self.queue[start..end]]);
+        }
+        self.queue.clear();
+        self.entries.clear();
     }
 }
 
@@ -67,14 +136,21 @@ fn open(to: SocketAddr) -> io::Result<UdpSocket> {
         "[::]:0".parse().expect("literal")
     };
     let s = UdpSocket::bind(any)?;
-    s.set_nonblocking(true)?;
+    s.set_write_timeout(Some(SEND_WAIT))?;
+    s.connect(to)?;
     Ok(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::io::IoSlice;
+
+    fn text(b: &Batch) -> Vec<u8> {
+        let mut iov = [IoSlice::new(&[]); 16];
+        let n = b.slices(b"", usize::MAX, &mut iov);
+        iov[..n].iter().flat_map(|s| s.iter().copied()).collect()
+    }
 
     #[test]
     fn sends_whole_datagrams_on_one_socket() {
@@ -82,25 +158,31 @@ mod tests {
         rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let to = rx.local_addr().unwrap();
         let mut out = UdpOut::default();
-        out.send(to, b"one\n").unwrap();
-        let first = out.sock.as_ref().unwrap().local_addr().unwrap();
-        out.send(to, b"two\n").unwrap();
-        assert_eq!(out.sock.as_ref().unwrap().local_addr().unwrap(), first);
+        let mut batch = Batch::default();
+        assert!(out.queue(to, &[b"one", b"\n"], 0));
+        assert!(out.queue(to, &[b"two\n"], 0));
+        out.flush(&mut batch);
         let mut buf = [0u8; 64];
-        let (n, from) = rx.recv_from(&mut buf).unwrap();
+        let (n, a) = rx.recv_from(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"one\n");
-        assert_eq!(from.port(), first.port());
-        let (n, _) = rx.recv_from(&mut buf).unwrap();
+        let (n, b) = rx.recv_from(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"two\n");
+        assert_eq!(a, b, "one socket");
+        assert!(batch.is_done(), "no warning");
     }
 
     #[test]
-    fn oversized_datagrams_fail() {
+    fn a_failed_datagram_is_reported_before_its_line() {
         let mut out = UdpOut::default();
+        let mut batch = Batch::default();
+        batch.push_text(&[b"before\n"]);
         let big = vec![b'x'; 70_000];
-        assert_eq!(
-            out.send("127.0.0.1:9".parse().unwrap(), &big),
-            Err(SendFailure::Failed)
-        );
+        let to = "127.0.0.1:9".parse().unwrap();
+        assert!(out.queue(to, &[&big, b"\n"], 7));
+        batch.push_text(&[b"the line\n"]);
+        out.flush(&mut batch);
+        let got = text(&batch);
+        assert!(got.starts_with(b"before\nwarning: failure sending through udp: xxx"));
+        assert!(got.ends_with(b"x\nthe line\n"));
     }
 }

@@ -8,6 +8,7 @@
 mod cli;
 mod config;
 mod fixes;
+mod input;
 mod logdir;
 mod processor;
 mod rotation;
