@@ -7,7 +7,7 @@
 //! as one contiguous buffer).
 //!
 //! A batch can be written in several goes (short writes, a rotation in the middle, a full
-//! disk): [`Batch::pos`] says how much of it is done. Segments hold offsets, not borrows, so a
+//! disk): the batch knows how much of it is done. Segments hold offsets, not borrows, so a
 //! half-written batch survives across turns of the event loop while the input buffer stays
 //! untouched.
 

@@ -2,15 +2,20 @@
 //! at one safe point between chunks (runit's `buffer_pread`, without its per-line costs).
 //!
 //! One turn of the loop: read pending signals (a signalfd, so nothing signal-related runs per
-//! line); advance processors; write every directory's pending output (rotating where the size
-//! rules say); once all of it is written, consume the input it came from; then, if nothing is
-//! pending, handle ALRM, HUP and `t` deadlines; then take more input if there is any, or poll
-//! on stdin and the signalfd until the next deadline. Every complete line read is written
-//! before svlogd waits again.
+//! line; while input flows, every [`SIGNAL_CHECK`]); advance processors; write every
+//! directory's pending output (rotating where the size rules say); once all of it is written,
+//! consume the input it came from; then, if nothing is pending, handle ALRM, HUP and `t`
+//! deadlines; then take more input if there is any, or poll on stdin and the signalfd until
+//! the next deadline. Every complete line read is written before svlogd waits again. HUP and
+//! ALRM wait while a directory is in the middle of a write or rotation (as runit's did, which
+//! handled them only before reading); TERM does not.
 //!
 //! A chunk is split once (see `split`), with one clock reading: every line whose first byte
-//! came in that chunk gets that stamp, rendered once per second (see `stamp`). Each directory
-//! gets segments pointing into the input buffer and writes them with `writev`.
+//! came in that chunk gets that stamp, rendered only when the reading changes (see `stamp`).
+//! When no directory has patterns or UDP and nothing is replaced, lines go straight from the
+//! splitter to the batches (`process_simple`); otherwise every line's head is
+//! decided first (`dispatch`). A directory's batch points into the input buffer, or
+//! holds copies of stamped lines, and goes out in one or two `writev` calls.
 //!
 //! Exit (spec §7 and §12 items 1, 2, 10): at EOF the unfinished last line is written with a
 //! newline added. On TERM, svlogd takes what is already in the pipe once more, waits at most
