@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL) };
     let argv: Vec<OsString> = std::env::args_os().collect();
     let code = match Options::parse(&argv) {
+        Ok(opts) if opts.check => svlogd::check::run(&opts),
         Ok(opts) => match Logger::new(&opts) {
             Ok(mut logger) => logger.run(),
             Err(code) => code,
