@@ -77,6 +77,18 @@ impl Batch {
         self.lines
     }
 
+    /// The last byte written so far, if any.
+    pub fn last_written(&self, input: &[u8]) -> Option<u8> {
+        let (i, off) = self.cursor;
+        if off > 0 {
+            return self.bytes(self.segs[i], input).get(off - 1).copied();
+        }
+        self.segs[..i.min(self.segs.len())]
+            .iter()
+            .rev()
+            .find_map(|&seg| self.bytes(seg, input).last().copied())
+    }
+
     /// How many `\n` the unwritten bytes hold.
     pub fn newlines_left(&self, input: &[u8]) -> u64 {
         let (mut i, mut off) = self.cursor;

@@ -135,6 +135,8 @@ pub struct LogDir {
     pub drop_mode: bool,
     /// Lines dropped and not yet reported by a marker.
     pub(crate) dropped: Option<Dropped>,
+    /// `current` ends in the middle of a line (a write stopped there).
+    pub(crate) line_open: bool,
     /// `copy`: the stream and its pending copies.
     pub copy: Option<CopyOut>,
     /// The status file is due at this time (something changed).
@@ -177,6 +179,7 @@ impl LogDir {
             stamp_slot: 0,
             drop_mode: false,
             dropped: None,
+            line_open: false,
             copy: None,
             metrics_due: None,
             metrics_last: None,
@@ -676,7 +679,13 @@ impl LogDir {
         let Some(d) = self.dropped else {
             return Progress::Done;
         };
-        let mut text = Stamper::new(self.stamp).render(clock_now()).to_vec();
+        // On a line of its own, after the stamp the directory's lines get.
+        let mut text = if self.line_open {
+            b"\n".to_vec()
+        } else {
+            Vec::new()
+        };
+        text.extend_from_slice(Stamper::new(self.stamp).render(clock_now()));
         text.extend_from_slice(d.marker().as_bytes());
         let sizemax = self.cfg.sizemax;
         if sizemax > 0 && self.size > 0 && self.size + text.len() as u64 > sizemax {
@@ -707,6 +716,7 @@ impl LogDir {
         self.size += text.len() as u64;
         self.stats.bytes_written += text.len() as u64;
         self.dropped = None;
+        self.line_open = false;
         self.touch_metrics(ctx.now);
         Progress::Done
     }
@@ -777,6 +787,9 @@ impl LogDir {
                     self.batch.advance(input, w);
                     self.size += w as u64;
                     self.stats.bytes_written += w as u64;
+                    if w > 0 {
+                        self.line_open = self.batch.last_written(input) != Some(b'\n');
+                    }
                     if rotate_after && w == wanted && wanted == allow {
                         self.start_rotation(ctx);
                     }

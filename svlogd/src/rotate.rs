@@ -243,6 +243,7 @@ impl LogDir {
                 )
                 .map_err(|e| (what, e))?;
                 self.current = Some(File::from(fd));
+                self.line_open = false;
                 Step::ChmodNew
             }
             Step::ChmodNew => {

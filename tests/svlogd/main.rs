@@ -6,11 +6,15 @@
 //! that asserts our behaviour and shows the reference's, so it would fail on runit's.
 
 mod cli;
+mod compress;
 mod config;
 mod fixes;
+mod handover;
 mod input;
 mod logdir;
+mod overload;
 mod processor;
+mod retention;
 mod rotation;
 mod signals;
 mod timestamps;
