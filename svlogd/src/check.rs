@@ -1,4 +1,4 @@
-//! `svlogd --check dir ...`: reads each directory's `config` the way svlogd would, prints the
+//! `svlogd -C dir ...`: reads each directory's `config` the way svlogd would, prints the
 //! effective value of every setting (the command line's `-t`/`-T`/`-L` included), and names
 //! every line svlogd does not act on, with its number: unknown directives (runit ignores
 //! them without a word), our lines whose value does not parse, and lines runit's rules skip
@@ -65,6 +65,31 @@ fn show(b: &[u8]) -> String {
     b.escape_ascii().to_string()
 }
 
+/// For a runit number line (`s`, `n`, `N`, `t`) with more than a number and its suffix,
+/// what runit makes of it: it reads the leading digits and ignores the rest.
+fn loose_number(l: &config::Line) -> Option<String> {
+    if l.meaning != Meaning::Setting {
+        return None;
+    }
+    let (&first, rest) = l.text.split_first()?;
+    let suffixes: &[u8] = match first {
+        b's' => b"km",
+        b't' => b"mh",
+        b'n' | b'N' => b"",
+        _ => return None,
+    };
+    let (v, used) = crate::scan::scan_ulong(rest);
+    let mut tail = &rest[used..];
+    if let Some((&c, t)) = tail.split_first() {
+        if suffixes.contains(&c) {
+            tail = t;
+        }
+    }
+    let tail = tail.strip_suffix(b"\r").unwrap_or(tail);
+    (used == 0 || !tail.is_empty())
+        .then(|| format!("read as {}{v} (only leading digits count)", first as char))
+}
+
 /// The report for one directory.
 pub fn report(
     name: &[u8],
@@ -82,6 +107,10 @@ pub fn report(
     }
     let mut w = warnings.iter();
     for l in &cfg.lines {
+        if let Some(note) = loose_number(l) {
+            r.push_str(&format!("line {}: {note}: {}\n", l.number, show(&l.text)));
+            continue;
+        }
         let why = match l.meaning {
             Meaning::Unknown => "unknown directive, ignored".to_string(),
             Meaning::Invalid => match w.next() {
@@ -237,7 +266,7 @@ mod tests {
 
     #[test]
     fn names_every_line_it_does_not_act_on() {
-        let (cfg, w) = config::parse(b"s100\nzzz\nSfoo\n!\nmaxage 1h\nUbad\n");
+        let (cfg, w) = config::parse(b"s100\nzzz\nSfoo\n!\nmaxage 1h\nUbad\nn5x\nt2m\n");
         let opts = Options::parse(&[
             OsString::from("svlogd"),
             OsString::from("-tt"),
@@ -245,7 +274,12 @@ mod tests {
         ])
         .unwrap();
         let r = report(b"d", true, &cfg, &w, &opts);
-        assert!(r.starts_with("== d/config: 6 lines\n"), "{r}");
+        assert!(r.starts_with("== d/config: 8 lines\n"), "{r}");
+        assert!(
+            r.contains("line 7: read as n5 (only leading digits count): n5x\n"),
+            "{r}"
+        );
+        assert!(!r.contains("line 8"), "{r}");
         assert!(
             r.contains("line 2: unknown directive, ignored: zzz\n"),
             "{r}"

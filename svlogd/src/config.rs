@@ -41,7 +41,7 @@
 //! | `autoreload` | reload the directory when `config` changes | off |
 //!
 //! An empty line or one starting with `#` is a comment; any other line is ignored, as runit
-//! ignores it (`svlogd --check` names it, with its number).
+//! ignores it (`svlogd -C` names it, with its number).
 
 use crate::extras::{self, Extras};
 use crate::pmatch::pmatch;

@@ -7,7 +7,7 @@
 //! total size; the others are words: the word, then blanks, then the value. A line that starts
 //! with one of these words but does not parse is refused with a warning (`svlogd: warning:
 //! invalid config line: LINE`) and changes nothing; a line whose first word is none of these
-//! stays an unknown line, ignored as runit ignores it (`svlogd --check` names both).
+//! stays an unknown line, ignored as runit ignores it (`svlogd -C` names both).
 
 use crate::options::Timestamp;
 use crate::scan::scan_ulong;

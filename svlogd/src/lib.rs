@@ -12,7 +12,7 @@
 //! [`archive`] (names and clock-proof order), [`prune`] (retention: `n` at once, `S`,
 //! `maxage`), [`compress`] (gzip on a worker thread), [`overload`] (drop mode), [`copy`]
 //! (stdout/stderr copies), [`metrics`] (status file), [`reload`] (`autoreload`), [`check`]
-//! (`--check`), [`faults`] (test-only crash points).
+//! (`-C`), [`faults`] (test-only crash points).
 
 pub mod archive;
 pub mod batch;

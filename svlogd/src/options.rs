@@ -8,8 +8,9 @@
 //! works with runit changes meaning): `-T format` sets the timestamp format of every
 //! directory by name (see `extras::parse_stamp`; it wins over `-t`), `-L` makes every
 //! directory drop lines rather than block when it cannot keep up (a directory's `overload`
-//! line still decides for it), and `--check`, before the directories, checks their `config`
-//! files instead of logging.
+//! line still decides for it), and `-C` checks the directories' `config` files instead of
+//! logging. (Not `--check`: runit's getopt reads any word starting with `--` as the end of
+//! the options, so `svlogd --check dir` logs to `dir` there.)
 
 use crate::scan::scan_ulong;
 use std::ffi::OsString;
@@ -17,11 +18,9 @@ use std::os::unix::ffi::OsStrExt;
 use supervise::getopt::{progname, Getopt, Opt};
 
 /// runit's option string.
-pub const OPTSTRING: &str = "R:r:l:b:T:tvVL";
+pub const OPTSTRING: &str = "R:r:l:b:T:tvVLC";
 /// The usage text after `usage: <argv0>` (runit prints `-ttv`, not `-tttv`).
 pub const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
-/// The word that asks for check mode (before the directories).
-pub const CHECK: &str = "--check";
 /// The line `-V` prints before the usage message. runit prints its source file's `$Id$`;
 /// ours names this implementation in the same shape.
 pub const VERSION: &str = concat!("$Id: runit-rs svlogd ", env!("CARGO_PKG_VERSION"), " $");
@@ -68,7 +67,7 @@ pub struct Options {
     pub dirs: Vec<OsString>,
     /// `-L`: directories without an `overload` line drop rather than block.
     pub lossy: bool,
-    /// `--check`: check the directories' `config` and exit.
+    /// `-C`: check the directories' `config` and exit.
     pub check: bool,
 }
 
@@ -98,36 +97,6 @@ impl Options {
         let prog = argv.first().map(|a| progname(a)).unwrap_or_default();
         let mut stamps = 0;
         let mut format = None;
-        // `--check` may stand anywhere among the options (runit's getopt would refuse it).
-        let mut args: Vec<OsString> = argv.iter().take(1).cloned().collect();
-        let mut i = 1;
-        while i < argv.len() {
-            let b = argv[i].as_bytes();
-            if b == CHECK.as_bytes() {
-                o.check = true;
-                i += 1;
-                continue;
-            }
-            if b == b"--" || b.len() < 2 || b[0] != b'-' {
-                args.extend_from_slice(&argv[i..]);
-                break;
-            }
-            args.push(argv[i].clone());
-            // A letter that takes an argument ends the word; at its end, it takes the next.
-            for (j, c) in b.iter().enumerate().skip(1) {
-                if OPTSTRING.as_bytes().windows(2).any(|w| w == [*c, b':']) {
-                    if j + 1 == b.len() {
-                        if let Some(next) = argv.get(i + 1) {
-                            args.push(next.clone());
-                            i += 1;
-                        }
-                    }
-                    break;
-                }
-            }
-            i += 1;
-        }
-        let argv = &args[..];
         let mut g = Getopt::new(argv, OPTSTRING);
         for opt in g.by_ref() {
             let (c, arg) = match opt {
@@ -167,6 +136,7 @@ impl Options {
                     _ => return Err(CliError::Usage(None)),
                 },
                 b'L' => o.lossy = true,
+                b'C' => o.check = true,
                 b'v' => o.verbose = true,
                 b'V' => return Err(CliError::Version),
                 _ => return Err(CliError::Usage(None)),
@@ -264,19 +234,17 @@ mod tests {
         let o = parse(&["s", "-L", "-T", "rfc3339", "-tt", "d"]).unwrap();
         assert!(o.lossy && !o.check);
         assert_eq!(o.timestamp, Timestamp::Rfc3339);
-        let o = parse(&["s", "-l", "5", "--check", "-Tlocal", "d", "--check"]).unwrap();
+        let o = parse(&["s", "-l", "5", "-C", "-Tlocal", "d", "-C"]).unwrap();
         assert!(o.check);
         assert_eq!(o.linemax, 5);
         assert_eq!(o.timestamp, Timestamp::Local);
-        assert_eq!(o.dirs, vec![OsString::from("d"), OsString::from("--check")]);
-        let o = parse(&["s", "-l", "--check", "d"]).unwrap();
-        assert!(!o.check, "--check was -l's argument");
+        assert_eq!(o.dirs, vec![OsString::from("d"), OsString::from("-C")]);
         assert_eq!(
             parse(&["s", "-T", "bogus", "d"]),
             Err(CliError::Usage(None))
         );
         assert_eq!(parse(&["s", "-T", "", "d"]), Err(CliError::Usage(None)));
-        assert_eq!(parse(&["s", "--check"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-C"]), Err(CliError::Usage(None)));
     }
 
     #[test]
