@@ -85,8 +85,8 @@ pub enum Needed {
     Unknown,
     /// The rotated file with this label and every later one.
     From([u8; 24]),
-    /// Only `current`.
-    Current,
+    /// `current` with this inode (or the rotated file it became) and every later one.
+    Current(u64),
 }
 
 /// A time of receipt for bytes of `current` up to an offset.
@@ -204,6 +204,8 @@ pub struct Forwarders {
     marks: bool,
     /// `>spool` in bytes (0 = no limit).
     spool_max: u64,
+    /// Recent rotations: inode of the former `current`, label of the file it became.
+    renames: Vec<(u64, [u8; 24])>,
 }
 
 impl Forwarders {
@@ -337,13 +339,31 @@ impl Forwarders {
     }
 
     /// `current` (inode `ino`) was renamed to the rotated file `name`.
-    pub fn rotated(&self, ino: u64, name: &[u8]) {
+    pub fn rotated(&mut self, ino: u64, name: &[u8]) {
         let Some(label) = cursor::archive_label(name) else {
             return;
         };
         for r in &self.running {
             r.shared.inbox().renames.push((ino, label));
             r.shared.wake();
+        }
+        self.renames.push((ino, label));
+        if self.renames.len() > 1024 {
+            self.renames.remove(0);
+        }
+    }
+
+    /// Whether a target that needs `needed` still needs the rotated file `label`.
+    fn needs(&self, needed: Needed, label: [u8; 24]) -> bool {
+        match needed {
+            Needed::Unknown => true,
+            Needed::From(l) => label >= l,
+            // A thread may not have heard of the rotation yet: the event loop knows it.
+            Needed::Current(ino) => self
+                .renames
+                .iter()
+                .find(|r| r.0 == ino)
+                .is_some_and(|&(_, l)| label >= l),
         }
     }
 
@@ -352,11 +372,9 @@ impl Forwarders {
         let Some(label) = cursor::archive_label(name) else {
             return false;
         };
-        self.running.iter().any(|r| match r.shared.inbox().needed {
-            Needed::Unknown => true,
-            Needed::From(l) => label >= l,
-            Needed::Current => false,
-        })
+        self.running
+            .iter()
+            .any(|r| self.needs(r.shared.inbox().needed, label))
     }
 
     /// The `>spool` limit in bytes (0 = none): protected files beyond it may be pruned.
@@ -372,13 +390,9 @@ impl Forwarders {
         };
         let mut any = false;
         for r in &self.running {
-            let mut inbox = r.shared.inbox();
-            let needed = match inbox.needed {
-                Needed::Unknown => true,
-                Needed::From(l) => label >= l,
-                Needed::Current => false,
-            };
-            if needed {
+            let needed = r.shared.inbox().needed;
+            if self.needs(needed, label) {
+                let mut inbox = r.shared.inbox();
                 any = true;
                 inbox.pruned.push(label);
                 r.shared.stats.lost_files.fetch_add(1, Ordering::Relaxed);
@@ -439,7 +453,7 @@ fn nanos_between(a: Tai64n, b: Tai64n) -> u64 {
 pub fn needed_of(file: FileId) -> Needed {
     match file {
         FileId::Archive(l) => Needed::From(l),
-        FileId::Current(_) => Needed::Current,
+        FileId::Current(ino) => Needed::Current(ino),
     }
 }
 

@@ -2,16 +2,17 @@
 //! and keep the cursor.
 //!
 //! Messages are rendered in batches of about [`BATCH`] bytes. Each batch is recorded with the
-//! stream offset where it ends and the spool position after its last line. As the collector's
-//! host acknowledges bytes ([`Link::acked`]), batches that are at least [`MARGIN`] bytes behind
-//! the acknowledged offset are confirmed: their end becomes the cursor. When the connection is
-//! lost, sending resumes, after reconnecting, from the confirmed position: everything not
-//! acknowledged, plus up to [`MARGIN`] bytes that were acknowledged but that a collector that
-//! went away abruptly may not have read (its kernel discards them). A collector that closed
-//! the connection cleanly (FIN first) read everything it acknowledged, so only the
-//! unacknowledged rest is sent again. Over UDP, nothing is acknowledged: a datagram counts as
-//! delivered when sent, but an ICMP "port unreachable" (the collector is down) is taken as a lost
-//! connection too, so the last [`MARGIN`] bytes are sent again once it answers.
+//! stream offset where it ends and the spool position after its last line. TCP has no
+//! receipts: a collector that is stopped or killed loses what its kernel acknowledged but it
+//! had not read, and what it had read but not yet written. So a batch is confirmed (its end
+//! becomes the cursor) only once the collector's host has acknowledged it ([`Link::acked`],
+//! from `SIOCOUTQ`) *and* either [`WINDOW`] has passed since, or [`MARGIN`] more bytes were
+//! acknowledged after it. When the connection is lost, every batch not yet confirmed is sent
+//! again after reconnecting: duplicates are possible (they are counted in `resent`, an upper
+//! bound), losses are not, unless the collector discards what it had for longer than that.
+//! Over UDP a datagram counts as acknowledged when it is sent; an ICMP "port unreachable"
+//! (the collector is down) is taken as a lost connection, so the same rule resends the
+//! datagrams of the last second.
 //!
 //! Reconnection waits 0.1 s, doubling up to [`BACKOFF_MAX`]. The first failure of an outage
 //! gets a warning on stderr; with `-v`, every reconnection gets an `info:` line.
@@ -38,10 +39,12 @@ use supervise::tai64n::Tai64n;
 pub const BATCH: usize = 64 * 1024;
 /// At most this much is queued ahead of the socket.
 const QUEUE_MAX: usize = 512 * 1024;
-/// Acknowledged bytes that are still sent again after an abrupt loss of the connection.
+/// A batch followed by this many acknowledged bytes is taken as read by the collector.
 pub const MARGIN: u64 = 256 * 1024;
+/// A batch acknowledged this long ago is taken as read by the collector.
+pub const WINDOW: Duration = Duration::from_secs(1);
 /// The longest wait between reconnection attempts.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// The first wait.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// How often the cursor is saved at most (when it moved).
@@ -75,6 +78,8 @@ struct Sent {
     pos: Pos,
     /// Lines in it.
     lines: u64,
+    /// When the collector's host was first seen to have acknowledged all of it.
+    acked_at: Option<Instant>,
 }
 
 struct Sender {
@@ -90,8 +95,6 @@ struct Sender {
     flight: VecDeque<Sent>,
     /// Where sending resumes after a lost connection.
     confirmed: Pos,
-    /// The position after the last batch the collector's host acknowledged.
-    acked_pos: Pos,
     /// What the cursor file says.
     saved: Option<Pos>,
     last_save: Instant,
@@ -156,7 +159,6 @@ pub fn run(job: Job) {
         link: None,
         flight: VecDeque::new(),
         confirmed: start,
-        acked_pos: start,
         saved: None,
         last_save: Instant::now(),
         last_backlog: None,
@@ -172,7 +174,6 @@ pub fn run(job: Job) {
     s.take_inbox();
     let pos = s.starting_position(fresh);
     s.confirmed = pos;
-    s.acked_pos = pos;
     s.position(pos);
     s.publish_needed();
     s.main_loop();
@@ -293,7 +294,6 @@ impl Sender {
                 Err(Missing::Gone) => {
                     pos = self.after_gap(pos.file);
                     self.confirmed = pos;
-                    self.acked_pos = pos;
                 }
                 Err(Missing::Sys(e)) => {
                     msg::warn("unable to read log file for forwarding", &self.what(), e);
@@ -412,36 +412,16 @@ impl Sender {
         }
     }
 
-    /// The connection failed: resend from the confirmed position after reconnecting.
+    /// The connection failed: after reconnecting, everything still in flight goes again.
     fn lost(&mut self, e: LinkError) {
-        let Some(link) = self.link.take() else { return };
+        if self.link.take().is_none() {
+            return;
+        }
         self.shared.stats.connected.store(0, Ordering::Relaxed);
         self.shared.stats.failed.fetch_add(1, Ordering::Relaxed);
-        let clean = matches!(e, LinkError::Closed);
-        let acked = link.acked();
-        drop(link);
-        // A clean close: everything acknowledged was read.
-        let resume = if clean {
-            self.flight
-                .iter()
-                .take_while(|b| b.end <= acked)
-                .last()
-                .map(|b| b.pos)
-                .unwrap_or(self.confirmed)
-        } else {
-            self.confirmed
-        };
-        // Every batch after the resume point goes again.
-        let again: u64 = self
-            .flight
-            .iter()
-            .filter(|b| !clean || b.end > acked)
-            .map(|b| b.lines)
-            .sum();
+        let again: u64 = self.flight.iter().map(|b| b.lines).sum();
         self.shared.stats.resent.fetch_add(again, Ordering::Relaxed);
         self.flight.clear();
-        self.confirmed = resume;
-        self.acked_pos = resume;
         if !self.outage {
             let what = [&self.what()[..], b": ", e.text().as_bytes()].concat();
             msg::warnx("forward connection lost", &what);
@@ -453,28 +433,27 @@ impl Sender {
         self.position(pos);
     }
 
-    /// Moves the confirmed position forward over acknowledged batches; saves the cursor when
-    /// due.
+    /// Confirms the batches the collector has surely taken in: acknowledged at least
+    /// [`WINDOW`] ago, or followed by [`MARGIN`] acknowledged bytes. Saves the cursor when due.
     fn confirm(&mut self, now: Instant) {
         let Some(link) = self.link.as_ref() else {
             return;
         };
         let acked = link.acked();
-        let margin = MARGIN;
-        for b in &self.flight {
-            if b.end <= acked {
-                self.acked_pos = b.pos;
-            } else {
+        for b in self.flight.iter_mut() {
+            if b.end > acked {
                 break;
             }
+            b.acked_at.get_or_insert(now);
         }
         while let Some(b) = self.flight.front() {
-            if b.end + margin <= acked {
-                self.confirmed = b.pos;
-                self.flight.pop_front();
-            } else {
+            let settled = b.acked_at.is_some_and(|t| now.duration_since(t) >= WINDOW)
+                || b.end + MARGIN <= acked;
+            if !settled {
                 break;
             }
+            self.confirmed = b.pos;
+            self.flight.pop_front();
         }
         if self.saved != Some(self.confirmed) && now.duration_since(self.last_save) >= SAVE_EVERY {
             self.save(self.confirmed);
@@ -572,6 +551,17 @@ impl Sender {
         if self.saved != Some(final_pos) {
             self.save(final_pos);
         }
+        if self.info.verbose {
+            let st = &self.shared.stats;
+            let counts = format!(
+                ": sent {} resent {} failed {} lost {}",
+                st.sent.load(Ordering::Relaxed),
+                st.resent.load(Ordering::Relaxed),
+                st.failed.load(Ordering::Relaxed),
+                st.lost_files.load(Ordering::Relaxed),
+            );
+            msg::info(&[b"forward stopped: ", &self.what(), counts.as_bytes()]);
+        }
     }
 
     /// Renders lines from the spool into the link, while its queue has room. `Ok(true)` if
@@ -603,6 +593,7 @@ impl Sender {
                 end,
                 pos: self.spool.pos(),
                 lines,
+                acked_at: None,
             });
             self.shared.stats.sent.fetch_add(lines, Ordering::Relaxed);
         }
