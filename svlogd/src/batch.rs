@@ -7,7 +7,7 @@
 //! as one contiguous buffer).
 //!
 //! A batch can be written in several goes (short writes, a rotation in the middle, a full
-//! disk): [`Batch::pos`] says how much of it is done. Segments hold offsets, not borrows, so a
+//! disk): the batch knows how much of it is done. Segments hold offsets, not borrows, so a
 //! half-written batch survives across turns of the event loop while the input buffer stays
 //! untouched.
 
@@ -96,11 +96,39 @@ impl Batch {
         self.segs.push(Seg::Extra { start, len });
     }
 
+    /// Appends a copy of a stamped line: stamp, prefix, text, newline (any may be empty).
+    #[inline]
+    pub fn push_line(&mut self, stamp: &[u8], prefix: &[u8], text: &[u8], newline: &[u8]) {
+        let start = self.extra.len();
+        let len = stamp.len() + prefix.len() + text.len() + newline.len();
+        if len == 0 {
+            return;
+        }
+        self.extra.reserve(len);
+        self.extra.extend_from_slice(stamp);
+        if !prefix.is_empty() {
+            self.extra.extend_from_slice(prefix);
+        }
+        self.extra.extend_from_slice(text);
+        if !newline.is_empty() {
+            self.extra.extend_from_slice(newline);
+        }
+        self.total += len;
+        if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
+            if *s + *l == start {
+                *l += len;
+                return;
+            }
+        }
+        self.segs.push(Seg::Extra { start, len });
+    }
+
     /// Copies `parts` to the end of the batch's own buffer: (offset, length), or `None` when
     /// they are empty.
     fn copy_in(&mut self, parts: &[&[u8]]) -> Option<(usize, usize)> {
         let start = self.extra.len();
-        for p in parts {
+        self.extra.reserve(parts.iter().map(|p| p.len()).sum());
+        for p in parts.iter().filter(|p| !p.is_empty()) {
             self.extra.extend_from_slice(p);
         }
         let len = self.extra.len() - start;

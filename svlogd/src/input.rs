@@ -31,8 +31,14 @@
 use nix::libc;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-/// The default pipe capacity on Linux, and the smallest buffer we use.
-const MIN_CHUNK: usize = 64 * 1024;
+/// At most this many new bytes are taken per round (a chunk), whatever the pipe's size.
+const CHUNK_MAX: usize = 128 * 1024;
+/// The capacity svlogd gives its input pipe if it is smaller (Linux's default is 64 KiB).
+/// runit's svlogd emptied the pipe a kilobyte at a time; ours leaves a chunk in the pipe until
+/// it is written, so it makes the pipe larger to leave the writer as much room as before.
+/// This is more buffering for the service, never less, and costs kernel memory only while
+/// the pipe is full.
+pub const PIPE_SIZE: usize = 256 * 1024;
 
 /// What a fill produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,9 +74,14 @@ pub struct Input {
     unconsumed: usize,
     /// Lines may be held back unconsumed only up to this length.
     hold_max: usize,
+    /// At most this many new bytes are peeked per round.
+    chunk: usize,
     tee: Option<Tee>,
     /// fd 0 has `O_ASYNC`: every write to the pipe raises SIGIO.
     async_wake: bool,
+    /// The held bytes are never modified in the buffer (no `-r`/`-R`), so a peek may read
+    /// them again over themselves instead of skipping them (one system call less a round).
+    reread_held: bool,
 }
 
 fn errno() -> i32 {
@@ -84,8 +95,9 @@ fn stdin() -> BorrowedFd<'static> {
 
 impl Input {
     /// Sets up standard input: non-blocking (as runit does, for good), peeking when it is a
-    /// pipe. `linemax` sizes the buffer so that a line head always fits.
-    pub fn new(linemax: usize) -> Input {
+    /// pipe. `linemax` sizes the buffer so that a line head always fits; `modifies` says that
+    /// the owner changes bytes in the buffer (replacement), so held bytes must not be re-read.
+    pub fn new(linemax: usize, modifies: bool) -> Input {
         // SAFETY: fcntl on fd 0.
         unsafe {
             let fl = libc::fcntl(0, libc::F_GETFL);
@@ -95,26 +107,29 @@ impl Input {
         }
         let tee = Tee::new();
         let pipe_size = match &tee {
-            // SAFETY: fcntl on fd 0.
-            Some(_) => (unsafe { libc::fcntl(0, libc::F_GETPIPE_SZ) }).max(0) as usize,
-            None => 0,
-        }
-        .max(MIN_CHUNK);
+            Some(_) => grow_pipe(),
+            None => 2 * CHUNK_MAX,
+        };
+        // Peek at most half the pipe's capacity per round: the writer fills the other half
+        // while this part is written, so both sides keep working.
+        let chunk = (pipe_size / 2).clamp(1, CHUNK_MAX);
+        let hold_max = (chunk / 2).max(1);
         if let Some(t) = &tee {
-            // The private pipe must hold everything fd 0 can hold, or tee sees less.
+            // The private pipe must hold the held bytes and a chunk.
             // SAFETY: fcntl on our own pipe.
-            unsafe { libc::fcntl(t.wr.as_raw_fd(), libc::F_SETPIPE_SZ, pipe_size as i32) };
+            unsafe { libc::fcntl(t.wr.as_raw_fd(), libc::F_SETPIPE_SZ, (2 * chunk) as i32) };
         }
-        let hold_max = (pipe_size / 2).max(1);
-        let cap = pipe_size + hold_max.max(linemax.saturating_add(1));
+        let cap = chunk + hold_max.max(linemax.saturating_add(1));
         let async_wake = tee.is_some() && set_async(true);
         Input {
             buf: vec![0; cap],
             end: 0,
             unconsumed: 0,
             hold_max,
+            chunk,
             tee,
             async_wake,
+            reread_held: !modifies,
         }
     }
 
@@ -188,7 +203,7 @@ impl Input {
     fn fill_tee(&mut self) -> Result<Fill, ()> {
         let t = self.tee.as_ref().expect("peek mode");
         let held = self.end - self.unconsumed;
-        let want = held + (self.buf.len() - self.end);
+        let want = held + (self.buf.len() - self.end).min(self.chunk);
         // SAFETY: tee between fd 0 and our private pipe.
         let n = unsafe { libc::tee(0, t.wr.as_raw_fd(), want, libc::SPLICE_F_NONBLOCK) };
         if n < 0 {
@@ -202,11 +217,11 @@ impl Input {
             return Ok(Fill::Eof);
         }
         let skip = n.min(held);
-        if skip > 0 && !drain(&t.rd, &t.null, skip) {
-            return Err(());
-        }
         let fresh = n - skip;
         if fresh == 0 {
+            if !drain(&t.rd, &t.null, skip) {
+                return Err(());
+            }
             // Only the partial line we already hold: has the writer gone?
             return Ok(if writer_gone() {
                 Fill::Eof
@@ -214,9 +229,20 @@ impl Input {
                 Fill::Again
             });
         }
+        // Where the read goes: over the held bytes (they are the same bytes), or after them
+        // once they are skipped.
+        let at = if self.reread_held && skip == held {
+            self.unconsumed
+        } else {
+            if skip > 0 && !drain(&t.rd, &t.null, skip) {
+                return Err(());
+            }
+            self.end
+        };
+        let want = self.end + fresh - at;
         let mut got = 0;
-        while got < fresh {
-            let dst = &mut self.buf[self.end + got..self.end + fresh];
+        while got < want {
+            let dst = &mut self.buf[at + got..at + want];
             // SAFETY: read from our private pipe into our own buffer.
             let r = unsafe { libc::read(t.rd.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len()) };
             if r <= 0 {
@@ -357,6 +383,20 @@ impl Drop for Input {
             set_async(false);
         }
     }
+}
+
+/// Grows fd 0's pipe to [`PIPE_SIZE`] if it is smaller; returns its capacity.
+fn grow_pipe() -> usize {
+    // SAFETY: fcntl on fd 0.
+    let now = unsafe { libc::fcntl(0, libc::F_GETPIPE_SZ) };
+    if now >= 0 && (now as usize) < PIPE_SIZE {
+        // SAFETY: as above; a refusal (pipe-max-size, user limits) keeps the old size.
+        let grown = unsafe { libc::fcntl(0, libc::F_SETPIPE_SZ, PIPE_SIZE as i32) };
+        if grown > 0 {
+            return grown as usize;
+        }
+    }
+    now.max(4096) as usize
 }
 
 /// Turns `O_ASYNC` (SIGIO to this process on every write to the pipe) on fd 0 on or off.

@@ -2,15 +2,20 @@
 //! at one safe point between chunks (runit's `buffer_pread`, without its per-line costs).
 //!
 //! One turn of the loop: read pending signals (a signalfd, so nothing signal-related runs per
-//! line); advance processors; write every directory's pending output (rotating where the size
-//! rules say); once all of it is written, consume the input it came from; then, if nothing is
-//! pending, handle ALRM, HUP and `t` deadlines; then take more input if there is any, or poll
-//! on stdin and the signalfd until the next deadline. Every complete line read is written
-//! before svlogd waits again.
+//! line; while input flows, every [`SIGNAL_CHECK`]); advance processors; write every
+//! directory's pending output (rotating where the size rules say); once all of it is written,
+//! consume the input it came from; then, if nothing is pending, handle ALRM, HUP and `t`
+//! deadlines; then take more input if there is any, or poll on stdin and the signalfd until
+//! the next deadline. Every complete line read is written before svlogd waits again. HUP and
+//! ALRM wait while a directory is in the middle of a write or rotation (as runit's did, which
+//! handled them only before reading); TERM does not.
 //!
 //! A chunk is split once (see `split`), with one clock reading: every line whose first byte
-//! came in that chunk gets that stamp, rendered once per second (see `stamp`). Each directory
-//! gets segments pointing into the input buffer and writes them with `writev`.
+//! came in that chunk gets that stamp, rendered only when the reading changes (see `stamp`).
+//! When no directory has patterns or UDP and nothing is replaced, lines go straight from the
+//! splitter to the batches (`process_simple`); otherwise every line's head is
+//! decided first (`dispatch`). A directory's batch points into the input buffer, or
+//! holds copies of stamped lines, and goes out in one or two `writev` calls.
 //!
 //! Exit (spec §7 and §12 items 1, 2, 10): at EOF the unfinished last line is written with a
 //! newline added. On TERM, svlogd takes what is already in the pipe once more, waits at most
@@ -36,6 +41,8 @@ use supervise::tai64n::Tai64n;
 
 /// How long, after TERM, svlogd waits for an unfinished line to end.
 pub const TERM_WAIT: Duration = Duration::from_secs(2);
+/// While input flows, signals wait at most this long to be looked at.
+pub const SIGNAL_CHECK: Duration = Duration::from_millis(2);
 /// runit's exit code for every fatal error.
 pub const EXIT_FATAL: i32 = 111;
 
@@ -53,6 +60,11 @@ pub struct Logger {
     events: Vec<Event>,
     /// The stamp of the line being read.
     line_stamp: [u8; STAMP_LEN],
+    /// The clock reading `line_stamp` was rendered from.
+    line_clock: Option<Tai64n>,
+    /// No open directory has patterns or UDP: every line goes to every log, and heads need
+    /// no decision (recomputed whenever directories are opened).
+    simple: bool,
     /// stderr output (`e` lines) of the chunk being handled.
     alerts: Vec<u8>,
     signals: SignalFd,
@@ -70,6 +82,11 @@ pub struct Logger {
     unreleased: bool,
     /// The pending line must be taken out of the pipe (held in memory instead).
     detach: bool,
+    /// The last fill brought data: input is flowing, and signals are looked at only every
+    /// [`SIGNAL_CHECK`] (a pipe writer raises SIGIO all the time).
+    flowing: bool,
+    /// When to look at signals next while input is flowing.
+    signal_check_at: Instant,
 }
 
 impl Logger {
@@ -123,10 +140,12 @@ impl Logger {
             replacer: Replacer::new(opts.replace_char, &opts.replace_set),
             cwd,
             dirs: opts.dirs.iter().map(|d| LogDir::new(d)).collect(),
-            input: Input::new(linemax),
+            input: Input::new(linemax, opts.replace_char.is_some()),
             splitter: Splitter::new(linemax),
             events: Vec::new(),
             line_stamp: [b' '; STAMP_LEN],
+            line_clock: None,
+            simple: false,
             alerts: Vec::new(),
             signals,
             got_hup: false,
@@ -137,6 +156,8 @@ impl Logger {
             stopping: false,
             unreleased: false,
             detach: false,
+            flowing: false,
+            signal_check_at: Instant::now(),
         };
         let ctx = lg.ctx(Instant::now());
         if !lg.open_all(&ctx) {
@@ -165,6 +186,10 @@ impl Logger {
                 ok = true;
             }
         }
+        self.simple = self
+            .dirs
+            .iter()
+            .all(|d| d.cfg.patterns.is_empty() && d.cfg.udp.is_none());
         ok
     }
 
@@ -172,7 +197,10 @@ impl Logger {
     pub fn run(&mut self) -> i32 {
         loop {
             let now = Instant::now();
-            self.handle_signals(now);
+            if !self.flowing || now >= self.signal_check_at {
+                self.handle_signals(now);
+                self.signal_check_at = now + SIGNAL_CHECK;
+            }
             let ctx = self.ctx(now);
             for d in &mut self.dirs {
                 if self.term && self.stopping {
@@ -230,7 +258,9 @@ impl Logger {
                     self.stop();
                     continue;
                 }
-                match self.input.fill() {
+                let fill = self.input.fill();
+                self.flowing = matches!(fill, Fill::Data(_));
+                match fill {
                     Fill::Data(n) => {
                         self.process(n);
                         self.after_drain(now);
@@ -367,10 +397,14 @@ impl Logger {
     fn process(&mut self, n: usize) {
         let clock = Tai64n::now();
         let end = self.input.end;
-        self.events.clear();
-        self.splitter
-            .feed(&self.input.buf[..end], end - n, clock, &mut self.events);
-        self.dispatch();
+        if self.simple && !self.replacer.active() {
+            self.process_simple(end - n, clock);
+        } else {
+            self.events.clear();
+            self.splitter
+                .feed(&self.input.buf[..end], end - n, clock, &mut self.events);
+            self.dispatch();
+        }
         if let Some(start) = self.splitter.pending_start() {
             if end - start >= self.input.hold_max() {
                 self.let_go();
@@ -379,19 +413,75 @@ impl Logger {
         self.unreleased = true;
     }
 
+    /// [`Logger::dispatch`] for the common case, straight from the splitter: every line goes
+    /// to every directory's log as it is (no patterns, no UDP, no replacing), so heads need no
+    /// decision and nothing in the buffer changes.
+    fn process_simple(&mut self, from: usize, clock: Tai64n) {
+        let buf = &self.input.buf[..self.input.end];
+        let stamped = self.stamper.kind() != Timestamp::None;
+        let stamper = &mut self.stamper;
+        let line_stamp = &mut self.line_stamp;
+        let line_clock = &mut self.line_clock;
+        let dirs = &mut self.dirs;
+        let open = dirs.iter().filter(|d| d.is_open()).count();
+        if open == 1 {
+            // The usual setup, one directory: no loop over directories per line.
+            let d = dirs.iter_mut().find(|d| d.is_open()).expect("one open");
+            let copy = stamped || !d.cfg.prefix.is_empty();
+            let prefix = &d.cfg.prefix;
+            let batch = &mut d.batch;
+            self.splitter.feed_with(buf, from, clock, |ev| match ev {
+                Event::Head { stamp, .. } => {
+                    if stamped && *line_clock != Some(stamp) {
+                        line_stamp.copy_from_slice(stamper.render(stamp));
+                        *line_clock = Some(stamp);
+                    }
+                }
+                Event::Body {
+                    bytes, first, end, ..
+                } => push_body(
+                    batch, copy, stamped, first, end, line_stamp, prefix, buf, bytes,
+                ),
+            });
+            return;
+        }
+        self.splitter.feed_with(buf, from, clock, |ev| match ev {
+            Event::Head { stamp, .. } => {
+                if stamped && *line_clock != Some(stamp) {
+                    line_stamp.copy_from_slice(stamper.render(stamp));
+                    *line_clock = Some(stamp);
+                }
+            }
+            Event::Body {
+                bytes, first, end, ..
+            } => {
+                for d in dirs.iter_mut().filter(|d| d.is_open()) {
+                    let copy = stamped || !d.cfg.prefix.is_empty();
+                    push_body(
+                        &mut d.batch,
+                        copy,
+                        stamped,
+                        first,
+                        end,
+                        line_stamp,
+                        &d.cfg.prefix,
+                        buf,
+                        bytes.clone(),
+                    );
+                }
+            }
+        });
+    }
+
     /// The unfinished line may not stay in the pipe (it is too long, or svlogd would have
     /// to wait without a wake-up for new input): write what there is of it and let the rest stream, which is possible once its
     /// head is decided or when no directory needs the head (no patterns, no UDP); otherwise
     /// take it out of the pipe and hold it in memory.
     fn let_go(&mut self) {
-        let streamable = self
-            .dirs
-            .iter()
-            .all(|d| !d.is_open() || (d.cfg.patterns.is_empty() && d.cfg.udp.is_none()));
         self.events.clear();
         if self
             .splitter
-            .spill(self.input.end, streamable, &mut self.events)
+            .spill(self.input.end, self.simple, &mut self.events)
         {
             self.dispatch();
         } else {
@@ -411,11 +501,19 @@ impl Logger {
                     truncated,
                     stamp,
                 } => {
-                    self.replacer.apply(&mut self.input.buf[head.clone()]);
-                    if stamped {
-                        self.line_stamp.copy_from_slice(self.stamper.render(*stamp));
+                    if self.replacer.active() {
+                        self.replacer.apply(&mut self.input.buf[head.clone()]);
                     }
-                    self.decide(head.clone(), *truncated, stamped);
+                    if stamped {
+                        // Lines of one chunk share a clock reading: render it once.
+                        if self.line_clock != Some(*stamp) {
+                            self.line_stamp.copy_from_slice(self.stamper.render(*stamp));
+                            self.line_clock = Some(*stamp);
+                        }
+                    }
+                    if !self.simple {
+                        self.decide(head.clone(), *truncated, stamped);
+                    }
                 }
                 Event::Body {
                     bytes,
@@ -423,8 +521,10 @@ impl Logger {
                     first,
                     end,
                 } => {
-                    self.replacer
-                        .apply(&mut self.input.buf[bytes.start..bytes.start + replace]);
+                    if *replace > 0 && self.replacer.active() {
+                        self.replacer
+                            .apply(&mut self.input.buf[bytes.start..bytes.start + replace]);
+                    }
                     let stamp: &[u8] = if *first && stamped {
                         &self.line_stamp
                     } else {
@@ -466,6 +566,10 @@ impl Logger {
         let dots: &[u8] = if truncated { b"..." } else { b"" };
         for d in self.dirs.iter_mut() {
             if !d.is_open() {
+                continue;
+            }
+            if d.cfg.patterns.is_empty() && d.cfg.udp.is_none() {
+                d.selected = true;
                 continue;
             }
             let sel = d.cfg.select(text);
@@ -530,6 +634,38 @@ impl Logger {
         };
         // SAFETY: poll on a local array.
         unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
+    }
+}
+
+/// Adds one body piece of a line to a directory's batch: copied with its stamp and prefix
+/// (`copy`), or as a segment of the input buffer.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn push_body(
+    batch: &mut crate::batch::Batch,
+    copy: bool,
+    stamped: bool,
+    first: bool,
+    end: LineEnd,
+    stamp: &[u8; STAMP_LEN],
+    prefix: &[u8],
+    buf: &[u8],
+    bytes: std::ops::Range<usize>,
+) {
+    let added = end == LineEnd::Added;
+    if copy {
+        let newline: &[u8] = if added { b"\n" } else { b"" };
+        let (stamp, prefix): (&[u8], &[u8]) = match (first, stamped) {
+            (true, true) => (stamp, prefix),
+            (true, false) => (b"", prefix),
+            (false, _) => (b"", b""),
+        };
+        batch.push_line(stamp, prefix, &buf[bytes], newline);
+    } else {
+        batch.push_input(bytes.start, bytes.len());
+        if added {
+            batch.push_newline();
+        }
     }
 }
 

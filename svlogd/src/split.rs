@@ -109,6 +109,13 @@ impl Splitter {
     /// Splits the new bytes `buf[from..]`, which arrived at clock reading `now`; bytes before
     /// `from` are the pending line's, already seen. Events are appended to `out`.
     pub fn feed(&mut self, buf: &[u8], from: usize, now: Tai64n, out: &mut Vec<Event>) {
+        self.feed_with(buf, from, now, |e| out.push(e));
+    }
+
+    /// [`Splitter::feed`], handing each event to `out` as it is found (the hot path: no
+    /// event list in between).
+    #[inline]
+    pub fn feed_with(&mut self, buf: &[u8], from: usize, now: Tai64n, mut out: impl FnMut(Event)) {
         let end = buf.len();
         let mut pos = from;
         loop {
@@ -132,13 +139,13 @@ impl Splitter {
                     if !decided {
                         let line_len = nl.unwrap_or(end) - start;
                         if line_len >= self.linemax {
-                            out.push(Event::Head {
+                            out(Event::Head {
                                 head: start..start + self.linemax,
                                 truncated: true,
                                 stamp,
                             });
                         } else if let Some(p) = nl {
-                            out.push(Event::Head {
+                            out(Event::Head {
                                 head: start..p,
                                 truncated: false,
                                 stamp,
@@ -154,7 +161,7 @@ impl Splitter {
                     }
                     match nl {
                         Some(p) => {
-                            out.push(Event::Body {
+                            out(Event::Body {
                                 bytes: start..p + 1,
                                 replace: 0,
                                 first: true,
@@ -173,7 +180,7 @@ impl Splitter {
                     let nl = memchr::memchr(b'\n', &buf[pos..end]);
                     let stop = nl.map_or(end, |i| pos + i + 1);
                     let body = stop - pos - usize::from(nl.is_some());
-                    out.push(Event::Body {
+                    out(Event::Body {
                         bytes: pos..stop,
                         replace: self.linemax.saturating_sub(seen).min(body),
                         first: false,
