@@ -6,9 +6,20 @@
 #![no_main]
 
 use std::os::raw::{c_char, c_int};
+use supervise::help::{self, About};
+use supervise::runsv::{self, USAGE};
 
 #[no_mangle]
 extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    supervise::runsv::run(&argv)
+    let about = About {
+        name: "runsv",
+        synopsis: &[&format!("runsv{USAGE}")],
+        text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+               starts ./log/run too, with ./run's output piped into it.",
+    };
+    if let Some(code) = help::answer(&argv, &about) {
+        return code;
+    }
+    runsv::run(&argv)
 }
