@@ -7,7 +7,8 @@
 # Input: 2,000,000 lines of 120 bytes (240 MB), piped by `cat` from a file on /dev/shm into
 # each logger; log directories on /dev/shm (tmpfs); timestamps on (`-tt` for the svlogds,
 # `t`/`T` for s6-log, `t` for multilog); rotation at 100 MB (multilog: its maximum, 16 MB).
-# Each logger runs RUNS times (default 3); the best time counts. Every run's line count is
+# Each logger runs RUNS times (default 5), the loggers taking turns so that a busy moment of
+# the machine hits them all alike; the best time counts. Every run's line count is
 # checked. Peak RSS is the logger process's own (GNU time's %M, the logger run directly
 # under /usr/bin/time).
 #
@@ -15,15 +16,15 @@
 # runit's svlogd -tt, within 1.3x of cat, peak RSS <= runit's + 1 MB at default settings;
 # UDP: >= 10x runit's lines per second to a local receiver.
 #
-# Environment: LINES (default 2000000), UDP_LINES (default 200000), RUNS (default 3),
-# BENCH_DIR (default /dev/shm/svlogd-bench).
+# Environment: LINES (default 2000000), UDP_LINES (default 200000), RUNS (default 5),
+# BENCH_DIR (default /dev/shm/svlogd-bench.PID). UDP_PORT (default 55514).
 set -eu
 cd "$(dirname "$0")/../.."
 
 LINES=${LINES:-2000000}
 UDP_LINES=${UDP_LINES:-200000}
-RUNS=${RUNS:-3}
-DIR=${BENCH_DIR:-/dev/shm/svlogd-bench}
+RUNS=${RUNS:-5}
+DIR=${BENCH_DIR:-/dev/shm/svlogd-bench.$$}
 
 cargo build --release --quiet -p svlogd --bin svlogd
 OURS="${CARGO_TARGET_DIR:-target}/release/svlogd"
@@ -45,45 +46,52 @@ BYTES=$(wc -c < "$INPUT")
 
 now() { date +%s%N; }
 
-# run NAME KIND CMD...: runs "cat input | CMD" RUNS times in a fresh $DIR/NAME, keeps the best.
-results="$DIR/results"
-: > "$results"
-run() {
+# once NAME KIND CMD...: runs "cat input | CMD" once in a fresh $DIR/NAME, checks the line
+# count, and keeps the best time and the highest peak RSS in $DIR/NAME.best / .rss.
+once() {
     name=$1; kind=$2; shift 2
-    best=""; rss=0
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        i=$((i + 1))
-        rm -rf "${DIR:?}/$name"; mkdir -p "$DIR/$name/log"
-        case $kind in
-            svlogd) echo "s100000000" > "$DIR/$name/log/config" ;;
-        esac
-        sync
-        t0=$(now)
-        ( cd "$DIR/$name" && cat "$INPUT" | /usr/bin/time -o "$DIR/$name/time" -f "%M" "$@" )
-        t1=$(now)
-        got=$(cat "$DIR/$name"/log/current "$DIR/$name"/log/@* "$DIR/$name"/log/out 2>/dev/null | wc -l)
-        if [ "$got" -ne "$LINES" ]; then
-            echo "$name: $got lines logged, want $LINES" >&2
-            exit 1
-        fi
-        ns=$((t1 - t0))
-        m=$(tail -n 1 "$DIR/$name/time")
-        [ "$m" -gt "$rss" ] && rss=$m
-        if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
-    done
-    echo "$name $best $rss" >> "$results"
+    rm -rf "${DIR:?}/$name/log"; mkdir -p "$DIR/$name/log"
+    case $kind in
+        svlogd) echo "s100000000" > "$DIR/$name/log/config" ;;
+    esac
+    sync
+    t0=$(now)
+    ( cd "$DIR/$name" && cat "$INPUT" | /usr/bin/time -o "$DIR/$name/time" -f "%M" "$@" )
+    t1=$(now)
+    got=$(cat "$DIR/$name"/log/current "$DIR/$name"/log/@* "$DIR/$name"/log/out 2>/dev/null | wc -l)
+    if [ "$got" -ne "$LINES" ]; then
+        echo "$name: $got lines logged, want $LINES" >&2
+        exit 1
+    fi
+    ns=$((t1 - t0))
+    m=$(tail -n 1 "$DIR/$name/time")
+    best=$(cat "$DIR/$name/best" 2>/dev/null || echo "")
+    if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then echo "$ns" > "$DIR/$name/best"; fi
+    rss=$(cat "$DIR/$name/rss" 2>/dev/null || echo 0)
+    if [ "$m" -gt "$rss" ]; then echo "$m" > "$DIR/$name/rss"; fi
 }
 
-echo "running each logger $RUNS times on $LINES lines ($BYTES bytes)..."
-run "svlogd-ours-tt"   svlogd "$OURS" -tt log
-run "svlogd-runit-tt"  svlogd /usr/bin/svlogd -tt log
-run "s6-log-t"         s6     /usr/bin/s6-log t s100000000 n5 ./log
-run "s6-log-T"         s6     /usr/bin/s6-log T s100000000 n5 ./log
-run "multilog-t"       multi  /usr/bin/multilog t s16777215 n20 ./log
-run "cat"              cat    sh -c 'cat > log/out'
-run "svlogd-ours"      svlogd "$OURS" log
-run "svlogd-runit"     svlogd /usr/bin/svlogd log
+# The loggers take turns, RUNS rounds, so that a busy moment of the machine hits them all.
+NAMES="svlogd-ours-tt svlogd-runit-tt s6-log-t s6-log-T multilog-t cat svlogd-ours svlogd-runit"
+for n in $NAMES; do mkdir -p "$DIR/$n"; done
+echo "running each logger $RUNS times on $LINES lines ($BYTES bytes), in turns..."
+r=0
+while [ "$r" -lt "$RUNS" ]; do
+    r=$((r + 1))
+    once "svlogd-ours-tt"   svlogd "$OURS" -tt log
+    once "svlogd-runit-tt"  svlogd /usr/bin/svlogd -tt log
+    once "s6-log-t"         s6     /usr/bin/s6-log t s100000000 n5 ./log
+    once "s6-log-T"         s6     /usr/bin/s6-log T s100000000 n5 ./log
+    once "multilog-t"       multi  /usr/bin/multilog t s16777215 n20 ./log
+    once "cat"              cat    sh -c 'cat > log/out'
+    once "svlogd-ours"      svlogd "$OURS" log
+    once "svlogd-runit"     svlogd /usr/bin/svlogd log
+done
+results="$DIR/results"
+: > "$results"
+for n in $NAMES; do
+    echo "$n $(cat "$DIR/$n/best") $(cat "$DIR/$n/rss")" >> "$results"
+done
 
 ours_ns=$(awk '$1 == "svlogd-ours-tt" { print $2 }' "$results")
 echo
@@ -95,9 +103,9 @@ done < "$results"
 
 # UDP: lines per second sent to a local receiver, `U` (UDP only), no timestamps.
 PORT=${UDP_PORT:-55514}
-udp() {
+udp_once() {
     name=$1; shift
-    rm -rf "${DIR:?}/$name"; mkdir -p "$DIR/$name/log"
+    rm -rf "${DIR:?}/$name/log"; mkdir -p "$DIR/$name/log"
     echo "U127.0.0.1:$PORT" > "$DIR/$name/log/config"
     socat -u "UDP-RECV:$PORT,bind=127.0.0.1,rcvbuf=8388608" /dev/null &
     rx=$!
@@ -107,11 +115,21 @@ udp() {
     t1=$(now)
     kill "$rx" 2>/dev/null || true
     wait "$rx" 2>/dev/null || true
-    echo "$name $((t1 - t0))" >> "$DIR/udp"
+    if [ -s "$DIR/$name/log/current" ]; then
+        echo "$name: datagrams failed:" >&2; head -n 3 "$DIR/$name/log/current" >&2
+    fi
+    ns=$((t1 - t0))
+    best=$(cat "$DIR/$name/best" 2>/dev/null || echo "")
+    if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then echo "$ns" > "$DIR/$name/best"; fi
 }
+r=0
+while [ "$r" -lt "$RUNS" ]; do
+    r=$((r + 1))
+    udp_once "udp-ours" "$OURS"
+    udp_once "udp-runit" /usr/bin/svlogd
+done
 : > "$DIR/udp"
-udp "udp-ours" "$OURS"
-udp "udp-runit" /usr/bin/svlogd
+for n in udp-ours udp-runit; do echo "$n $(cat "$DIR/$n/best")" >> "$DIR/udp"; done
 echo
 printf '%-18s %9s %12s\n' "UDP ($UDP_LINES lines)" seconds lines/s
 while read -r name ns; do

@@ -32,7 +32,7 @@ use nix::libc;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// At most this many new bytes are taken per round (a chunk), whatever the pipe's size.
-const CHUNK_MAX: usize = 64 * 1024;
+const CHUNK_MAX: usize = 128 * 1024;
 /// The capacity svlogd gives its input pipe if it is smaller (Linux's default is 64 KiB).
 /// runit's svlogd emptied the pipe a kilobyte at a time; ours leaves a chunk in the pipe until
 /// it is written, so it makes the pipe larger to leave the writer as much room as before.
