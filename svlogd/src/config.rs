@@ -16,7 +16,11 @@
 //! selected line went nowhere, and a half-parsed address overwrote the previous target); a port
 //! that is 0 modulo 65536 is refused with the port warning; and `u`/`U` also accept an IPv6
 //! address in brackets, `u[::1]:514`.
+//!
+//! Additions: lines starting with `>` configure syslog forwarding; they are parsed in
+//! `forward::config`, and runit's svlogd ignores them.
 
+use crate::forward::config::{self as forward, ForwardConfig};
 use crate::pmatch::pmatch;
 use crate::scan::scan_ulong;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -134,6 +138,8 @@ pub struct Config {
     pub patterns: Vec<Pattern>,
     /// Every line of the file and what it meant.
     pub lines: Vec<Line>,
+    /// `>` lines: syslog forwarding (see `forward::config`).
+    pub forward: ForwardConfig,
 }
 
 impl Default for Config {
@@ -149,6 +155,7 @@ impl Default for Config {
             prefix: Vec::new(),
             patterns: Vec::new(),
             lines: Vec::new(),
+            forward: ForwardConfig::default(),
         }
     }
 }
@@ -288,6 +295,14 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 }
                 Meaning::Setting
             }
+            Err(w) => {
+                warnings.push(w);
+                Meaning::Invalid
+            }
+        },
+        // Syslog forwarding (our addition; runit ignores the line).
+        b'>' => match forward::apply(&mut cfg.forward, c_str(rest)) {
+            Ok(()) => Meaning::Setting,
             Err(w) => {
                 warnings.push(w);
                 Meaning::Invalid

@@ -6,11 +6,13 @@
 //! each of them. Layout: [`options`] (command line) and [`config`] (per-directory settings)
 //! parse with no I/O; [`pmatch`], [`stamp`], [`replace`] and [`split`] are pure line handling;
 //! [`input`] takes standard input without losing it; [`logdir`], [`rotate`] and [`processor`]
-//! own a log directory's files; [`udp`] forwards; [`logger`] is the event loop.
+//! own a log directory's files; [`udp`] forwards as runit does, [`forward`] as a syslog client;
+//! [`logger`] is the event loop.
 
 pub mod batch;
 pub mod config;
 pub mod dirfd;
+pub mod forward;
 pub mod fuzzing;
 pub mod input;
 pub mod logdir;

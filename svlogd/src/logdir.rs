@@ -21,6 +21,7 @@
 use crate::batch::Batch;
 use crate::config::{self, Config};
 use crate::dirfd::{openat, statat};
+use crate::forward::{self, Forwarders};
 use crate::msg;
 use crate::processor::Processor;
 use crate::rotate::{Kind, Progress, Rotation};
@@ -50,6 +51,8 @@ pub struct Ctx {
     pub now: Instant,
     /// TERM was received: do not pause, give up instead.
     pub term: bool,
+    /// The stamp every line gets (the forwarder reads it back).
+    pub stamp: crate::options::Timestamp,
 }
 
 /// One log directory given on the command line.
@@ -84,6 +87,8 @@ pub struct LogDir {
     pub udp: UdpOut,
     /// Opened successfully once (runit's `-v` failure path prints the name only then).
     ever_opened: bool,
+    /// Syslog forwarding (`>` lines): one thread per target.
+    pub forward: Forwarders,
 }
 
 impl LogDir {
@@ -105,6 +110,7 @@ impl LogDir {
             selected: true,
             udp: UdpOut::default(),
             ever_opened: false,
+            forward: Forwarders::default(),
         }
     }
 
@@ -207,7 +213,28 @@ impl LogDir {
         self.lock = Some(lock);
         self.rotation = Some(Rotation::new(kind));
         self.advance_rotation(ctx);
+        self.start_forwarding(ctx);
         true
+    }
+
+    /// Starts a thread per `>udp`/`>tcp`/`>tls` target (none without such lines).
+    fn start_forwarding(&mut self, ctx: &Ctx) {
+        let Some(dir) = &self.dir else { return };
+        if self.cfg.forward.targets.is_empty() {
+            return;
+        }
+        // The service's name comes from the directory's real path (`./main` under runsv).
+        let path = std::fs::read_link(format!("/proc/self/fd/{}", dir.as_raw_fd()))
+            .unwrap_or_else(|_| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&self.name)));
+        let info = forward::DirInfo {
+            name: self.name.clone(),
+            service: forward::service_name(&path),
+            stamp: ctx.stamp,
+            prefix: self.cfg.prefix.clone(),
+            linemax: usize::try_from(ctx.linemax).unwrap_or(usize::MAX),
+            verbose: ctx.verbose,
+        };
+        self.forward.start(dir, &self.cfg, &info);
     }
 
     fn read_config(&self, dir: &OwnedFd, ctx: &Ctx) -> Config {
@@ -247,6 +274,7 @@ impl LogDir {
         if ctx.verbose {
             msg::info(&[b"close: ", &self.name]);
         }
+        self.forward.stop();
         if let Some(f) = self.current.take() {
             if let Err(e) = f.sync_all() {
                 msg::warn("unable to fsync current logfile", &self.name, errno_of(&e));
@@ -368,6 +396,7 @@ impl LogDir {
                 Ok(w) => {
                     self.batch.advance(input, w);
                     self.size += w as u64;
+                    self.forward.written(self.size);
                     if rotate_after && w == wanted && wanted == allow {
                         self.start_rotation(ctx);
                     }

@@ -173,6 +173,7 @@ impl Logger {
             linemax: self.linemax,
             now,
             term: self.term,
+            stamp: self.stamper.kind(),
         }
     }
 

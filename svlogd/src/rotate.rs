@@ -214,7 +214,13 @@ impl LogDir {
                 Step::Rename
             }
             Step::Rename => {
+                let ino = if self.forward.is_active() {
+                    ino_at(dir, b"current")
+                } else {
+                    0
+                };
                 renameat(dir, b"current", &name).map_err(|e| ("unable to rename current", e))?;
+                self.forward.rotated(ino, &name);
                 self.size = 0;
                 Step::SyncDir
             }
@@ -243,7 +249,9 @@ impl LogDir {
                     libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK,
                 )
                 .map_err(|e| (what, e))?;
-                self.current = Some(File::from(fd));
+                let file = File::from(fd);
+                self.forward.opened(&file);
+                self.current = Some(file);
                 Step::ChmodNew
             }
             Step::ChmodNew => {
@@ -312,11 +320,19 @@ impl LogDir {
         }
         if self.cfg.nmax > 0 && count > self.cfg.nmax {
             if let Some(o) = oldest {
+                // Unsent lines for a syslog target: kept while within the spool size.
+                let unsent = self.forward.protects(o);
+                if unsent && !self.spool_exceeded(dir, &names) {
+                    return;
+                }
+                let size = if unsent { size_at(dir, o) } else { 0 };
                 if ctx.verbose {
                     msg::info(&[b"delete: ", &self.name, b"/", o]);
                 }
-                if let Err(e) = unlinkat(dir, o) {
-                    msg::warn("unable to unlink oldest logfile", &self.name, e);
+                match unlinkat(dir, o) {
+                    Ok(()) if unsent => self.forward.lost(&self.name, o, size),
+                    Ok(()) => {}
+                    Err(e) => msg::warn("unable to unlink oldest logfile", &self.name, e),
                 }
             }
         }
@@ -354,14 +370,52 @@ impl LogDir {
             "out of disk space, delete",
             &[&self.name[..], b"/", o].concat(),
         );
+        let unsent = self.forward.protects(o);
+        let size = if unsent { size_at(dir, o) } else { 0 };
         match unlinkat(dir, o) {
-            Ok(()) => true,
+            Ok(()) => {
+                if unsent {
+                    self.forward.lost(&self.name, o, size);
+                }
+                true
+            }
             Err(e) => {
                 msg::warn("unable to unlink oldest logfile", &self.name, e);
                 false
             }
         }
     }
+}
+
+impl LogDir {
+    /// Whether the rotated files that still hold unsent lines are more than `>spool` allows.
+    fn spool_exceeded(&self, dir: &impl std::os::fd::AsFd, names: &[Vec<u8>]) -> bool {
+        let max = self.forward.spool_max();
+        if max == 0 {
+            return false;
+        }
+        let total: u64 = names
+            .iter()
+            .filter(|n| is_rotated_name(n) && self.forward.protects(n))
+            .map(|n| size_at(dir, n))
+            .sum();
+        total > max
+    }
+}
+
+/// The size of `name` in `dir` (0 if it cannot be told).
+fn size_at(dir: &impl std::os::fd::AsFd, name: &[u8]) -> u64 {
+    statat(dir, name).map(|(_, s)| s).unwrap_or(0)
+}
+
+/// The inode of `name` in `dir` (0 if it cannot be told).
+fn ino_at(dir: &impl std::os::fd::AsFd, name: &[u8]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    openat(dir, name, libc::O_RDONLY | libc::O_NONBLOCK)
+        .ok()
+        .and_then(|fd| File::from(fd).metadata().ok())
+        .map(|m| m.ino())
+        .unwrap_or(0)
 }
 
 fn errno(e: &std::io::Error) -> i32 {
