@@ -3,12 +3,14 @@
 //!
 //! Formats live in one module each: TAI64N labels in [`tai64n`], the `supervise/status` record
 //! and its `stat`/`pid` companions in [`status`], the command bytes and the FIFO client in
-//! [`control`]. runit's error texts and option scanning are in [`strerr`] and [`getopt`].
+//! [`control`]. runit's error texts and option scanning are in [`strerr`] and [`getopt`];
+//! every command's `--help` and `--version` in [`help`].
 
 pub mod control;
 pub mod event;
 pub mod fuzzing;
 pub mod getopt;
+pub mod help;
 pub mod procinfo;
 pub mod runsv;
 pub mod runsvdir;

@@ -39,11 +39,13 @@
 //! | `copy stdout` / `copy stderr [prefix]` | also copy selected lines there, with a prefix | off; prefix `SERVICE \| ` |
 //! | `metrics` | keep the status file `svlogd.prom` (Prometheus text format) | off |
 //! | `autoreload` | reload the directory when `config` changes | off |
+//! | `>udp` `>tcp` `>tls` `>pri` `>spool` | syslog forwarding (`forward::config`) | none |
 //!
 //! An empty line or one starting with `#` is a comment; any other line is ignored, as runit
 //! ignores it (`svlogd -C` names it, with its number).
 
 use crate::extras::{self, Extras};
+use crate::forward::config::{self as forward, ForwardConfig};
 use crate::pmatch::pmatch;
 use crate::scan::scan_ulong;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -163,6 +165,8 @@ pub struct Config {
     pub lines: Vec<Line>,
     /// Our additions (see [`crate::extras`]).
     pub extras: Extras,
+    /// `>` lines: syslog forwarding (see `forward::config`).
+    pub forward: ForwardConfig,
 }
 
 impl Default for Config {
@@ -179,6 +183,7 @@ impl Default for Config {
             patterns: Vec::new(),
             lines: Vec::new(),
             extras: Extras::default(),
+            forward: ForwardConfig::default(),
         }
     }
 }
@@ -318,6 +323,14 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 }
                 Meaning::Setting
             }
+            Err(w) => {
+                warnings.push(w);
+                Meaning::Invalid
+            }
+        },
+        // Syslog forwarding (our addition; runit ignores the line).
+        b'>' => match forward::apply(&mut cfg.forward, c_str(rest)) {
+            Ok(()) => Meaning::Setting,
             Err(w) => {
                 warnings.push(w);
                 Meaning::Invalid

@@ -147,30 +147,11 @@ fn write_all(fd: i32, data: &[u8]) -> Result<(), ()> {
     Ok(())
 }
 
-/// The service a log directory belongs to, from its path: the last component that is not
-/// runit plumbing (`main`, `log`), so `/etc/sv/sshd/log/main` and `/var/log/sshd` both give
-/// `sshd`.
-pub fn service_name(path: &[u8]) -> Vec<u8> {
-    path.split(|&b| b == b'/')
-        .rev()
-        .find(|c| !c.is_empty() && !matches!(*c, b"." | b".." | b"main" | b"log"))
-        .unwrap_or(b"svlogd")
-        .to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Read;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-    #[test]
-    fn service_names() {
-        assert_eq!(service_name(b"/etc/sv/sshd/log/main"), b"sshd");
-        assert_eq!(service_name(b"/var/log/sshd/"), b"sshd");
-        assert_eq!(service_name(b"./main"), b"svlogd");
-        assert_eq!(service_name(b"web"), b"web");
-    }
 
     fn pipe() -> (OwnedFd, OwnedFd) {
         let mut fds = [0; 2];

@@ -6,7 +6,8 @@
 //! each of them. Layout: [`options`] (command line) and [`config`] (per-directory settings)
 //! parse with no I/O; [`pmatch`], [`stamp`], [`replace`] and [`split`] are pure line handling;
 //! [`input`] takes standard input without losing it; [`logdir`], [`rotate`] and [`processor`]
-//! own a log directory's files; [`udp`] forwards; [`logger`] is the event loop.
+//! own a log directory's files; [`udp`] forwards as runit does, [`forward`] as a syslog client;
+//! [`logger`] is the event loop.
 //!
 //! Beyond runit (each opt-in through a `config` line or an option, see [`extras`]):
 //! [`archive`] (names and clock-proof order), [`prune`] (retention: `n` at once, `S`,
@@ -23,6 +24,7 @@ pub mod copy;
 pub mod dirfd;
 pub mod extras;
 pub mod faults;
+pub mod forward;
 pub mod fuzzing;
 pub mod input;
 pub mod logdir;

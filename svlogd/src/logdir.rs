@@ -28,9 +28,10 @@ use crate::archive::{Name, Suffix};
 use crate::batch::Batch;
 use crate::compress::DirShared;
 use crate::config::{self, Config};
-use crate::copy::{service_name, CopyOut};
+use crate::copy::CopyOut;
 use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
 use crate::extras::{Overload, Stream};
+use crate::forward::{self, Forwarders};
 use crate::metrics::{self, Metrics, Stats};
 use crate::msg;
 use crate::options::Timestamp;
@@ -145,6 +146,8 @@ pub struct LogDir {
     metrics_last: Option<Instant>,
     /// `autoreload`: reload at this time (the config changed).
     pub reload_at: Option<Instant>,
+    /// Syslog forwarding (`>` lines): one thread per target.
+    pub forward: Forwarders,
 }
 
 impl LogDir {
@@ -184,6 +187,7 @@ impl LogDir {
             metrics_due: None,
             metrics_last: None,
             reload_at: None,
+            forward: Forwarders::default(),
         }
     }
 
@@ -298,6 +302,7 @@ impl LogDir {
         self.advance_rotation(ctx);
         self.gz_wanted = self.cfg.extras.gzip.is_some();
         self.touch_metrics(ctx.now);
+        self.start_forwarding(ctx);
         true
     }
 
@@ -317,7 +322,9 @@ impl LogDir {
         self.drop_mode = x.overload.unwrap_or(lossy) == Overload::Drop;
         self.copy = x.copy.as_ref().map(|c| {
             let prefix = c.prefix.clone().unwrap_or_else(|| {
-                let mut p = service_name(&self.path);
+                let mut p = forward::service_name(std::path::Path::new(
+                    std::ffi::OsStr::from_bytes(&self.path),
+                ));
                 p.extend_from_slice(b" | ");
                 p
             });
@@ -566,6 +573,25 @@ impl LogDir {
         self.touch_metrics(now);
     }
 
+    /// Starts a thread per `>udp`/`>tcp`/`>tls` target (none without such lines).
+    fn start_forwarding(&mut self, ctx: &Ctx) {
+        let Some(dir) = &self.dir else { return };
+        if self.cfg.forward.targets.is_empty() {
+            return;
+        }
+        // The service's name comes from the directory's real path (`./main` under runsv).
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&self.path));
+        let info = forward::DirInfo {
+            name: self.name.clone(),
+            service: forward::service_name(path),
+            stamp: self.stamp,
+            prefix: self.cfg.prefix.clone(),
+            linemax: usize::try_from(ctx.linemax).unwrap_or(usize::MAX),
+            verbose: ctx.verbose,
+        };
+        self.forward.start(dir, &self.cfg, &info);
+    }
+
     fn read_config(&self, dir: &OwnedFd, ctx: &Ctx) -> Config {
         let mut data = Vec::new();
         match openat(dir, b"config", libc::O_RDONLY) {
@@ -604,6 +630,7 @@ impl LogDir {
             msg::info(&[b"close: ", &self.name]);
         }
         self.write_metrics_if_due(ctx.now, true);
+        self.forward.stop();
         if let Some(f) = self.current.take() {
             if let Err(e) = f.sync_all() {
                 msg::warn("unable to fsync current logfile", &self.name, errno_of(&e));
@@ -790,6 +817,7 @@ impl LogDir {
                     if w > 0 {
                         self.line_open = self.batch.last_written(input) != Some(b'\n');
                     }
+                    self.forward.written(self.size);
                     if rotate_after && w == wanted && wanted == allow {
                         self.start_rotation(ctx);
                     }

@@ -38,7 +38,7 @@ use crate::reload::{Watcher, DEBOUNCE};
 use crate::replace::Replacer;
 use crate::rotate::Progress;
 use crate::split::{Event, LineEnd, Splitter};
-use crate::stamp::{clock_now, Stamp, Stamper};
+use crate::stamp::{clock_now, Rendered, Stamper};
 use crate::udp;
 use nix::libc;
 use nix::sys::signal::{SigSet, Signal};
@@ -57,7 +57,7 @@ pub const EXIT_FATAL: i32 = 111;
 /// One timestamp format in use, and the stamp of the line being read in it.
 struct StampSlot {
     stamper: Stamper,
-    line: Stamp,
+    line: Rendered,
 }
 
 /// The running logger.
@@ -253,12 +253,12 @@ impl Logger {
             .into_iter()
             .map(|f| StampSlot {
                 stamper: Stamper::new(f),
-                line: Stamp::default(),
+                line: Rendered::default(),
             })
             .collect();
         if let Some(t) = self.line_clock {
             for slot in &mut self.stamps {
-                slot.line = Stamp::from_bytes(slot.stamper.render(t));
+                slot.line = Rendered::from_bytes(slot.stamper.render(t));
             }
         }
         self.simple = self
@@ -542,7 +542,7 @@ impl Logger {
     fn render_stamps(&mut self, t: Tai64n) {
         if self.line_clock != Some(t) {
             for slot in &mut self.stamps {
-                slot.line = Stamp::from_bytes(slot.stamper.render(t));
+                slot.line = Rendered::from_bytes(slot.stamper.render(t));
             }
             self.line_clock = Some(t);
         }
@@ -568,7 +568,7 @@ impl Logger {
             self.splitter.feed_with(buf, from, clock, |ev| match ev {
                 Event::Head { stamp, .. } => {
                     if stamped && *line_clock != Some(stamp) {
-                        slot.line = Stamp::from_bytes(slot.stamper.render(stamp));
+                        slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
                         *line_clock = Some(stamp);
                     }
                 }
@@ -591,7 +591,7 @@ impl Logger {
             Event::Head { stamp, .. } => {
                 if *line_clock != Some(stamp) {
                     for slot in stamps.iter_mut() {
-                        slot.line = Stamp::from_bytes(slot.stamper.render(stamp));
+                        slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
                     }
                     *line_clock = Some(stamp);
                 }

@@ -144,18 +144,20 @@ pub struct Census {
 
 impl LogDir {
     /// Hook for syslog forwarding: whether the archive `name` still holds unsent lines.
-    pub fn unsent(&self, _name: &[u8]) -> bool {
-        false
+    pub fn unsent(&self, name: &[u8]) -> bool {
+        self.forward.protects(name)
     }
 
     /// Hook for syslog forwarding: how many bytes of unsent archives are kept beyond `n` and
-    /// `maxage` (0: all of them).
+    /// `maxage` (`>spool`; 0: all of them).
     pub fn unsent_max(&self) -> u64 {
-        self.cfg.extras.total_max
+        self.forward.spool_max()
     }
 
     /// Hook for syslog forwarding: the unsent archive `name` (`size` bytes) was deleted.
-    pub fn lost_unsent(&self, _name: &[u8], _size: u64) {}
+    pub fn lost_unsent(&self, name: &[u8], size: u64) {
+        self.forward.lost(&self.name, name, size);
+    }
 
     /// What keeps `name`, given the file a rotation just made (`fresh`).
     fn hold(

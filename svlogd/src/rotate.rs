@@ -210,7 +210,13 @@ impl LogDir {
                 Step::Rename
             }
             Step::Rename => {
+                let ino = if self.forward.is_active() {
+                    ino_at(dir, b"current")
+                } else {
+                    0
+                };
                 renameat(dir, b"current", &name).map_err(|e| ("unable to rename current", e))?;
+                self.forward.rotated(ino, &name);
                 self.size = 0;
                 if kind == Kind::Rotate {
                     faults::hit("rotate-renamed");
@@ -242,7 +248,9 @@ impl LogDir {
                     libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK,
                 )
                 .map_err(|e| (what, e))?;
-                self.current = Some(File::from(fd));
+                let file = File::from(fd);
+                self.forward.opened(&file);
+                self.current = Some(file);
                 self.line_open = false;
                 Step::ChmodNew
             }
@@ -280,6 +288,16 @@ impl LogDir {
         };
         Ok(Some(next))
     }
+}
+
+/// The inode of `name` in `dir` (0 if it cannot be told).
+fn ino_at(dir: &impl std::os::fd::AsFd, name: &[u8]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    openat(dir, name, libc::O_RDONLY | libc::O_NONBLOCK)
+        .ok()
+        .and_then(|fd| File::from(fd).metadata().ok())
+        .map(|m| m.ino())
+        .unwrap_or(0)
 }
 
 fn errno(e: &std::io::Error) -> i32 {

@@ -15,8 +15,12 @@
 //!
 //! The seconds part changes once a second, so [`Stamper`] keeps it rendered and only rewrites
 //! the sub-second digits.
+//!
+//! [`parse`] reads runit's three back from the start of a line (for `tai64nlocal`, `p_log`
+//! and the syslog forwarder, which recovers each line's time of receipt from it).
 
 use crate::options::Timestamp;
+use chrono::NaiveDate;
 use supervise::tai64n::{write_hex_u64, Tai64n};
 
 /// Length of runit's stamps, including the trailing space.
@@ -26,21 +30,21 @@ pub const STAMP_MAX: usize = 40;
 
 /// A rendered stamp, trailing space included (empty for `Timestamp::None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
+pub struct Rendered {
     buf: [u8; STAMP_MAX],
     len: u8,
 }
 
-impl Default for Stamp {
-    fn default() -> Stamp {
-        Stamp {
+impl Default for Rendered {
+    fn default() -> Rendered {
+        Rendered {
             buf: [b' '; STAMP_MAX],
             len: 0,
         }
     }
 }
 
-impl Stamp {
+impl Rendered {
     /// The stamp's bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
@@ -48,8 +52,8 @@ impl Stamp {
     }
 
     /// A stamp holding `b` (at most [`STAMP_MAX`] bytes).
-    pub fn from_bytes(b: &[u8]) -> Stamp {
-        let mut s = Stamp::default();
+    pub fn from_bytes(b: &[u8]) -> Rendered {
+        let mut s = Rendered::default();
         let n = b.len().min(STAMP_MAX);
         s.buf[..n].copy_from_slice(&b[..n]);
         s.len = n as u8;
@@ -221,6 +225,178 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// A moment as Unix seconds and nanoseconds, for ordering lines and `--since`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment {
+    /// Seconds since 1970-01-01 UTC (no leap seconds).
+    pub secs: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+/// A stamp found at the start of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    /// `@` + 24 hex digits.
+    Tai(Tai64n),
+    /// svlogd's `-tt`/`-ttt`: UTC seconds and the five fraction digits.
+    Utc {
+        /// Unix seconds.
+        secs: i64,
+        /// The fraction in units of 10 µs (the five digits as a number).
+        frac: u32,
+    },
+}
+
+/// Length of a TAI64N stamp (`@` + 24 digits).
+pub const TAI_LEN: usize = 25;
+/// Length of a `-tt`/`-ttt` stamp.
+pub const UTC_LEN: usize = 25;
+/// Bytes needed to decide whether a line starts with a stamp (the stamp and one more).
+pub const DECIDE_LEN: usize = 26;
+
+impl Stamp {
+    /// The moment the stamp stands for.
+    pub fn moment(&self) -> Moment {
+        match *self {
+            Stamp::Tai(t) => Moment {
+                secs: t.unix_secs(),
+                nanos: t.nanos.min(999_999_999),
+            },
+            Stamp::Utc { secs, frac } => Moment {
+                secs,
+                nanos: frac * 10_000,
+            },
+        }
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+/// The stamp at the start of `line`, and its length. `line` may be cut anywhere: a stamp is
+/// recognised only when the byte after it (if any) cannot continue it.
+pub fn parse(line: &[u8]) -> Option<(Stamp, usize)> {
+    if line.first() == Some(&b'@') {
+        let hex = line.get(1..TAI_LEN)?;
+        if line.get(TAI_LEN).is_some_and(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let t = Tai64n::parse_hex(hex)?;
+        return Some((Stamp::Tai(t), TAI_LEN));
+    }
+    let s = line.get(..UTC_LEN)?;
+    if line.get(UTC_LEN).is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if s[4] != b'-' || s[7] != b'-' || !(s[10] == b'_' || s[10] == b'T') {
+        return None;
+    }
+    if s[13] != b':' || s[16] != b':' || s[19] != b'.' {
+        return None;
+    }
+    let year = digits(&s[0..4])? as i32;
+    let (month, day) = (digits(&s[5..7])?, digits(&s[8..10])?);
+    let (h, m, sec) = (
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    );
+    let frac = digits(&s[20..25])?;
+    let dt = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(h, m, sec)?;
+    Some((
+        Stamp::Utc {
+            secs: dt.and_utc().timestamp(),
+            frac,
+        },
+        UTC_LEN,
+    ))
+}
+
+/// The stamp a directory with format `kind` put at the start of `line`: its moment and its
+/// length (without the space after it). Unlike [`parse`], this reads every format: `local`
+/// is `-tt`'s shape in local time, so only the directory's format tells it apart.
+pub fn parse_as(kind: Timestamp, line: &[u8]) -> Option<(Moment, usize)> {
+    match kind {
+        Timestamp::None => None,
+        Timestamp::Tai64n | Timestamp::Utc | Timestamp::Iso8601 => {
+            parse(line).map(|(s, n)| (s.moment(), n))
+        }
+        Timestamp::Local => match parse(line)? {
+            (Stamp::Utc { secs, frac }, n) => {
+                // `secs` is the local wall time read as if it were UTC.
+                let off = local_offset(secs - local_offset(secs) as i64) as i64;
+                Some((
+                    Moment {
+                        secs: secs - off,
+                        nanos: frac * 10_000,
+                    },
+                    n,
+                ))
+            }
+            _ => None,
+        },
+        Timestamp::Rfc3339 | Timestamp::Rfc3339Nano => parse_rfc3339(line),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fraction±hh:mm` at the start of `line`.
+fn parse_rfc3339(line: &[u8]) -> Option<(Moment, usize)> {
+    let s = line.get(..20)?;
+    if s[4] != b'-' || s[7] != b'-' || s[10] != b'T' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    if s[19] != b'.' {
+        return None;
+    }
+    let digits_end = 20 + line[20..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let frac = &line[20..digits_end];
+    if frac.is_empty() || frac.len() > 9 {
+        return None;
+    }
+    let zone = line.get(digits_end..digits_end + 6)?;
+    let sign: i64 = match zone[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if zone[3] != b':' {
+        return None;
+    }
+    let off = sign * (digits(&zone[1..3])? as i64 * 3600 + digits(&zone[4..6])? as i64 * 60);
+    let dt = NaiveDate::from_ymd_opt(
+        digits(&s[0..4])? as i32,
+        digits(&s[5..7])?,
+        digits(&s[8..10])?,
+    )?
+    .and_hms_opt(
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    )?;
+    let nanos = digits(frac)? * 10u32.pow(9 - frac.len() as u32);
+    Some((
+        Moment {
+            secs: dt.and_utc().timestamp() - off,
+            nanos,
+        },
+        digits_end + 6,
+    ))
+}
+
+/// The moment of the stamp at the start of `line`, if there is one.
+pub fn line_moment(line: &[u8]) -> Option<Moment> {
+    parse(line).map(|(s, _)| s.moment())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +482,39 @@ mod tests {
             local.format("%Y-%m-%dT%H:%M:%S.000000005%:z ").to_string()
         );
         assert!(st.render(t2).len() <= STAMP_MAX);
+    }
+
+    #[test]
+    fn every_format_reads_back() {
+        let t = Tai64n::from_unix(1_795_372_937, 36_720_987);
+        for (kind, nanos) in [
+            (Timestamp::Tai64n, 36_720_500),
+            (Timestamp::Utc, 36_720_000),
+            (Timestamp::Iso8601, 36_720_000),
+            (Timestamp::Local, 36_720_000),
+            (Timestamp::Rfc3339, 36_720_000),
+            (Timestamp::Rfc3339Nano, 36_720_987),
+        ] {
+            let mut line = Stamper::new(kind).render(t).to_vec();
+            let len = line.len() - 1;
+            line.extend_from_slice(b"text");
+            assert_eq!(
+                parse_as(kind, &line),
+                Some((
+                    Moment {
+                        secs: 1_795_372_937,
+                        nanos
+                    },
+                    len
+                )),
+                "{kind:?}"
+            );
+        }
+        assert_eq!(parse_as(Timestamp::None, b"@4000"), None);
+        assert_eq!(
+            parse_as(Timestamp::Rfc3339, b"2026-11-22T18:42:17.03Z"),
+            None
+        );
     }
 
     #[test]

@@ -7,10 +7,11 @@ use harness::read_text;
 #[test]
 fn getty_takes_its_terminal_from_the_directory_name() {
     let mut t = Tree::new("ex-getty");
-    // The getty records its arguments and stays, as a getty waits for a login.
+    // The getty records its arguments (whole, by rename) and stays, as a getty waits for a
+    // login.
     let getty = t.helper(
         "fake-getty",
-        "#!/bin/sh\necho \"$@\" >args\nexec sleep 1000\n",
+        "#!/bin/sh\necho \"$@\" >args.new\nmv args.new args\nexec sleep 1000\n",
     );
     for name in ["getty-tty1", "getty-ttyS0"] {
         t.add("getty-tty1", name);

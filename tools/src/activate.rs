@@ -36,9 +36,11 @@ pub const EXIT_USAGE: i32 = 100;
 /// Exit code when something failed.
 pub const EXIT_FATAL: i32 = 111;
 
-const A_USAGE: &str =
+/// svactivate's usage message.
+pub const A_USAGE: &str =
     "usage: svactivate [-asv] [-i installdir] [-d servicedir] [-L logdir] [-w sec] name ...";
-const D_USAGE: &str = "usage: svdeactivate [-v] [-d servicedir] [-w sec] name ...";
+/// svdeactivate's usage message.
+pub const D_USAGE: &str = "usage: svdeactivate [-v] [-d servicedir] [-w sec] name ...";
 
 /// Paths and switches from the command line and the environment.
 struct Options {

@@ -7,109 +7,11 @@
 //! digits (`YYYY-MM-DD HH:MM:SS.ddddd`). Local time follows `TZ` (chrono). Anything else is
 //! left as it is, including labels outside the calendar's range.
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone};
-use supervise::tai64n::Tai64n;
+use chrono::{DateTime, Local, TimeZone};
 
-/// A moment as Unix seconds and nanoseconds, for ordering lines and `--since`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Moment {
-    /// Seconds since 1970-01-01 UTC (no leap seconds).
-    pub secs: i64,
-    /// Nanoseconds within the second.
-    pub nanos: u32,
-}
-
-/// A stamp found at the start of a line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stamp {
-    /// `@` + 24 hex digits.
-    Tai(Tai64n),
-    /// svlogd's `-tt`/`-ttt`: UTC seconds and the five fraction digits.
-    Utc {
-        /// Unix seconds.
-        secs: i64,
-        /// The fraction in units of 10 µs (the five digits as a number).
-        frac: u32,
-    },
-}
-
-/// Length of a TAI64N stamp (`@` + 24 digits).
-pub const TAI_LEN: usize = 25;
-/// Length of a `-tt`/`-ttt` stamp.
-pub const UTC_LEN: usize = 25;
-/// Bytes needed to decide whether a line starts with a stamp (the stamp and one more).
-pub const DECIDE_LEN: usize = 26;
-
-impl Stamp {
-    /// The moment the stamp stands for.
-    pub fn moment(&self) -> Moment {
-        match *self {
-            Stamp::Tai(t) => Moment {
-                secs: t.unix_secs(),
-                nanos: t.nanos.min(999_999_999),
-            },
-            Stamp::Utc { secs, frac } => Moment {
-                secs,
-                nanos: frac * 10_000,
-            },
-        }
-    }
-}
-
-fn digits(b: &[u8]) -> Option<u32> {
-    let mut v = 0u32;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + (c - b'0') as u32;
-    }
-    Some(v)
-}
-
-/// The stamp at the start of `line`, and its length. `line` may be cut anywhere: a stamp is
-/// recognised only when the byte after it (if any) cannot continue it.
-pub fn parse(line: &[u8]) -> Option<(Stamp, usize)> {
-    if line.first() == Some(&b'@') {
-        let hex = line.get(1..TAI_LEN)?;
-        if line.get(TAI_LEN).is_some_and(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        let t = Tai64n::parse_hex(hex)?;
-        return Some((Stamp::Tai(t), TAI_LEN));
-    }
-    let s = line.get(..UTC_LEN)?;
-    if line.get(UTC_LEN).is_some_and(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    if s[4] != b'-' || s[7] != b'-' || !(s[10] == b'_' || s[10] == b'T') {
-        return None;
-    }
-    if s[13] != b':' || s[16] != b':' || s[19] != b'.' {
-        return None;
-    }
-    let year = digits(&s[0..4])? as i32;
-    let (month, day) = (digits(&s[5..7])?, digits(&s[8..10])?);
-    let (h, m, sec) = (
-        digits(&s[11..13])?,
-        digits(&s[14..16])?,
-        digits(&s[17..19])?,
-    );
-    let frac = digits(&s[20..25])?;
-    let dt = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(h, m, sec)?;
-    Some((
-        Stamp::Utc {
-            secs: dt.and_utc().timestamp(),
-            frac,
-        },
-        UTC_LEN,
-    ))
-}
-
-/// The moment of the stamp at the start of `line`, if there is one.
-pub fn line_moment(line: &[u8]) -> Option<Moment> {
-    parse(line).map(|(s, _)| s.moment())
-}
+// Reading the stamps back is the stamp format's business: it lives beside the code that writes
+// them (`svlogd::stamp`), which svlogd's forwarder uses too.
+pub use svlogd::stamp::{line_moment, parse, Moment, Stamp, DECIDE_LEN, TAI_LEN, UTC_LEN};
 
 /// Renders stamps in local time, formatting the date and time once per second.
 #[derive(Default)]

@@ -10,6 +10,8 @@ use std::path::Path;
 use supervise::control::{self, ClientError};
 use supervise::strerr::{errstr, say};
 
+/// The synopsis in svok's usage message (daemontools').
+pub const USAGE: &str = "svok dir";
 /// Exit code for usage errors, and for "not running".
 pub const EXIT_NOT_RUNNING: i32 = 100;
 /// Exit code for system errors.
@@ -18,7 +20,7 @@ pub const EXIT_FATAL: i32 = 111;
 /// Runs `svok` and returns the exit code.
 pub fn main(argv: Vec<OsString>) -> i32 {
     let Some(dir) = argv.get(1) else {
-        say(&["svok: usage: svok dir"]);
+        say(&["svok: usage: ", USAGE]);
         return EXIT_NOT_RUNNING;
     };
     let shown = dir.to_string_lossy();

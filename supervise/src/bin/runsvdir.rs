@@ -1,7 +1,19 @@
 //! runsvdir: start and watch a runsv for every service directory (runit-compatible).
 use std::process::ExitCode;
+use supervise::help::{self, About};
+use supervise::runsvdir::{self, USAGE};
 
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    ExitCode::from(supervise::runsvdir::run(&argv) as u8)
+    let about = About {
+        name: "runsvdir",
+        synopsis: &[&format!("runsvdir{USAGE} [log]")],
+        text: "Starts a runsv for every service directory in dir, as soon as it appears, and\n\
+               keeps it running; a removed directory's runsv is stopped. A log argument of\n\
+               seven characters or more shows the latest error output in the process title.",
+    };
+    if let Some(code) = help::answer(&argv, &about) {
+        return ExitCode::from(code as u8);
+    }
+    ExitCode::from(runsvdir::run(&argv) as u8)
 }

@@ -31,6 +31,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The usage text after `usage: <argv0>` (runit's).
+pub const USAGE: &str = " dir";
 /// Exit code for a usage error.
 pub const EXIT_USAGE: i32 = 1;
 /// Exit code for a start-up failure.
@@ -230,7 +232,7 @@ pub fn run(argv: &[OsString]) -> i32 {
             .first()
             .map(|a| a.to_string_lossy())
             .unwrap_or_default();
-        say(&["usage: ", &prog, " dir\n"]);
+        say(&["usage: ", &prog, USAGE, "\n"]);
         return EXIT_USAGE;
     }
     let dir = argv[1].to_string_lossy().into_owned();

@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use watch::Inotify;
 
+/// The usage text after `usage: <argv0>` (runit's; the `log` argument is not in it).
+pub const USAGE: &str = " [-P] dir";
 /// Exit code for a usage error.
 pub const EXIT_USAGE: i32 = 1;
 /// Exit code for a fatal error (and of a child that cannot exec runsv).
@@ -108,7 +110,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let usage = || {
-        say(&["usage: ", &prog, " [-P] dir\n"]);
+        say(&["usage: ", &prog, USAGE, "\n"]);
         EXIT_USAGE
     };
     let mut i = 1;

@@ -4,13 +4,24 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use supervise::strerr::say_bytes;
 use svlogd::logger::{Logger, EXIT_FATAL};
-use svlogd::options::{usage_text, CliError, Options, VERSION};
+use svlogd::options::{usage_text, CliError, Options, USAGE, VERSION};
 
 fn main() -> ExitCode {
     // A closed stderr ends svlogd as it ends runit's (SIGPIPE is not caught there).
     // SAFETY: restoring a default signal disposition at startup.
     unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL) };
     let argv: Vec<OsString> = std::env::args_os().collect();
+    let about = supervise::help::About {
+        name: "svlogd",
+        synopsis: &[&format!("svlogd{USAGE}")],
+        text: "Reads lines from standard input and appends them to the file current in each log\n\
+               directory dir, rotating it by size or age into @<tai64n>.s files and keeping a\n\
+               number of them; each dir's settings (sizes, patterns, processor, UDP, prefix) are\n\
+               in dir/config. -t, -tt, -ttt: TAI64N, UTC or ISO 8601 time stamps.",
+    };
+    if let Some(code) = supervise::help::answer(&argv, &about) {
+        return ExitCode::from(code as u8);
+    }
     let code = match Options::parse(&argv) {
         Ok(opts) if opts.check => svlogd::check::run(&opts),
         Ok(opts) => match Logger::new(&opts) {

@@ -41,13 +41,91 @@ fn fatal_sys(what: &str, e: Errno) -> Fatal {
     Fatal(format!("{what}: {}", errstr(e as i32)))
 }
 
+/// daemontools' programs chpst also is: name, synopsis after the name (daemontools' usage
+/// text), and what it does (for `--help`).
+pub const PERSONALITIES: [(&str, &str, &str); 6] = [
+    (
+        "setuidgid",
+        "account child",
+        "Runs child as the account's user, with its primary group and no other groups.",
+    ),
+    (
+        "envuidgid",
+        "account child",
+        "Runs child with $UID and $GID set to the account's user and group ids.",
+    ),
+    (
+        "envdir",
+        "dir child",
+        "Runs child with environment variables set, or removed, from the files in dir.",
+    ),
+    (
+        "pgrphack",
+        "child",
+        "Runs child in a new session and process group.",
+    ),
+    (
+        "setlock",
+        "[ -nNxX ] file program [ arg ... ]",
+        "Runs program holding an exclusive lock on file, waiting for it (-n: fail at once).",
+    ),
+    (
+        "softlimit",
+        "[-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child",
+        "Runs child with soft resource limits.",
+    ),
+];
+
+/// The synopsis of a personality (see [`PERSONALITIES`]).
+fn synopsis(name: &str) -> &'static str {
+    PERSONALITIES
+        .iter()
+        .find(|p| p.0 == name)
+        .map_or("", |p| p.1)
+}
+
+/// Which program `argv[0]` asks for: a daemontools name (a leading `d` stripped first, as
+/// runit does: `denvdir`), or `chpst` for any other name.
+pub fn personality(arg0: &OsStr) -> &'static str {
+    let base = progname(arg0);
+    let name = base.strip_prefix('d').unwrap_or(&base);
+    PERSONALITIES
+        .iter()
+        .find(|p| p.0 == name)
+        .map_or("chpst", |p| p.0)
+}
+
+/// `--help` and `--version` as the first argument, for chpst or the personality `argv[0]`
+/// names (see `supervise::help`).
+pub fn help(argv: &[OsString]) -> Option<i32> {
+    supervise::help::request(argv)?;
+    let name = personality(argv.first().map_or(OsStr::new("chpst"), |a| a.as_os_str()));
+    let (synopsis, text) = match PERSONALITIES.iter().find(|p| p.0 == name) {
+        Some(p) => (format!("{name} {}", p.1), p.2),
+        None => (
+            format!("chpst{USAGE}"),
+            "Runs prog with its process state changed as the options say: user and groups,\n\
+             environment, root and working directory, nice value, a lock, closed standard\n\
+             descriptors, soft resource limits. Also envdir, envuidgid, pgrphack, setuidgid,\n\
+             setlock and softlimit when run under those names.",
+        ),
+    };
+    supervise::help::answer(
+        argv,
+        &supervise::help::About {
+            name,
+            synopsis: &[&synopsis],
+            text,
+        },
+    )
+}
+
 /// Runs `chpst` or one of its personalities and returns the exit code (on success it does not
 /// return: the program is executed).
 pub fn main(argv: Vec<OsString>) -> i32 {
     let arg0 = argv.first().cloned().unwrap_or_else(|| "chpst".into());
     let base = progname(&arg0);
-    let name = base.strip_prefix('d').unwrap_or(&base);
-    match name {
+    match personality(&arg0) {
         "setuidgid" => setuidgid(&argv),
         "envuidgid" => envuidgid(&argv),
         "envdir" => envdir_main(&argv),
@@ -377,7 +455,7 @@ fn dt_account(prog: &str, name: &OsStr) -> Result<UidGid, i32> {
 fn setuidgid(argv: &[OsString]) -> i32 {
     const P: &str = "setuidgid";
     if argv.len() < 3 {
-        return dt_usage(P, "account child", EXIT_USAGE);
+        return dt_usage(P, synopsis(P), EXIT_USAGE);
     }
     let ug = match dt_account(P, &argv[1]) {
         Ok(ug) => ug,
@@ -397,7 +475,7 @@ fn setuidgid(argv: &[OsString]) -> i32 {
 fn envuidgid(argv: &[OsString]) -> i32 {
     const P: &str = "envuidgid";
     if argv.len() < 3 {
-        return dt_usage(P, "account child", EXIT_USAGE);
+        return dt_usage(P, synopsis(P), EXIT_USAGE);
     }
     let ug = match dt_account(P, &argv[1]) {
         Ok(ug) => ug,
@@ -412,7 +490,7 @@ fn envdir_main(argv: &[OsString]) -> i32 {
     const P: &str = "envdir";
     if argv.len() < 3 {
         // daemontools' envdir exits 111 on usage, unlike its siblings.
-        return dt_usage(P, "dir child", EXIT_FATAL);
+        return dt_usage(P, synopsis(P), EXIT_FATAL);
     }
     let dir = argv[1].to_string_lossy().into_owned();
     let changes = match envdir::read(&argv[1], false, |_, _| {}) {
@@ -456,7 +534,7 @@ fn envdir_main(argv: &[OsString]) -> i32 {
 fn pgrphack(argv: &[OsString]) -> i32 {
     const P: &str = "pgrphack";
     if argv.len() < 2 {
-        return dt_usage(P, "child", EXIT_USAGE);
+        return dt_usage(P, synopsis(P), EXIT_USAGE);
     }
     let _ = nix::unistd::setsid();
     dt_run(P, &argv[1..], &Env::current())
@@ -464,7 +542,7 @@ fn pgrphack(argv: &[OsString]) -> i32 {
 
 fn setlock(argv: &[OsString]) -> i32 {
     const P: &str = "setlock";
-    const SYN: &str = "[ -nNxX ] file program [ arg ... ]";
+    let syn = synopsis(P);
     let mut wait = true;
     let mut quiet = false;
     let mut g = Getopt::new(argv, "nNxX");
@@ -478,13 +556,13 @@ fn setlock(argv: &[OsString]) -> i32 {
                 if let Some(m) = other.error_message(P) {
                     say(&[&m]);
                 }
-                return dt_usage(P, SYN, EXIT_USAGE);
+                return dt_usage(P, syn, EXIT_USAGE);
             }
         }
     }
     let rest = g.operands();
     if rest.len() < 2 {
-        return dt_usage(P, SYN, EXIT_USAGE);
+        return dt_usage(P, syn, EXIT_USAGE);
     }
     let file = rest[0].to_string_lossy();
     let _lock = match lock_file(&rest[0], wait) {
@@ -504,7 +582,7 @@ fn setlock(argv: &[OsString]) -> i32 {
 
 fn softlimit(argv: &[OsString]) -> i32 {
     const P: &str = "softlimit";
-    const SYN: &str = "[-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child";
+    let syn = synopsis(P);
     let mut g = Getopt::new(argv, "a:c:d:f:l:m:o:p:r:s:t:");
     for opt in g.by_ref() {
         let (c, arg) = match opt {
@@ -513,7 +591,7 @@ fn softlimit(argv: &[OsString]) -> i32 {
                 if let Some(m) = other.error_message(P) {
                     say(&[&m]);
                 }
-                return dt_usage(P, SYN, EXIT_USAGE);
+                return dt_usage(P, syn, EXIT_USAGE);
             }
         };
         let soft = if arg.as_bytes() == b"=" {
@@ -521,7 +599,7 @@ fn softlimit(argv: &[OsString]) -> i32 {
         } else {
             match limits::parse_number(arg.as_bytes()) {
                 Some(n) => Soft::Value(n),
-                None => return dt_usage(P, SYN, EXIT_USAGE),
+                None => return dt_usage(P, syn, EXIT_USAGE),
             }
         };
         let resources: Vec<Resource> = if c == b'm' {
@@ -542,7 +620,7 @@ fn softlimit(argv: &[OsString]) -> i32 {
     }
     let rest = g.operands();
     if rest.is_empty() {
-        return dt_usage(P, SYN, EXIT_USAGE);
+        return dt_usage(P, syn, EXIT_USAGE);
     }
     dt_run(P, rest, &Env::current())
 }

@@ -36,8 +36,10 @@ pub const EXIT_FATAL: i32 = 111;
 /// Lines of history `w_log` shows by default.
 pub const DEFAULT_LINES: usize = 10;
 
-const P_USAGE: &str = "usage: p_log [-mP] [-d logdir] [-s since] name ...";
-const W_USAGE: &str = "usage: w_log [-m] [-d logdir] [-n lines] [-s since] name ...";
+/// p_log's usage message.
+pub const P_USAGE: &str = "usage: p_log [-mP] [-d logdir] [-s since] name ...";
+/// w_log's usage message.
+pub const W_USAGE: &str = "usage: w_log [-m] [-d logdir] [-n lines] [-s since] name ...";
 
 /// What the command line asks for.
 struct Options {

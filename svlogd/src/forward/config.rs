@@ -1,0 +1,528 @@
+//! The `config` lines of syslog forwarding, parsed with no I/O. Every such line starts with
+//! `>` (a first byte runit ignores without a word, so a `config` that forwards still works,
+//! without forwarding, under runit's svlogd):
+//!
+//! ```text
+//! >udp HOST[:PORT] [OPTION...]     RFC 5426: one message per datagram       (port 514)
+//! >tcp HOST[:PORT] [OPTION...]     RFC 6587: octet counting, or framing=lf   (port 514)
+//! >tls HOST[:PORT] [OPTION...]     RFC 5425: octet counting over TLS         (port 6514)
+//! >pri FACILITY.SEVERITY [GLOB]    the PRI of every line, or of lines matching GLOB
+//! >spool SIZE                      bytes of unsent archives kept beyond `n` (k, m, g; 0 = no limit)
+//! ```
+//!
+//! HOST is an IPv4 address, an IPv6 address in brackets (`[::1]:514`) or a host name (looked up
+//! at each connection). Options, separated by spaces: `format=rfc5424` (default) or
+//! `format=rfc3164`; `framing=octet` (default) or `framing=lf` (TCP only); `app=NAME` (default:
+//! the service's name, from the log directory's path); `host=NAME` (default: the host's name);
+//! `max=BYTES` (longest message; default 1024 for RFC 3164, else 2048 over UDP and 8192 over
+//! TCP and TLS, rsyslog's default);
+//! for TLS `ca=FILE` (PEM; required), `cert=FILE` and `key=FILE` (a client certificate, PEM) and
+//! `name=NAME` (the server name to verify; default HOST).
+//!
+//! `>pri` lines work like runit's `+`/`-` patterns: they are tried in file order over the line
+//! (without stamp and prefix, the first `-l` bytes, as `+`/`-` see it) and the last one that
+//! matches wins; a `>pri` without GLOB matches every line, so it sets the default (`user.notice`
+//! when there is none). A line that does not parse is refused with a warning and changes
+//! nothing.
+
+use crate::config::Warning;
+use crate::pmatch::pmatch;
+use crate::scan::scan_ulong;
+
+/// Default UDP and TCP port.
+pub const PORT_SYSLOG: u16 = 514;
+/// Default TLS port (RFC 5425).
+pub const PORT_TLS: u16 = 6514;
+/// Default longest message over UDP (RFC 5426 asks receivers for at least 2048).
+pub const MAX_UDP: usize = 2048;
+/// Default longest message over TCP and TLS (rsyslog's default `maxMessageSize`).
+pub const MAX_STREAM: usize = 8192;
+/// Default longest RFC 3164 message (its section 4.1).
+pub const MAX_3164: usize = 1024;
+/// The largest `max=` accepted (a UDP datagram cannot be larger).
+pub const MAX_LIMIT: usize = 65_000;
+/// The PRI of a line no `>pri` line matches: user.notice (13).
+pub const DEFAULT_PRI: u8 = 13;
+
+/// How messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// RFC 5426.
+    Udp,
+    /// RFC 6587.
+    Tcp,
+    /// RFC 5425.
+    Tls,
+}
+
+impl Transport {
+    /// The word used in `config` and in the cursor file's name.
+    pub fn word(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+/// The message format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `<PRI>1 TIMESTAMP HOST APP - - - MSG`.
+    Rfc5424,
+    /// `<PRI>Mmm dd hh:mm:ss HOST APP: MSG`.
+    Rfc3164,
+}
+
+/// How messages are delimited on a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `LEN SP MSG` (RFC 6587 §3.4.1, the only framing of RFC 5425).
+    Octet,
+    /// `MSG LF` (RFC 6587 §3.4.2).
+    Lf,
+}
+
+/// One `>udp`/`>tcp`/`>tls` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// UDP, TCP or TLS.
+    pub transport: Transport,
+    /// The host as written (an address, or a name to look up); brackets removed.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// RFC 5424 or RFC 3164.
+    pub format: Format,
+    /// Stream framing (UDP ignores it).
+    pub framing: Framing,
+    /// APP-NAME, if set (else the service's name).
+    pub app: Option<String>,
+    /// HOSTNAME, if set (else the host's name).
+    pub hostname: Option<String>,
+    /// Longest message in bytes (framing not counted); longer ones are cut.
+    pub max: usize,
+    /// TLS: the CA certificates (PEM file).
+    pub ca: Option<String>,
+    /// TLS: the client certificate chain (PEM file).
+    pub cert: Option<String>,
+    /// TLS: the client key (PEM file).
+    pub key: Option<String>,
+    /// TLS: the name to verify the server's certificate against (else `host`).
+    pub server_name: Option<String>,
+}
+
+impl Target {
+    /// A short stable name: `tcp-127.0.0.1-514`; it names the cursor file, so changing the
+    /// transport, host or port starts a new cursor.
+    pub fn id(&self) -> String {
+        let host: String = self
+            .host
+            .chars()
+            .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+            .collect();
+        format!("{}-{}-{}", self.transport.word(), host, self.port)
+    }
+}
+
+/// One `>pri` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriRule {
+    /// facility × 8 + severity.
+    pub pri: u8,
+    /// Lines it applies to; `None` = every line.
+    pub glob: Option<Vec<u8>>,
+}
+
+/// Everything the `>` lines of one `config` say.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ForwardConfig {
+    /// The targets, in file order.
+    pub targets: Vec<Target>,
+    /// The `>pri` lines, in file order.
+    pub pri: Vec<PriRule>,
+    /// `>spool`: bytes of unsent archives kept beyond `n`; `None` = `n` × `s`; `Some(0)` = no
+    /// limit.
+    pub spool: Option<u64>,
+}
+
+impl ForwardConfig {
+    /// The PRI for a line's text (the last matching `>pri` wins).
+    pub fn pri_for(&self, text: &[u8]) -> u8 {
+        let mut pri = DEFAULT_PRI;
+        for r in &self.pri {
+            match &r.glob {
+                None => pri = r.pri,
+                Some(g) if pmatch(g, text) => pri = r.pri,
+                Some(_) => {}
+            }
+        }
+        pri
+    }
+
+    /// Whether the PRI depends on the line (some `>pri` has a pattern).
+    pub fn pri_varies(&self) -> bool {
+        self.pri.iter().any(|r| r.glob.is_some())
+    }
+}
+
+const FACILITIES: [&str; 24] = [
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
+];
+const SEVERITIES: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+/// Reads a facility or severity: a name from `names` (plus the usual aliases), or a number below
+/// `names.len()`.
+fn level(word: &str, names: &[&str]) -> Option<u8> {
+    if let Some(i) = names.iter().position(|n| *n == word) {
+        return Some(i as u8);
+    }
+    let alias = match word {
+        "panic" => "emerg",
+        "error" => "err",
+        "warn" => "warning",
+        _ => "",
+    };
+    if let Some(i) = names.iter().position(|n| *n == alias) {
+        return Some(i as u8);
+    }
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
+        let v: usize = word.parse().ok()?;
+        return (v < names.len()).then_some(v as u8);
+    }
+    None
+}
+
+/// Parses `FACILITY.SEVERITY` (`daemon.err`, `local3.info`, `3.4`).
+pub fn parse_pri(s: &str) -> Option<u8> {
+    let (f, sv) = s.split_once('.')?;
+    Some(level(f, &FACILITIES)? * 8 + level(sv, &SEVERITIES)?)
+}
+
+/// Reads a size with an optional `k`, `m` or `g` suffix.
+fn parse_size(s: &[u8]) -> Option<u64> {
+    let (v, n) = scan_ulong(s);
+    if n == 0 {
+        return None;
+    }
+    let mult: u64 = match &s[n..] {
+        b"" => 1,
+        b"k" => 1 << 10,
+        b"m" => 1 << 20,
+        b"g" => 1 << 30,
+        _ => return None,
+    };
+    v.checked_mul(mult)
+}
+
+/// Splits `HOST[:PORT]` or `[V6][:PORT]`.
+fn parse_address(s: &str, default_port: u16) -> Option<(String, u16)> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest.split_once(']')?;
+        h.parse::<std::net::Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        (h, port)
+    } else {
+        match s.rsplit_once(':') {
+            // A bare IPv6 address without brackets is refused: its port would be ambiguous.
+            Some((h, _)) if h.contains(':') => return None,
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if host.is_empty()
+        || host.len() > 253
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(&b))
+    {
+        return None;
+    }
+    let port = match port {
+        None => default_port,
+        Some(p) => match p.parse::<u16>() {
+            Ok(0) | Err(_) => return None,
+            Ok(p) => p,
+        },
+    };
+    Some((host.to_string(), port))
+}
+
+fn bad(what: &'static str, arg: &[u8]) -> Warning {
+    Warning {
+        what,
+        arg: arg.to_vec(),
+    }
+}
+
+/// Applies one `>` line (without the `>`) to `fc`. `Err` is the warning for a line that is
+/// refused (and changes nothing).
+pub fn apply(fc: &mut ForwardConfig, line: &[u8]) -> Result<(), Warning> {
+    let line = &line[line.iter().take_while(|&&b| b == b' ').count()..];
+    let text = std::str::from_utf8(line).map_err(|_| bad("unable to parse forward line", line))?;
+    let mut words = text.split(' ').filter(|w| !w.is_empty());
+    let verb = words.next().unwrap_or("");
+    match verb {
+        "udp" | "tcp" | "tls" => {
+            let transport = match verb {
+                "udp" => Transport::Udp,
+                "tcp" => Transport::Tcp,
+                _ => Transport::Tls,
+            };
+            let addr = words
+                .next()
+                .ok_or_else(|| bad("unable to scan forward address", line))?;
+            let default_port = if transport == Transport::Tls {
+                PORT_TLS
+            } else {
+                PORT_SYSLOG
+            };
+            let (host, port) = parse_address(addr, default_port)
+                .ok_or_else(|| bad("unable to scan forward address", addr.as_bytes()))?;
+            let mut t = Target {
+                transport,
+                host,
+                port,
+                format: Format::Rfc5424,
+                framing: Framing::Octet,
+                app: None,
+                hostname: None,
+                max: if transport == Transport::Udp {
+                    MAX_UDP
+                } else {
+                    MAX_STREAM
+                },
+                ca: None,
+                cert: None,
+                key: None,
+                server_name: None,
+            };
+            let mut max_given = false;
+            for w in words {
+                let (k, v) = w
+                    .split_once('=')
+                    .ok_or_else(|| bad("unknown forward option", w.as_bytes()))?;
+                let refuse = || bad("unknown forward option", w.as_bytes());
+                match k {
+                    "format" => {
+                        t.format = match v {
+                            "rfc5424" => Format::Rfc5424,
+                            "rfc3164" => Format::Rfc3164,
+                            _ => return Err(refuse()),
+                        }
+                    }
+                    "framing" => {
+                        t.framing = match v {
+                            "octet" => Framing::Octet,
+                            "lf" => Framing::Lf,
+                            _ => return Err(refuse()),
+                        }
+                    }
+                    "app" | "host" => {
+                        // RFC 5424 PRINTUSASCII: no spaces, nothing above `~`.
+                        if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| b.is_ascii_graphic())
+                        {
+                            return Err(refuse());
+                        }
+                        if k == "app" {
+                            t.app = Some(v.to_string());
+                        } else {
+                            t.hostname = Some(v.to_string());
+                        }
+                    }
+                    "max" => {
+                        let m = parse_size(v.as_bytes())
+                            .filter(|m| (64..=MAX_LIMIT as u64).contains(m))
+                            .ok_or_else(refuse)?;
+                        t.max = m as usize;
+                        max_given = true;
+                    }
+                    "ca" | "cert" | "key" | "name" if transport == Transport::Tls => {
+                        if v.is_empty() {
+                            return Err(refuse());
+                        }
+                        let v = Some(v.to_string());
+                        match k {
+                            "ca" => t.ca = v,
+                            "cert" => t.cert = v,
+                            "key" => t.key = v,
+                            _ => t.server_name = v,
+                        }
+                    }
+                    _ => return Err(refuse()),
+                }
+            }
+            if t.format == Format::Rfc3164 && !max_given {
+                t.max = MAX_3164;
+            }
+            if transport == Transport::Tls && t.ca.is_none() {
+                return Err(bad("forward over tls needs ca=FILE", line));
+            }
+            if t.cert.is_some() != t.key.is_some() {
+                return Err(bad("forward over tls needs both cert= and key=", line));
+            }
+            if transport == Transport::Tls && t.framing == Framing::Lf {
+                // RFC 5425 knows octet counting only.
+                return Err(bad("unknown forward option", b"framing=lf"));
+            }
+            if fc.targets.iter().any(|o| o.id() == t.id()) {
+                return Err(bad("duplicate forward target", line));
+            }
+            fc.targets.push(t);
+            Ok(())
+        }
+        "pri" => {
+            // `pri SPEC[ GLOB]`: the glob is the rest of the line after one space, taken as
+            // written (spaces belong to a pattern, as in `+` lines).
+            let rest = &line[3..];
+            let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+            let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+            let spec = std::str::from_utf8(&rest[..end]).unwrap_or("");
+            let pri =
+                parse_pri(spec).ok_or_else(|| bad("unable to scan forward priority", line))?;
+            let glob = rest
+                .get(end + 1..)
+                .filter(|g| !g.is_empty())
+                .map(|g| g.to_vec());
+            fc.pri.push(PriRule { pri, glob });
+            Ok(())
+        }
+        "spool" => {
+            let size = words
+                .next()
+                .and_then(|w| parse_size(w.as_bytes()))
+                .ok_or_else(|| bad("unable to scan forward spool size", line))?;
+            fc.spool = Some(size);
+            Ok(())
+        }
+        _ => Err(bad("unable to parse forward line", line)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<ForwardConfig, Warning> {
+        let mut fc = ForwardConfig::default();
+        apply(&mut fc, line.as_bytes()).map(|_| fc)
+    }
+
+    #[test]
+    fn targets_with_defaults() {
+        let fc = one("tcp 127.0.0.1").unwrap();
+        let t = &fc.targets[0];
+        assert_eq!(
+            (t.transport, t.host.as_str(), t.port),
+            (Transport::Tcp, "127.0.0.1", 514)
+        );
+        assert_eq!(
+            (t.format, t.framing, t.max),
+            (Format::Rfc5424, Framing::Octet, MAX_STREAM)
+        );
+        assert_eq!(t.id(), "tcp-127.0.0.1-514");
+        let t = &one("udp [::1]:5514 format=rfc3164").unwrap().targets[0];
+        assert_eq!((t.host.as_str(), t.port, t.max), ("::1", 5514, MAX_3164));
+        assert_eq!(t.format, Format::Rfc3164);
+        let t = &one("tls logs.example.org ca=/etc/ca.pem cert=c.pem key=k.pem name=x")
+            .unwrap()
+            .targets[0];
+        assert_eq!((t.port, t.ca.as_deref()), (6514, Some("/etc/ca.pem")));
+        assert_eq!(t.server_name.as_deref(), Some("x"));
+        let t = &one("tcp h:1 framing=lf app=web host=box max=4k")
+            .unwrap()
+            .targets[0];
+        assert_eq!(t.framing, Framing::Lf);
+        assert_eq!(
+            (t.app.as_deref(), t.hostname.as_deref(), t.max),
+            (Some("web"), Some("box"), 4096)
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_refused() {
+        for bad in [
+            "tcp",
+            "tcp 1.2.3.4:0",
+            "tcp 1.2.3.4:70000",
+            "tcp ::1:514",
+            "tcp [::1",
+            "tcp [nothex]:5",
+            "tcp a/b",
+            "udp 1.2.3.4 framing=nul",
+            "udp 1.2.3.4 format=json",
+            "udp 1.2.3.4 junk",
+            "udp 1.2.3.4 ca=x",
+            "tls 1.2.3.4",
+            "tls 1.2.3.4 ca=x cert=y",
+            "tls 1.2.3.4 ca=x framing=lf",
+            "tcp 1.2.3.4 app=a b",
+            "tcp 1.2.3.4 max=10",
+            "pri",
+            "pri user",
+            "pri user.loud",
+            "pri 24.1",
+            "spool",
+            "spool 5x",
+            "ftp 1.2.3.4",
+        ] {
+            assert!(one(bad).is_err(), "{bad} should be refused");
+        }
+        let mut fc = ForwardConfig::default();
+        apply(&mut fc, b"tcp 1.2.3.4").unwrap();
+        assert!(apply(&mut fc, b"tcp 1.2.3.4:514").is_err(), "duplicate");
+        assert_eq!(fc.targets.len(), 1);
+    }
+
+    #[test]
+    fn priorities_last_match_wins() {
+        let mut fc = ForwardConfig::default();
+        assert_eq!(fc.pri_for(b"x"), 13);
+        apply(&mut fc, b"pri daemon.info").unwrap();
+        apply(&mut fc, b"pri daemon.err *ERROR*").unwrap();
+        apply(&mut fc, b"pri local7.debug *ERROR*, ignored").unwrap();
+        assert_eq!(fc.pri_for(b"all fine"), 3 * 8 + 6);
+        assert_eq!(fc.pri_for(b"an ERROR here"), 3 * 8 + 3);
+        assert_eq!(fc.pri_for(b"an ERROR here, ignored"), 23 * 8 + 7);
+        assert!(fc.pri_varies());
+        assert_eq!(parse_pri("kern.emerg"), Some(0));
+        assert_eq!(parse_pri("local7.debug"), Some(191));
+        assert_eq!(parse_pri("3.warn"), Some(28));
+    }
+
+    #[test]
+    fn spool_sizes() {
+        assert_eq!(one("spool 0").unwrap().spool, Some(0));
+        assert_eq!(one("spool 10m").unwrap().spool, Some(10 << 20));
+        assert_eq!(one("spool 2g").unwrap().spool, Some(2 << 30));
+    }
+}

@@ -1,0 +1,488 @@
+//! Syslog forwarding: svlogd as a syslog client over UDP (RFC 5426), TCP (RFC 6587) and TLS
+//! (RFC 5425), in RFC 5424 or RFC 3164 format, that never loses a line to an outage and never
+//! slows local logging down.
+//!
+//! **The log directory is the spool.** Each target (a `>udp`, `>tcp` or `>tls` line, see
+//! [`config`]) has a thread of its own that reads the directory's files, rotated ones oldest
+//! first, then `current` ([`spool`]), and sends their lines. The event loop only tells it, after
+//! each write, that there is more ([`Forwarders::written`], one atomic check, a wake-up only
+//! when the thread sleeps), and, after each rotation, which inode became which rotated file
+//! ([`Forwarders::rotated`]). Local logging never waits for the network; the network reads what
+//! is on disk at its own pace.
+//!
+//! **Cursor.** What the collector has is recorded as a position (file and offset,
+//! [`cursor`]) in `forward.<target>` in the log directory, saved at most once a second and at
+//! exit. After a restart, or when the collector comes back (reconnection with backoff from
+//! 0.1 s to [`sender::BACKOFF_MAX`]), sending resumes there. TCP gives no receipts, so the
+//! position kept is the last message the collector's host acknowledged (`SIOCOUTQ`), less a
+//! safety margin for what its kernel acknowledged but the collector never read when it went
+//! away abruptly; resent lines after a reconnection are counted (`resent`). See [`sender`].
+//!
+//! **Retention.** Rotated files that still hold unsent lines are not pruned by the `n` rule
+//! while their total stays within the spool size (`>spool`, default `n` × `s`); beyond it, or
+//! when a full disk forces a deletion, they are deleted anyway, and the loss is counted
+//! (`lost_files`, `lost_bytes`) and reported (`svlogd: warning: forward lost unsent log file`).
+//!
+//! **Time of receipt.** With `-t`, `-tt` or `-ttt` the stamp svlogd wrote is parsed back and
+//! becomes the syslog TIMESTAMP; it is not repeated in the message. Without a stamp, the event
+//! loop passes the time of each write of `current` to the threads (at most one mark per 10 ms
+//! and per write), which they match to the lines by offset; lines written before svlogd
+//! started (no marks) get their file's modification time.
+//!
+//! **Counters** ([`Stats`]): backlog (bytes not yet sent), sent, resent, failed (connection
+//! attempts and losses), lost files and bytes, rendered as `key value` lines for the
+//! directory's status file.
+
+pub mod config;
+pub mod cursor;
+pub mod sender;
+pub mod spool;
+pub mod syslog;
+pub mod tls;
+pub mod transport;
+
+use crate::options::Timestamp;
+use cursor::FileId;
+use nix::libc;
+use std::collections::VecDeque;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use supervise::tai64n::Tai64n;
+
+/// How long a stopping forwarder may wait for the collector to acknowledge what is in flight.
+pub const STOP_GRACE: Duration = Duration::from_secs(1);
+/// At most this many receipt-time marks are kept per target (older ones merge).
+pub const MARKS_MAX: usize = 65_536;
+/// Marks closer together than this merge into one.
+pub const MARK_STEP_NANOS: u64 = 10_000_000;
+
+/// A target's counters, shared between its thread and the event loop.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Bytes of the spool not yet sent.
+    pub backlog: AtomicU64,
+    /// Lines sent (resent ones included).
+    pub sent: AtomicU64,
+    /// Lines sent again after a reconnection (at most this many duplicates).
+    pub resent: AtomicU64,
+    /// Failed connection attempts and lost connections.
+    pub failed: AtomicU64,
+    /// Rotated files deleted before they were sent.
+    pub lost_files: AtomicU64,
+    /// Their size.
+    pub lost_bytes: AtomicU64,
+    /// 1 while connected.
+    pub connected: AtomicU64,
+}
+
+/// Where a forwarder needs the spool to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// Not known yet: keep every rotated file.
+    Unknown,
+    /// The rotated file with this label and every later one.
+    From([u8; 24]),
+    /// `current` with this inode (or the rotated file it became) and every later one.
+    Current(u64),
+}
+
+/// A time of receipt for bytes of `current` up to an offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The inode of `current` then.
+    pub ino: u64,
+    /// Bytes of it written by then.
+    pub end: u64,
+    /// When.
+    pub time: Tai64n,
+}
+
+/// What the event loop tells a forwarder thread.
+#[derive(Debug)]
+pub struct Inbox {
+    /// Rotations: inode of the former `current`, label of the file it became.
+    pub renames: Vec<(u64, [u8; 24])>,
+    /// Receipt times (only for directories without stamps).
+    pub marks: VecDeque<Mark>,
+    /// What the thread still needs.
+    pub needed: Needed,
+    /// Labels whose deletion the pruner already counted as lost.
+    pub pruned: Vec<[u8; 24]>,
+}
+
+/// State shared by one target's thread and the event loop.
+#[derive(Debug)]
+pub struct Shared {
+    /// An eventfd that wakes the thread.
+    pub wake: OwnedFd,
+    /// Set by the thread before it waits: only then is the eventfd written.
+    pub sleeping: AtomicBool,
+    /// Set to make the thread stop.
+    pub stop: AtomicBool,
+    /// Messages both ways.
+    pub inbox: Mutex<Inbox>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Shared {
+    fn new() -> std::io::Result<Shared> {
+        // SAFETY: eventfd(2) with constant flags; owned at once.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Shared {
+            // SAFETY: just created.
+            wake: unsafe { OwnedFd::from_raw_fd(fd) },
+            sleeping: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            inbox: Mutex::new(Inbox {
+                renames: Vec::new(),
+                marks: VecDeque::new(),
+                needed: Needed::Unknown,
+                pruned: Vec::new(),
+            }),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Wakes the thread.
+    pub fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: an 8-byte write to our eventfd.
+        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    /// Empties the eventfd after a wake-up.
+    pub fn drain(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: an 8-byte read from our eventfd.
+        unsafe { libc::read(self.wake.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    }
+
+    fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One running target.
+#[derive(Debug)]
+struct Running {
+    id: String,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Everything a forwarder thread needs to know about its directory.
+#[derive(Debug, Clone)]
+pub struct DirInfo {
+    /// The directory's name as given (messages).
+    pub name: Vec<u8>,
+    /// The service's name (default APP-NAME).
+    pub service: Vec<u8>,
+    /// The stamp svlogd writes (`-t` ...).
+    pub stamp: Timestamp,
+    /// `p`: the prefix after the stamp.
+    pub prefix: Vec<u8>,
+    /// `-l`: bytes of a line the `>pri` patterns see.
+    pub linemax: usize,
+    /// `-v`.
+    pub verbose: bool,
+}
+
+/// The forwarders of one log directory, as the event loop sees them.
+#[derive(Debug, Default)]
+pub struct Forwarders {
+    running: Vec<Running>,
+    /// The inode of `current` (for receipt marks).
+    current_ino: u64,
+    /// Whether the threads need receipt marks (no stamps in the files).
+    marks: bool,
+    /// `>spool` in bytes (0 = no limit).
+    spool_max: u64,
+    /// Recent rotations: inode of the former `current`, label of the file it became.
+    renames: Vec<(u64, [u8; 24])>,
+}
+
+impl Forwarders {
+    /// Whether any target runs.
+    pub fn is_active(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// Starts one thread per target of `cfg` on the directory `dir`. A target that cannot be
+    /// started gets a warning.
+    pub fn start(&mut self, dir: &OwnedFd, cfg: &crate::config::Config, info: &DirInfo) {
+        self.stop();
+        self.current_ino = sender::current_ino(dir).unwrap_or(0);
+        let fc = &cfg.forward;
+        self.marks = info.stamp == Timestamp::None;
+        self.spool_max = match fc.spool {
+            Some(s) => s,
+            None => cfg.nmax.saturating_mul(cfg.sizemax),
+        };
+        for target in &fc.targets {
+            let id = target.id();
+            let shared = match Shared::new() {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    crate::msg::warn(
+                        "unable to start forwarding",
+                        &info.name,
+                        supervise::strerr::errno_of(&e),
+                    );
+                    continue;
+                }
+            };
+            let dup = match dir.try_clone() {
+                Ok(d) => d,
+                Err(e) => {
+                    crate::msg::warn(
+                        "unable to start forwarding",
+                        &info.name,
+                        supervise::strerr::errno_of(&e),
+                    );
+                    continue;
+                }
+            };
+            let job = sender::Job {
+                fresh: cursor::Pos {
+                    file: FileId::Current(self.current_ino),
+                    offset: crate::dirfd::statat(dir, b"current")
+                        .map(|(_, s)| s)
+                        .unwrap_or(0),
+                },
+                target: target.clone(),
+                pri: fc.clone(),
+                dir: dup,
+                info: info.clone(),
+                shared: shared.clone(),
+            };
+            let thread = std::thread::Builder::new()
+                .name(format!("forward {id}"))
+                .stack_size(256 * 1024)
+                .spawn(move || sender::run(job));
+            match thread {
+                Ok(t) => self.running.push(Running {
+                    id,
+                    shared,
+                    thread: Some(t),
+                }),
+                Err(e) => crate::msg::warn(
+                    "unable to start forwarding",
+                    &info.name,
+                    supervise::strerr::errno_of(&e),
+                ),
+            }
+        }
+    }
+
+    /// Stops every thread: each gets [`STOP_GRACE`] to see in-flight messages acknowledged,
+    /// saves its cursor and ends.
+    pub fn stop(&mut self) {
+        for r in &self.running {
+            r.shared.stop.store(true, Ordering::SeqCst);
+            r.shared.wake();
+        }
+        for mut r in self.running.drain(..) {
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    /// A new `current` was opened.
+    pub fn opened(&mut self, current: &std::fs::File) {
+        if self.is_active() {
+            use std::os::unix::fs::MetadataExt;
+            self.current_ino = current.metadata().map(|m| m.ino()).unwrap_or(0);
+        }
+    }
+
+    /// `current` now holds `size` bytes: wake the threads that wait for more.
+    pub fn written(&self, size: u64) {
+        if self.running.is_empty() {
+            return;
+        }
+        let now = if self.marks {
+            Some(Tai64n::now())
+        } else {
+            None
+        };
+        for r in &self.running {
+            if let Some(time) = now {
+                let mut inbox = r.shared.inbox();
+                let mark = Mark {
+                    ino: self.current_ino,
+                    end: size,
+                    time,
+                };
+                let full = inbox_full(inbox.marks.len());
+                match inbox.marks.back_mut() {
+                    Some(last)
+                        if last.ino == mark.ino
+                            && (full || nanos_between(last.time, time) < MARK_STEP_NANOS) =>
+                    {
+                        last.end = size;
+                    }
+                    _ => inbox.marks.push_back(mark),
+                }
+            }
+            if r.shared.sleeping.swap(false, Ordering::SeqCst) {
+                r.shared.wake();
+            }
+        }
+    }
+
+    /// `current` (inode `ino`) was renamed to the rotated file `name`.
+    pub fn rotated(&mut self, ino: u64, name: &[u8]) {
+        let Some(label) = cursor::archive_label(name) else {
+            return;
+        };
+        for r in &self.running {
+            r.shared.inbox().renames.push((ino, label));
+            r.shared.wake();
+        }
+        self.renames.push((ino, label));
+        if self.renames.len() > 1024 {
+            self.renames.remove(0);
+        }
+    }
+
+    /// Whether a target that needs `needed` still needs the rotated file `label`.
+    fn needs(&self, needed: Needed, label: [u8; 24]) -> bool {
+        match needed {
+            Needed::Unknown => true,
+            Needed::From(l) => label >= l,
+            // A thread may not have heard of the rotation yet: the event loop knows it.
+            Needed::Current(ino) => self
+                .renames
+                .iter()
+                .find(|r| r.0 == ino)
+                .is_some_and(|&(_, l)| label >= l),
+        }
+    }
+
+    /// Whether the rotated file `name` still holds lines some target has not sent.
+    pub fn protects(&self, name: &[u8]) -> bool {
+        let Some(label) = cursor::archive_label(name) else {
+            return false;
+        };
+        self.running
+            .iter()
+            .any(|r| self.needs(r.shared.inbox().needed, label))
+    }
+
+    /// The `>spool` limit in bytes (0 = none): protected files beyond it may be pruned.
+    pub fn spool_max(&self) -> u64 {
+        self.spool_max
+    }
+
+    /// The pruner deleted the rotated file `name` (`bytes` long) although some target still
+    /// needed it: count and report the loss.
+    pub fn lost(&self, dirname: &[u8], name: &[u8], bytes: u64) {
+        let Some(label) = cursor::archive_label(name) else {
+            return;
+        };
+        let mut any = false;
+        for r in &self.running {
+            let needed = r.shared.inbox().needed;
+            if self.needs(needed, label) {
+                let mut inbox = r.shared.inbox();
+                any = true;
+                inbox.pruned.push(label);
+                r.shared.stats.lost_files.fetch_add(1, Ordering::Relaxed);
+                r.shared
+                    .stats
+                    .lost_bytes
+                    .fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+        if any {
+            crate::msg::warnx(
+                "forward lost unsent log file",
+                &[dirname, b"/", name].concat(),
+            );
+        }
+    }
+
+    /// The counters as `key value` lines (`forward.tcp-10.0.0.1-514.sent 1234`).
+    pub fn status(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for r in &self.running {
+            let s = &r.shared.stats;
+            for (key, v) in [
+                ("backlog", &s.backlog),
+                ("sent", &s.sent),
+                ("resent", &s.resent),
+                ("failed", &s.failed),
+                ("lost_files", &s.lost_files),
+                ("lost_bytes", &s.lost_bytes),
+                ("connected", &s.connected),
+            ] {
+                out.extend_from_slice(
+                    format!("forward.{}.{key} {}\n", r.id, v.load(Ordering::Relaxed)).as_bytes(),
+                );
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Forwarders {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn inbox_full(n: usize) -> bool {
+    n >= MARKS_MAX
+}
+
+fn nanos_between(a: Tai64n, b: Tai64n) -> u64 {
+    let a = a.secs as u128 * 1_000_000_000 + a.nanos as u128;
+    let b = b.secs as u128 * 1_000_000_000 + b.nanos as u128;
+    b.saturating_sub(a).min(u64::MAX as u128) as u64
+}
+
+/// The identity of a position's file, for [`Needed`].
+pub fn needed_of(file: FileId) -> Needed {
+    match file {
+        FileId::Archive(l) => Needed::From(l),
+        FileId::Current(ino) => Needed::Current(ino),
+    }
+}
+
+/// The service a log directory belongs to, for APP-NAME: the last component of its path that
+/// is not `main`, `log`, `.` or `current`-like runit plumbing (`/etc/sv/sshd/log/main` and
+/// `/var/log/sshd` both give `sshd`).
+pub fn service_name(path: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    for c in path.components().rev() {
+        if let std::path::Component::Normal(n) = c {
+            let b = n.as_bytes();
+            if b != b"main" && b != b"log" {
+                return b.to_vec();
+            }
+        }
+    }
+    b"svlogd".to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn service_names() {
+        assert_eq!(service_name(Path::new("/etc/sv/sshd/log/main")), b"sshd");
+        assert_eq!(service_name(Path::new("/var/log/sshd")), b"sshd");
+        assert_eq!(service_name(Path::new("/var/log/web/")), b"web");
+        assert_eq!(service_name(Path::new("/")), b"svlogd");
+    }
+}

@@ -1,0 +1,530 @@
+//! The connection to a collector: one UDP socket (RFC 5426), or a TCP stream (RFC 6587), with
+//! TLS on top for RFC 5425. Everything is non-blocking; the sender waits in `poll` on the
+//! socket and its wake-up descriptor, so a stop request or new data is never stuck behind the
+//! network.
+//!
+//! Framed bytes go into an output buffer (for TLS: the encrypted records), and are written
+//! from there as the socket takes them. Stream offsets count the bytes put into that buffer
+//! since the connection opened, so the sender can tell which messages the collector's host
+//! acknowledged: [`Link::acked`] is what was written minus what the kernel still holds unsent
+//! or unacknowledged (`SIOCOUTQ`). A UDP datagram counts as acknowledged once sent.
+//!
+//! What the collector sends back is read and thrown away (syslog has no replies), except under
+//! TLS, where it is fed to rustls (alerts, key updates, tickets); anything rustls refuses ends
+//! the connection. Nothing a collector sends can make the sender keep more than one read
+//! buffer of it.
+
+use super::config::{Target, Transport};
+use super::tls;
+use nix::libc;
+use rustls::ClientConnection;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// How long a connection (and a TLS handshake) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many datagrams per `sendmmsg`.
+const MMSG_MAX: usize = 256;
+
+/// Why a link failed.
+#[derive(Debug)]
+pub enum LinkError {
+    /// A system error.
+    Io(io::Error),
+    /// The collector closed the connection (FIN): whatever it acknowledged, it read.
+    Closed,
+    /// TLS refused something (certificate, alert, protocol).
+    Tls(String),
+    /// A stop request came while connecting.
+    Stopped,
+}
+
+impl LinkError {
+    /// The reason in runit's words (`connection refused`) or TLS's.
+    pub fn text(&self) -> String {
+        match self {
+            LinkError::Io(e) => match e.raw_os_error() {
+                Some(errno) => supervise::strerr::errstr(errno).to_string(),
+                None => e.to_string(),
+            },
+            LinkError::Closed => "connection closed by the collector".to_string(),
+            LinkError::Tls(t) => t.clone(),
+            LinkError::Stopped => "stopped".to_string(),
+        }
+    }
+}
+
+impl From<io::Error> for LinkError {
+    fn from(e: io::Error) -> LinkError {
+        LinkError::Io(e)
+    }
+}
+
+enum Sock {
+    Udp(UdpSocket),
+    Tcp(TcpStream),
+}
+
+/// An open connection to a collector.
+pub struct Link {
+    sock: Sock,
+    tls: Option<Box<ClientConnection>>,
+    /// Bytes to write (datagrams back to back for UDP; TLS records for TLS).
+    out: Vec<u8>,
+    /// How much of `out` is written.
+    out_pos: usize,
+    /// UDP: where each datagram in `out` ends.
+    ends: Vec<usize>,
+    /// UDP: datagrams of `ends` already sent.
+    sent_msgs: usize,
+    /// Stream offset of `out[0]`.
+    base: u64,
+    /// Plaintext waiting for rustls to take it (it takes a bounded amount at a time).
+    read_buf: Vec<u8>,
+}
+
+/// Waits for `fd` to become ready for `events`, or for `wake` to become readable, at most
+/// until `deadline`. Returns the socket's revents (0 on timeout or wake-up).
+pub fn wait(fd: Option<RawFd>, events: i16, wake: BorrowedFd, deadline: Option<Instant>) -> i16 {
+    let mut fds = [
+        libc::pollfd {
+            fd: wake.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: fd.unwrap_or(-1),
+            events,
+            revents: 0,
+        },
+    ];
+    let timeout = match deadline {
+        None => -1,
+        Some(t) => {
+            let d = t.saturating_duration_since(Instant::now());
+            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+            ms.min(i32::MAX as u128) as i32
+        }
+    };
+    let n = if fd.is_some() { 2 } else { 1 };
+    // SAFETY: poll on a local array of valid pollfds.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
+    if r <= 0 || n < 2 {
+        return 0;
+    }
+    fds[1].revents
+}
+
+/// Handles what a collector sent over TLS (already given to `conn` with `read_tls`): rustls
+/// checks it, plaintext is read into `scratch` and thrown away, and what rustls has to send
+/// back (handshake, alerts, key updates) is appended to `out`. `Err` ends the connection: a
+/// TLS error, or the collector closed it.
+pub fn absorb_tls(
+    conn: &mut ClientConnection,
+    scratch: &mut [u8],
+    out: &mut Vec<u8>,
+) -> Result<(), LinkError> {
+    let state = conn
+        .process_new_packets()
+        .map_err(|e| LinkError::Tls(e.to_string()))?;
+    let mut plain = state.plaintext_bytes_to_read();
+    while plain > 0 {
+        let n = conn.reader().read(scratch).map_err(LinkError::Io)?;
+        if n == 0 {
+            break;
+        }
+        plain = plain.saturating_sub(n);
+    }
+    let closed = state.peer_has_closed();
+    while conn.wants_write() {
+        conn.write_tls(out)?;
+    }
+    if closed {
+        return Err(LinkError::Closed);
+    }
+    Ok(())
+}
+
+/// The addresses `target` names (a literal, or a name looked up now).
+fn addresses(target: &Target) -> io::Result<Vec<SocketAddr>> {
+    let v: Vec<SocketAddr> = (target.host.as_str(), target.port)
+        .to_socket_addrs()?
+        .collect();
+    if v.is_empty() {
+        return Err(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL));
+    }
+    Ok(v)
+}
+
+/// A non-blocking TCP connection to `addr`, waiting at most until `deadline`.
+fn connect_tcp(
+    addr: SocketAddr,
+    wake: BorrowedFd,
+    stop: &dyn Fn() -> bool,
+    deadline: Instant,
+) -> Result<TcpStream, LinkError> {
+    let family = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: socket(2) with constant arguments; owned at once.
+    let fd = unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error().into());
+    }
+    // SAFETY: just created, owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let sa = nix::sys::socket::SockaddrStorage::from(addr);
+    use nix::sys::socket::SockaddrLike;
+    // SAFETY: connect with a valid sockaddr and its length.
+    let r = unsafe { libc::connect(fd, sa.as_ptr(), sa.len()) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e.into());
+        }
+        loop {
+            if stop() {
+                return Err(LinkError::Stopped);
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT).into());
+            }
+            let rev = wait(Some(fd), libc::POLLOUT, wake, Some(deadline));
+            if rev != 0 {
+                break;
+            }
+        }
+        let err = nix::sys::socket::getsockopt(&owned, nix::sys::socket::sockopt::SocketError)
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        if err != 0 {
+            return Err(io::Error::from_raw_os_error(err).into());
+        }
+    }
+    let s = TcpStream::from(owned);
+    let _ = s.set_nodelay(false);
+    Ok(s)
+}
+
+impl Link {
+    /// Connects to `target` (every address it names, in turn) and, for TLS, completes the
+    /// handshake. `stop` is checked while waiting.
+    pub fn connect(
+        target: &Target,
+        wake: BorrowedFd,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Link, LinkError> {
+        let addrs = addresses(target)?;
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        let mut last = LinkError::Io(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL));
+        for addr in addrs {
+            let sock = match target.transport {
+                Transport::Udp => {
+                    let any: SocketAddr = if addr.is_ipv4() {
+                        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+                    } else {
+                        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                    };
+                    let s = UdpSocket::bind(any).and_then(|s| {
+                        s.connect(addr)?;
+                        s.set_nonblocking(true)?;
+                        Ok(s)
+                    });
+                    match s {
+                        Ok(s) => Sock::Udp(s),
+                        Err(e) => {
+                            last = e.into();
+                            continue;
+                        }
+                    }
+                }
+                Transport::Tcp | Transport::Tls => match connect_tcp(addr, wake, stop, deadline) {
+                    Ok(s) => Sock::Tcp(s),
+                    Err(LinkError::Stopped) => return Err(LinkError::Stopped),
+                    Err(e) => {
+                        last = e;
+                        continue;
+                    }
+                },
+            };
+            let mut link = Link {
+                sock,
+                tls: None,
+                out: Vec::new(),
+                out_pos: 0,
+                ends: Vec::new(),
+                sent_msgs: 0,
+                base: 0,
+                read_buf: vec![0; 16 * 1024],
+            };
+            if target.transport == Transport::Tls {
+                let conn = tls::client(target).map_err(LinkError::Tls)?;
+                link.tls = Some(Box::new(conn));
+                match link.handshake(wake, stop, deadline) {
+                    Ok(()) => {}
+                    Err(LinkError::Stopped) => return Err(LinkError::Stopped),
+                    Err(e) => {
+                        last = e;
+                        continue;
+                    }
+                }
+            }
+            return Ok(link);
+        }
+        Err(last)
+    }
+
+    fn handshake(
+        &mut self,
+        wake: BorrowedFd,
+        stop: &dyn Fn() -> bool,
+        deadline: Instant,
+    ) -> Result<(), LinkError> {
+        loop {
+            self.take_tls_output()?;
+            self.flush()?;
+            let hs = self.tls.as_ref().is_some_and(|c| c.is_handshaking());
+            if !hs {
+                return Ok(());
+            }
+            if stop() {
+                return Err(LinkError::Stopped);
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT).into());
+            }
+            let events = libc::POLLIN | if self.pending() > 0 { libc::POLLOUT } else { 0 };
+            let rev = wait(Some(self.fd()), events, wake, Some(deadline));
+            if rev & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                self.pump_input()?;
+            }
+        }
+    }
+
+    /// The socket, for `poll`.
+    pub fn fd(&self) -> RawFd {
+        match &self.sock {
+            Sock::Udp(s) => s.as_raw_fd(),
+            Sock::Tcp(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// Whether messages go as datagrams.
+    pub fn is_datagram(&self) -> bool {
+        matches!(self.sock, Sock::Udp(_))
+    }
+
+    /// Bytes queued but not yet written to the socket.
+    pub fn pending(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// The stream offset after everything queued so far.
+    pub fn queued(&self) -> u64 {
+        self.base + self.out.len() as u64
+    }
+
+    /// The stream offset up to which the collector's host has acknowledged the bytes.
+    pub fn acked(&self) -> u64 {
+        let written = self.base + self.out_pos as u64;
+        match &self.sock {
+            Sock::Udp(_) => written,
+            Sock::Tcp(s) => {
+                let mut outq: libc::c_int = 0;
+                // SAFETY: SIOCOUTQ writes one int.
+                let r = unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCOUTQ, &mut outq) };
+                if r < 0 {
+                    return self.base;
+                }
+                written.saturating_sub(outq.max(0) as u64)
+            }
+        }
+    }
+
+    /// Queues framed messages: a stream's bytes, or (UDP) one datagram.
+    pub fn queue(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
+        match &self.tls {
+            Some(_) => {
+                let conn = self.tls.as_mut().expect("checked");
+                conn.writer().write_all(bytes)?;
+                self.take_tls_output()
+            }
+            None => {
+                self.out.extend_from_slice(bytes);
+                if self.is_datagram() {
+                    self.ends.push(self.out.len());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Moves what rustls has to send into the output buffer.
+    fn take_tls_output(&mut self) -> Result<(), LinkError> {
+        if let Some(conn) = self.tls.as_mut() {
+            while conn.wants_write() {
+                conn.write_tls(&mut self.out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes queued bytes until the socket takes no more. `Ok(true)` when all are written.
+    pub fn flush(&mut self) -> Result<bool, LinkError> {
+        if self.is_datagram() {
+            return self.flush_datagrams();
+        }
+        let Sock::Tcp(s) = &mut self.sock else {
+            unreachable!("datagrams handled above")
+        };
+        while self.out_pos < self.out.len() {
+            match s.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::Error::from_raw_os_error(libc::EPIPE).into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.compact();
+        Ok(self.out_pos == self.out.len())
+    }
+
+    /// Drops the written part of the output buffer once it is large.
+    fn compact(&mut self) {
+        if self.out_pos == self.out.len() {
+            self.base += self.out.len() as u64;
+            self.out.clear();
+            self.out_pos = 0;
+            self.ends.clear();
+            self.sent_msgs = 0;
+        } else if self.out_pos > 1 << 20 && !self.is_datagram() {
+            self.base += self.out_pos as u64;
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+    }
+
+    fn flush_datagrams(&mut self) -> Result<bool, LinkError> {
+        let Sock::Udp(s) = &self.sock else {
+            unreachable!("only for UDP")
+        };
+        let fd = s.as_raw_fd();
+        while self.sent_msgs < self.ends.len() {
+            let n = (self.ends.len() - self.sent_msgs).min(MMSG_MAX);
+            let mut iov: Vec<libc::iovec> = Vec::with_capacity(n);
+            for k in self.sent_msgs..self.sent_msgs + n {
+                let start = if k == 0 { 0 } else { self.ends[k - 1] };
+                let d = &self.out[start..self.ends[k]];
+                iov.push(libc::iovec {
+                    iov_base: d.as_ptr() as *mut libc::c_void,
+                    iov_len: d.len(),
+                });
+            }
+            // SAFETY: a zeroed mmsghdr is a valid empty header.
+            let mut msgs: Vec<libc::mmsghdr> =
+                (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+            for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+                m.msg_hdr.msg_iov = v;
+                m.msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: the headers point at iovecs and bytes that outlive the call.
+            let r = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), n as u32, 0) };
+            if r > 0 {
+                self.sent_msgs += r as usize;
+                self.out_pos = self.ends[self.sent_msgs - 1];
+                continue;
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => {}
+                Some(libc::EAGAIN) => break,
+                // Too large for the path: it cannot ever go; skip it.
+                Some(libc::EMSGSIZE) => {
+                    self.sent_msgs += 1;
+                    self.out_pos = self.ends[self.sent_msgs - 1];
+                }
+                _ => return Err(e.into()),
+            }
+        }
+        let done = self.sent_msgs == self.ends.len();
+        self.compact();
+        Ok(done)
+    }
+
+    /// Reads what the collector sent: thrown away, or (TLS) handed to rustls. Notices a
+    /// closed or failed connection.
+    pub fn pump_input(&mut self) -> Result<(), LinkError> {
+        match &mut self.sock {
+            Sock::Udp(s) => {
+                // Only errors (ECONNREFUSED from an ICMP reply) are of interest.
+                loop {
+                    match s.recv(&mut self.read_buf) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            Sock::Tcp(_) => loop {
+                match self.read_once() {
+                    Ok(0) => {
+                        if let Some(conn) = self.tls.as_mut() {
+                            let _ = conn.process_new_packets();
+                        }
+                        return Err(LinkError::Closed);
+                    }
+                    Ok(_) => {
+                        if self.tls.is_some() {
+                            self.process_tls()?;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            },
+        }
+    }
+
+    /// One read from the stream socket: into the scratch buffer, or into rustls.
+    fn read_once(&mut self) -> io::Result<usize> {
+        let Sock::Tcp(s) = &mut self.sock else {
+            return Ok(0);
+        };
+        match self.tls.as_mut() {
+            None => s.read(&mut self.read_buf),
+            Some(conn) => conn.read_tls(s),
+        }
+    }
+
+    /// Lets rustls handle what was read; plaintext from the collector is thrown away.
+    fn process_tls(&mut self) -> Result<(), LinkError> {
+        match self.tls.as_mut() {
+            Some(conn) => absorb_tls(conn, &mut self.read_buf, &mut self.out),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends the connection politely (TLS close_notify, then FIN).
+    pub fn close(mut self) {
+        if let Some(conn) = self.tls.as_mut() {
+            conn.send_close_notify();
+        }
+        let _ = self.take_tls_output();
+        let _ = self.flush();
+        if let Sock::Tcp(s) = &self.sock {
+            let _ = s.shutdown(std::net::Shutdown::Write);
+        }
+    }
+}

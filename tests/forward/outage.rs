@@ -1,0 +1,86 @@
+//! The collector goes away and comes back: nothing is lost, duplicates are few and counted.
+
+use crate::collector::{free_port, parse, Inputs, Rsyslog};
+use crate::util::{finish, logdir, numbered, send, spawn, stderr};
+use harness::Scratch;
+use nix::sys::signal::Signal;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// 100,000 lines over TCP while rsyslog is stopped (TERM) and later killed (KILL), and each
+/// time started again: every line arrives; duplicates are at most what svlogd counts as
+/// resent, and under 8%.
+#[test]
+fn tcp_100k_lines_across_two_rsyslog_restarts() {
+    const TOTAL: usize = 100_000;
+    const STEP: usize = 1_000;
+    let s = Scratch::new("fw-outage");
+    let port = free_port("127.0.0.1");
+    let mut rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
+    let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
+    // About 25,000 lines a second, so the restarts fall in the middle of the stream.
+    let start = Instant::now();
+    for k in 0..TOTAL / STEP {
+        send(&mut p, &numbered(k * STEP, STEP));
+        if k * STEP == 30_000 {
+            rs.stop(Signal::SIGTERM);
+            rs.restart();
+        }
+        if k * STEP == 65_000 {
+            rs.stop(Signal::SIGKILL);
+            rs.restart();
+        }
+        let due = start + Duration::from_millis(40 * (k as u64 + 1));
+        if let Some(d) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    // Wait for every line (not only for as many lines: duplicates count too).
+    harness::wait_until_or(
+        Duration::from_secs(60),
+        "every line at rsyslog",
+        &mut || {
+            let mut seen = vec![false; TOTAL];
+            for l in &rs.lines() {
+                if let Ok(i) = parse(l).msg[..7].parse::<usize>() {
+                    seen[i] = true;
+                }
+            }
+            seen.iter().all(|&b| b)
+        },
+        || format!("{} lines so far\n{}", rs.lines().len(), stderr(&s.path)),
+    );
+    finish(p, &s.path);
+    let lines = rs.lines();
+    let mut count: HashMap<usize, usize> = HashMap::new();
+    for l in &lines {
+        let f = parse(l);
+        *count
+            .entry(f.msg[..7].parse().expect("numbered"))
+            .or_default() += 1;
+    }
+    assert_eq!(count.len(), TOTAL);
+    let dups = lines.len() - TOTAL;
+    let err = stderr(&s.path);
+    let resent: usize = err
+        .lines()
+        .find_map(|l| l.split(" resent ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no counters in:\n{err}"));
+    eprintln!("{TOTAL} lines, {dups} duplicates, {resent} counted as resent");
+    assert!(dups <= resent, "{dups} duplicates, {resent} resent\n{err}");
+    assert!(dups * 100 < TOTAL * 8, "{dups} duplicates");
+    assert!(
+        err.contains("warning: forward connection lost"),
+        "the outages were noticed:\n{err}"
+    );
+}

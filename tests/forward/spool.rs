@@ -1,0 +1,177 @@
+//! The log directory as the spool: the backlog waits on disk across rotations and restarts of
+//! svlogd, is read through compression, and what had to be pruned unsent is reported.
+
+use crate::collector::{free_port, parse, Inputs, Rsyslog};
+use crate::util::{
+    finish, logdir, logged, numbered, send, spawn, split_tt, stderr, strip_zone, RUN,
+};
+use harness::{names, Scratch};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn rotated(dir: &std::path::Path) -> usize {
+    names(dir).iter().filter(|n| n.starts_with('@')).count()
+}
+
+/// The collector is away while svlogd logs 300 lines into small files and exits; `n2` would
+/// keep two rotated files, but the unsent ones stay. A later svlogd (no new input) sends them
+/// all from the saved cursor, in order, with their original times.
+#[test]
+fn backlog_waits_across_rotation_and_restart() {
+    let s = Scratch::new("fw-backlog");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(
+        &s,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns4000\nn2\n"),
+    );
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 300));
+    finish(p, &s.path);
+    assert!(rotated(&dir) > 2, "unsent files kept: {:?}", names(&dir));
+    assert!(dir
+        .join("forward.tcp-127.0.0.1-".to_string() + &port.to_string())
+        .exists());
+    let logged = logged(&dir);
+    assert_eq!(logged.len(), 300);
+
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let p = spawn(&s.path, &["-tt"], &dir);
+    let got = rs.wait_lines(300, RUN, &s.path);
+    finish(p, &s.path);
+    for (i, l) in got.iter().enumerate() {
+        let f = parse(l);
+        let (time, text) = split_tt(&logged[i]);
+        assert_eq!(f.msg, text);
+        assert_eq!(strip_zone(&f.time), time);
+    }
+    // Sent: the next rotations may prune again.
+    assert_eq!(rs.lines().len(), 300, "nothing sent twice");
+}
+
+/// With a `!gzip` processor the rotated files are gzip; they are read back through
+/// decompression.
+#[test]
+fn gzip_processed_archives_are_sent() {
+    let s = Scratch::new("fw-gzip");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(
+        &s,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns3000\n!gzip\n"),
+    );
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 200));
+    finish(p, &s.path);
+    let gz = names(&dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".s"))
+        .map(|n| std::fs::read(dir.join(n)).unwrap())
+        .filter(|b| b.starts_with(&[0x1f, 0x8b]))
+        .count();
+    assert!(gz >= 5, "gzip archives: {:?}", names(&dir));
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let p = spawn(&s.path, &["-tt"], &dir);
+    let got = rs.wait_lines(200, RUN, &s.path);
+    finish(p, &s.path);
+    for (i, l) in got.iter().enumerate() {
+        assert_eq!(parse(l).msg[..7], format!("{i:07}"));
+    }
+}
+
+/// A small `>spool`: unsent rotated files beyond it are pruned anyway, and that is reported;
+/// what was kept is still sent.
+#[test]
+fn pruning_unsent_files_is_reported() {
+    let s = Scratch::new("fw-pruned");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(
+        &s,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 10000\ns2000\nn2\n"),
+    );
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 400));
+    finish(p, &s.path);
+    let err = stderr(&s.path);
+    assert!(
+        err.contains("svlogd: warning: forward lost unsent log file: "),
+        "{err}"
+    );
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let kept = logged(&dir);
+    assert!(kept.len() < 400 && kept.len() > 50, "{}", kept.len());
+    let p = spawn(&s.path, &["-tt"], &dir);
+    let got = rs.wait_lines(kept.len(), RUN, &s.path);
+    finish(p, &s.path);
+    let want: Vec<String> = kept.iter().map(|l| split_tt(l).1).collect();
+    let msgs: Vec<String> = got.iter().map(|l| parse(l).msg).collect();
+    assert_eq!(msgs, want);
+}
+
+/// Without a stamp in the files, the time of receipt still reaches the collector (svlogd
+/// passes it to the forwarder beside the data), and the message is the line as is.
+#[test]
+fn unstamped_lines_carry_their_time_of_receipt() {
+    let s = Scratch::new("fw-nostamp");
+    let port = free_port("127.0.0.1");
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n"));
+    let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let mut p = spawn(&s.path, &[], &dir);
+    send(&mut p, b"no stamp here\n");
+    let got = rs.wait_lines(1, RUN, &s.path);
+    finish(p, &s.path);
+    let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let f = parse(&got[0]);
+    assert_eq!(f.msg, "no stamp here");
+    // 2026-11-22T21:11:54.798140Z: compare the seconds (UTC).
+    let secs = utc_seconds(strip_zone(&f.time));
+    assert!(
+        secs + 1 >= before.as_secs() && secs <= after.as_secs(),
+        "{} not within {before:?}..{after:?}",
+        f.time
+    );
+}
+
+/// `YYYY-MM-DDTHH:MM:SS...` (UTC) as Unix seconds.
+fn utc_seconds(t: &str) -> u64 {
+    let n = |a: usize, b: usize| t[a..b].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+    // Days from civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)) as u64
+}
