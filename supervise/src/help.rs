@@ -8,7 +8,6 @@
 //! version line and the usage with exit 111).
 
 use std::ffi::OsString;
-use std::io::Write;
 
 /// The toolkit's name, in version lines.
 pub const TOOLKIT: &str = "runit-rs";
@@ -31,7 +30,7 @@ pub struct About<'a> {
 impl About<'_> {
     /// The `--version` line: `NAME (runit-rs) VERSION`.
     pub fn version(&self) -> String {
-        format!("{} ({TOOLKIT}) {VERSION}\n", self.name)
+        [self.name, " (", TOOLKIT, ") ", VERSION, "\n"].concat()
     }
 
     /// The `--help` text: the usage lines, the description, and where the manual is.
@@ -45,7 +44,9 @@ impl About<'_> {
         s.push('\n');
         s.push_str(self.text.trim_end());
         s.push_str("\n\n--help     print this text\n--version  print the version\n");
-        s.push_str(&format!("See {}(8).\n", self.name));
+        s.push_str("See ");
+        s.push_str(self.name);
+        s.push_str("(8).\n");
         s
     }
 }
@@ -76,13 +77,26 @@ pub fn answer(argv: &[OsString], about: &About) -> Option<i32> {
         Request::Help => about.help(),
         Request::Version => about.version(),
     };
-    let mut out = std::io::stdout().lock();
-    Some(
-        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Ok(()) => 0,
-            Err(_) => EXIT_WRITE,
-        },
-    )
+    Some(match write_stdout(text.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => EXIT_WRITE,
+    })
+}
+
+/// Writes all of `bytes` to descriptor 1 with plain `write(2)` calls: std's buffered stdout
+/// would add its statics (and relocated pages) to every runsv.
+fn write_stdout(mut bytes: &[u8]) -> nix::Result<()> {
+    // SAFETY: descriptor 1 is only borrowed here, never closed; if it is not open, write
+    // fails with EBADF.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -142,8 +142,10 @@ pub fn ours_in(s: &Scratch, name: &str) -> Command {
     c
 }
 
-/// Sends a signal to a pid this test's supervisors started.
+/// Sends a signal to a pid this test's supervisors started. Refuses pid 0 and negative pids
+/// (kill(2) would signal a whole process group: the test runner's own, for 0).
 pub fn kill(pid: i32, sig: nix::sys::signal::Signal) {
+    assert!(pid > 0, "refusing to send {sig:?} to pid {pid}");
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
 }
 

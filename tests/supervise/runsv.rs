@@ -26,7 +26,10 @@ fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
     wait_until(T, "finish ran", || {
         lines(&dir.join("finish.log")) == ["3 0"]
     });
-    let st = wait_status(&s, &dir, "state finish", |st| st.state == State::Finish);
+    // (runsv records state finish once before ./finish has a pid: wait for the pid.)
+    let st = wait_status(&s, &dir, "state finish", |st| {
+        st.state == State::Finish && st.pid != 0
+    });
     control(&dir, b"k");
     // finish is not signalled by k, and once it ends it is not run again.
     std::thread::sleep(Duration::from_millis(200));
@@ -37,7 +40,9 @@ fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
     wait_until(T, "finish after TERM", || {
         lines(&dir.join("finish.log")) == ["3 0", "-1 15"]
     });
-    let f = wait_status(&s, &dir, "finish", |st| st.state == State::Finish);
+    let f = wait_status(&s, &dir, "finish", |st| {
+        st.state == State::Finish && st.pid != 0
+    });
     assert_ne!(f.pid, pid);
     control(&dir, b"k");
     kill(f.pid as i32, Signal::SIGTERM);

@@ -12,14 +12,15 @@ use supervise::runsv::{self, USAGE};
 #[no_mangle]
 extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let about = About {
-        name: "runsv",
-        synopsis: &[&format!("runsv{USAGE}")],
-        text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
-               starts ./log/run too, with ./run's output piped into it.",
-    };
-    if let Some(code) = help::answer(&argv, &about) {
-        return code;
+    // Built only when asked for: every runsv that does not answer keeps no trace of it.
+    if help::request(&argv).is_some() {
+        let about = About {
+            name: "runsv",
+            synopsis: &[&["runsv", USAGE].concat()],
+            text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+                   starts ./log/run too, with ./run's output piped into it.",
+        };
+        return help::answer(&argv, &about).unwrap_or(0);
     }
     runsv::run(&argv)
 }
