@@ -64,6 +64,9 @@ pub struct Job {
     pub info: DirInfo,
     /// Shared with the event loop.
     pub shared: Arc<Shared>,
+    /// The thread that served this target before a HUP, if it may still be saving its
+    /// cursor: waited for before the cursor is read.
+    pub predecessor: Option<std::thread::JoinHandle<()>>,
     /// Where a target with no cursor begins: the end of `current` when it was started (what
     /// is logged from then on is sent).
     pub fresh: Pos,
@@ -124,7 +127,11 @@ pub fn run(job: Job) {
         info,
         shared,
         fresh,
+        predecessor,
     } = job;
+    if let Some(p) = predecessor {
+        let _ = p.join();
+    }
     let cursor_name = format!("{PREFIX}{}", target.id()).into_bytes();
     let host = target
         .hostname
