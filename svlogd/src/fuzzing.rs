@@ -1,5 +1,5 @@
 //! Property checks shared by the cargo-fuzz targets (`fuzz/`: `svlogd_config`, `pmatch`,
-//! `line_split`) and the corpus replay test, so both run exactly the same code. Each function
+//! `line_split`, `forward_frame`, `forward_cursor`, `forward_response`) and the corpus replay test, so both run exactly the same code. Each function
 //! panics when a property fails; it must never panic otherwise, whatever the input.
 
 use crate::config::{self, Meaning};
@@ -174,6 +174,151 @@ pub fn line_split(data: &[u8]) {
         assert_eq!(marked[i], want, "replacement marks at input offset {i}");
         col = if b == b'\n' { 0 } else { col + 1 };
     }
+}
+
+/// Syslog framing, from a spool line to the wire (`forward::sender::render_line`): never
+/// panics; the PRI is the one chosen; a message never exceeds `max` unless its fixed header
+/// alone does; octet counting counts exactly the bytes that follow; LF framing ends each
+/// message with its only newline; the message text is a prefix of the line (after its stamp).
+pub fn forward_frame(data: &[u8]) {
+    use crate::forward::config::{Format, ForwardConfig};
+    use crate::forward::cursor::{FileId, Pos};
+    use crate::forward::syslog::{Renderer, Wire};
+    use crate::forward::{sender::render_line, DirInfo};
+    use crate::options::Timestamp;
+    if data.len() < 5 {
+        return;
+    }
+    let (ctl, rest) = data.split_at(5);
+    let format = if ctl[0] & 1 == 0 {
+        Format::Rfc5424
+    } else {
+        Format::Rfc3164
+    };
+    let wire = [Wire::Datagram, Wire::Octet, Wire::Lf][(ctl[0] as usize >> 1) % 3];
+    let stamp = [
+        Timestamp::None,
+        Timestamp::Tai64n,
+        Timestamp::Utc,
+        Timestamp::Iso8601,
+    ][(ctl[0] as usize >> 3) % 4];
+    let max = 64 + ctl[2] as usize * 8;
+    let mut parts = rest.splitn(4, |&b| b == 0xff);
+    let host = parts.next().unwrap_or(b"");
+    let app = parts.next().unwrap_or(b"");
+    let prefix: Vec<u8> = parts.next().unwrap_or(b"").to_vec();
+    let line = parts.next().unwrap_or(b"");
+    let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+    let mut fc = ForwardConfig::default();
+    let pri_line = format!("pri {}.{} *{}*", ctl[1] % 24, ctl[3] % 8, ctl[4] as char);
+    let _ = crate::forward::config::apply(&mut fc, pri_line.as_bytes());
+    let info = DirInfo {
+        name: b"d".to_vec(),
+        service: b"svc".to_vec(),
+        stamp,
+        prefix,
+        linemax: 1 + ctl[3] as usize,
+        verbose: false,
+    };
+    let mut r = Renderer::new(format, wire, max, host, app);
+    let mut out = Vec::new();
+    let mut marks = std::collections::VecDeque::new();
+    let mut last = None;
+    let after = Pos {
+        file: FileId::Current(1),
+        offset: line.len() as u64 + 1,
+    };
+    render_line(
+        &mut r,
+        &mut out,
+        &info,
+        &fc,
+        None,
+        &mut marks,
+        &mut last,
+        Some((1, 0)),
+        after,
+        line,
+    );
+    let msg: &[u8] = match wire {
+        Wire::Octet => {
+            let sp = memchr::memchr(b' ', &out).expect("a length and a space");
+            let len: usize = std::str::from_utf8(&out[..sp])
+                .expect("digits")
+                .parse()
+                .expect("a number");
+            assert_eq!(len, out.len() - sp - 1, "octet count");
+            &out[sp + 1..]
+        }
+        Wire::Lf => {
+            assert_eq!(out.last(), Some(&b'\n'));
+            assert_eq!(memchr::memchr(b'\n', &out), Some(out.len() - 1));
+            &out[..out.len() - 1]
+        }
+        Wire::Datagram => &out,
+    };
+    assert_eq!(msg[0], b'<');
+    let close = memchr::memchr(b'>', msg).expect("PRI closes");
+    let pri: u8 = std::str::from_utf8(&msg[1..close])
+        .expect("digits")
+        .parse()
+        .expect("PRI");
+    assert!(pri <= 191);
+    // Only the header (PRI, time, at most 255 bytes of host and 48 of app) can overrun.
+    assert!(msg.len() <= max.max(5 + 2 + 27 + 1 + 255 + 1 + 48 + 7));
+    if format == Format::Rfc5424 {
+        assert_eq!(&msg[close + 1..close + 3], b"1 ", "version");
+        assert_eq!(msg[close + 3 + 26], b'Z', "UTC timestamp");
+    }
+}
+
+/// The cursor file: any content either is no cursor or reads back the same after writing.
+pub fn forward_cursor(data: &[u8]) {
+    use crate::forward::cursor::Cursor;
+    if let Some(c) = Cursor::parse(data) {
+        assert_eq!(Cursor::parse(&c.render()), Some(c));
+    }
+}
+
+/// Whatever a collector sends back over TLS, in any chunks: rustls and the forwarder's
+/// handling of it never panic, and once the connection is refused it stays refused.
+pub fn forward_response(data: &[u8]) {
+    use crate::forward::tls::untrusting_client;
+    use crate::forward::transport::absorb_tls;
+    let mut conn = untrusting_client();
+    let mut out = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut out).expect("to a Vec");
+    }
+    let mut scratch = [0u8; 4096];
+    let mut rng = Rng(data.len() as u64 + 7);
+    let mut rest = data;
+    let mut failed = false;
+    while !rest.is_empty() {
+        let n = 1 + rng.next(rest.len());
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        let mut src = chunk;
+        while !src.is_empty() {
+            match conn.read_tls(&mut src) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if absorb_tls(&mut conn, &mut scratch, &mut out).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        if failed {
+            break;
+        }
+    }
+    if failed {
+        let mut src: &[u8] = &[0x17, 0x03, 0x03, 0x00, 0x01, 0x00];
+        let _ = conn.read_tls(&mut src);
+        assert!(absorb_tls(&mut conn, &mut scratch, &mut out).is_err());
+    }
+    assert!(out.len() < 1 << 20, "bounded replies");
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ const TARGETS: &[Target] = &[
     ("svlogd_config", svlogd::fuzzing::svlogd_config),
     ("pmatch", svlogd::fuzzing::pmatch),
     ("line_split", svlogd::fuzzing::line_split),
+    ("forward_frame", svlogd::fuzzing::forward_frame),
+    ("forward_cursor", svlogd::fuzzing::forward_cursor),
+    ("forward_response", svlogd::fuzzing::forward_response),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -46,8 +49,8 @@ fn every_fuzz_target_has_a_replayed_corpus() {
 fn corpora_replay_without_failures() {
     for (name, check) in TARGETS {
         let dir = fuzz_dir().join("corpus").join(name);
-        let entries = fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("corpus {} missing: {e}", dir.display()));
+        let entries =
+            fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {} missing: {e}", dir.display()));
         let mut n = 0;
         for e in entries.flatten() {
             let data = fs::read(e.path()).expect("read corpus file");

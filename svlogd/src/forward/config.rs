@@ -14,7 +14,8 @@
 //! at each connection). Options, separated by spaces: `format=rfc5424` (default) or
 //! `format=rfc3164`; `framing=octet` (default) or `framing=lf` (TCP only); `app=NAME` (default:
 //! the service's name, from the log directory's path); `host=NAME` (default: the host's name);
-//! `max=BYTES` (longest message; default 2048 over UDP, 8192 otherwise: rsyslog's default);
+//! `max=BYTES` (longest message; default 1024 for RFC 3164, else 2048 over UDP and 8192 over
+//! TCP and TLS, rsyslog's default);
 //! for TLS `ca=FILE` (PEM; required), `cert=FILE` and `key=FILE` (a client certificate, PEM) and
 //! `name=NAME` (the server name to verify; default HOST).
 //!
@@ -36,6 +37,8 @@ pub const PORT_TLS: u16 = 6514;
 pub const MAX_UDP: usize = 2048;
 /// Default longest message over TCP and TLS (rsyslog's default `maxMessageSize`).
 pub const MAX_STREAM: usize = 8192;
+/// Default longest RFC 3164 message (its section 4.1).
+pub const MAX_3164: usize = 1024;
 /// The largest `max=` accepted (a UDP datagram cannot be larger).
 pub const MAX_LIMIT: usize = 65_000;
 /// The PRI of a line no `>pri` line matches: user.notice (13).
@@ -323,6 +326,7 @@ pub fn apply(fc: &mut ForwardConfig, line: &[u8]) -> Result<(), Warning> {
                 key: None,
                 server_name: None,
             };
+            let mut max_given = false;
             for w in words {
                 let (k, v) = w
                     .split_once('=')
@@ -360,6 +364,7 @@ pub fn apply(fc: &mut ForwardConfig, line: &[u8]) -> Result<(), Warning> {
                             .filter(|m| (64..=MAX_LIMIT as u64).contains(m))
                             .ok_or_else(refuse)?;
                         t.max = m as usize;
+                        max_given = true;
                     }
                     "ca" | "cert" | "key" | "name" if transport == Transport::Tls => {
                         if v.is_empty() {
@@ -375,6 +380,9 @@ pub fn apply(fc: &mut ForwardConfig, line: &[u8]) -> Result<(), Warning> {
                     }
                     _ => return Err(refuse()),
                 }
+            }
+            if t.format == Format::Rfc3164 && !max_given {
+                t.max = MAX_3164;
             }
             if transport == Transport::Tls && t.ca.is_none() {
                 return Err(bad("forward over tls needs ca=FILE", line));
@@ -443,7 +451,7 @@ mod tests {
         );
         assert_eq!(t.id(), "tcp-127.0.0.1-514");
         let t = &one("udp [::1]:5514 format=rfc3164").unwrap().targets[0];
-        assert_eq!((t.host.as_str(), t.port, t.max), ("::1", 5514, MAX_UDP));
+        assert_eq!((t.host.as_str(), t.port, t.max), ("::1", 5514, MAX_3164));
         assert_eq!(t.format, Format::Rfc3164);
         let t = &one("tls logs.example.org ca=/etc/ca.pem cert=c.pem key=k.pem name=x")
             .unwrap()

@@ -660,7 +660,7 @@ impl Sender {
 
 /// Renders one line of the spool (`after` = the position after it) as a message.
 #[allow(clippy::too_many_arguments)]
-fn render_line(
+pub(crate) fn render_line(
     renderer: &mut Renderer,
     out: &mut Vec<u8>,
     info: &DirInfo,

@@ -52,3 +52,16 @@ pub fn client(target: &Target) -> Result<ClientConnection, String> {
     conn.set_buffer_limit(None);
     Ok(conn)
 }
+
+/// A client connection that trusts nothing, for feeding a collector's bytes to in the fuzz
+/// target (the handshake never completes, but everything rustls reads is checked).
+pub fn untrusting_client() -> ClientConnection {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default versions")
+        .with_root_certificates(RootCertStore::empty())
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").expect("a valid name");
+    ClientConnection::new(Arc::new(config), name).expect("a client connection")
+}

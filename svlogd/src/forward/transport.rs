@@ -117,6 +117,36 @@ pub fn wait(fd: Option<RawFd>, events: i16, wake: BorrowedFd, deadline: Option<I
     fds[1].revents
 }
 
+/// Handles what a collector sent over TLS (already given to `conn` with `read_tls`): rustls
+/// checks it, plaintext is read into `scratch` and thrown away, and what rustls has to send
+/// back (handshake, alerts, key updates) is appended to `out`. `Err` ends the connection: a
+/// TLS error, or the collector closed it.
+pub fn absorb_tls(
+    conn: &mut ClientConnection,
+    scratch: &mut [u8],
+    out: &mut Vec<u8>,
+) -> Result<(), LinkError> {
+    let state = conn
+        .process_new_packets()
+        .map_err(|e| LinkError::Tls(e.to_string()))?;
+    let mut plain = state.plaintext_bytes_to_read();
+    while plain > 0 {
+        let n = conn.reader().read(scratch).map_err(LinkError::Io)?;
+        if n == 0 {
+            break;
+        }
+        plain = plain.saturating_sub(n);
+    }
+    let closed = state.peer_has_closed();
+    while conn.wants_write() {
+        conn.write_tls(out)?;
+    }
+    if closed {
+        return Err(LinkError::Closed);
+    }
+    Ok(())
+}
+
 /// The addresses `target` names (a literal, or a name looked up now).
 fn addresses(target: &Target) -> io::Result<Vec<SocketAddr>> {
     let v: Vec<SocketAddr> = (target.host.as_str(), target.port)
@@ -480,27 +510,10 @@ impl Link {
 
     /// Lets rustls handle what was read; plaintext from the collector is thrown away.
     fn process_tls(&mut self) -> Result<(), LinkError> {
-        let Some(conn) = self.tls.as_mut() else {
-            return Ok(());
-        };
-        let state = conn
-            .process_new_packets()
-            .map_err(|e| LinkError::Tls(e.to_string()))?;
-        let mut plain = state.plaintext_bytes_to_read();
-        while plain > 0 {
-            let n = conn
-                .reader()
-                .read(&mut self.read_buf)
-                .map_err(LinkError::Io)?;
-            if n == 0 {
-                break;
-            }
-            plain = plain.saturating_sub(n);
+        match self.tls.as_mut() {
+            Some(conn) => absorb_tls(conn, &mut self.read_buf, &mut self.out),
+            None => Ok(()),
         }
-        if state.peer_has_closed() {
-            return Err(LinkError::Closed);
-        }
-        self.take_tls_output()
     }
 
     /// Ends the connection politely (TLS close_notify, then FIN).
