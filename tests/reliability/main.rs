@@ -1,0 +1,13 @@
+//! The reliability suite (project issue 7): faults, load and bad input against the whole
+//! system. Each scenario asserts its property here at a reduced size, on our binaries; the
+//! full-size run, ours beside runit's, is `scripts/reliability.sh`, which writes the figures
+//! into `docs/reliability.md` (see [`frame`]).
+//!
+//! Modules: `frame` (sizes and reports, shared by every scenario), `sup_*` (supervision:
+//! runsv, runsvdir, the tools, chpst), `log_*` (svlogd).
+
+mod frame;
+mod sup_common;
+mod sup_load;
+mod sup_restart_loop;
+mod sup_runsv_killed;
