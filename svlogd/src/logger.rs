@@ -38,7 +38,7 @@ use crate::reload::{Watcher, DEBOUNCE};
 use crate::replace::Replacer;
 use crate::rotate::Progress;
 use crate::split::{Event, LineEnd, Splitter};
-use crate::stamp::{clock_now, Rendered, Stamper};
+use crate::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
 use crate::udp;
 use nix::libc;
 use nix::sys::signal::{SigSet, Signal};
@@ -812,8 +812,14 @@ fn push_body(
     let added = end == LineEnd::Added;
     if copy {
         let newline: &[u8] = if added { b"\n" } else { b"" };
-        let (stamp, prefix): (&[u8], &[u8]) = if first { (stamp, prefix) } else { (b"", b"") };
-        batch.push_line(stamp, prefix, &buf[bytes], newline);
+        if !first {
+            batch.push_line(b"", b"", &buf[bytes], newline);
+        } else if let Ok(fixed) = <&[u8; STAMP_LEN]>::try_from(stamp) {
+            // runit's formats: a length the compiler knows makes the copy a few moves.
+            batch.push_line(fixed, prefix, &buf[bytes], newline);
+        } else {
+            batch.push_line(stamp, prefix, &buf[bytes], newline);
+        }
     } else {
         batch.push_input(bytes.start, bytes.len());
         if added {
