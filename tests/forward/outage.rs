@@ -143,3 +143,34 @@ fn hup_resumes_from_the_cursor_without_duplicates() {
     );
     assert_eq!(got.len(), 1000 + two.len());
 }
+
+/// A collector that accepts the connection but never reads: its window fills, and svlogd
+/// goes on logging at full speed; at the end it exits within the stop grace, and what was not
+/// taken stays in the spool for the next run.
+#[test]
+fn a_stuck_collector_never_holds_up_local_logging() {
+    let s = Scratch::new("fw-stuck");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    // 20 MB: far more than the socket buffers on both sides hold.
+    for k in 0..200 {
+        send(&mut p, &numbered(k * 1000, 1000));
+    }
+    let start = Instant::now();
+    finish(p, &s.path);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "exit waited for the collector: {:?}",
+        start.elapsed()
+    );
+    let logged = crate::util::logged(&dir);
+    assert_eq!(logged.len(), 200_000);
+    let cursor = harness::read_text(dir.join(format!("forward.tcp-127.0.0.1-{port}")));
+    assert!(
+        cursor.starts_with('@') || cursor.starts_with("current:"),
+        "{cursor:?}"
+    );
+    drop(listener);
+}
