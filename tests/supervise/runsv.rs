@@ -184,7 +184,10 @@ fn log_pipe_survives_restarts_of_both_sides_without_losing_a_line() {
     // which this test would count against runsv's pipe.
     s.script(
         "svc/log/run",
-        &format!("#!/bin/sh\nexec {} main\n", harness::bin("svlogd").display()),
+        &format!(
+            "#!/bin/sh\nexec {} main\n",
+            harness::bin("svlogd").display()
+        ),
     );
     let _p = runsv(&s, &dir);
     let logdir = dir.join("log");
