@@ -16,6 +16,13 @@
 # runit's svlogd -tt, within 1.3x of cat, peak RSS <= runit's + 1 MB at default settings;
 # UDP: >= 10x runit's lines per second to a local receiver.
 #
+# Rows for issue 5: `svlogd-ours-T-local` (-T local: local-time stamps, beside s6-log's T);
+# `svlogd-ours-tt-rot` (-tt, rotating every 10 MiB: 24 rotations) and `svlogd-ours-tt-gz`
+# (the same with `compress gzip`): rotating with compression must not slow the input path by
+# more than 10% (gz / rot <= 1.10). The time is the input path's: until svlogd has written
+# every line and exited; files the compression worker had not reached by then stay `.s` (the
+# next svlogd compresses them), and the line count reads both.
+#
 # Environment: LINES (default 2000000), UDP_LINES (default 200000), RUNS (default 5),
 # BENCH_DIR (default /dev/shm/svlogd-bench.PID). UDP_PORT (default 55514).
 set -eu
@@ -29,7 +36,7 @@ DIR=${BENCH_DIR:-/dev/shm/svlogd-bench.$$}
 cargo build --release --quiet -p svlogd --bin svlogd
 OURS="${CARGO_TARGET_DIR:-target}/release/svlogd"
 OURS=$(cd "$(dirname "$OURS")" && pwd)/$(basename "$OURS")
-for tool in /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog /usr/bin/time /usr/bin/socat; do
+for tool in /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog /usr/bin/time /usr/bin/socat /usr/bin/gzip; do
     [ -x "$tool" ] || { echo "missing $tool (install runit, s6, daemontools, time, socat)" >&2; exit 1; }
 done
 
@@ -53,12 +60,16 @@ once() {
     rm -rf "${DIR:?}/$name/log"; mkdir -p "$DIR/$name/log"
     case $kind in
         svlogd) echo "s100000000" > "$DIR/$name/log/config" ;;
+        svlogd-rot) printf 's10485760\nn0\n' > "$DIR/$name/log/config" ;;
+        svlogd-gz) printf 's10485760\nn0\ncompress gzip\n' > "$DIR/$name/log/config" ;;
     esac
     sync
     t0=$(now)
     ( cd "$DIR/$name" && cat "$INPUT" | /usr/bin/time -o "$DIR/$name/time" -f "%M" "$@" )
     t1=$(now)
-    got=$(cat "$DIR/$name"/log/current "$DIR/$name"/log/@* "$DIR/$name"/log/out 2>/dev/null | wc -l)
+    got=$(for f in "$DIR/$name"/log/current "$DIR/$name"/log/@* "$DIR/$name"/log/out; do
+        case $f in *.gz) gzip -dc "$f" ;; *) cat "$f" 2>/dev/null || true ;; esac
+    done | wc -l)
     if [ "$got" -ne "$LINES" ]; then
         echo "$name: $got lines logged, want $LINES" >&2
         exit 1
@@ -72,7 +83,7 @@ once() {
 }
 
 # The loggers take turns, RUNS rounds, so that a busy moment of the machine hits them all.
-NAMES="svlogd-ours-tt svlogd-runit-tt s6-log-t s6-log-T multilog-t cat svlogd-ours svlogd-runit"
+NAMES="svlogd-ours-tt svlogd-runit-tt s6-log-t s6-log-T multilog-t cat svlogd-ours svlogd-runit svlogd-ours-T-local svlogd-ours-tt-rot svlogd-ours-tt-gz"
 for n in $NAMES; do mkdir -p "$DIR/$n"; done
 echo "running each logger $RUNS times on $LINES lines ($BYTES bytes), in turns..."
 r=0
@@ -86,6 +97,9 @@ while [ "$r" -lt "$RUNS" ]; do
     once "cat"              cat    sh -c 'cat > log/out'
     once "svlogd-ours"      svlogd "$OURS" log
     once "svlogd-runit"     svlogd /usr/bin/svlogd log
+    once "svlogd-ours-T-local" svlogd "$OURS" -T local log
+    once "svlogd-ours-tt-rot"  svlogd-rot "$OURS" -tt log
+    once "svlogd-ours-tt-gz"   svlogd-gz "$OURS" -tt log
 done
 results="$DIR/results"
 : > "$results"
@@ -95,10 +109,10 @@ done
 
 ours_ns=$(awk '$1 == "svlogd-ours-tt" { print $2 }' "$results")
 echo
-printf '%-18s %9s %12s %9s %12s %10s\n' logger seconds lines/s MB/s "time/ours" "peak KB"
+printf '%-20s %9s %12s %9s %12s %10s\n' logger seconds lines/s MB/s "time/ours" "peak KB"
 while read -r name ns rss; do
     awk -v name="$name" -v ns="$ns" -v rss="$rss" -v lines="$LINES" -v bytes="$BYTES" -v ours="$ours_ns" \
-        'BEGIN { s = ns / 1e9; printf "%-18s %9.3f %12.0f %9.1f %11.2fx %10d\n", name, s, lines / s, bytes / s / 1e6, ns / ours, rss }'
+        'BEGIN { s = ns / 1e9; printf "%-20s %9.3f %12.0f %9.1f %11.2fx %10d\n", name, s, lines / s, bytes / s / 1e6, ns / ours, rss }'
 done < "$results"
 
 # UDP: lines per second sent to a local receiver, `U` (UDP only), no timestamps.
@@ -149,6 +163,8 @@ awk -v r="$results" -v u="$DIR/udp" 'BEGIN {
     check("peak RSS ours - runit, MB (-tt)", (m["svlogd-ours-tt"] - m["svlogd-runit-tt"]) / 1024, "<=", 1)
     check("peak RSS ours - runit, MB (no -t)", (m["svlogd-ours"] - m["svlogd-runit"]) / 1024, "<=", 1)
     check("UDP lines/s vs runit", t["udp-runit"] / t["udp-ours"], ">=", 10)
+    check("vs s6-log T, with -T local", t["s6-log-T"] / t["svlogd-ours-T-local"], ">=", 2)
+    check("compress gzip / plain, rotating every 10 MiB", t["svlogd-ours-tt-gz"] / t["svlogd-ours-tt-rot"], "<=", 1.10)
 }
 function check(what, v, op, want) {
     ok = (op == ">=") ? v >= want : v <= want
