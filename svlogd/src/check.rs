@@ -240,6 +240,15 @@ pub fn report(
             }
         },
     );
+    let targets: Vec<String> = cfg.forward.targets.iter().map(|t| t.id()).collect();
+    set(
+        "forward (>)",
+        if targets.is_empty() {
+            "none".into()
+        } else {
+            targets.join(" ")
+        },
+    );
     set(
         "metrics",
         if x.metrics {
@@ -280,6 +289,11 @@ mod tests {
             "{r}"
         );
         assert!(!r.contains("line 8"), "{r}");
+        assert!(r.contains("forward (>)            none\n"), "{r}");
+        let (fcfg, fw) = config::parse(b">udp 127.0.0.1:5514\n");
+        let fr = report(b"d", true, &fcfg, &fw, &opts);
+        let line = fr.lines().find(|l| l.starts_with("forward (>)")).unwrap();
+        assert!(line.contains("udp") && line.contains("5514"), "{fr}");
         assert!(
             r.contains("line 2: unknown directive, ignored: zzz\n"),
             "{r}"

@@ -446,7 +446,9 @@ impl LogDir {
                 self.prune(None, ctx);
             }
         }
-        if !self.processor.busy() {
+        // After TERM, files still queued wait for the next svlogd (which queues them again),
+        // so that TERM is not held up by a queue runit never had.
+        if !self.processor.busy() && !ctx.term {
             if let Some(job) = self.queue.pop_front() {
                 self.processor = processor::start(job, verbose, now);
                 self.touch_metrics(now);
@@ -462,9 +464,9 @@ impl LogDir {
         }
     }
 
-    /// Whether a processor job runs or waits.
-    pub fn processing(&self) -> bool {
-        self.processor.busy() || !self.queue.is_empty()
+    /// Whether a processor job runs, or (before TERM) waits in the queue.
+    pub fn processing(&self, term: bool) -> bool {
+        self.processor.busy() || (!term && !self.queue.is_empty())
     }
 
     /// Prints runit's `pausing:` message and keeps it as the last error.

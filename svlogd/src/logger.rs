@@ -288,7 +288,7 @@ impl Logger {
             }
             self.housekeeping(&ctx);
             if self.stopping {
-                if !busy && self.dirs.iter().all(|d| !d.processing()) {
+                if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
                     for d in &mut self.dirs {
                         d.close(&ctx);
                     }

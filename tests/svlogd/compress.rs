@@ -149,5 +149,8 @@ fn a_processors_output_is_compressed_once_handed_over() {
     let text = all_text(&d);
     assert!(line_counts(&text, "line", 100).iter().all(|&c| c == 1));
     let archived: String = archives(&d).iter().map(|n| read_log(&d.join(n))).collect();
-    assert!(archived.lines().all(|l| l.starts_with("P:line ")), "{archived}");
+    assert!(
+        archived.lines().all(|l| l.starts_with("P:line ")),
+        "{archived}"
+    );
 }

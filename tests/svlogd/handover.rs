@@ -161,3 +161,38 @@ fn sigkill_after_the_output_became_s() {
 fn sigkill_after_the_u_was_removed() {
     kill_at("processor-unlinked");
 }
+
+#[test]
+fn term_waits_for_the_running_processor_only_and_the_next_start_takes_the_queue() {
+    let s = Scratch::new("queue-term");
+    logdir(&s.path, "d", "s50\nn0\nqueue 10\n!sleep 1; cat\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[]);
+    pipe.send(&numbered("line", 30));
+    wait_until(Duration::from_secs(5), "rotations queued", || {
+        count(&d, ".u") >= 4
+    });
+    let asked = Instant::now();
+    p.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    // The running processor finished (a second at most), the queue was not worked through.
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    let waiting = count(&d, ".u");
+    assert!(waiting >= 2, "{:?}", archives(&d));
+    for u in archives(&d).iter().filter(|n| n.ends_with(".u")) {
+        assert_eq!(mode(&d.join(u)) & 0o100, 0o100, "{u}: a rotated file, u+x");
+    }
+    // The next svlogd queues them again and processes them.
+    let mut q = pipe.start(&s.path, &["d"], &[]);
+    pipe.close();
+    assert!(q.wait_timeout(Duration::from_secs(30)).success());
+    assert_eq!(count(&d, ".u"), 0, "{:?}", archives(&d));
+    assert!(line_counts(&all_text(&d), "line", 30)
+        .iter()
+        .all(|&c| c == 1));
+}
