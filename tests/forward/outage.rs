@@ -84,3 +84,93 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
         "the outages were noticed:\n{err}"
     );
 }
+
+/// HUP restarts the forwarder from its cursor: every line arrives exactly once, and a target
+/// added to `config` before the HUP starts with what is logged after it.
+#[test]
+fn hup_resumes_from_the_cursor_without_duplicates() {
+    let s = Scratch::new("fw-hup");
+    let port = free_port("127.0.0.1");
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port} app=one\n"));
+    let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
+    send(&mut p, &numbered(0, 500));
+    rs.wait_lines(500, Duration::from_secs(20), &s.path);
+    std::fs::write(
+        dir.join("config"),
+        format!(">tcp 127.0.0.1:{port} app=one\n>tcp localhost:{port} app=two\n"),
+    )
+    .unwrap();
+    p.signal(Signal::SIGHUP);
+    send(&mut p, &numbered(500, 500));
+    let last_of = |app: &str| {
+        rs.lines()
+            .iter()
+            .any(|l| l.contains(&format!("|{app}|")) && parse(l).msg.starts_with("0000999"))
+    };
+    harness::wait_until_or(
+        Duration::from_secs(20),
+        "the last line through both targets",
+        &mut || last_of("one") && last_of("two"),
+        || stderr(&s.path),
+    );
+    finish(p, &s.path);
+    let got = rs.lines();
+    let mut one: Vec<String> = Vec::new();
+    let mut two: Vec<String> = Vec::new();
+    for l in &got {
+        let f = parse(l);
+        match f.app.as_str() {
+            "one" => one.push(f.msg[..7].to_string()),
+            "two" => two.push(f.msg[..7].to_string()),
+            other => panic!("app {other}"),
+        }
+    }
+    let want: Vec<String> = (0..1000).map(|i| format!("{i:07}")).collect();
+    assert_eq!(one, want, "target one: every line once, in order");
+    // The new target's cursor starts at the end of `current` when it is started: lines
+    // written before the HUP was handled are not its business.
+    assert!(
+        two.len() <= 500 && two.last() == Some(&"0000999".to_string()),
+        "{two:?}"
+    );
+    assert_eq!(got.len(), 1000 + two.len());
+}
+
+/// A collector that accepts the connection but never reads: its window fills, and svlogd
+/// goes on logging at full speed; at the end it exits within the stop grace, and what was not
+/// taken stays in the spool for the next run.
+#[test]
+fn a_stuck_collector_never_holds_up_local_logging() {
+    let s = Scratch::new("fw-stuck");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    // 20 MB: far more than the socket buffers on both sides hold.
+    for k in 0..200 {
+        send(&mut p, &numbered(k * 1000, 1000));
+    }
+    let start = Instant::now();
+    finish(p, &s.path);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "exit waited for the collector: {:?}",
+        start.elapsed()
+    );
+    let logged = crate::util::logged(&dir);
+    assert_eq!(logged.len(), 200_000);
+    let cursor = harness::read_text(dir.join(format!("forward.tcp-127.0.0.1-{port}")));
+    assert!(
+        cursor.starts_with('@') || cursor.starts_with("current:"),
+        "{cursor:?}"
+    );
+    drop(listener);
+}

@@ -206,6 +206,9 @@ pub struct Forwarders {
     spool_max: u64,
     /// Recent rotations: inode of the former `current`, label of the file it became.
     renames: Vec<(u64, [u8; 24])>,
+    /// Threads asked to stop that may still be finishing (saving their cursor): a new thread
+    /// for the same target waits for its predecessor, so the event loop never does.
+    stopping: Vec<(String, JoinHandle<()>)>,
 }
 
 impl Forwarders {
@@ -249,7 +252,13 @@ impl Forwarders {
                     continue;
                 }
             };
+            let predecessor = self
+                .stopping
+                .iter()
+                .position(|(i, _)| *i == id)
+                .map(|k| self.stopping.swap_remove(k).1);
             let job = sender::Job {
+                predecessor,
                 fresh: cursor::Pos {
                     file: FileId::Current(self.current_ino),
                     offset: crate::dirfd::statat(dir, b"current")
@@ -281,17 +290,27 @@ impl Forwarders {
         }
     }
 
-    /// Stops every thread: each gets [`STOP_GRACE`] to see in-flight messages acknowledged,
-    /// saves its cursor and ends.
+    /// Asks every thread to stop: each gets [`STOP_GRACE`] to see in-flight messages
+    /// acknowledged, saves its cursor and ends. Does not wait for them (a HUP must not hold up
+    /// logging); [`Forwarders::join`] does.
     pub fn stop(&mut self) {
         for r in &self.running {
             r.shared.stop.store(true, Ordering::SeqCst);
             r.shared.wake();
         }
+        self.stopping.retain(|(_, t)| !t.is_finished());
         for mut r in self.running.drain(..) {
             if let Some(t) = r.thread.take() {
-                let _ = t.join();
+                self.stopping.push((r.id, t));
             }
+        }
+    }
+
+    /// Stops every thread and waits until each has saved its cursor (at exit).
+    pub fn join(&mut self) {
+        self.stop();
+        for (_, t) in self.stopping.drain(..) {
+            let _ = t.join();
         }
     }
 
@@ -435,7 +454,7 @@ impl Forwarders {
 
 impl Drop for Forwarders {
     fn drop(&mut self) {
-        self.stop();
+        self.join();
     }
 }
 

@@ -64,6 +64,9 @@ pub struct Job {
     pub info: DirInfo,
     /// Shared with the event loop.
     pub shared: Arc<Shared>,
+    /// The thread that served this target before a HUP, if it may still be saving its
+    /// cursor: waited for before the cursor is read.
+    pub predecessor: Option<std::thread::JoinHandle<()>>,
     /// Where a target with no cursor begins: the end of `current` when it was started (what
     /// is logged from then on is sent).
     pub fresh: Pos,
@@ -124,7 +127,11 @@ pub fn run(job: Job) {
         info,
         shared,
         fresh,
+        predecessor,
     } = job;
+    if let Some(p) = predecessor {
+        let _ = p.join();
+    }
     let cursor_name = format!("{PREFIX}{}", target.id()).into_bytes();
     let host = target
         .hostname
@@ -354,13 +361,17 @@ impl Sender {
                 self.shared.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
-            let unacked = self.link.as_ref().is_some_and(|l| l.acked() < l.queued());
-            let deadline = if unacked || self.saved != Some(self.confirmed) {
-                Instant::now() + Duration::from_millis(100)
+            // Wake up while batches wait to be confirmed or the cursor to be saved, and until
+            // the backlog counter has come down to 0; then sleep until svlogd or the socket
+            // says something (no periodic wake-ups when idle).
+            let deadline = if !self.flight.is_empty() || self.saved != Some(self.confirmed) {
+                Some(Instant::now() + Duration::from_millis(100))
+            } else if self.shared.stats.backlog.load(Ordering::Relaxed) != 0 {
+                Some(Instant::now() + BACKLOG_EVERY)
             } else {
-                Instant::now() + SAVE_EVERY
+                None
             };
-            let rev = wait(fd, events, self.shared.wake.as_fd(), Some(deadline));
+            let rev = wait(fd, events, self.shared.wake.as_fd(), deadline);
             self.shared.sleeping.store(false, Ordering::SeqCst);
             if rev & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0 {
                 if let Some(link) = self.link.as_mut() {

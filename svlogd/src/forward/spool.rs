@@ -371,13 +371,10 @@ impl Spool {
                 Err(Missing::Gone) => return Ok(true),
                 Err(e) => return Err(e),
             },
+            // No later rotated file: `current` (even if it was already renamed to an older
+            // label because the clock went back, it holds what came after).
             None => match cur {
-                Some(c) => match self.renamed.iter().find(|r| r.0 == c.ino) {
-                    // Already renamed to an older label (the clock went back): read it as
-                    // that archive.
-                    Some(&(_, l)) if l <= label => return Ok(false),
-                    _ => c,
-                },
+                Some(c) => c,
                 None => return Ok(false),
             },
         };

@@ -25,6 +25,12 @@ use std::time::{Duration, Instant};
 
 /// How long a connection (and a TLS handshake) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A collector that acknowledges nothing of what was sent for this long is taken as gone (it
+/// may be slow, but two minutes without taking a byte is a collector that is stuck).
+pub const DEAD_PEER: Duration = Duration::from_secs(120);
+/// An idle connection is probed after this long, and given up after three unanswered probes
+/// a third of it apart.
+pub const KEEPALIVE: Duration = Duration::from_secs(30);
 /// At most this many datagrams per `sendmmsg`.
 const MMSG_MAX: usize = 256;
 
@@ -210,9 +216,34 @@ fn connect_tcp(
             return Err(io::Error::from_raw_os_error(err).into());
         }
     }
-    let s = TcpStream::from(owned);
-    let _ = s.set_nodelay(false);
-    Ok(s)
+    // A collector that vanished without a word (a host or a link down) is noticed by
+    // keepalive when idle, and after [`DEAD_PEER`] of unacknowledged data when not, instead of
+    // after TCP's quarter of an hour of retransmissions.
+    let secs = KEEPALIVE.as_secs() as libc::c_int;
+    let millis = DEAD_PEER.as_millis() as libc::c_uint;
+    for (level, opt, val) in [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, secs / 3),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_USER_TIMEOUT,
+            millis as libc::c_int,
+        ),
+    ] {
+        // SAFETY: setsockopt with a pointer to a local int and its size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                opt,
+                (&val as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+    Ok(TcpStream::from(owned))
 }
 
 impl Link {
