@@ -39,6 +39,8 @@ pub struct Batch {
     total: usize,
     /// Bytes already written.
     pos: usize,
+    /// Lines the batch ends (see [`Batch::count_line`]).
+    lines: u64,
     /// The segment holding byte `pos`, and the offset of `pos` in it.
     cursor: (usize, usize),
 }
@@ -61,6 +63,42 @@ impl Batch {
         self.total = 0;
         self.pos = 0;
         self.cursor = (0, 0);
+        self.lines = 0;
+    }
+
+    /// Notes that the bytes pushed so far end a line (for the status file's count).
+    #[inline]
+    pub fn count_line(&mut self) {
+        self.lines += 1;
+    }
+
+    /// Lines ended by the batch's bytes.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The last byte written so far, if any.
+    pub fn last_written(&self, input: &[u8]) -> Option<u8> {
+        let (i, off) = self.cursor;
+        if off > 0 {
+            return self.bytes(self.segs[i], input).get(off - 1).copied();
+        }
+        self.segs[..i.min(self.segs.len())]
+            .iter()
+            .rev()
+            .find_map(|&seg| self.bytes(seg, input).last().copied())
+    }
+
+    /// How many `\n` the unwritten bytes hold.
+    pub fn newlines_left(&self, input: &[u8]) -> u64 {
+        let (mut i, mut off) = self.cursor;
+        let mut n = 0;
+        while i < self.segs.len() {
+            n += memchr::memchr_iter(b'\n', &self.bytes(self.segs[i], input)[off..]).count() as u64;
+            i += 1;
+            off = 0;
+        }
+        n
     }
 
     /// Appends `len` input bytes from `start`, merging with the previous segment when they

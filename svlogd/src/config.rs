@@ -17,9 +17,34 @@
 //! that is 0 modulo 65536 is refused with the port warning; and `u`/`U` also accept an IPv6
 //! address in brackets, `u[::1]:514`.
 //!
-//! Additions: lines starting with `>` configure syslog forwarding; they are parsed in
-//! `forward::config`, and runit's svlogd ignores them.
+//! # Every directive
+//!
+//! | line | meaning | default |
+//! |---|---|---|
+//! | `s<size>` | rotate `current` at this many bytes (`k`, `m` suffixes) | `s1000000` |
+//! | `n<num>` | keep at most this many archives (0: no limit) | `n10` |
+//! | `N<min>` | on a full disk, delete archives while more than this many remain | `N10` |
+//! | `t<secs>` | rotate a non-empty `current` this often (`m`, `h` suffixes) | off |
+//! | `!<cmd>` | processor for rotated files, `/bin/sh -c` | none |
+//! | `u<addr>` / `U<addr>` | also / only send selected lines by UDP | none |
+//! | `p<prefix>` | prefix every line | none |
+//! | `+` `-` `e` `E` `<glob>` | select for the log / for stderr | all to the log |
+//! | **additions** ([`crate::extras`]) | | |
+//! | `S<size>` | the archives may hold this many bytes in all (`k`, `m`, `g`; s6-log's `S`) | no limit |
+//! | `maxage <age>` | delete archives older than this (`s`, `m`, `h`, `d`) | no limit |
+//! | `compress gzip [1-9]` | gzip rotated files into `@….s.gz` on a worker thread | off |
+//! | `queue <num>` | rotated files that may wait for a busy processor (0: wait as runit) | 4 |
+//! | `overload block` / `overload drop` | when the directory cannot keep up: wait, or drop and count | `block` (`drop` with `-L`) |
+//! | `T<format>` | timestamp format: `none` `tai64n` `utc` `iso` `local` `rfc3339` `rfc3339ns` | the command line's |
+//! | `copy stdout` / `copy stderr [prefix]` | also copy selected lines there, with a prefix | off; prefix `SERVICE \| ` |
+//! | `metrics` | keep the status file `svlogd.prom` (Prometheus text format) | off |
+//! | `autoreload` | reload the directory when `config` changes | off |
+//! | `>udp` `>tcp` `>tls` `>pri` `>spool` | syslog forwarding (`forward::config`) | none |
+//!
+//! An empty line or one starting with `#` is a comment; any other line is ignored, as runit
+//! ignores it (`svlogd -C` names it, with its number).
 
+use crate::extras::{self, Extras};
 use crate::forward::config::{self as forward, ForwardConfig};
 use crate::pmatch::pmatch;
 use crate::scan::scan_ulong;
@@ -138,6 +163,8 @@ pub struct Config {
     pub patterns: Vec<Pattern>,
     /// Every line of the file and what it meant.
     pub lines: Vec<Line>,
+    /// Our additions (see [`crate::extras`]).
+    pub extras: Extras,
     /// `>` lines: syslog forwarding (see `forward::config`).
     pub forward: ForwardConfig,
 }
@@ -155,6 +182,7 @@ impl Default for Config {
             prefix: Vec::new(),
             patterns: Vec::new(),
             lines: Vec::new(),
+            extras: Extras::default(),
             forward: ForwardConfig::default(),
         }
     }
@@ -308,7 +336,18 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 Meaning::Invalid
             }
         },
-        _ => Meaning::Unknown,
+        // Our additions: lines runit ignores (see `extras`).
+        _ => match extras::apply(&mut cfg.extras, c_str(line)) {
+            extras::Outcome::NotOurs => Meaning::Unknown,
+            extras::Outcome::Applied => Meaning::Setting,
+            extras::Outcome::Invalid => {
+                warnings.push(Warning {
+                    what: extras::INVALID,
+                    arg: c_str(line).to_vec(),
+                });
+                Meaning::Invalid
+            }
+        },
     }
 }
 

@@ -62,13 +62,7 @@ pub fn chmodat(dir: &impl AsFd, name: &[u8], mode: u32) -> Result<(), i32> {
 
 /// `fstatat(dir, name)`: the file's mode and size, or the errno.
 pub fn statat(dir: &impl AsFd, name: &[u8]) -> Result<(u32, u64), i32> {
-    let p = cpath(name);
-    // SAFETY: plain syscall into a zeroed stat buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatat(dir.as_fd().as_raw_fd(), p.as_ptr(), &mut st, 0) } < 0 {
-        return Err(nix::errno::Errno::last_raw());
-    }
-    Ok((st.st_mode, st.st_size as u64))
+    metaat(dir, name).map(|st| (st.st_mode, st.st_size as u64))
 }
 
 /// The names in the directory (`.` and `..` left out), or the errno of opening or reading it.
@@ -84,4 +78,15 @@ pub fn list(dir: &impl AsFd) -> Result<Vec<Vec<u8>>, i32> {
         }
     }
     Ok(names)
+}
+
+/// `fstatat(dir, name)`: the whole `stat`, or the errno.
+pub fn metaat(dir: &impl AsFd, name: &[u8]) -> Result<libc::stat, i32> {
+    let p = cpath(name);
+    // SAFETY: plain syscall into a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatat(dir.as_fd().as_raw_fd(), p.as_ptr(), &mut st, 0) } < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(st)
 }

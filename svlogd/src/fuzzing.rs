@@ -40,6 +40,26 @@ pub fn svlogd_config(data: &[u8]) {
     }
     assert!(!cfg.prefix.contains(&0) && !cfg.prefix.contains(&b'\n'));
     let _ = cfg.select(data);
+    // Our additions: values within their ranges; the check report never fails.
+    let x = &cfg.extras;
+    assert!(x.gzip.is_none_or(|l| (1..=9).contains(&l)));
+    assert!(x.queue <= 1_000_000);
+    if let Some(c) = &x.copy {
+        assert!(c.prefix.as_ref().is_none_or(|p| !p.contains(&b'\n')));
+    }
+    let opts = crate::options::Options::parse(&["svlogd".into(), "d".into()]).expect("options");
+    let report = crate::check::report(b"d", true, &cfg, &warnings, &opts);
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("line ")).count(),
+        cfg.lines
+            .iter()
+            .filter(|l| l.meaning != Meaning::Blank
+                && l.meaning != Meaning::Comment
+                && l.meaning != Meaning::Setting)
+            .count()
+            + report.matches("(only leading digits count)").count(),
+        "every line not acted on is named once"
+    );
 }
 
 /// The matcher: never panics, never reads past either input; without `*` and `+` it is byte
@@ -326,6 +346,9 @@ mod tests {
     #[test]
     fn properties_hold_on_simple_inputs() {
         super::svlogd_config(b"s100\nn3\n+a*\nUfoo\nu1.2.3.4:5\npP: \n!cat\n-");
+        super::svlogd_config(
+            b"S1k\nmaxage 2d\ncompress gzip 3\nqueue 9\nTrfc3339\ncopy stderr x\nsz\nqueue\n",
+        );
         super::svlogd_config(b"");
         super::svlogd_config(b"\n\n\0\xff");
         super::pmatch(b"a*\xffabc");

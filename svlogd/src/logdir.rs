@@ -17,23 +17,44 @@
 //! output is given up and `current` is left without u+x (so the next svlogd recovers it as
 //! `.u`), and svlogd exits instead of pausing forever (spec §12 item 10). Input that was
 //! taken without being consumed (see `input`) stays in the pipe for the next svlogd.
+//!
+//! Our additions hang off the same structure: when a directory is opened it is surveyed once
+//! ([`LogDir::survey`]: the newest archive label, crash leftovers of compression and of the
+//! processor hand-over); the effective settings (timestamp format, overload policy, copy) are
+//! fixed; in drop mode a directory that cannot keep up sheds its lines ([`LogDir::shed`]) and
+//! writes the marker first when it works again; counters feed the status file.
 
+use crate::archive::{Name, Suffix};
 use crate::batch::Batch;
+use crate::compress::DirShared;
 use crate::config::{self, Config};
-use crate::dirfd::{openat, statat};
+use crate::copy::CopyOut;
+use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
+use crate::extras::{Overload, Stream};
 use crate::forward::{self, Forwarders};
+use crate::metrics::{self, Metrics, Stats};
 use crate::msg;
-use crate::processor::Processor;
+use crate::options::Timestamp;
+use crate::overload::Dropped;
+use crate::processor::{self, Job, Processor};
+use crate::prune::Census;
 use crate::rotate::{Kind, Progress, Rotation};
+use crate::stamp::{clock_now, Stamper};
 use crate::udp::UdpOut;
 use nix::libc;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
-use supervise::strerr::errno_of;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use supervise::strerr::{errno_of, errstr};
+
+/// The status file is written at most this often.
+pub const METRICS_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a failed operation waits before it is retried (runit's `sleep(3)`).
 pub const RETRY: Duration = Duration::from_secs(3);
@@ -51,8 +72,10 @@ pub struct Ctx {
     pub now: Instant,
     /// TERM was received: do not pause, give up instead.
     pub term: bool,
-    /// The stamp every line gets (the forwarder reads it back).
-    pub stamp: crate::options::Timestamp,
+    /// The command line's timestamp format (a directory's `T` line overrides it).
+    pub stamp: Timestamp,
+    /// `-L`: directories without an `overload` line drop.
+    pub lossy: bool,
 }
 
 /// One log directory given on the command line.
@@ -87,6 +110,42 @@ pub struct LogDir {
     pub udp: UdpOut,
     /// Opened successfully once (runit's `-v` failure path prints the name only then).
     ever_opened: bool,
+    /// Rotated files waiting for the processor, oldest first (kept across HUP).
+    pub queue: VecDeque<Job>,
+    /// The greatest archive label seen in the directory (see `archive::next_label`).
+    pub(crate) newest: Option<[u8; 24]>,
+    /// Archives this svlogd made, and when (for `maxage`).
+    pub(crate) made: Vec<([u8; 24], Instant)>,
+    /// What the last look at the archives found.
+    pub census: Census,
+    /// When `maxage` next wants a look.
+    pub(crate) prune_at: Option<Instant>,
+    /// What the compression worker and this directory share.
+    pub gz: Arc<DirShared>,
+    /// A rotation or processor made a `.s`: ask the compressor to look.
+    pub(crate) gz_wanted: bool,
+    /// Counters for the status file (kept across HUP).
+    pub stats: Stats,
+    /// The directory's real path (for the status file and the service name).
+    pub path: Vec<u8>,
+    /// This directory's timestamp format.
+    pub stamp: Timestamp,
+    /// Its slot in the logger's table of rendered stamps.
+    pub stamp_slot: usize,
+    /// `overload drop` (or `-L`) is in effect.
+    pub drop_mode: bool,
+    /// Lines dropped and not yet reported by a marker.
+    pub(crate) dropped: Option<Dropped>,
+    /// `current` ends in the middle of a line (a write stopped there).
+    pub(crate) line_open: bool,
+    /// `copy`: the stream and its pending copies.
+    pub copy: Option<CopyOut>,
+    /// The status file is due at this time (something changed).
+    pub(crate) metrics_due: Option<Instant>,
+    /// When it was last written.
+    metrics_last: Option<Instant>,
+    /// `autoreload`: reload at this time (the config changed).
+    pub reload_at: Option<Instant>,
     /// Syslog forwarding (`>` lines): one thread per target.
     pub forward: Forwarders,
 }
@@ -110,6 +169,24 @@ impl LogDir {
             selected: true,
             udp: UdpOut::default(),
             ever_opened: false,
+            queue: VecDeque::new(),
+            newest: None,
+            made: Vec::new(),
+            census: Census::default(),
+            prune_at: None,
+            gz: Arc::new(DirShared::default()),
+            gz_wanted: false,
+            stats: Stats::default(),
+            path: name.as_bytes().to_vec(),
+            stamp: Timestamp::None,
+            stamp_slot: 0,
+            drop_mode: false,
+            dropped: None,
+            line_open: false,
+            copy: None,
+            metrics_due: None,
+            metrics_last: None,
+            reload_at: None,
             forward: Forwarders::default(),
         }
     }
@@ -135,12 +212,20 @@ impl LogDir {
         self.is_open() && (!self.batch.is_done() || self.rotation.is_some())
     }
 
-    /// The earliest time the directory wants attention (retry, `t`, processor), if any.
+    /// The earliest time the directory wants attention (retry, `t`, processor, `maxage`,
+    /// the status file, a reload), if any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.retry_at, self.deadline, self.processor.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.retry_at,
+            self.deadline,
+            self.processor.deadline(),
+            self.prune_at,
+            self.metrics_due,
+            self.reload_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Opens the directory as runit does at startup and on HUP (spec §2.2). Returns false,
@@ -191,6 +276,7 @@ impl LogDir {
         self.cfg = self.read_config(&dir, ctx);
         self.size = 0;
         self.selected = true;
+        self.settle(&dir, ctx);
         self.deadline = if self.cfg.tmax > 0 {
             ctx.now.checked_add(Duration::from_secs(self.cfg.tmax))
         } else {
@@ -211,10 +297,280 @@ impl LogDir {
         };
         self.dir = Some(dir);
         self.lock = Some(lock);
+        self.survey(ctx);
         self.rotation = Some(Rotation::new(kind));
         self.advance_rotation(ctx);
+        self.gz_wanted = self.cfg.extras.gzip.is_some();
+        self.touch_metrics(ctx.now);
         self.start_forwarding(ctx);
         true
+    }
+
+    /// Fixes the settings that depend on more than `config`: the real path, the timestamp
+    /// format, the overload policy, the copy stream.
+    fn settle(&mut self, dir: &OwnedFd, ctx: &Ctx) {
+        if let Ok(p) = std::fs::read_link(format!("/proc/self/fd/{}", dir.as_raw_fd())) {
+            self.path = p.as_os_str().as_bytes().to_vec();
+        }
+        let x = &self.cfg.extras;
+        self.stamp = x.stamp.unwrap_or(ctx.stamp);
+        let lossy = if ctx.lossy {
+            Overload::Drop
+        } else {
+            Overload::Block
+        };
+        self.drop_mode = x.overload.unwrap_or(lossy) == Overload::Drop;
+        self.copy = x.copy.as_ref().map(|c| {
+            let prefix = c.prefix.clone().unwrap_or_else(|| {
+                let mut p = forward::service_name(std::path::Path::new(
+                    std::ffi::OsStr::from_bytes(&self.path),
+                ));
+                p.extend_from_slice(b" | ");
+                p
+            });
+            let fd = match c.to {
+                Stream::Stdout => 1,
+                Stream::Stderr => 2,
+            };
+            CopyOut::new(fd, prefix)
+        });
+    }
+
+    /// Looks at the directory once when it is opened: the newest label (so that new names
+    /// sort after every old one), and what a crash may have left half done: a compression
+    /// whose `.s.gz` is complete but whose `.s` is still there (the `.s` goes), a processor
+    /// output renamed to `.s` whose `.u` is still there (the `.u` goes), and rotated `.u`
+    /// files (mode u+x; a `current` recovered after a crash is not) that were waiting for the
+    /// processor (queued again, oldest first, when a processor is configured).
+    pub(crate) fn survey(&mut self, ctx: &Ctx) {
+        let Some(dir) = &self.dir else { return };
+        let Ok(raw) = list(dir) else { return };
+        let mut names: Vec<Name> = raw.iter().filter_map(|n| Name::parse(n)).collect();
+        names.sort();
+        let has = |label: &[u8; 24], suffix: Suffix| {
+            names
+                .binary_search(&Name {
+                    label: *label,
+                    suffix,
+                })
+                .is_ok()
+        };
+        let busy = *self.gz.busy();
+        let mut requeue = Vec::new();
+        for n in &names {
+            if self.newest.is_none_or(|m| n.label > m) {
+                self.newest = Some(n.label);
+            }
+            if busy == Some(n.label) {
+                continue;
+            }
+            match n.suffix {
+                Suffix::Saved if has(&n.label, Suffix::SavedGz) => {
+                    let _ = unlinkat(dir, &n.to_bytes());
+                }
+                Suffix::Unfinished
+                    if (has(&n.label, Suffix::Saved) || has(&n.label, Suffix::SavedGz))
+                        && !self.processor_holds(&n.label) =>
+                {
+                    let _ = unlinkat(dir, &n.to_bytes());
+                }
+                Suffix::Unfinished if self.cfg.processor.is_some() => {
+                    let rotated =
+                        metaat(dir, &n.to_bytes()).is_ok_and(|st| st.st_mode & libc::S_IXUSR != 0);
+                    if rotated && !self.processor_holds(&n.label) {
+                        requeue.push(n.label);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(cmd) = self.cfg.processor.clone() {
+            for label in requeue {
+                let Ok(dup) = dir.try_clone() else { break };
+                if ctx.verbose {
+                    msg::info(&[
+                        b"requeue: ",
+                        &self.name,
+                        b"/",
+                        &Name {
+                            label,
+                            suffix: Suffix::Unfinished,
+                        }
+                        .to_bytes(),
+                    ]);
+                }
+                self.queue.push_back(Job::new(
+                    dup,
+                    &self.name,
+                    crate::archive::short_name(&label, b'u'),
+                    &cmd,
+                ));
+            }
+        }
+    }
+
+    /// Whether the archive label is a processor job's, running or queued.
+    pub(crate) fn processor_holds(&self, label: &[u8; 24]) -> bool {
+        self.processor.holds_label(label) || self.queue.iter().any(|j| j.name()[1..25] == label[..])
+    }
+
+    /// A rotation of `current` into `name` is complete.
+    pub(crate) fn rotated(&mut self, name: [u8; 27], ctx: &Ctx) {
+        self.stats.rotations += 1;
+        let mut label = [0u8; 24];
+        label.copy_from_slice(&name[1..25]);
+        self.made.push((label, ctx.now));
+        if name[26] == b's' {
+            self.gz_wanted = self.cfg.extras.gzip.is_some();
+        }
+        self.advance_processor(ctx);
+        self.touch_metrics(ctx.now);
+    }
+
+    /// Runs the processor slot: restarts and finishing steps that are due, then the next
+    /// queued file once the slot is free. A finished job's files are no longer protected, so
+    /// the limits are applied again.
+    pub fn advance_processor(&mut self, ctx: &Ctx) {
+        let (now, verbose) = (ctx.now, ctx.verbose);
+        if self.processor.advance(now, verbose) {
+            self.stats.processed += 1;
+            self.gz_wanted = self.cfg.extras.gzip.is_some();
+            self.touch_metrics(now);
+            if self.rotation.is_none() {
+                self.prune(None, ctx);
+            }
+        }
+        if !self.processor.busy() {
+            if let Some(job) = self.queue.pop_front() {
+                self.processor = processor::start(job, verbose, now);
+                self.touch_metrics(now);
+            }
+        }
+    }
+
+    /// The processor child ended with wait status `status`.
+    pub fn processor_exited(&mut self, status: i32, now: Instant, give_up: bool) {
+        if !self.processor.exited(status, now, give_up) {
+            self.stats.processor_failures += 1;
+            self.touch_metrics(now);
+        }
+    }
+
+    /// Whether a processor job runs or waits.
+    pub fn processing(&self) -> bool {
+        self.processor.busy() || !self.queue.is_empty()
+    }
+
+    /// Prints runit's `pausing:` message and keeps it as the last error.
+    pub(crate) fn pause(&mut self, what: &str, errno: i32) {
+        msg::pause(what, &self.name, errno);
+        self.stats.last_error = Some((SystemTime::now(), format!("{what}: {}", errstr(errno))));
+    }
+
+    /// Something the status file shows changed: write it within [`METRICS_EVERY`].
+    pub(crate) fn touch_metrics(&mut self, now: Instant) {
+        if !self.cfg.extras.metrics || self.metrics_due.is_some() {
+            return;
+        }
+        let due = match self.metrics_last {
+            Some(last) => (last + METRICS_EVERY).max(now),
+            None => now,
+        };
+        self.metrics_due = Some(due);
+    }
+
+    /// Writes the status file if it is due (or at once with `force`).
+    pub fn write_metrics_if_due(&mut self, now: Instant, force: bool) {
+        let due = self.metrics_due.is_some_and(|t| t <= now);
+        if !self.cfg.extras.metrics || !(due || force && self.metrics_due.is_some()) {
+            return;
+        }
+        self.metrics_due = None;
+        self.metrics_last = Some(now);
+        let Some(dir) = &self.dir else { return };
+        let text = self.metrics_text();
+        let written = openat(
+            dir,
+            metrics::FILE_NEW,
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        )
+        .and_then(|fd| {
+            let mut f = File::from(fd);
+            let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+            f.write_all(text.as_bytes()).map_err(|e| errno_of(&e))
+        })
+        .and_then(|()| renameat(dir, metrics::FILE_NEW, metrics::FILE));
+        if let Err(e) = written {
+            msg::warn("unable to write status file", &self.name, e);
+        }
+    }
+
+    /// The status file's contents: each part of the directory adds its lines.
+    pub fn metrics_text(&self) -> String {
+        let mut m = Metrics::new(&self.path);
+        self.stats.write(&mut m);
+        m.gauge(
+            "archives",
+            "Archives in the directory (at the last rotation).",
+            self.census.archives,
+        );
+        m.gauge(
+            "archive_bytes",
+            "Bytes of the archives (at the last rotation).",
+            self.census.bytes,
+        );
+        m.gauge("current_bytes", "Bytes in current.", self.size);
+        m.gauge(
+            "processor_queue",
+            "Rotated files waiting for the processor (the running one included).",
+            self.queue.len() as u64 + u64::from(self.processor.busy()),
+        );
+        let gz = &self.gz;
+        m.counter(
+            "compressed_files_total",
+            "Archives gzip-compressed.",
+            gz.files.load(Ordering::Relaxed),
+        );
+        m.counter(
+            "compressed_input_bytes_total",
+            "Bytes of the archives before compression.",
+            gz.bytes_in.load(Ordering::Relaxed),
+        );
+        m.counter(
+            "compressed_output_bytes_total",
+            "Bytes of the archives after compression.",
+            gz.bytes_out.load(Ordering::Relaxed),
+        );
+        m.counter(
+            "compress_failures_total",
+            "Compressions that failed (retried at the next rotation).",
+            gz.failures.load(Ordering::Relaxed),
+        );
+        m.gauge(
+            "dropping",
+            "1 while lines are being dropped and the marker is not yet written.",
+            u64::from(self.dropped.is_some()),
+        );
+        m.text().to_string()
+    }
+
+    /// Drop mode: the directory cannot take its pending lines now. They are counted and
+    /// dropped, and so is every later line until the directory works again.
+    pub fn shed(&mut self, input: &[u8], now: Instant) {
+        let lines = self.batch.newlines_left(input);
+        // Lines of the batch that did go out before the directory stopped.
+        self.stats.lines_written += self.batch.lines().saturating_sub(lines);
+        self.batch.clear();
+        let t = clock_now();
+        match &mut self.dropped {
+            Some(d) => d.add(lines, t),
+            None => {
+                msg::warnx("dropping lines, directory cannot keep up", &self.name);
+                self.dropped = Some(Dropped::new(lines, t));
+            }
+        }
+        self.stats.lines_dropped += lines;
+        self.touch_metrics(now);
     }
 
     /// Starts a thread per `>udp`/`>tcp`/`>tls` target (none without such lines).
@@ -224,12 +580,11 @@ impl LogDir {
             return;
         }
         // The service's name comes from the directory's real path (`./main` under runsv).
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", dir.as_raw_fd()))
-            .unwrap_or_else(|_| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&self.name)));
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&self.path));
         let info = forward::DirInfo {
             name: self.name.clone(),
-            service: forward::service_name(&path),
-            stamp: ctx.stamp,
+            service: forward::service_name(path),
+            stamp: self.stamp,
             prefix: self.cfg.prefix.clone(),
             linemax: usize::try_from(ctx.linemax).unwrap_or(usize::MAX),
             verbose: ctx.verbose,
@@ -274,6 +629,7 @@ impl LogDir {
         if ctx.verbose {
             msg::info(&[b"close: ", &self.name]);
         }
+        self.write_metrics_if_due(ctx.now, true);
         self.forward.stop();
         if let Some(f) = self.current.take() {
             if let Err(e) = f.sync_all() {
@@ -290,6 +646,9 @@ impl LogDir {
         self.rotation = None;
         self.retry_at = None;
         self.deadline = None;
+        self.prune_at = None;
+        self.metrics_due = None;
+        self.reload_at = None;
         self.batch.clear();
     }
 
@@ -335,10 +694,58 @@ impl LogDir {
     /// The earliest retry or processor time, ignoring `t` (which waits while output is
     /// pending).
     pub fn retry_or_processor_deadline(&self) -> Option<Instant> {
-        [self.retry_at, self.processor.deadline()]
+        [self.retry_at, self.processor.deadline(), self.metrics_due]
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// Drop mode, after lines were dropped: writes the marker line (with the directory's
+    /// stamp), rotating first if it would not fit under `s`.
+    fn write_marker(&mut self, ctx: &Ctx) -> Progress {
+        let Some(d) = self.dropped else {
+            return Progress::Done;
+        };
+        // On a line of its own, after the stamp the directory's lines get.
+        let mut text = if self.line_open {
+            b"\n".to_vec()
+        } else {
+            Vec::new()
+        };
+        text.extend_from_slice(Stamper::new(self.stamp).render(clock_now()));
+        text.extend_from_slice(d.marker().as_bytes());
+        let sizemax = self.cfg.sizemax;
+        if sizemax > 0 && self.size > 0 && self.size + text.len() as u64 > sizemax {
+            self.start_rotation(ctx);
+            return Progress::Done;
+        }
+        loop {
+            let Some(cur) = &self.current else {
+                return Progress::Done;
+            };
+            let errno = match (&*cur).write(&text) {
+                Ok(w) if w == text.len() => break,
+                Ok(w) => {
+                    // Keep the part that went out; a partial marker is still a marker.
+                    self.size += w as u64;
+                    text.drain(..w);
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => errno_of(&e),
+            };
+            if errno == libc::ENOSPC && self.delete_for_space() {
+                continue;
+            }
+            self.pause("unable to write to current", errno);
+            return self.failed(ctx);
+        }
+        self.size += text.len() as u64;
+        self.stats.bytes_written += text.len() as u64;
+        self.dropped = None;
+        self.line_open = false;
+        self.touch_metrics(ctx.now);
+        Progress::Done
     }
 
     /// Writes as much of the batch as possible, rotating where the size rules say. `input`
@@ -358,7 +765,17 @@ impl LogDir {
             if self.rotation.is_some() && self.advance_rotation(ctx) == Progress::Blocked {
                 return Progress::Blocked;
             }
+            if self.dropped.is_some() {
+                match self.write_marker(ctx) {
+                    Progress::Done => continue,
+                    Progress::Blocked => return Progress::Blocked,
+                }
+            }
             if self.batch.is_done() {
+                if !self.batch.is_empty() {
+                    self.stats.lines_written += self.batch.lines();
+                    self.touch_metrics(ctx.now);
+                }
                 self.batch.clear();
                 return Progress::Done;
             }
@@ -396,6 +813,10 @@ impl LogDir {
                 Ok(w) => {
                     self.batch.advance(input, w);
                     self.size += w as u64;
+                    self.stats.bytes_written += w as u64;
+                    if w > 0 {
+                        self.line_open = self.batch.last_written(input) != Some(b'\n');
+                    }
                     self.forward.written(self.size);
                     if rotate_after && w == wanted && wanted == allow {
                         self.start_rotation(ctx);
@@ -407,7 +828,7 @@ impl LogDir {
                     if errno == libc::ENOSPC && self.delete_for_space() {
                         continue;
                     }
-                    msg::pause("unable to write to current", &self.name, errno);
+                    self.pause("unable to write to current", errno);
                     return self.failed(ctx);
                 }
             }

@@ -3,6 +3,14 @@
 //!
 //! Parsing stops at the first directory (runit's `sgetopt`), so `svlogd d -t` names two
 //! directories. Every error is runit's usage message and exit 111; the binary prints it.
+//!
+//! Additions (runit refuses each of them with its usage message, so no command line that
+//! works with runit changes meaning): `-T format` sets the timestamp format of every
+//! directory by name (see `extras::parse_stamp`; it wins over `-t`), `-L` makes every
+//! directory drop lines rather than block when it cannot keep up (a directory's `overload`
+//! line still decides for it), and `-C` checks the directories' `config` files instead of
+//! logging. (Not `--check`: runit's getopt reads any word starting with `--` as the end of
+//! the options, so `svlogd --check dir` logs to `dir` there.)
 
 use crate::scan::scan_ulong;
 use std::ffi::OsString;
@@ -10,7 +18,7 @@ use std::os::unix::ffi::OsStrExt;
 use supervise::getopt::{progname, Getopt, Opt};
 
 /// runit's option string.
-pub const OPTSTRING: &str = "R:r:l:b:tvV";
+pub const OPTSTRING: &str = "R:r:l:b:T:tvVLC";
 /// The usage text after `usage: <argv0>` (runit prints `-ttv`, not `-tttv`).
 pub const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
 /// The line `-V` prints before the usage message. runit prints its source file's `$Id$`;
@@ -32,6 +40,12 @@ pub enum Timestamp {
     Utc,
     /// `-ttt`: `YYYY-MM-DDTHH:MM:SS.xxxxx` UTC.
     Iso8601,
+    /// `-T local`: `YYYY-MM-DD_HH:MM:SS.xxxxx` in local time (the shape of `-tt`).
+    Local,
+    /// `-T rfc3339`: `YYYY-MM-DDTHH:MM:SS.uuuuuu+hh:mm`, local time with its UTC offset.
+    Rfc3339,
+    /// `-T rfc3339ns`: the same with nanoseconds.
+    Rfc3339Nano,
 }
 
 /// Everything the command line says.
@@ -51,6 +65,10 @@ pub struct Options {
     pub buflen: u64,
     /// The log directories, as given.
     pub dirs: Vec<OsString>,
+    /// `-L`: directories without an `overload` line drop rather than block.
+    pub lossy: bool,
+    /// `-C`: check the directories' `config` and exit.
+    pub check: bool,
 }
 
 /// Why the command line was refused; every case ends in the usage message and exit 111.
@@ -73,9 +91,12 @@ impl Options {
             linemax: DEFAULT_LINEMAX,
             buflen: DEFAULT_BUFLEN,
             dirs: Vec::new(),
+            lossy: false,
+            check: false,
         };
         let prog = argv.first().map(|a| progname(a)).unwrap_or_default();
         let mut stamps = 0;
+        let mut format = None;
         let mut g = Getopt::new(argv, OPTSTRING);
         for opt in g.by_ref() {
             let (c, arg) = match opt {
@@ -110,6 +131,12 @@ impl Options {
                     }
                 }
                 b't' => stamps += 1,
+                b'T' => match crate::extras::parse_stamp(arg) {
+                    Some(t) if !arg.is_empty() => format = Some(t),
+                    _ => return Err(CliError::Usage(None)),
+                },
+                b'L' => o.lossy = true,
+                b'C' => o.check = true,
                 b'v' => o.verbose = true,
                 b'V' => return Err(CliError::Version),
                 _ => return Err(CliError::Usage(None)),
@@ -121,6 +148,9 @@ impl Options {
             2 => Timestamp::Utc,
             _ => Timestamp::Iso8601,
         };
+        if let Some(t) = format {
+            o.timestamp = t;
+        }
         o.dirs = g.operands().to_vec();
         if o.dirs.is_empty() || o.buflen <= o.linemax {
             return Err(CliError::Usage(None));
@@ -197,6 +227,24 @@ mod tests {
         assert_eq!(parse(&["s", "-l", "5000", "d"]), Err(CliError::Usage(None)));
         assert_eq!(parse(&["s", "-l", "1024", "d"]), Err(CliError::Usage(None)));
         assert!(parse(&["s", "-l", "5000", "-b", "5001", "d"]).is_ok());
+    }
+
+    #[test]
+    fn additions() {
+        let o = parse(&["s", "-L", "-T", "rfc3339", "-tt", "d"]).unwrap();
+        assert!(o.lossy && !o.check);
+        assert_eq!(o.timestamp, Timestamp::Rfc3339);
+        let o = parse(&["s", "-l", "5", "-C", "-Tlocal", "d", "-C"]).unwrap();
+        assert!(o.check);
+        assert_eq!(o.linemax, 5);
+        assert_eq!(o.timestamp, Timestamp::Local);
+        assert_eq!(o.dirs, vec![OsString::from("d"), OsString::from("-C")]);
+        assert_eq!(
+            parse(&["s", "-T", "bogus", "d"]),
+            Err(CliError::Usage(None))
+        );
+        assert_eq!(parse(&["s", "-T", "", "d"]), Err(CliError::Usage(None)));
+        assert_eq!(parse(&["s", "-C"]), Err(CliError::Usage(None)));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! message pieces) is prepared before `fork`.
 
 use crate::dirfd::{chmodat, openat, renameat, unlinkat};
+use crate::faults;
 use crate::msg;
 use nix::libc;
 use std::ffi::CString;
@@ -121,8 +122,15 @@ pub enum Processor {
 /// Starts `job`'s processor; a fork failure is a pause (`unable to fork for processor`) with
 /// a retry after [`RETRY`].
 pub fn start(job: Job, verbose: bool, now: Instant) -> Processor {
+    // Output and state left by an earlier run of this job (a processor orphaned by a
+    // crashed svlogd may even still be writing them): start from fresh files.
+    let _ = unlinkat(&job.dir, &job.with_suffix(b't'));
+    let _ = unlinkat(&job.dir, b"newstate");
     match spawn(&job, verbose) {
-        Ok(pid) => Processor::Running { pid, job },
+        Ok(pid) => {
+            faults::hit("processor-started");
+            Processor::Running { pid, job }
+        }
         Err(errno) => {
             msg::pause("unable to fork for processor", &job.dirname, errno);
             Processor::Backoff {
@@ -166,6 +174,11 @@ impl Processor {
         }
     }
 
+    /// Whether the archive label `label` is the job's (in progress, or waiting to restart).
+    pub fn holds_label(&self, label: &[u8; 24]) -> bool {
+        self.job().is_some_and(|j| j.name[1..25] == label[..])
+    }
+
     /// When the slot next wants attention (a restart or a retry), if it waits for a time.
     pub fn deadline(&self) -> Option<Instant> {
         match self {
@@ -176,31 +189,33 @@ impl Processor {
     }
 
     /// The child `pid` ended with wait status `status`. `give_up`: TERM was received, so a
-    /// failure is not retried.
-    pub fn exited(&mut self, status: i32, now: Instant, give_up: bool) {
+    /// failure is not retried. Returns whether it succeeded.
+    pub fn exited(&mut self, status: i32, now: Instant, give_up: bool) -> bool {
         let Processor::Running { job, .. } = std::mem::take(self) else {
-            return;
+            return false;
         };
         let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         if ok {
+            faults::hit("processor-exited");
             *self = Processor::Finishing {
                 step: Finish::SyncOutput,
                 retry_at: None,
                 job,
             };
-            return;
+            return true;
         }
         msg::warnx("processor failed, restart", &job.dirname);
         let t = job.with_suffix(b't');
         let _ = unlinkat(&job.dir, &t);
         if give_up {
             abandon(&job);
-            return;
+            return false;
         }
         *self = Processor::Backoff {
             until: now + BACKOFF,
             job,
         };
+        false
     }
 
     /// TERM during the exit: a job waiting to restart is given up (its `.u` stays).
@@ -213,29 +228,31 @@ impl Processor {
     }
 
     /// Does what is due at `now`: restarts a job after its backoff, runs finishing steps.
-    pub fn advance(&mut self, now: Instant, verbose: bool) {
+    /// Returns whether a job was completed (its `.s` is in place).
+    pub fn advance(&mut self, now: Instant, verbose: bool) -> bool {
         match self {
             Processor::Backoff { until, .. } if *until <= now => {
                 let Processor::Backoff { job, .. } = std::mem::take(self) else {
                     unreachable!()
                 };
                 *self = start(job, verbose, now);
+                false
             }
             Processor::Finishing { retry_at, .. } if retry_at.is_none_or(|t| t <= now) => {
-                self.finish(now, verbose);
+                self.finish(now, verbose)
             }
-            _ => {}
+            _ => false,
         }
     }
 
-    fn finish(&mut self, now: Instant, verbose: bool) {
+    fn finish(&mut self, now: Instant, verbose: bool) -> bool {
         let Processor::Finishing {
             step,
             retry_at,
             job,
         } = self
         else {
-            return;
+            return false;
         };
         let t = job.with_suffix(b't');
         let s = job.with_suffix(b's');
@@ -249,7 +266,12 @@ impl Processor {
                     Ok(())
                 }
                 Finish::RenameOutput => {
-                    renameat(&job.dir, &t, &s).map_err(|e| ("unable to rename processed", e))
+                    let r =
+                        renameat(&job.dir, &t, &s).map_err(|e| ("unable to rename processed", e));
+                    if r.is_ok() {
+                        faults::hit("processor-renamed");
+                    }
+                    r
                 }
                 Finish::ChmodOutput => {
                     chmodat(&job.dir, &s, 0o744).map_err(|e| ("unable to set mode of processed", e))
@@ -261,6 +283,7 @@ impl Processor {
                         arg.extend_from_slice(&job.name);
                         msg::warnx("unable to unlink", &arg);
                     }
+                    faults::hit("processor-unlinked");
                     Ok(())
                 }
                 Finish::RenameState => match renameat(&job.dir, b"newstate", b"state") {
@@ -274,7 +297,7 @@ impl Processor {
                         msg::info(&[b"processed: ", &job.dirname, b"/", &s]);
                     }
                     *self = Processor::Idle;
-                    return;
+                    return true;
                 }
             };
             match result {
@@ -291,7 +314,7 @@ impl Processor {
                 Err((what, errno)) => {
                     msg::pause(what, &job.dirname, errno);
                     *retry_at = Some(now + RETRY);
-                    return;
+                    return false;
                 }
             }
         }

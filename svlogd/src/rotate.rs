@@ -14,23 +14,27 @@
 //! is not read while a directory is in the middle of a rotation, so no line can go to the
 //! wrong file.
 //!
-//! Pruning (`n`): the directory is read once after each rotation; `@`-names of 27 bytes count,
-//! processor leftovers (`.t`) are deleted, and if more than `n` remain, the oldest name goes.
-//! The rule for `.u` files is upstream runit 2.3.0's, extended: `.u` files count like `.s`
-//! files and crash-recovered ones can be pruned as the oldest, but the file this rotation just
-//! created and every file of a pending processor job are never chosen, whatever the clock did
-//! (spec §12 item 9). So `n` bounds the directory (Debian's 2.1.2 neither counts nor deletes
-//! `.u` files, which then pile up, and keeps n+1 files with a processor). After each rename
-//! the directory itself is fsynced (spec §12 item 11).
+//! Names come from `archive::next_label`: never smaller than a name already in the
+//! directory, so the order of the files is the order they were made in, whatever the clock
+//! does. Pruning (`prune`) runs after the rename: the file this rotation just created and every
+//! file of a pending processor job are never chosen (spec §12 item 9). After each rename the
+//! directory itself is fsynced (spec §12 item 11).
+//!
+//! With a processor, a rotation no longer waits for the previous run to finish: the new `.u`
+//! joins a queue of at most `queue` files (default 4), which the processor works through in
+//! order. Only a full queue makes the rotation wait, as runit's always did (`queue 0` restores
+//! that). Every queued file is protected from pruning; a queued or unfinished `.u` left by a
+//! crash is taken up again when the directory is opened (see `LogDir::survey`).
 
-use crate::dirfd::{list, openat, renameat, statat, unlinkat};
+use crate::archive::{next_label, short_name};
+use crate::dirfd::{openat, renameat, statat};
+use crate::faults;
 use crate::logdir::{Ctx, LogDir};
 use crate::msg;
-use crate::processor::{self, Job};
+use crate::processor::Job;
 use nix::libc;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
-use supervise::tai64n::Tai64n;
 
 /// Why `current` is being (re)created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,23 +106,6 @@ impl Rotation {
     }
 }
 
-/// A fresh `@<tai64n>.<suffix>` name for the time now.
-fn fresh_name(suffix: u8) -> [u8; 27] {
-    let mut n = [0u8; 27];
-    n[0] = b'@';
-    let mut hex = [0u8; 24];
-    Tai64n::now().write_hex(&mut hex);
-    n[1..25].copy_from_slice(&hex);
-    n[25] = b'.';
-    n[26] = suffix;
-    n
-}
-
-/// Whether `name` is one of svlogd's rotated files: `@` and 27 bytes.
-pub fn is_rotated_name(name: &[u8]) -> bool {
-    name.len() == 27 && name[0] == b'@'
-}
-
 impl LogDir {
     /// Runs the pending rotation as far as it goes now.
     pub fn advance_rotation(&mut self, ctx: &Ctx) -> Progress {
@@ -131,12 +118,15 @@ impl LogDir {
                 Ok(Some(next)) => next,
                 Ok(None) => return Progress::Blocked,
                 Err((what, errno)) => {
-                    msg::pause(what, &self.name, errno);
+                    self.pause(what, errno);
                     return self.failed(ctx);
                 }
             };
             if next == Step::Done {
                 self.rotation = None;
+                if kind == Kind::Rotate {
+                    self.rotated(name, ctx);
+                }
                 return Progress::Done;
             }
             if let Some(r) = &mut self.rotation {
@@ -158,7 +148,11 @@ impl LogDir {
         };
         let next = match step {
             Step::WaitProcessor => {
-                if self.processor.busy() {
+                // With a processor, wait only while the queue is full.
+                if self.cfg.processor.is_some()
+                    && self.processor.busy()
+                    && self.queue.len() >= self.cfg.extras.queue
+                {
                     return Ok(None);
                 }
                 Step::PickName
@@ -172,12 +166,14 @@ impl LogDir {
                     b'u'
                 };
                 let picked = loop {
-                    let n = fresh_name(suffix);
-                    match statat(dir, &n) {
-                        Err(libc::ENOENT) => break n,
-                        // Any other failure: take the name and let the rename say what is wrong.
-                        Err(_) => break n,
-                        Ok(_) => std::hint::spin_loop(),
+                    let label = next_label(crate::stamp::clock_now(), self.newest);
+                    self.newest = Some(label);
+                    let n = short_name(&label, suffix);
+                    // Taken (by any suffix): the next label. Any other failure: take the name
+                    // and let the rename say what is wrong.
+                    if statat(dir, &n).is_err() && statat(dir, &[&n[..], b".gz"].concat()).is_err()
+                    {
+                        break n;
                     }
                 };
                 if let Some(r) = &mut self.rotation {
@@ -222,6 +218,9 @@ impl LogDir {
                 renameat(dir, b"current", &name).map_err(|e| ("unable to rename current", e))?;
                 self.forward.rotated(ino, &name);
                 self.size = 0;
+                if kind == Kind::Rotate {
+                    faults::hit("rotate-renamed");
+                }
                 Step::SyncDir
             }
             Step::SyncDir => {
@@ -232,7 +231,7 @@ impl LogDir {
                 }
             }
             Step::Prune => {
-                self.prune(&name, ctx);
+                self.prune(Some(&name), ctx);
                 match kind {
                     Kind::Rotate => Step::StartProcessor,
                     _ => Step::Create,
@@ -252,6 +251,7 @@ impl LogDir {
                 let file = File::from(fd);
                 self.forward.opened(&file);
                 self.current = Some(file);
+                self.line_open = false;
                 Step::ChmodNew
             }
             Step::ChmodNew => {
@@ -280,8 +280,7 @@ impl LogDir {
                     let dup = dir
                         .try_clone()
                         .map_err(|e| ("unable to fork for processor", errno(&e)))?;
-                    let job = Job::new(dup, &self.name, name, cmd);
-                    self.processor = processor::start(job, ctx.verbose, ctx.now);
+                    self.queue.push_back(Job::new(dup, &self.name, name, cmd));
                 }
                 Step::Done
             }
@@ -289,123 +288,6 @@ impl LogDir {
         };
         Ok(Some(next))
     }
-
-    /// runit's `rmoldest`: delete processor leftovers, and the oldest rotated file if there
-    /// are more than `n`. `fresh` (just created) and pending processor files are spared.
-    fn prune(&self, fresh: &[u8; 27], ctx: &Ctx) {
-        let Some(dir) = &self.dir else { return };
-        let names = match list(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                msg::warn("unable to read directory", &self.name, e);
-                return;
-            }
-        };
-        let mut count: u64 = 0;
-        let mut oldest: Option<&[u8]> = None;
-        for n in names.iter().filter(|n| is_rotated_name(n)) {
-            let spared = n.as_slice() == fresh || self.processor.protects(n);
-            if n[26] == b't' {
-                if !spared {
-                    if let Err(e) = unlinkat(dir, n) {
-                        msg::warn("unable to unlink processor leftover", n, e);
-                    }
-                }
-                continue;
-            }
-            count += 1;
-            if !spared && oldest.is_none_or(|o| n.as_slice() < o) {
-                oldest = Some(n);
-            }
-        }
-        if self.cfg.nmax > 0 && count > self.cfg.nmax {
-            if let Some(o) = oldest {
-                // Unsent lines for a syslog target: kept while within the spool size.
-                let unsent = self.forward.protects(o);
-                if unsent && !self.spool_exceeded(dir, &names) {
-                    return;
-                }
-                let size = if unsent { size_at(dir, o) } else { 0 };
-                if ctx.verbose {
-                    msg::info(&[b"delete: ", &self.name, b"/", o]);
-                }
-                match unlinkat(dir, o) {
-                    Ok(()) if unsent => self.forward.lost(&self.name, o, size),
-                    Ok(()) => {}
-                    Err(e) => msg::warn("unable to unlink oldest logfile", &self.name, e),
-                }
-            }
-        }
-    }
-
-    /// runit's disk-full rule: if `N` < `n` and more than `N` rotated files exist, delete the
-    /// oldest (never a pending processor's file). Returns whether one was deleted.
-    pub fn delete_for_space(&self) -> bool {
-        let Some(dir) = &self.dir else { return false };
-        if self.cfg.nmin >= self.cfg.nmax {
-            return false;
-        }
-        let names = match list(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                msg::warn(
-                    "unable to read directory, want remove old logfile",
-                    &self.name,
-                    e,
-                );
-                return false;
-            }
-        };
-        let rotated: Vec<&Vec<u8>> = names.iter().filter(|n| is_rotated_name(n)).collect();
-        let oldest = rotated
-            .iter()
-            .filter(|n| !self.processor.protects(n))
-            .min()
-            .copied();
-        if (rotated.len() as u64) <= self.cfg.nmin {
-            return false;
-        }
-        let Some(o) = oldest else { return false };
-        msg::warnx(
-            "out of disk space, delete",
-            &[&self.name[..], b"/", o].concat(),
-        );
-        let unsent = self.forward.protects(o);
-        let size = if unsent { size_at(dir, o) } else { 0 };
-        match unlinkat(dir, o) {
-            Ok(()) => {
-                if unsent {
-                    self.forward.lost(&self.name, o, size);
-                }
-                true
-            }
-            Err(e) => {
-                msg::warn("unable to unlink oldest logfile", &self.name, e);
-                false
-            }
-        }
-    }
-}
-
-impl LogDir {
-    /// Whether the rotated files that still hold unsent lines are more than `>spool` allows.
-    fn spool_exceeded(&self, dir: &impl std::os::fd::AsFd, names: &[Vec<u8>]) -> bool {
-        let max = self.forward.spool_max();
-        if max == 0 {
-            return false;
-        }
-        let total: u64 = names
-            .iter()
-            .filter(|n| is_rotated_name(n) && self.forward.protects(n))
-            .map(|n| size_at(dir, n))
-            .sum();
-        total > max
-    }
-}
-
-/// The size of `name` in `dir` (0 if it cannot be told).
-fn size_at(dir: &impl std::os::fd::AsFd, name: &[u8]) -> u64 {
-    statat(dir, name).map(|(_, s)| s).unwrap_or(0)
 }
 
 /// The inode of `name` in `dir` (0 if it cannot be told).

@@ -1,21 +1,74 @@
-//! Line timestamps, byte for byte as runit writes them (spec/svlogd.md §6), from a cache.
+//! Line timestamps, byte for byte as runit writes them (spec/svlogd.md §6), and our additional
+//! formats, from a cache.
 //!
-//! Every stamp is 26 bytes including its trailing space:
-//! `-t` `@400000006b03379301a86e4c `, `-tt` `2026-11-22_18:42:17.03672 `,
-//! `-ttt` `2026-11-22T18:42:17.03672 `. The clock reading is libtai's (wall clock, µs×1000+500
-//! ns, label 2^62+10+seconds, see `supervise::tai64n`); the UTC forms print the first five of
-//! the nine nanosecond digits. The seconds part changes once a second, so [`Stamper`] keeps it
-//! rendered and only rewrites the sub-second digits.
+//! runit's stamps are 26 bytes including their trailing space: `-t`
+//! `@400000006b03379301a86e4c `, `-tt` `2026-11-22_18:42:17.03672 `, `-ttt`
+//! `2026-11-22T18:42:17.03672 `. The TAI64N form uses libtai's reading (label
+//! 2^62+10+seconds, nanoseconds µs×1000+500, see `supervise::tai64n`), whatever the precision
+//! of the clock reading given; the UTC forms print the first five of the nine nanosecond digits.
 //!
-//! [`parse`] reads any of the three back from the start of a line (for `tai64nlocal`, `p_log`
+//! Additions (`-T` and the `T` config line): `local` is `-tt`'s shape in local time
+//! (`2026-11-22_19:42:17.03672 `), `rfc3339` is local time with its offset and microseconds
+//! (`2026-11-22T19:42:17.036720+01:00 `), `rfc3339ns` the same with nanoseconds. Local time is
+//! whatever `TZ` or `/etc/localtime` say (chrono); the offset is looked up again every new
+//! second, so a change to or from summer time shows at once.
+//!
+//! The seconds part changes once a second, so [`Stamper`] keeps it rendered and only rewrites
+//! the sub-second digits.
+//!
+//! [`parse`] reads runit's three back from the start of a line (for `tai64nlocal`, `p_log`
 //! and the syslog forwarder, which recovers each line's time of receipt from it).
 
 use crate::options::Timestamp;
 use chrono::NaiveDate;
 use supervise::tai64n::{write_hex_u64, Tai64n};
 
-/// Length of every stamp, including the trailing space.
+/// Length of runit's stamps, including the trailing space.
 pub const STAMP_LEN: usize = 26;
+/// Room for the longest stamp (`rfc3339ns`: 36 bytes).
+pub const STAMP_MAX: usize = 40;
+
+/// A rendered stamp, trailing space included (empty for `Timestamp::None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rendered {
+    buf: [u8; STAMP_MAX],
+    len: u8,
+}
+
+impl Default for Rendered {
+    fn default() -> Rendered {
+        Rendered {
+            buf: [b' '; STAMP_MAX],
+            len: 0,
+        }
+    }
+}
+
+impl Rendered {
+    /// The stamp's bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+
+    /// A stamp holding `b` (at most [`STAMP_MAX`] bytes).
+    pub fn from_bytes(b: &[u8]) -> Rendered {
+        let mut s = Rendered::default();
+        let n = b.len().min(STAMP_MAX);
+        s.buf[..n].copy_from_slice(&b[..n]);
+        s.len = n as u8;
+        s
+    }
+}
+
+/// The wall clock now, with the full precision the system gives (runit's formats round it
+/// as libtai did when they render it).
+pub fn clock_now() -> Tai64n {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => Tai64n::from_unix(d.as_secs() as i64, d.subsec_nanos()),
+        Err(_) => Tai64n::now(),
+    }
+}
 
 /// Renders stamps of one format, re-rendering the date only when the second changes.
 #[derive(Debug, Clone)]
@@ -23,16 +76,18 @@ pub struct Stamper {
     kind: Timestamp,
     /// The seconds label `buf` currently holds (`None` before the first render).
     cached: Option<u64>,
-    buf: [u8; STAMP_LEN],
+    buf: [u8; STAMP_MAX],
+    len: usize,
 }
 
 impl Stamper {
-    /// A stamper for `-t`, `-tt` or `-ttt` (`Timestamp::None` renders nothing).
+    /// A stamper for one format (`Timestamp::None` renders nothing).
     pub fn new(kind: Timestamp) -> Stamper {
         Stamper {
             kind,
             cached: None,
-            buf: [b' '; STAMP_LEN],
+            buf: [b' '; STAMP_MAX],
+            len: 0,
         }
     }
 
@@ -43,6 +98,8 @@ impl Stamper {
 
     /// The stamp for the clock reading `t` (empty for `Timestamp::None`).
     pub fn render(&mut self, t: Tai64n) -> &[u8] {
+        // libtai's reading of the same moment: microseconds, plus 500 ns.
+        let libtai = (t.nanos / 1000) * 1000 + 500;
         match self.kind {
             Timestamp::None => return &[],
             Timestamp::Tai64n => {
@@ -50,25 +107,79 @@ impl Stamper {
                     self.buf[0] = b'@';
                     write_hex_u64(t.secs, &mut self.buf[1..17]);
                     self.cached = Some(t.secs);
+                    self.buf[25] = b' ';
+                    self.len = STAMP_LEN;
                 }
-                write_hex_u64(t.nanos as u64, &mut self.buf[17..25]);
+                write_hex_u64(libtai as u64, &mut self.buf[17..25]);
             }
-            Timestamp::Utc | Timestamp::Iso8601 => {
+            Timestamp::Utc | Timestamp::Iso8601 | Timestamp::Local => {
                 if self.cached != Some(t.secs) {
-                    let sep = if self.kind == Timestamp::Utc {
-                        b'_'
-                    } else {
-                        b'T'
+                    let (secs, sep) = match self.kind {
+                        Timestamp::Utc => (t.unix_secs(), b'_'),
+                        Timestamp::Iso8601 => (t.unix_secs(), b'T'),
+                        _ => (t.unix_secs() + local_offset(t.unix_secs()) as i64, b'_'),
                     };
-                    write_utc_seconds(t.unix_secs(), sep, &mut self.buf);
+                    write_civil_seconds(secs, sep, &mut self.buf);
+                    self.buf[19] = b'.';
+                    self.buf[25] = b' ';
+                    self.len = STAMP_LEN;
                     self.cached = Some(t.secs);
                 }
                 // The first five of nine nanosecond digits.
                 write_decimal(t.nanos as u64 / 10_000, &mut self.buf[20..25]);
             }
+            Timestamp::Rfc3339 | Timestamp::Rfc3339Nano => {
+                let digits = if self.kind == Timestamp::Rfc3339 {
+                    6
+                } else {
+                    9
+                };
+                if self.cached != Some(t.secs) {
+                    let off = local_offset(t.unix_secs());
+                    write_civil_seconds(t.unix_secs() + off as i64, b'T', &mut self.buf);
+                    self.buf[19] = b'.';
+                    let z = 20 + digits;
+                    self.buf[z] = if off < 0 { b'-' } else { b'+' };
+                    let m = off.unsigned_abs() / 60;
+                    write_decimal((m / 60) as u64, &mut self.buf[z + 1..z + 3]);
+                    self.buf[z + 3] = b':';
+                    write_decimal((m % 60) as u64, &mut self.buf[z + 4..z + 6]);
+                    self.buf[z + 6] = b' ';
+                    self.len = z + 7;
+                    self.cached = Some(t.secs);
+                }
+                let frac = if digits == 6 {
+                    t.nanos as u64 / 1000
+                } else {
+                    t.nanos as u64
+                };
+                write_decimal(frac, &mut self.buf[20..20 + digits]);
+            }
         }
-        self.buf[25] = b' ';
-        &self.buf
+        &self.buf[..self.len]
+    }
+}
+
+/// `t` as RFC 3339 in UTC with microseconds, `2026-11-22T18:42:17.036720Z` (svlogd's own
+/// messages in the log, such as the drop marker).
+pub fn rfc3339_utc(t: Tai64n) -> String {
+    let mut buf = [b' '; STAMP_MAX];
+    write_civil_seconds(t.unix_secs(), b'T', &mut buf);
+    buf[19] = b'.';
+    write_decimal(t.nanos as u64 / 1000, &mut buf[20..26]);
+    buf[26] = b'Z';
+    String::from_utf8_lossy(&buf[..27]).into_owned()
+}
+
+/// Local time's offset from UTC, in seconds, at Unix time `secs`.
+pub fn local_offset(secs: i64) -> i32 {
+    use chrono::{Offset, TimeZone};
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(utc) => chrono::Local
+            .offset_from_utc_datetime(&utc.naive_utc())
+            .fix()
+            .local_minus_utc(),
+        None => 0,
     }
 }
 
@@ -80,8 +191,9 @@ fn write_decimal(mut v: u64, out: &mut [u8]) {
     }
 }
 
-/// Writes `YYYY-MM-DD?HH:MM:SS.` (20 bytes) for Unix seconds `secs`, UTC.
-fn write_utc_seconds(secs: i64, sep: u8, out: &mut [u8; STAMP_LEN]) {
+/// Writes `YYYY-MM-DD?HH:MM:SS` (19 bytes) for Unix seconds `secs` (already shifted to the
+/// wanted zone).
+fn write_civil_seconds(secs: i64, sep: u8, out: &mut [u8; STAMP_MAX]) {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -96,7 +208,6 @@ fn write_utc_seconds(secs: i64, sep: u8, out: &mut [u8; STAMP_LEN]) {
     write_decimal((sod / 60 % 60) as u64, &mut out[14..16]);
     out[16] = b':';
     write_decimal((sod % 60) as u64, &mut out[17..19]);
-    out[19] = b'.';
 }
 
 /// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01
@@ -210,6 +321,77 @@ pub fn parse(line: &[u8]) -> Option<(Stamp, usize)> {
     ))
 }
 
+/// The stamp a directory with format `kind` put at the start of `line`: its moment and its
+/// length (without the space after it). Unlike [`parse`], this reads every format: `local`
+/// is `-tt`'s shape in local time, so only the directory's format tells it apart.
+pub fn parse_as(kind: Timestamp, line: &[u8]) -> Option<(Moment, usize)> {
+    match kind {
+        Timestamp::None => None,
+        Timestamp::Tai64n | Timestamp::Utc | Timestamp::Iso8601 => {
+            parse(line).map(|(s, n)| (s.moment(), n))
+        }
+        Timestamp::Local => match parse(line)? {
+            (Stamp::Utc { secs, frac }, n) => {
+                // `secs` is the local wall time read as if it were UTC.
+                let off = local_offset(secs - local_offset(secs) as i64) as i64;
+                Some((
+                    Moment {
+                        secs: secs - off,
+                        nanos: frac * 10_000,
+                    },
+                    n,
+                ))
+            }
+            _ => None,
+        },
+        Timestamp::Rfc3339 | Timestamp::Rfc3339Nano => parse_rfc3339(line),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fraction±hh:mm` at the start of `line`.
+fn parse_rfc3339(line: &[u8]) -> Option<(Moment, usize)> {
+    let s = line.get(..20)?;
+    if s[4] != b'-' || s[7] != b'-' || s[10] != b'T' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    if s[19] != b'.' {
+        return None;
+    }
+    let digits_end = 20 + line[20..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let frac = &line[20..digits_end];
+    if frac.is_empty() || frac.len() > 9 {
+        return None;
+    }
+    let zone = line.get(digits_end..digits_end + 6)?;
+    let sign: i64 = match zone[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if zone[3] != b':' {
+        return None;
+    }
+    let off = sign * (digits(&zone[1..3])? as i64 * 3600 + digits(&zone[4..6])? as i64 * 60);
+    let dt = NaiveDate::from_ymd_opt(
+        digits(&s[0..4])? as i32,
+        digits(&s[5..7])?,
+        digits(&s[8..10])?,
+    )?
+    .and_hms_opt(
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    )?;
+    let nanos = digits(frac)? * 10u32.pow(9 - frac.len() as u32);
+    Some((
+        Moment {
+            secs: dt.and_utc().timestamp() - off,
+            nanos,
+        },
+        digits_end + 6,
+    ))
+}
+
 /// The moment of the stamp at the start of `line`, if there is one.
 pub fn line_moment(line: &[u8]) -> Option<Moment> {
     parse(line).map(|(s, _)| s.moment())
@@ -257,6 +439,88 @@ mod tests {
         assert!(Stamper::new(Timestamp::None)
             .render(Tai64n::from_unix(0, 0))
             .is_empty());
+    }
+
+    #[test]
+    fn precise_readings_render_as_libtai_did() {
+        // A reading with full nanoseconds gives the same -t and -tt stamps as libtai's.
+        let secs = 1_795_372_937;
+        let precise = Tai64n::from_unix(secs, 36_720_987);
+        let libtai = Tai64n::from_unix(secs, 36_720_500);
+        for k in [Timestamp::Tai64n, Timestamp::Utc, Timestamp::Iso8601] {
+            let a = Stamper::new(k).render(precise).to_vec();
+            let b = Stamper::new(k).render(libtai).to_vec();
+            assert_eq!(a, b, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn local_and_rfc3339_stamps() {
+        use chrono::TimeZone;
+        let secs = 1_795_372_937;
+        let t = Tai64n::from_unix(secs, 36_720_987);
+        let local = chrono::Local.timestamp_opt(secs, 36_720_987).unwrap();
+        let mut st = Stamper::new(Timestamp::Local);
+        assert_eq!(
+            text(st.render(t)),
+            local.format("%Y-%m-%d_%H:%M:%S.03672 ").to_string()
+        );
+        let mut st = Stamper::new(Timestamp::Rfc3339);
+        assert_eq!(
+            text(st.render(t)),
+            local.format("%Y-%m-%dT%H:%M:%S.036720%:z ").to_string()
+        );
+        let mut st = Stamper::new(Timestamp::Rfc3339Nano);
+        assert_eq!(
+            text(st.render(t)),
+            local.format("%Y-%m-%dT%H:%M:%S.036720987%:z ").to_string()
+        );
+        // The cached seconds part is kept, the fraction rewritten.
+        let t2 = Tai64n::from_unix(secs, 5);
+        assert_eq!(
+            text(st.render(t2)),
+            local.format("%Y-%m-%dT%H:%M:%S.000000005%:z ").to_string()
+        );
+        assert!(st.render(t2).len() <= STAMP_MAX);
+    }
+
+    #[test]
+    fn every_format_reads_back() {
+        let t = Tai64n::from_unix(1_795_372_937, 36_720_987);
+        for (kind, nanos) in [
+            (Timestamp::Tai64n, 36_720_500),
+            (Timestamp::Utc, 36_720_000),
+            (Timestamp::Iso8601, 36_720_000),
+            (Timestamp::Local, 36_720_000),
+            (Timestamp::Rfc3339, 36_720_000),
+            (Timestamp::Rfc3339Nano, 36_720_987),
+        ] {
+            let mut line = Stamper::new(kind).render(t).to_vec();
+            let len = line.len() - 1;
+            line.extend_from_slice(b"text");
+            assert_eq!(
+                parse_as(kind, &line),
+                Some((
+                    Moment {
+                        secs: 1_795_372_937,
+                        nanos
+                    },
+                    len
+                )),
+                "{kind:?}"
+            );
+        }
+        assert_eq!(parse_as(Timestamp::None, b"@4000"), None);
+        assert_eq!(
+            parse_as(Timestamp::Rfc3339, b"2026-11-22T18:42:17.03Z"),
+            None
+        );
+    }
+
+    #[test]
+    fn utc_rfc3339_for_messages() {
+        let t = Tai64n::from_unix(1_795_372_937, 36_720_987);
+        assert_eq!(rfc3339_utc(t), "2026-11-22T18:42:17.036720Z");
     }
 
     #[test]

@@ -5,12 +5,21 @@
 //! and datagrams with timestamps masked. Each deliberate fix of spec/svlogd.md §12 has a test
 //! that asserts our behaviour and shows the reference's, so it would fail on runit's.
 
+mod check;
 mod cli;
+mod compress;
 mod config;
+mod copy;
 mod fixes;
+mod formats;
+mod handover;
 mod input;
 mod logdir;
+mod metrics;
+mod overload;
 mod processor;
+mod reload;
+mod retention;
 mod rotation;
 mod signals;
 mod timestamps;

@@ -251,3 +251,131 @@ pub fn drained(p: &Proc) {
         pipe_bytes(stdin) == 0
     });
 }
+
+/// Every archive in `dir` (`@` + 24 hex digits + `.s`, `.u`, `.t`, `.s.gz`, `.s.gz.tmp`),
+/// sorted.
+pub fn archives(dir: &Path) -> Vec<String> {
+    harness::names(dir)
+        .into_iter()
+        .filter(|n| n.starts_with('@') && svlogd::archive::Name::parse(n.as_bytes()).is_some())
+        .collect()
+}
+
+/// A file's text, through `gzip -dc` if its name ends in `.gz` (which also checks it is a
+/// complete gzip file).
+pub fn read_log(path: &Path) -> String {
+    if path.extension().is_some_and(|e| e == "gz") {
+        let out = Command::new(reference("/usr/bin/gzip"))
+            .arg("-dc")
+            .arg(path)
+            .output()
+            .expect("run gzip");
+        assert!(
+            out.status.success(),
+            "{} is not a complete gzip file: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else {
+        harness::read_text(path)
+    }
+}
+
+/// All log text of a directory, compressed archives included: one file per label (`.s`
+/// before `.s.gz` before `.u`, as the log viewers choose), in label order, then `current`.
+pub fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    let rank = |n: &str| match &n[25..] {
+        ".s" => 0,
+        ".s.gz" => 1,
+        _ => 2,
+    };
+    let mut names: Vec<String> = archives(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".s") || n.ends_with(".s.gz") || n.ends_with(".u"))
+        .collect();
+    names.sort_by(|a, b| a[..25].cmp(&b[..25]).then(rank(a).cmp(&rank(b))));
+    for n in names {
+        if n[..25] == last[..last.len().min(25)] {
+            continue;
+        }
+        out.push_str(&read_log(&dir.join(&n)));
+        last = n;
+    }
+    out.push_str(&harness::read_text(dir.join("current")));
+    out
+}
+
+/// A pipe the test writes to, whose read end is the standard input of one svlogd after
+/// another (as runsv keeps a logger's pipe across restarts).
+pub struct SharedPipe {
+    /// The read end (each svlogd gets a duplicate).
+    pub rd: Option<std::os::fd::OwnedFd>,
+    /// The write end.
+    pub wr: Option<fs::File>,
+}
+
+impl SharedPipe {
+    /// A new pipe.
+    pub fn new() -> SharedPipe {
+        let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe");
+        SharedPipe {
+            rd: Some(rd),
+            wr: Some(fs::File::from(wr)),
+        }
+    }
+
+    /// Starts our svlogd in `cwd` on the pipe, with `env` added, stderr appended to
+    /// `cwd/svlogd.stderr`.
+    pub fn start(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let err = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(cwd.join(STDERR_FILE))
+            .expect("stderr file");
+        let mut c = Impl::Ours.cmd(cwd);
+        c.args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::from(
+                self.rd.as_ref().expect("open").try_clone().expect("dup"),
+            ))
+            .stdout(Stdio::null())
+            .stderr(err);
+        Proc::spawn_group(&mut c)
+    }
+
+    /// Writes to the pipe.
+    pub fn send(&mut self, data: &[u8]) {
+        use std::io::Write;
+        self.wr
+            .as_mut()
+            .expect("open")
+            .write_all(data)
+            .expect("write to the pipe");
+    }
+
+    /// Closes the write end (the last svlogd sees end of input).
+    pub fn close(&mut self) {
+        self.wr = None;
+        self.rd = None;
+    }
+}
+
+/// Counts, for every numbered line `PREFIX NNNN` of `numbered(prefix, n)`, how often it is
+/// in `text` (anywhere in a line, so stamps and processor marks may come before it).
+pub fn line_counts(text: &str, prefix: &str, n: usize) -> Vec<usize> {
+    let mut counts = vec![0; n];
+    let tag = format!("{prefix} ");
+    for l in text.lines() {
+        if let Some(p) = l.find(&tag) {
+            if let Ok(i) = l[p + tag.len()..].trim_end().parse::<usize>() {
+                if i < n {
+                    counts[i] += 1;
+                }
+            }
+        }
+    }
+    counts
+}

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         return ExitCode::from(code as u8);
     }
     let code = match Options::parse(&argv) {
+        Ok(opts) if opts.check => svlogd::check::run(&opts),
         Ok(opts) => match Logger::new(&opts) {
             Ok(mut logger) => logger.run(),
             Err(code) => code,

@@ -685,9 +685,8 @@ pub(crate) fn render_line(
 ) {
     let (time, body) = match info.stamp {
         Timestamp::None => (receipt_time(marks, file, after), line),
-        _ => match stamp::parse(line) {
-            Some((st, n)) if line.get(n) == Some(&b' ') => {
-                let m = st.moment();
+        kind => match stamp::parse_as(kind, line) {
+            Some((m, n)) if line.get(n) == Some(&b' ') => {
                 let t = Tai64n::from_unix(m.secs, m.nanos);
                 *last_time = Some(t);
                 (t, &line[n + 1..])

@@ -1,0 +1,355 @@
+//! `compress gzip`: rotated files become `@<tai64n>.s.gz` on a worker thread, so compression
+//! never holds up the input.
+//!
+//! After every rotation (and when a directory is opened) the event loop asks the worker to
+//! look at the directory; the worker compresses every `.s` file in it, oldest first. A `.s`
+//! whose `.u` still exists is a processor's output not yet handed over, and is left for a later
+//! look. The worker runs at the lowest CPU priority (nice 19), so on a busy machine the input
+//! path keeps the processors; the byte budget `S` counts a file at its uncompressed size until
+//! it is done, so falling behind never overfills the disk.
+//!
+//! One file, crash-safe at every step (each is a `faults` point):
+//! 1. write `@X.s.gz.tmp` (the gzip header carries the original's modification time);
+//! 2. fsync it, give it the original's mode and times;
+//! 3. rename it to `@X.s.gz`, fsync the directory;
+//! 4. remove `@X.s`, fsync the directory.
+//!
+//! A crash before step 3 leaves `@X.s` and a work file, which pruning (or the next look)
+//! deletes; after step 3, both `@X.s` and a complete `@X.s.gz`, and opening the directory
+//! removes the `.s`. The log viewers prefer `@X.s` while both exist. So a crash at any point
+//! leaves the original or a complete compressed file, never neither.
+//!
+//! The worker marks the file it works on ([`DirShared::busy`]) under a lock that pruning also
+//! takes, so pruning never deletes a file under its feet and it never starts on a file pruning
+//! has just deleted. At exit the worker is told to stop: it abandons the file in progress
+//! (removing its work file) and the next svlogd compresses it.
+
+use crate::archive::{Name, Suffix};
+use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
+use crate::faults;
+use flate2::{Compression, GzBuilder};
+use nix::libc;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// What the worker and one directory share.
+#[derive(Debug, Default)]
+pub struct DirShared {
+    /// The label of the file being compressed.
+    busy: Mutex<Option<[u8; 24]>>,
+    /// Files compressed.
+    pub files: AtomicU64,
+    /// Their bytes before compression.
+    pub bytes_in: AtomicU64,
+    /// Their bytes after.
+    pub bytes_out: AtomicU64,
+    /// Failures (each also printed as a warning).
+    pub failures: AtomicU64,
+    /// The last failure's message, for the status file.
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl DirShared {
+    /// The label of the file being compressed, locked: while the guard lives, the worker
+    /// starts on no file.
+    pub fn busy(&self) -> MutexGuard<'_, Option<[u8; 24]>> {
+        self.busy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A request to look at one directory.
+struct Task {
+    dir: OwnedFd,
+    dirname: Vec<u8>,
+    level: u32,
+    shared: Arc<DirShared>,
+}
+
+/// The worker thread and its queue (the thread starts with the first request).
+#[derive(Debug, Default)]
+pub struct Compressor {
+    tx: Option<Sender<Task>>,
+    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task").field("level", &self.level).finish()
+    }
+}
+
+impl Compressor {
+    /// Asks the worker to compress the `.s` files of `dir` at gzip `level`.
+    pub fn request(&mut self, dir: &OwnedFd, dirname: &[u8], level: u32, shared: &Arc<DirShared>) {
+        let Ok(dup) = dir.try_clone() else {
+            crate::msg::warnx("unable to start compression", dirname);
+            return;
+        };
+        if self.tx.is_none() {
+            let (tx, rx) = channel();
+            let stop = self.stop.clone();
+            match std::thread::Builder::new()
+                .name("compress".into())
+                .stack_size(256 * 1024)
+                .spawn(move || worker(rx, stop))
+            {
+                Ok(t) => {
+                    self.thread = Some(t);
+                    self.tx = Some(tx);
+                }
+                Err(_) => {
+                    crate::msg::warnx("unable to start compression", dirname);
+                    return;
+                }
+            }
+        }
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Task {
+                dir: dup,
+                dirname: dirname.to_vec(),
+                level,
+                shared: shared.clone(),
+            });
+        }
+    }
+
+    /// Stops the worker: the file in progress is abandoned (see the module doc).
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>) {
+    // The lowest priority: compression uses only CPU time the input path leaves.
+    // SAFETY: setpriority on this thread (Linux: a tid is a process id for it).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+    }
+    while let Ok(first) = rx.recv() {
+        // Take every request already queued; one look per directory is enough.
+        let mut tasks = vec![first];
+        while let Ok(t) = rx.try_recv() {
+            tasks.retain(|o| !Arc::ptr_eq(&o.shared, &t.shared));
+            tasks.push(t);
+        }
+        for t in &tasks {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            look(t, &stop);
+        }
+    }
+}
+
+/// Compresses every `.s` of the task's directory that is ready, oldest first.
+fn look(t: &Task, stop: &AtomicBool) {
+    let Ok(names) = list(&t.dir) else { return };
+    let mut ready: Vec<Name> = names
+        .iter()
+        .filter_map(|n| Name::parse(n))
+        .filter(|n| n.suffix == Suffix::Saved)
+        .collect();
+    ready.sort();
+    for name in ready {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        {
+            let mut busy = t.shared.busy();
+            // Still there (pruning may have deleted it), and handed over by the processor.
+            if statat(&t.dir, &name.to_bytes()).is_err()
+                || statat(&t.dir, &name.with(Suffix::Unfinished).to_bytes()).is_ok()
+            {
+                continue;
+            }
+            *busy = Some(name.label);
+        }
+        let result = compress_one(&t.dir, name, t.level, stop);
+        *t.shared.busy() = None;
+        match result {
+            Ok(Some((bytes_in, bytes_out))) => {
+                t.shared.files.fetch_add(1, Ordering::Relaxed);
+                t.shared.bytes_in.fetch_add(bytes_in, Ordering::Relaxed);
+                t.shared.bytes_out.fetch_add(bytes_out, Ordering::Relaxed);
+            }
+            Ok(None) => return,
+            Err((what, errno)) => {
+                crate::msg::warn(what, &t.dirname, errno);
+                t.shared.failures.fetch_add(1, Ordering::Relaxed);
+                *t.shared
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("{what}: {}", supervise::strerr::errstr(errno)));
+                // Try again at the next look, not in a loop now.
+                return;
+            }
+        }
+    }
+}
+
+type StepError = (&'static str, i32);
+
+fn errno(e: &std::io::Error) -> i32 {
+    supervise::strerr::errno_of(e)
+}
+
+/// Compresses `name` (a `.s`) by the steps of the module doc. `Ok(None)`: stopped.
+fn compress_one(
+    dir: &OwnedFd,
+    name: Name,
+    level: u32,
+    stop: &AtomicBool,
+) -> Result<Option<(u64, u64)>, StepError> {
+    let src_name = name.to_bytes();
+    let tmp_name = name.with(Suffix::GzTemp).to_bytes();
+    let gz_name = name.with(Suffix::SavedGz).to_bytes();
+    if statat(dir, &gz_name).is_ok() {
+        // A crash after step 3 last time: the compressed file is complete.
+        unlinkat(dir, &src_name).map_err(|e| ("unable to remove compressed original", e))?;
+        let _ = nix::unistd::fsync(dir);
+        return Ok(Some((0, 0)));
+    }
+    const WHAT: &str = "unable to compress";
+    let mut src = File::from(openat(dir, &src_name, libc::O_RDONLY).map_err(|e| (WHAT, e))?);
+    let st = metaat(dir, &src_name).map_err(|e| (WHAT, e))?;
+    let tmp = openat(
+        dir,
+        &tmp_name,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+    )
+    .map_err(|e| (WHAT, e))?;
+    let cleanup = |e: StepError| {
+        let _ = unlinkat(dir, &tmp_name);
+        e
+    };
+    let mut gz = GzBuilder::new()
+        .mtime(st.st_mtime.clamp(0, u32::MAX as i64) as u32)
+        .write(File::from(tmp), Compression::new(level));
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            let _ = unlinkat(dir, &tmp_name);
+            return Ok(None);
+        }
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cleanup((WHAT, errno(&e)))),
+        };
+        gz.write_all(&buf[..n])
+            .map_err(|e| cleanup((WHAT, errno(&e))))?;
+        if total == 0 {
+            faults::hit("gzip-started");
+        }
+        total += n as u64;
+    }
+    let out = gz.finish().map_err(|e| cleanup((WHAT, errno(&e))))?;
+    faults::hit("gzip-written");
+    out.sync_all().map_err(|e| cleanup((WHAT, errno(&e))))?;
+    faults::hit("gzip-synced");
+    let size = out.metadata().map(|m| m.len()).unwrap_or(0);
+    // SAFETY: fchmod and futimens on our own descriptor.
+    unsafe {
+        libc::fchmod(out.as_raw_fd(), st.st_mode & 0o7777);
+        let times = [
+            libc::timespec {
+                tv_sec: st.st_atime,
+                tv_nsec: st.st_atime_nsec,
+            },
+            libc::timespec {
+                tv_sec: st.st_mtime,
+                tv_nsec: st.st_mtime_nsec,
+            },
+        ];
+        libc::futimens(out.as_raw_fd(), times.as_ptr());
+    }
+    drop(out);
+    renameat(dir, &tmp_name, &gz_name).map_err(|e| cleanup((WHAT, e)))?;
+    let _ = nix::unistd::fsync(dir);
+    faults::hit("gzip-renamed");
+    unlinkat(dir, &src_name).map_err(|e| ("unable to remove compressed original", e))?;
+    let _ = nix::unistd::fsync(dir);
+    faults::hit("gzip-unlinked");
+    Ok(Some((total, size)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("svlogd-compress-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn compresses_ready_files_and_finishes_crashed_ones() {
+        let p = scratch("ready");
+        let a = "@400000006b0337970000000a.s";
+        let b = "@400000006b0337970000000b.s";
+        let c = "@400000006b0337970000000c.s";
+        std::fs::write(p.join(a), "alpha\n".repeat(1000)).unwrap();
+        // b is a processor's output not yet handed over: its .u exists.
+        std::fs::write(p.join(b), "beta\n").unwrap();
+        std::fs::write(p.join("@400000006b0337970000000b.u"), "beta\n").unwrap();
+        // c was compressed before a crash, its original not yet removed.
+        std::fs::write(p.join(c), "gamma\n").unwrap();
+        let mut gz = GzBuilder::new().write(Vec::new(), Compression::fast());
+        gz.write_all(b"gamma\n").unwrap();
+        std::fs::write(p.join(format!("{c}.gz")), gz.finish().unwrap()).unwrap();
+        let dir = openat(&File::open(&p).unwrap(), b".", libc::O_RDONLY).unwrap();
+        let shared = Arc::new(DirShared::default());
+        let t = Task {
+            dir,
+            dirname: b"d".to_vec(),
+            level: 6,
+            shared: shared.clone(),
+        };
+        look(&t, &AtomicBool::new(false));
+        let mut names: Vec<String> = std::fs::read_dir(&p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                format!("{a}.gz"),
+                b.to_string(),
+                "@400000006b0337970000000b.u".to_string(),
+                format!("{c}.gz"),
+            ]
+        );
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(File::open(p.join(format!("{a}.gz"))).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "alpha\n".repeat(1000));
+        assert_eq!(shared.files.load(Ordering::Relaxed), 2);
+        assert!(shared.busy().is_none());
+        std::fs::remove_dir_all(&p).unwrap();
+    }
+}

@@ -1,0 +1,156 @@
+//! `compress gzip`: rotated files become `@<tai64n>.s.gz` on a worker thread, and a SIGKILL at
+//! any step of it leaves the original or a complete compressed file (issue 5).
+
+use crate::util::{
+    all_text, archives, line_counts, logdir, mode, numbered, read_log, SharedPipe, STDERR_FILE,
+};
+use harness::{read_text, wait_until, Scratch};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::time::Duration;
+
+fn uncompressed(dir: &Path) -> Vec<String> {
+    archives(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".s") || n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn rotated_files_become_gzip_files_with_the_same_text() {
+    let s = Scratch::new("gzip");
+    logdir(&s.path, "d", "s1000\nn0\ncompress gzip\n");
+    let input = numbered("line", 400);
+    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    assert!(out.status.success(), "{out:?}");
+    let d = s.join("d");
+    // The run ended before the worker caught up: the next svlogd compresses the rest.
+    let mut p = SharedPipe::new();
+    let mut logger = p.start(&s.path, &["d"], &[]);
+    wait_until(Duration::from_secs(10), "every archive compressed", || {
+        uncompressed(&d).is_empty()
+    });
+    p.close();
+    assert!(logger.wait_timeout(Duration::from_secs(10)).success());
+    let gz: Vec<String> = archives(&d)
+        .into_iter()
+        .filter(|n| n.ends_with(".s.gz"))
+        .collect();
+    assert!(gz.len() >= 4, "{gz:?}");
+    for n in &gz {
+        assert_eq!(n.len(), 30, "{n}");
+        // The mode of a rotated file (u+x: closed cleanly).
+        assert_eq!(mode(&d.join(n)), 0o744, "{n}");
+    }
+    assert_eq!(all_text(&d), String::from_utf8(input).unwrap());
+    // Smaller on disk.
+    let first = d.join(&gz[0]);
+    assert!(std::fs::metadata(&first).unwrap().len() < 1000 / 2);
+    assert!(read_log(&first).starts_with("line 0000\n"));
+}
+
+#[test]
+fn a_burst_with_many_rotations_is_logged_whole() {
+    // The logger reads on while the worker compresses (at its slowest level here).
+    let s = Scratch::new("gzip-burst");
+    logdir(&s.path, "d", "s100000\nn0\ncompress gzip 9\n");
+    let input = numbered("burst", 60_000);
+    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    assert!(out.status.success());
+    let text = all_text(&s.join("d"));
+    assert_eq!(text.len(), input.len());
+    assert!(line_counts(&text, "burst", 60_000).iter().all(|&c| c == 1));
+}
+
+/// SIGKILLs our svlogd at `point` (see svlogd's `faults` module) while it compresses, checks
+/// what the crash left, then lets a fresh svlogd on the same pipe finish: no line lost.
+fn kill_at(point: &str) {
+    let s = Scratch::new(&format!("gzip-kill-{point}"));
+    logdir(&s.path, "d", "s2000\nn0\ncompress gzip\n");
+    let d = s.join("d");
+    let n = 1000;
+    let input = numbered("line", n);
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[("SVLOGD_FAULT", point)]);
+    pipe.send(&input[..input.len() / 2]);
+    let st = p.wait_timeout(Duration::from_secs(10));
+    assert_eq!(
+        st.signal(),
+        Some(9),
+        "{point}: killed by its fault point: {st:?}"
+    );
+
+    // What the crash left: for every rotation, the original or a complete .s.gz.
+    let names = archives(&d);
+    let labels: std::collections::BTreeSet<&str> = names.iter().map(|n| &n[..25]).collect();
+    assert!(!labels.is_empty(), "{point}: {names:?}");
+    for l in &labels {
+        let has = |suffix: &str| names.iter().any(|n| *n == format!("{l}{suffix}"));
+        assert!(
+            has(".s") || has(".s.gz") || has(".u"),
+            "{point}: {l} has neither original nor compressed file: {names:?}"
+        );
+        if has(".s.gz") {
+            read_log(&d.join(format!("{l}.s.gz")));
+        }
+    }
+    if point == "gzip-renamed" {
+        assert!(
+            names.iter().any(|n| n.ends_with(".s")) && names.iter().any(|n| n.ends_with(".s.gz")),
+            "{point}: both files at this step: {names:?}"
+        );
+    }
+
+    // A fresh svlogd on the same pipe finishes the job and logs the rest.
+    let mut q = pipe.start(&s.path, &["d"], &[]);
+    pipe.send(&input[input.len() / 2..]);
+    wait_until(
+        Duration::from_secs(10),
+        "everything logged and compressed",
+        || {
+            uncompressed(&d).is_empty()
+                && line_counts(&all_text(&d), "line", n)
+                    .iter()
+                    .all(|&c| c >= 1)
+        },
+    );
+    pipe.close();
+    let st = q.wait_timeout(Duration::from_secs(10));
+    assert!(st.success(), "{point}: {st:?}");
+    let counts = line_counts(&all_text(&d), "line", n);
+    let missing: Vec<usize> = (0..n).filter(|&i| counts[i] == 0).collect();
+    assert!(missing.is_empty(), "{point}: lost {missing:?}");
+    // Lines written but not yet consumed when the kill came are written again: at most one
+    // chunk (the whole first half here).
+    assert!(counts.iter().all(|&c| c <= 2), "{point}");
+    assert!(
+        !read_text(s.join(STDERR_FILE)).contains("unable to"),
+        "{point}: {}",
+        read_text(s.join(STDERR_FILE))
+    );
+}
+
+#[test]
+fn sigkill_while_writing_the_compressed_file() {
+    kill_at("gzip-started");
+}
+
+#[test]
+fn sigkill_before_the_compressed_file_is_fsynced() {
+    kill_at("gzip-written");
+}
+
+#[test]
+fn sigkill_before_the_compressed_file_is_renamed() {
+    kill_at("gzip-synced");
+}
+
+#[test]
+fn sigkill_before_the_original_is_removed() {
+    kill_at("gzip-renamed");
+}
+
+#[test]
+fn sigkill_after_the_original_is_removed() {
+    kill_at("gzip-unlinked");
+}

@@ -1,0 +1,181 @@
+//! Processors that never block the input: rotations queue (bounded) behind a running
+//! processor, a crash at any step of the hand-over loses nothing and processes nothing twice,
+//! and rotated files left waiting are taken up again at the next start (issue 5).
+
+use crate::util::{
+    all_text, archives, line_counts, logdir, mode, numbered, pipe_bytes, SharedPipe, STDERR_FILE,
+};
+use harness::{read_text, wait_until, Scratch};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn count(dir: &Path, suffix: &str) -> usize {
+    archives(dir).iter().filter(|n| n.ends_with(suffix)).count()
+}
+
+#[test]
+fn a_slow_processor_does_not_hold_up_the_input() {
+    // runit blocks a rotation until the previous processor is done, and with it every
+    // program feeding the log. Here the rotations queue and the input keeps flowing.
+    let s = Scratch::new("queue-flow");
+    logdir(&s.path, "d", "s100\nn0\nqueue 20\n!sleep 1; cat\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[]);
+    let input = numbered("line", 100);
+    pipe.send(&input);
+    let started = Instant::now();
+    let wr = pipe.wr.take().expect("write end");
+    wait_until(Duration::from_secs(5), "the input taken", || {
+        pipe_bytes(&wr) == 0
+    });
+    wait_until(Duration::from_secs(5), "every line written", || {
+        line_counts(&all_text(&d), "line", 100)
+            .iter()
+            .all(|&c| c == 1)
+    });
+    // A second of processing per file, ten files: the input went long before they were done.
+    assert!(count(&d, ".u") >= 3, "rotations queued: {:?}", archives(&d));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(wr);
+    pipe.close();
+    let st = p.wait_timeout(Duration::from_secs(30));
+    assert!(st.success(), "{st:?}");
+    // At exit, the queue is worked through (as runit processed every rotation).
+    assert_eq!(count(&d, ".u"), 0, "{:?}", archives(&d));
+    assert!(count(&d, ".s") >= 9);
+    assert!(line_counts(&all_text(&d), "line", 100)
+        .iter()
+        .all(|&c| c == 1));
+}
+
+#[test]
+fn the_queue_is_bounded() {
+    // queue 2: a running processor and two waiting files at most; the next rotation waits,
+    // as runit's did (queue 0 is runit's behaviour).
+    for (q, most) in [(2, 3), (0, 1)] {
+        let s = Scratch::new(&format!("queue-bound-{q}"));
+        logdir(
+            &s.path,
+            "d",
+            &format!("s60\nn0\nqueue {q}\n!sleep 0.3; cat\n"),
+        );
+        let d = s.join("d");
+        let mut pipe = SharedPipe::new();
+        let mut p = pipe.start(&s.path, &["d"], &[]);
+        pipe.send(&numbered("line", 60));
+        pipe.close();
+        let mut seen = 0;
+        while p.is_running() {
+            seen = seen.max(count(&d, ".u"));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(p.wait_timeout(Duration::from_secs(30)).success());
+        assert!(seen <= most, "queue {q}: {seen} .u files at once");
+        assert!(seen >= 1, "queue {q}: the processor never seen working");
+        assert_eq!(count(&d, ".u"), 0);
+        assert!(line_counts(&all_text(&d), "line", 60)
+            .iter()
+            .all(|&c| c == 1));
+    }
+}
+
+#[test]
+fn queued_files_are_never_pruned() {
+    // n1 with several rotations waiting: none of them is deleted while it waits; once all are
+    // processed, the directory shrinks to n.
+    let s = Scratch::new("queue-prune");
+    logdir(&s.path, "d", "s50\nn1\nqueue 10\n!sleep 0.2; cat\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["-v", "d"], &[]);
+    pipe.send(&numbered("line", 40));
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(30)).success());
+    let err = read_text(s.join(STDERR_FILE));
+    assert!(!err.contains("unable to open input"), "{err}");
+    assert!(!err.contains("processor failed"), "{err}");
+    assert_eq!(count(&d, ".u"), 0);
+    assert_eq!(count(&d, ".s"), 1, "{:?}", archives(&d));
+    // Every rotation was processed: one "processed:" per rotation.
+    assert_eq!(
+        err.matches("info: processed: ").count(),
+        err.matches("info: rename: ").count()
+    );
+}
+
+/// SIGKILLs our svlogd at a step of the processor hand-over (see svlogd's `faults` module),
+/// then lets a fresh svlogd on the same pipe finish: every line is in the log, none was
+/// processed twice, and no rotated file is left unprocessed.
+fn kill_at(point: &str) {
+    let s = Scratch::new(&format!("handover-{point}"));
+    logdir(&s.path, "d", "s300\nn0\n!sed 's/^/P:/'\n");
+    let d = s.join("d");
+    let n = 200;
+    let input = numbered("line", n);
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[("SVLOGD_FAULT", point)]);
+    pipe.send(&input[..input.len() / 2]);
+    let st = p.wait_timeout(Duration::from_secs(10));
+    assert_eq!(
+        st.signal(),
+        Some(9),
+        "{point}: killed at its fault point: {st:?}"
+    );
+    // The rotated file is there, unprocessed or processed, never lost.
+    let names = archives(&d);
+    assert!(
+        names.iter().any(|n| n.ends_with(".u") || n.ends_with(".s")),
+        "{point}: {names:?}"
+    );
+
+    let mut q = pipe.start(&s.path, &["d"], &[]);
+    pipe.send(&input[input.len() / 2..]);
+    pipe.close();
+    let st = q.wait_timeout(Duration::from_secs(20));
+    assert!(st.success(), "{point}: {st:?}");
+    let text = all_text(&d);
+    let counts = line_counts(&text, "line", n);
+    let missing: Vec<usize> = (0..n).filter(|&i| counts[i] == 0).collect();
+    assert!(missing.is_empty(), "{point}: lost {missing:?}");
+    assert!(counts.iter().all(|&c| c <= 2), "{point}");
+    assert!(
+        !text.contains("P:P:"),
+        "{point}: a file was processed twice"
+    );
+    // No rotated file waits any more: a `.u` left is the killed logger's `current` (not
+    // u+x), which runit's rule leaves unprocessed.
+    for u in archives(&d).iter().filter(|n| n.ends_with(".u")) {
+        assert_eq!(mode(&d.join(u)) & 0o100, 0, "{point}: {u} left unprocessed");
+    }
+    assert_eq!(count(&d, ".t"), 0, "{point}");
+    assert!(text.contains("P:line"), "{point}: processed");
+    let err = read_text(s.join(STDERR_FILE));
+    assert!(!err.contains("processor failed"), "{point}: {err}");
+}
+
+#[test]
+fn sigkill_after_current_became_u() {
+    kill_at("rotate-renamed");
+}
+
+#[test]
+fn sigkill_while_the_processor_runs() {
+    kill_at("processor-started");
+}
+
+#[test]
+fn sigkill_after_the_processor_exited() {
+    kill_at("processor-exited");
+}
+
+#[test]
+fn sigkill_after_the_output_became_s() {
+    kill_at("processor-renamed");
+}
+
+#[test]
+fn sigkill_after_the_u_was_removed() {
+    kill_at("processor-unlinked");
+}

@@ -1,0 +1,177 @@
+//! `overload drop` and `-L`: a directory that cannot keep up drops lines instead of blocking
+//! the writer, counts them, and writes a marker once it works again (issue 5; the Void report
+//! void-packages #3836: a full disk blocked syslog and with it ssh logins).
+
+use crate::util::{logdir, numbered, SharedPipe, Tmpfs, STDERR_FILE};
+use harness::{read_text, wait_until, Scratch};
+use regex::Regex;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+/// Complete `line NNNN` lines in `text`.
+fn complete_lines(text: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix("line ")
+                .is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .count()
+}
+
+/// The numbers in the markers of `text`.
+fn marked(text: &str) -> Vec<u64> {
+    let re = Regex::new(
+        r"svlogd: dropped ([0-9]+) lines between [0-9-]+T[0-9:.]+Z and [0-9-]+T[0-9:.]+Z$",
+    )
+    .unwrap();
+    text.lines()
+        .filter_map(|l| re.captures(l).map(|c| c[1].parse().unwrap()))
+        .collect()
+}
+
+fn full_disk(name: &str, config: &str, args: &[&str]) {
+    let s = Scratch::new(name);
+    let mnt = s.join("mnt");
+    let _fs = Tmpfs::mount(&mnt, 256);
+    let d = mnt.join("d");
+    logdir(&mnt, "d", config);
+    // Room for about 100 KiB of log once the filler is in place.
+    let filler = mnt.join("filler");
+    fs::write(&filler, vec![b'f'; 150 * 1024]).unwrap();
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &[args, &[d.to_str().unwrap()]].concat(), &[]);
+    // 40,000 lines, 400 KB: four times what fits. The writer is never blocked: every byte
+    // is taken from the pipe.
+    let n = 40_000;
+    let input = numbered("line", n);
+    let wr = pipe.wr.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut wr = wr;
+        wr.write_all(&input).unwrap();
+        wr
+    });
+    let start = std::time::Instant::now();
+    let wr = writer.join().unwrap();
+    wait_until(Duration::from_secs(5), "the input taken", || {
+        crate::util::pipe_bytes(&wr) == 0
+    });
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let err = read_text(s.join(STDERR_FILE));
+    assert!(
+        err.contains(&format!(
+            "svlogd: warning: dropping lines, directory cannot keep up: {}",
+            d.display()
+        )),
+        "{err}"
+    );
+    // Room again: the next retry (within 3 s, with no new input) writes the marker; lines
+    // after it are written.
+    fs::remove_file(&filler).unwrap();
+    let current = d.join("current");
+    harness::wait_until_or(
+        Duration::from_secs(10),
+        "the marker",
+        &mut || !marked(&read_text(&current)).is_empty(),
+        || read_text(s.join(STDERR_FILE)),
+    );
+    pipe.wr = Some(wr);
+    pipe.send(b"line 9999\n");
+    wait_until(Duration::from_secs(5), "the new line", || {
+        read_text(&current).ends_with("line 9999\n")
+    });
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    let text = read_text(&current);
+    let dropped: u64 = marked(&text).iter().sum();
+    // Every line is either in the log or counted by the marker; none is both.
+    assert_eq!(
+        complete_lines(&text) as u64 + dropped,
+        n as u64 + 1,
+        "{}",
+        &text[text.len() - 300..]
+    );
+    assert!(dropped > 20_000, "{dropped}");
+    // The marker is on a line of its own, before the new line.
+    let marker_at = text.find("svlogd: dropped").unwrap();
+    assert!(text[..marker_at].ends_with('\n'));
+    assert!(text[marker_at..].contains("\nline 9999\n"));
+    assert_eq!(metric(&d, "lines_dropped_total"), dropped);
+}
+
+/// A counter from the directory's status file (the directories here have `metrics`).
+fn metric(d: &Path, name: &str) -> u64 {
+    let text = read_text(d.join("svlogd.prom"));
+    text.lines()
+        .find(|l| l.starts_with(&format!("svlogd_{name}{{")))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[test]
+fn drop_mode_never_blocks_the_writer_on_a_full_disk() {
+    full_disk("drop-full", "n0\noverload drop\nmetrics\n", &[]);
+}
+
+#[test]
+fn lossy_option_drops_for_directories_without_an_overload_line() {
+    full_disk("drop-full-L", "n0\nmetrics\n", &["-L"]);
+}
+
+#[test]
+fn an_overload_line_wins_over_the_option() {
+    // `overload block` with -L: runit's back-pressure, the writer waits.
+    let s = Scratch::new("drop-block");
+    let mnt = s.join("mnt");
+    let _fs = Tmpfs::mount(&mnt, 64);
+    logdir(&mnt, "d", "n0\noverload block\n");
+    let d = mnt.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["-L", d.to_str().unwrap()], &[]);
+    let wr = pipe.wr.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut wr = wr;
+        let _ = wr.write_all(&numbered("line", 100_000));
+    });
+    wait_until(Duration::from_secs(5), "svlogd pausing", || {
+        read_text(s.join(STDERR_FILE)).contains("pausing: unable to write to current")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!writer.is_finished(), "the writer waits");
+    assert!(!read_text(s.join(STDERR_FILE)).contains("dropping"));
+    p.signal(nix::sys::signal::Signal::SIGKILL);
+    p.wait_timeout(Duration::from_secs(5));
+    pipe.close();
+    drop(writer);
+}
+
+#[test]
+fn a_full_processor_queue_drops_instead_of_blocking() {
+    // queue 0 and a slow processor: each rotation would wait for it; in drop mode the lines
+    // of the wait are dropped and counted instead.
+    let s = Scratch::new("drop-queue");
+    logdir(
+        &s.path,
+        "d",
+        "s100\nn0\nqueue 0\noverload drop\n!sleep 1; cat\n",
+    );
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[]);
+    let n = 2000;
+    pipe.send(&numbered("line", n));
+    let wr = pipe.wr.take().unwrap();
+    wait_until(Duration::from_secs(3), "the input taken", || {
+        crate::util::pipe_bytes(&wr) == 0
+    });
+    drop(wr);
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    let text = crate::util::all_text(&d);
+    let dropped: u64 = marked(&text).iter().sum();
+    assert!(dropped > 0, "{text}");
+    assert_eq!(complete_lines(&text) as u64 + dropped, n as u64);
+}

@@ -1,0 +1,179 @@
+//! Retention beyond runit: the byte budget `S` and the age limit `maxage`, applied at once
+//! and never to the newest data, and archive order that survives the clock stepping back
+//! and forward (issue 5; `faketime` moves the clock).
+
+use crate::util::{all_text, archives, line_counts, logdir, numbered, SharedPipe};
+use harness::{read_text, reference, wait_until, Scratch};
+use nix::sys::signal::Signal;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+fn archive_bytes(dir: &Path) -> u64 {
+    archives(dir)
+        .iter()
+        .map(|n| fs::metadata(dir.join(n)).unwrap().len())
+        .sum()
+}
+
+#[test]
+fn the_byte_budget_deletes_the_oldest_until_the_archives_fit() {
+    let s = Scratch::new("budget");
+    logdir(&s.path, "d", "s100\nn0\nS350\n");
+    let d = s.join("d");
+    // Old archives, 100 bytes each, already over the budget.
+    for i in 0..5 {
+        fs::write(
+            d.join(format!("@40000000000000000000000{i}.s")),
+            [b'o'; 100],
+        )
+        .unwrap();
+    }
+    let input = numbered("line", 60); // 600 bytes: six rotations of 100 bytes
+    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    assert!(out.status.success());
+    let names = archives(&d);
+    assert!(archive_bytes(&d) <= 350, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with("@4000000000000000")),
+        "{names:?}"
+    );
+    // What is left is the newest data: the end of the input.
+    let text = all_text(&d);
+    let input = String::from_utf8(input).unwrap();
+    assert!(input.ends_with(&text), "{text:?}");
+}
+
+#[test]
+fn the_budget_counts_compressed_files_at_their_size() {
+    // S6000 holds three uncompressed 2000-byte archives; compressed, many more fit.
+    let s = Scratch::new("budget-gz");
+    logdir(&s.path, "d", "s2000\nn0\nS6000\ncompress gzip\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[]);
+    for chunk in numbered("line", 4000).chunks(2000) {
+        pipe.send(chunk);
+        wait_until(Duration::from_secs(10), "compression", || {
+            archives(&d).iter().all(|n| n.ends_with(".gz"))
+        });
+    }
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    assert!(archive_bytes(&d) <= 6000, "{}", archive_bytes(&d));
+    assert!(archives(&d).len() >= 6, "{:?}", archives(&d));
+}
+
+#[test]
+fn the_age_limit_deletes_old_archives_also_without_input() {
+    let s = Scratch::new("maxage");
+    logdir(&s.path, "d", "maxage 2s\n");
+    let d = s.join("d");
+    // Two old archives (a day old by their time), one from the future (a clock that was
+    // ahead): the old ones go at the first rotation, the future one counts as new.
+    let day_ago = SystemTime::now() - Duration::from_secs(86_400);
+    for i in 0..2 {
+        let p = d.join(format!("@40000000000000000000000{i}.s"));
+        fs::write(&p, "old\n").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(day_ago)
+            .unwrap();
+    }
+    let future = d.join("@400000000000000000000002.s");
+    fs::write(&future, "future\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&future)
+        .unwrap()
+        .set_modified(SystemTime::now() + Duration::from_secs(86_400))
+        .unwrap();
+    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["d"]);
+    crate::util::send(&mut p, b"first\n");
+    wait_until(Duration::from_secs(5), "first line", || {
+        read_text(d.join("current")) == "first\n"
+    });
+    p.signal(Signal::SIGALRM);
+    wait_until(Duration::from_secs(5), "the old archives deleted", || {
+        archives(&d).len() == 2
+    });
+    assert!(d.join("@400000000000000000000002.s").exists());
+    // The newest archive (the rotation's) is never deleted for its age; once a newer one
+    // exists, it goes within the limit, with no more input.
+    crate::util::send(&mut p, b"second\n");
+    wait_until(Duration::from_secs(5), "second line", || {
+        read_text(d.join("current")) == "second\n"
+    });
+    p.signal(Signal::SIGALRM);
+    wait_until(Duration::from_secs(10), "first's archive aged out", || {
+        !all_text(&d).contains("first")
+    });
+    assert!(all_text(&d).contains("second"));
+    assert!(!archives(&d).is_empty());
+}
+
+/// Our svlogd under `faketime` with the clock `offset` away (`-1d`, `+365d`).
+fn faked(s: &Scratch, offset: &str, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(reference("/usr/bin/faketime"));
+    c.current_dir(&s.path)
+        .env_clear()
+        .env("PATH", harness::test_path())
+        // Only the wall clock moves (the monotonic one would go negative).
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .args(["-f", offset])
+        .arg(harness::bin("svlogd"))
+        .args(args);
+    c
+}
+
+#[test]
+fn clock_steps_never_reorder_archives_or_prune_the_newest() {
+    // spec §12 item 9, g-pape/runit #9: with the clock stepped back, runit's new files sort
+    // before the old ones, and pruning deletes the newest data (or, with a processor, the
+    // file being processed, and svlogd loops for ever). Here every new name sorts after
+    // every old one, so `n` keeps the newest, and the processor never loses its file.
+    let s = Scratch::new("clock-steps");
+    logdir(&s.path, "d", "s300\nn8\n!cat\n");
+    let d = s.join("d");
+    let mut made: Vec<String> = Vec::new();
+    for (round, offset) in ["+0", "-1d", "+365d", "-30d", "+0"].iter().enumerate() {
+        let lines = numbered(&format!("round{round}"), 40);
+        let out = harness::run_with_input(
+            &mut faked(&s, offset, &["-tt", "-l", "10", "d"]),
+            &lines,
+            Duration::from_secs(20),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {err}");
+        assert!(!err.contains("unable to open input"), "{err}");
+        assert!(!err.contains("processor failed"), "{err}");
+        assert!(
+            archives(&d).iter().all(|n| !n.ends_with(".u")),
+            "all processed"
+        );
+        let names = archives(&d);
+        // Names only grow: every name made in this round sorts after every older one.
+        for n in &names {
+            if !made.contains(n) {
+                assert!(
+                    made.iter().all(|m| m < n),
+                    "round {round} ({offset}): {n} sorts before {made:?}"
+                );
+                made.push(n.clone());
+            }
+        }
+        assert!(names.len() <= 8, "n8: {names:?}");
+        // The newest data is there: this round's lines, all of them.
+        let text = all_text(&d);
+        assert!(
+            line_counts(&text, &format!("round{round}"), 40)
+                .iter()
+                .all(|&c| c == 1),
+            "round {round}: newest lines pruned"
+        );
+    }
+    assert!(made.len() > 15, "rotations in every round: {made:?}");
+}
