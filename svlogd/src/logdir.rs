@@ -148,6 +148,9 @@ pub struct LogDir {
     pub reload_at: Option<Instant>,
     /// Syslog forwarding (`>` lines): one thread per target.
     pub forward: Forwarders,
+    /// When the forwarders' counters were last looked at, and what they were.
+    forward_checked: Option<Instant>,
+    forward_seen: u64,
 }
 
 impl LogDir {
@@ -188,6 +191,8 @@ impl LogDir {
             metrics_last: None,
             reload_at: None,
             forward: Forwarders::default(),
+            forward_checked: None,
+            forward_seen: 0,
         }
     }
 
@@ -222,6 +227,7 @@ impl LogDir {
             self.prune_at,
             self.metrics_due,
             self.reload_at,
+            self.forward_check_at(),
         ]
         .into_iter()
         .flatten()
@@ -479,6 +485,35 @@ impl LogDir {
         self.metrics_due = Some(due);
     }
 
+    /// When the forwarders' counters should next be looked at: every [`METRICS_EVERY`] while
+    /// the status file is on and a target is behind or away (its threads change them; nothing
+    /// else would wake the event loop).
+    fn forward_check_at(&self) -> Option<Instant> {
+        if !self.cfg.extras.metrics || !self.forward.is_active() || !self.forward.unsettled() {
+            return None;
+        }
+        self.forward_checked.map(|t| t + METRICS_EVERY)
+    }
+
+    /// Looks at the forwarders' counters: the status file is due when they changed.
+    pub fn check_forward_metrics(&mut self, now: Instant) {
+        if !self.forward.is_active() {
+            return;
+        }
+        if self
+            .forward_checked
+            .is_some_and(|t| now < t + METRICS_EVERY)
+        {
+            return;
+        }
+        self.forward_checked = Some(now);
+        let f = self.forward.fingerprint();
+        if f != self.forward_seen {
+            self.forward_seen = f;
+            self.touch_metrics(now);
+        }
+    }
+
     /// Writes the status file if it is due (or at once with `force`).
     pub fn write_metrics_if_due(&mut self, now: Instant, force: bool) {
         let due = self.metrics_due.is_some_and(|t| t <= now);
@@ -509,6 +544,7 @@ impl LogDir {
     pub fn metrics_text(&self) -> String {
         let mut m = Metrics::new(&self.path);
         self.stats.write(&mut m);
+        self.forward.write_metrics(&mut m);
         m.gauge(
             "archives",
             "Archives in the directory (at the last rotation).",

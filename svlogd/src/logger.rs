@@ -496,6 +496,7 @@ impl Logger {
             if d.prune_at.is_some_and(|t| t <= ctx.now) && d.rotation.is_none() {
                 d.prune(None, ctx);
             }
+            d.check_forward_metrics(ctx.now);
             d.write_metrics_if_due(ctx.now, false);
         }
     }

@@ -87,6 +87,23 @@ impl Metrics {
         let _ = writeln!(self.out, "}} {value}");
     }
 
+    /// Adds a metric with one value per set of extra labels, under one `# HELP`/`# TYPE`
+    /// (Prometheus allows those once per name).
+    pub fn family(&mut self, name: &str, kind: &str, help: &str, rows: &[(&[(&str, &str)], f64)]) {
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(self.out, "# HELP svlogd_{name} {help}");
+        let _ = writeln!(self.out, "# TYPE svlogd_{name} {kind}");
+        for (labels, value) in rows {
+            let _ = write!(self.out, "svlogd_{name}{{dir=\"{}\"", self.dir);
+            for (k, v) in *labels {
+                let _ = write!(self.out, ",{k}=\"{}\"", escape(v));
+            }
+            let _ = writeln!(self.out, "}} {value}");
+        }
+    }
+
     /// A counter without extra labels.
     pub fn counter(&mut self, name: &str, help: &str, value: u64) {
         self.add(name, "counter", help, &[], value as f64);

@@ -174,3 +174,52 @@ fn a_stuck_collector_never_holds_up_local_logging() {
     );
     drop(listener);
 }
+
+/// Over UDP an absent collector shows as ICMP "port unreachable": the datagrams of the last
+/// second go again once it answers, so lines logged while it was down still arrive; the outage
+/// gets one warning, however often the sender tries.
+#[test]
+fn udp_collector_down_then_up() {
+    let s = Scratch::new("fw-udp-outage");
+    let port = crate::collector::free_port("127.0.0.1");
+    let dir = logdir(&s, "log", &format!(">udp 127.0.0.1:{port}\nmetrics\n"));
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 50));
+    // Several refusals (from the status file's failure counter) while nobody listens.
+    let prom = dir.join("svlogd.prom");
+    let failures = || -> u64 {
+        harness::read_text(&prom)
+            .lines()
+            .find(|l| l.starts_with("svlogd_forward_failures_total{"))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    harness::wait_until_or(
+        Duration::from_secs(20),
+        "three refusals",
+        &mut || failures() >= 3,
+        || stderr(&s.path),
+    );
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            udp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    let got = rs.wait_lines(50, Duration::from_secs(20), &s.path);
+    finish(p, &s.path);
+    let mut seen: Vec<String> = got.iter().map(|l| parse(l).msg[..7].to_string()).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 50);
+    assert_eq!(
+        stderr(&s.path)
+            .matches("warning: forward connection lost")
+            .count(),
+        1,
+        "{}",
+        stderr(&s.path)
+    );
+}

@@ -175,3 +175,61 @@ fn utc_seconds(t: &str) -> u64 {
     let days = era * 146_097 + doe - 719_468;
     (days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)) as u64
 }
+
+/// The directory's status file (`metrics`) carries each target's counters, and follows the
+/// sender while svlogd's input is idle: backlog while the collector is away, then 0 once it
+/// came back and took everything.
+#[test]
+fn status_file_shows_backlog_and_counters() {
+    let s = Scratch::new("fw-metrics");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\nmetrics\n"));
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 100));
+    let prom = dir.join("svlogd.prom");
+    let target = format!("target=\"tcp-127.0.0.1-{port}\"");
+    let value = |name: &str| -> Option<u64> {
+        harness::read_text(&prom)
+            .lines()
+            .find(|l| l.starts_with(&format!("svlogd_{name}{{")) && l.contains(&target))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    };
+    harness::wait_until_or(
+        RUN,
+        "a backlog while the collector is away",
+        &mut || {
+            value("forward_backlog_bytes").is_some_and(|b| b > 0)
+                && value("forward_connected") == Some(0)
+                && value("forward_failures_total").is_some_and(|f| f > 0)
+        },
+        || harness::read_text(&prom),
+    );
+    let rs = Rsyslog::start(
+        &s,
+        "rsyslog",
+        Inputs {
+            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            ..Default::default()
+        },
+    );
+    rs.wait_lines(100, RUN, &s.path);
+    harness::wait_until_or(
+        RUN,
+        "the status file to follow without new input",
+        &mut || {
+            value("forward_backlog_bytes") == Some(0)
+                && value("forward_connected") == Some(1)
+                && value("forward_sent_lines_total") == Some(100)
+        },
+        || harness::read_text(&prom),
+    );
+    finish(p, &s.path);
+    let text = harness::read_text(&prom);
+    assert_eq!(
+        text.matches("# TYPE svlogd_forward_sent_lines_total counter")
+            .count(),
+        1,
+        "{text}"
+    );
+}

@@ -13,11 +13,18 @@ fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let about = supervise::help::About {
         name: "svlogd",
-        synopsis: &[&format!("svlogd{USAGE}")],
+        synopsis: &[
+            &format!("svlogd{USAGE}"),
+            "svlogd [-T format] [-L] ... dir ...",
+            "svlogd -C dir ...",
+        ],
         text: "Reads lines from standard input and appends them to the file current in each log\n\
                directory dir, rotating it by size or age into @<tai64n>.s files and keeping a\n\
-               number of them; each dir's settings (sizes, patterns, processor, UDP, prefix) are\n\
-               in dir/config. -t, -tt, -ttt: TAI64N, UTC or ISO 8601 time stamps.",
+               number of them; each dir's settings (sizes, retention, patterns, processor,\n\
+               compression, forwarding, ...) are in dir/config. -t, -tt, -ttt: TAI64N, UTC or\n\
+               ISO 8601 time stamps; -T format: local, rfc3339, ... instead; -L: drop lines\n\
+               (counted) rather than block when a directory cannot keep up; -C: check each\n\
+               dir's config and exit.",
     };
     if let Some(code) = supervise::help::answer(&argv, &about) {
         return ExitCode::from(code as u8);

@@ -30,8 +30,9 @@
 //! started (no marks) get their file's modification time.
 //!
 //! **Counters** ([`Stats`]): backlog (bytes not yet sent), sent, resent, failed (connection
-//! attempts and losses), lost files and bytes, rendered as `key value` lines for the
-//! directory's status file.
+//! attempts and losses), lost files and bytes, connected; they go into the directory's status
+//! file (`metrics`, `svlogd.prom`) labelled by target ([`Forwarders::write_metrics`]), and with
+//! `-v` each thread prints them when it stops.
 
 pub mod config;
 pub mod cursor;
@@ -429,26 +430,97 @@ impl Forwarders {
         }
     }
 
-    /// The counters as `key value` lines (`forward.tcp-10.0.0.1-514.sent 1234`).
-    pub fn status(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+    /// Adds every target's counters to the directory's status file, labelled
+    /// `target="tcp-10.0.0.1-514"`.
+    pub fn write_metrics(&self, m: &mut crate::metrics::Metrics) {
+        type Pick = fn(&Stats) -> &AtomicU64;
+        let families: [(&str, &str, &str, Pick); 7] = [
+            (
+                "forward_backlog_bytes",
+                "gauge",
+                "Bytes of the spool not yet sent to the target.",
+                |s| &s.backlog,
+            ),
+            (
+                "forward_sent_lines_total",
+                "counter",
+                "Lines sent to the target (resent ones included).",
+                |s| &s.sent,
+            ),
+            (
+                "forward_resent_lines_total",
+                "counter",
+                "Lines sent again after a lost connection (at most this many duplicates).",
+                |s| &s.resent,
+            ),
+            (
+                "forward_failures_total",
+                "counter",
+                "Failed connection attempts and lost connections.",
+                |s| &s.failed,
+            ),
+            (
+                "forward_lost_files_total",
+                "counter",
+                "Rotated files deleted before they were sent.",
+                |s| &s.lost_files,
+            ),
+            (
+                "forward_lost_bytes_total",
+                "counter",
+                "Bytes of rotated files deleted before they were sent.",
+                |s| &s.lost_bytes,
+            ),
+            (
+                "forward_connected",
+                "gauge",
+                "1 while connected to the target.",
+                |s| &s.connected,
+            ),
+        ];
+        for (name, kind, help, pick) in families {
+            let labels: Vec<[(&str, &str); 1]> = self
+                .running
+                .iter()
+                .map(|r| [("target", r.id.as_str())])
+                .collect();
+            let rows: Vec<(&[(&str, &str)], f64)> = self
+                .running
+                .iter()
+                .zip(&labels)
+                .map(|(r, l)| (&l[..], pick(&r.shared.stats).load(Ordering::Relaxed) as f64))
+                .collect();
+            m.family(name, kind, help, &rows);
+        }
+    }
+
+    /// A value that changes whenever a counter does (to know when the status file is stale).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0;
         for r in &self.running {
             let s = &r.shared.stats;
-            for (key, v) in [
-                ("backlog", &s.backlog),
-                ("sent", &s.sent),
-                ("resent", &s.resent),
-                ("failed", &s.failed),
-                ("lost_files", &s.lost_files),
-                ("lost_bytes", &s.lost_bytes),
-                ("connected", &s.connected),
+            for v in [
+                &s.backlog,
+                &s.sent,
+                &s.resent,
+                &s.failed,
+                &s.lost_files,
+                &s.connected,
             ] {
-                out.extend_from_slice(
-                    format!("forward.{}.{key} {}\n", r.id, v.load(Ordering::Relaxed)).as_bytes(),
-                );
+                h = h
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(v.load(Ordering::Relaxed));
             }
         }
-        out
+        h
+    }
+
+    /// Whether some target is behind or away (its counters are still moving).
+    pub fn unsettled(&self) -> bool {
+        self.running.iter().any(|r| {
+            r.shared.stats.backlog.load(Ordering::Relaxed) != 0
+                || r.shared.stats.connected.load(Ordering::Relaxed) == 0
+        })
     }
 }
 

@@ -14,8 +14,10 @@
 //! (the collector is down) is taken as a lost connection, so the same rule resends the
 //! datagrams of the last second.
 //!
-//! Reconnection waits 0.1 s, doubling up to [`BACKOFF_MAX`]. The first failure of an outage
-//! gets a warning on stderr; with `-v`, every reconnection gets an `info:` line.
+//! Reconnection waits 0.1 s, doubling up to [`BACKOFF_MAX`]; the wait and the outage end when
+//! something is delivered (confirmed), not when a socket connects (a UDP socket always does).
+//! The first failure of an outage gets a warning on stderr; with `-v`, every connection gets
+//! an `info:` line.
 
 use super::config::{ForwardConfig, Target, Transport};
 use super::cursor::{archive_label, Cursor, FileId, Pos, PREFIX};
@@ -402,8 +404,8 @@ impl Sender {
                 if self.info.verbose {
                     msg::info(&[b"forward connected: ", &self.what()]);
                 }
-                self.outage = false;
-                self.backoff = BACKOFF_MIN;
+                // The outage (and the backoff) ends when something is delivered, not here: a
+                // UDP socket always connects, and a collector may accept and hang up at once.
                 self.shared.stats.connected.store(1, Ordering::Relaxed);
                 self.link = Some(link);
                 let pos = self.confirmed;
@@ -438,8 +440,8 @@ impl Sender {
             msg::warnx("forward connection lost", &what);
         }
         self.outage = true;
-        self.next_try = Instant::now() + BACKOFF_MIN;
-        self.backoff = BACKOFF_MIN * 2;
+        self.next_try = Instant::now() + self.backoff;
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
         let pos = self.confirmed;
         self.position(pos);
     }
@@ -465,6 +467,9 @@ impl Sender {
             }
             self.confirmed = b.pos;
             self.flight.pop_front();
+            // Delivered: the collector is back (if it was away).
+            self.outage = false;
+            self.backoff = BACKOFF_MIN;
         }
         if self.saved != Some(self.confirmed) && now.duration_since(self.last_save) >= SAVE_EVERY {
             self.save(self.confirmed);
