@@ -4,8 +4,9 @@
 //! After every rotation (and when a directory is opened) the event loop asks the worker to
 //! look at the directory; the worker compresses every `.s` file in it, oldest first. A `.s`
 //! whose `.u` still exists is a processor's output not yet handed over, and is left for a later
-//! look. The worker runs at the lowest CPU priority (nice 19), so on a busy machine the input
-//! path keeps the processors; the byte budget `S` counts a file at its uncompressed size until
+//! look. The worker runs at a low CPU priority ([`NICE`]), so on a busy machine the input
+//! path keeps most of the processors (about a tenth of one goes to compression against a busy
+//! thread of normal priority; nice 19 would starve it outright); the byte budget `S` counts a file at its uncompressed size until
 //! it is done, so falling behind never overfills the disk.
 //!
 //! One file, crash-safe at every step (each is a `faults` point):
@@ -36,6 +37,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+
+/// The worker thread's nice value.
+pub const NICE: i32 = 10;
 
 /// What the worker and one directory share.
 #[derive(Debug, Default)]
@@ -136,11 +140,11 @@ impl Drop for Compressor {
 }
 
 fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>) {
-    // The lowest priority: compression uses only CPU time the input path leaves.
+    // A low priority: compression takes little CPU time from the input path when both want it.
     // SAFETY: setpriority on this thread (Linux: a tid is a process id for it).
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        libc::setpriority(libc::PRIO_PROCESS, tid, NICE);
     }
     while let Ok(first) = rx.recv() {
         // Take every request already queued; one look per directory is enough.

@@ -78,13 +78,7 @@ impl Metrics {
     /// Adds a metric: `kind` is `counter` or `gauge`; `labels` are extra `name="value"`
     /// pairs (values escaped here).
     pub fn add(&mut self, name: &str, kind: &str, help: &str, labels: &[(&str, &str)], value: f64) {
-        let _ = writeln!(self.out, "# HELP svlogd_{name} {help}");
-        let _ = writeln!(self.out, "# TYPE svlogd_{name} {kind}");
-        let _ = write!(self.out, "svlogd_{name}{{dir=\"{}\"", self.dir);
-        for (k, v) in labels {
-            let _ = write!(self.out, ",{k}=\"{}\"", escape(v));
-        }
-        let _ = writeln!(self.out, "}} {value}");
+        self.family(name, kind, help, &[(labels, value)]);
     }
 
     /// Adds a metric with one value per set of extra labels, under one `# HELP`/`# TYPE`

@@ -2,10 +2,10 @@
 //! any step of it leaves the original or a complete compressed file (issue 5).
 
 use crate::util::{
-    all_text, archives, line_counts, logdir, mode, numbered, read_log, SharedPipe, STDERR_FILE,
+    all_text, archives, line_counts, logdir, mode, numbered, read_log, Crashed, SharedPipe,
+    STDERR_FILE,
 };
 use harness::{read_text, wait_until, Scratch};
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ fn rotated_files_become_gzip_files_with_the_same_text() {
     // The run ended before the worker caught up: the next svlogd compresses the rest.
     let mut p = SharedPipe::new();
     let mut logger = p.start(&s.path, &["d"], &[]);
-    wait_until(Duration::from_secs(10), "every archive compressed", || {
+    wait_until(Duration::from_secs(30), "every archive compressed", || {
         uncompressed(&d).is_empty()
     });
     p.close();
@@ -65,21 +65,8 @@ fn a_burst_with_many_rotations_is_logged_whole() {
 /// SIGKILLs our svlogd at `point` (see svlogd's `faults` module) while it compresses, checks
 /// what the crash left, then lets a fresh svlogd on the same pipe finish: no line lost.
 fn kill_at(point: &str) {
-    let s = Scratch::new(&format!("gzip-kill-{point}"));
-    logdir(&s.path, "d", "s2000\nn0\ncompress gzip\n");
-    let d = s.join("d");
-    let n = 1000;
-    let input = numbered("line", n);
-    let mut pipe = SharedPipe::new();
-    let mut p = pipe.start(&s.path, &["d"], &[("SVLOGD_FAULT", point)]);
-    pipe.send(&input[..input.len() / 2]);
-    let st = p.wait_timeout(Duration::from_secs(10));
-    assert_eq!(
-        st.signal(),
-        Some(9),
-        "{point}: killed by its fault point: {st:?}"
-    );
-
+    let mut c = Crashed::at("gzip-kill", "s2000\nn0\ncompress gzip\n", 1000, point);
+    let d = c.d.clone();
     // What the crash left: for every rotation, the original or a complete .s.gz.
     let names = archives(&d);
     let labels: std::collections::BTreeSet<&str> = names.iter().map(|n| &n[..25]).collect();
@@ -100,34 +87,24 @@ fn kill_at(point: &str) {
             "{point}: both files at this step: {names:?}"
         );
     }
-
     // A fresh svlogd on the same pipe finishes the job and logs the rest.
-    let mut q = pipe.start(&s.path, &["d"], &[]);
-    pipe.send(&input[input.len() / 2..]);
+    let mut q = c.resume();
     wait_until(
         Duration::from_secs(10),
         "everything logged and compressed",
         || {
             uncompressed(&d).is_empty()
-                && line_counts(&all_text(&d), "line", n)
+                && line_counts(&all_text(&d), "line", 1000)
                     .iter()
-                    .all(|&c| c >= 1)
+                    .all(|&n| n >= 1)
         },
     );
-    pipe.close();
+    c.pipe.close();
     let st = q.wait_timeout(Duration::from_secs(10));
     assert!(st.success(), "{point}: {st:?}");
-    let counts = line_counts(&all_text(&d), "line", n);
-    let missing: Vec<usize> = (0..n).filter(|&i| counts[i] == 0).collect();
-    assert!(missing.is_empty(), "{point}: lost {missing:?}");
-    // Lines written but not yet consumed when the kill came are written again: at most one
-    // chunk (the whole first half here).
-    assert!(counts.iter().all(|&c| c <= 2), "{point}");
-    assert!(
-        !read_text(s.join(STDERR_FILE)).contains("unable to"),
-        "{point}: {}",
-        read_text(s.join(STDERR_FILE))
-    );
+    c.check_lines(point);
+    let err = read_text(c.s.join(STDERR_FILE));
+    assert!(!err.contains("unable to"), "{point}: {err}");
 }
 
 #[test]
@@ -153,4 +130,24 @@ fn sigkill_before_the_original_is_removed() {
 #[test]
 fn sigkill_after_the_original_is_removed() {
     kill_at("gzip-unlinked");
+}
+
+#[test]
+fn a_processors_output_is_compressed_once_handed_over() {
+    let s = Scratch::new("gzip-processor");
+    logdir(&s.path, "d", "s300\nn0\ncompress gzip\n!sed 's/^/P:/'\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["d"], &[]);
+    pipe.send(&numbered("line", 100));
+    wait_until(Duration::from_secs(30), "processed and compressed", || {
+        let names = archives(&d);
+        names.len() >= 3 && names.iter().all(|n| n.ends_with(".s.gz"))
+    });
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    let text = all_text(&d);
+    assert!(line_counts(&text, "line", 100).iter().all(|&c| c == 1));
+    let archived: String = archives(&d).iter().map(|n| read_log(&d.join(n))).collect();
+    assert!(archived.lines().all(|l| l.starts_with("P:line ")), "{archived}");
 }

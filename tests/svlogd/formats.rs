@@ -128,3 +128,61 @@ fn a_bad_format_is_a_usage_error() {
     assert_eq!(code(out.status), 111);
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("usage: svlogd"));
 }
+
+/// `WHEN` (read in the zone, unless it names its offset) in UTC, `%Y-%m-%dT%H:%M:%S`.
+fn utc_of(when: &str) -> String {
+    let date = |args: &[&str]| {
+        let out = Command::new("date")
+            .env("TZ", ZONE)
+            .args(args)
+            .output()
+            .expect("date");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let epoch = date(&["-d", when, "+%s"]);
+    date(&["-u", "-d", &format!("@{epoch}"), "+%Y-%m-%dT%H:%M:%S"])
+}
+
+#[test]
+fn the_syslog_forwarder_reads_each_directorys_own_format() {
+    // The forwarder takes a line's time of receipt from its stamp: a local-time directory's
+    // stamps are local, an RFC 3339 one's carry their offset; both must come out in UTC.
+    let s = Scratch::new("T-forward");
+    let rx: Vec<std::net::UdpSocket> = (0..2)
+        .map(|_| {
+            let r = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            r.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            r
+        })
+        .collect();
+    let port = |i: usize| rx[i].local_addr().unwrap().port();
+    logdir(&s.path, "local", &format!("Tlocal\n>udp 127.0.0.1:{}\n", port(0)));
+    logdir(&s.path, "rfc", &format!("Trfc3339\n>udp 127.0.0.1:{}\n", port(1)));
+    let mut c = Impl::Ours.cmd(&s.path);
+    c.env("TZ", ZONE).args(["-tt", "local", "rfc"]);
+    let mut p = harness::Proc::spawn(c.stdin(std::process::Stdio::piped()));
+    {
+        use std::io::Write;
+        p.child.stdin.as_mut().unwrap().write_all(b"hello\n").unwrap();
+    }
+    let mut got = Vec::new();
+    for r in &rx {
+        let mut buf = [0u8; 2048];
+        let n = r.recv(&mut buf).expect("a syslog message");
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    p.close_stdin();
+    assert!(p.wait_timeout(RUN).success());
+    let stamp_of_message = |m: &str| m.split(' ').nth(1).unwrap().to_string();
+    // local: `YYYY-MM-DD_HH:MM:SS.xxxxx hello`
+    let line = read_text(s.join("local/current"));
+    let (date, rest) = line.split_once('_').unwrap();
+    let (time, frac) = rest[..14].split_once('.').unwrap();
+    let want = format!("{}.{frac}0Z", utc_of(&format!("{date} {time}")));
+    assert_eq!(stamp_of_message(&got[0]), want, "{line}");
+    // rfc3339: `YYYY-MM-DDTHH:MM:SS.uuuuuu+05:30 hello`
+    let line = read_text(s.join("rfc/current"));
+    let stamp = line.split(' ').next().unwrap();
+    let want = format!("{}.{}Z", utc_of(stamp), &stamp[20..26]);
+    assert_eq!(stamp_of_message(&got[1]), want, "{line}");
+}

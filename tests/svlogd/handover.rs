@@ -3,10 +3,10 @@
 //! and rotated files left waiting are taken up again at the next start (issue 5).
 
 use crate::util::{
-    all_text, archives, line_counts, logdir, mode, numbered, pipe_bytes, SharedPipe, STDERR_FILE,
+    all_text, archives, line_counts, logdir, mode, numbered, pipe_bytes, Crashed, SharedPipe,
+    STDERR_FILE,
 };
 use harness::{read_text, wait_until, Scratch};
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -109,37 +109,19 @@ fn queued_files_are_never_pruned() {
 /// then lets a fresh svlogd on the same pipe finish: every line is in the log, none was
 /// processed twice, and no rotated file is left unprocessed.
 fn kill_at(point: &str) {
-    let s = Scratch::new(&format!("handover-{point}"));
-    logdir(&s.path, "d", "s300\nn0\n!sed 's/^/P:/'\n");
-    let d = s.join("d");
-    let n = 200;
-    let input = numbered("line", n);
-    let mut pipe = SharedPipe::new();
-    let mut p = pipe.start(&s.path, &["d"], &[("SVLOGD_FAULT", point)]);
-    pipe.send(&input[..input.len() / 2]);
-    let st = p.wait_timeout(Duration::from_secs(10));
-    assert_eq!(
-        st.signal(),
-        Some(9),
-        "{point}: killed at its fault point: {st:?}"
-    );
+    let mut c = Crashed::at("handover", "s300\nn0\n!sed 's/^/P:/'\n", 200, point);
+    let d = c.d.clone();
     // The rotated file is there, unprocessed or processed, never lost.
     let names = archives(&d);
     assert!(
         names.iter().any(|n| n.ends_with(".u") || n.ends_with(".s")),
         "{point}: {names:?}"
     );
-
-    let mut q = pipe.start(&s.path, &["d"], &[]);
-    pipe.send(&input[input.len() / 2..]);
-    pipe.close();
+    let mut q = c.resume();
+    c.pipe.close();
     let st = q.wait_timeout(Duration::from_secs(20));
     assert!(st.success(), "{point}: {st:?}");
-    let text = all_text(&d);
-    let counts = line_counts(&text, "line", n);
-    let missing: Vec<usize> = (0..n).filter(|&i| counts[i] == 0).collect();
-    assert!(missing.is_empty(), "{point}: lost {missing:?}");
-    assert!(counts.iter().all(|&c| c <= 2), "{point}");
+    let text = c.check_lines(point);
     assert!(
         !text.contains("P:P:"),
         "{point}: a file was processed twice"
@@ -151,7 +133,7 @@ fn kill_at(point: &str) {
     }
     assert_eq!(count(&d, ".t"), 0, "{point}");
     assert!(text.contains("P:line"), "{point}: processed");
-    let err = read_text(s.join(STDERR_FILE));
+    let err = read_text(c.s.join(STDERR_FILE));
     assert!(!err.contains("processor failed"), "{point}: {err}");
 }
 

@@ -53,7 +53,9 @@ fn without_autoreload_a_change_waits_for_hup() {
     logdir(&s.path, "d", "");
     let d = s.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
-    wait_until(Duration::from_secs(5), "svlogd started", || d.join("current").exists());
+    wait_until(Duration::from_secs(5), "svlogd started", || {
+        d.join("current").exists()
+    });
     fs::write(d.join("config"), "pNEW: \n").unwrap();
     std::thread::sleep(Duration::from_millis(500));
     send(&mut p, b"one\n");

@@ -55,7 +55,7 @@ fn the_budget_counts_compressed_files_at_their_size() {
     let mut p = pipe.start(&s.path, &["d"], &[]);
     for chunk in numbered("line", 4000).chunks(2000) {
         pipe.send(chunk);
-        wait_until(Duration::from_secs(10), "compression", || {
+        wait_until(Duration::from_secs(30), "compression", || {
             archives(&d).iter().all(|n| n.ends_with(".gz"))
         });
     }

@@ -373,3 +373,58 @@ pub fn line_counts(text: &str, prefix: &str, n: usize) -> Vec<usize> {
     }
     counts
 }
+
+/// A log directory `d` whose svlogd was killed at a fault point (svlogd's `faults` module),
+/// with the pipe it read from, for the crash tests.
+pub struct Crashed {
+    /// The scratch directory (svlogd's working directory).
+    pub s: Scratch,
+    /// `s/d`.
+    pub d: std::path::PathBuf,
+    /// The pipe the next svlogd reads.
+    pub pipe: SharedPipe,
+    /// `numbered("line", n)`: its first half was sent before the crash.
+    pub input: Vec<u8>,
+}
+
+impl Crashed {
+    /// Starts our svlogd on `d` (with `config`) armed to kill itself at `point`, sends the
+    /// first half of `n` numbered lines and waits for the SIGKILL.
+    pub fn at(name: &str, config: &str, n: usize, point: &str) -> Crashed {
+        use std::os::unix::process::ExitStatusExt;
+        let s = Scratch::new(&format!("{name}-{point}"));
+        logdir(&s.path, "d", config);
+        let d = s.join("d");
+        let input = numbered("line", n);
+        let mut pipe = SharedPipe::new();
+        let mut p = pipe.start(&s.path, &["d"], &[("SVLOGD_FAULT", point)]);
+        pipe.send(&input[..input.len() / 2]);
+        let st = p.wait_timeout(Duration::from_secs(10));
+        assert_eq!(
+            st.signal(),
+            Some(9),
+            "{point}: killed at its fault point: {st:?}"
+        );
+        Crashed { s, d, pipe, input }
+    }
+
+    /// Starts a fresh svlogd on the same pipe and sends the second half.
+    pub fn resume(&mut self) -> Proc {
+        let p = self.pipe.start(&self.s.path, &["d"], &[]);
+        let half = self.input.len() / 2;
+        self.pipe.send(&self.input[half..]);
+        p
+    }
+
+    /// Asserts that every line is in the directory, at most twice (a line written but not
+    /// yet taken from the pipe when the kill came is written again); returns the text.
+    pub fn check_lines(&self, point: &str) -> String {
+        let n = self.input.iter().filter(|&&b| b == b'\n').count();
+        let text = all_text(&self.d);
+        let counts = line_counts(&text, "line", n);
+        let missing: Vec<usize> = (0..n).filter(|&i| counts[i] == 0).collect();
+        assert!(missing.is_empty(), "{point}: lost {missing:?}");
+        assert!(counts.iter().all(|&c| c <= 2), "{point}");
+        text
+    }
+}
