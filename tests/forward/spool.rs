@@ -191,3 +191,33 @@ fn status_file_shows_backlog_and_counters() {
         "{text}"
     );
 }
+
+/// Archives compressed by `compress gzip` (`@….s.gz`, on svlogd's worker thread) while the
+/// collector is away are sent through decompression, from the right offset.
+#[test]
+fn compressed_archives_are_sent() {
+    let s = Scratch::new("fw-compress");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(
+        &s,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns3000\ncompress gzip\n"),
+    );
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 300));
+    let d = dir.clone();
+    harness::wait_until_or(
+        RUN,
+        "compressed archives",
+        &mut || names(&d).iter().filter(|n| n.ends_with(".s.gz")).count() >= 5,
+        || harness::listing(&d),
+    );
+    finish(p, &s.path);
+    let rs = Rsyslog::tcp(&s, port);
+    let p = spawn(&s.path, &["-tt"], &dir);
+    let got = rs.wait_lines(300, RUN, &s.path);
+    finish(p, &s.path);
+    let msgs: Vec<String> = got.iter().map(|l| parse(l).msg[..7].to_string()).collect();
+    let want: Vec<String> = (0..300).map(|i| format!("{i:07}")).collect();
+    assert_eq!(msgs, want);
+}
