@@ -74,7 +74,11 @@ impl UdpOut {
                 failed.extend(next..self.entries.len());
                 break;
             };
-            let start = if next == 0 { 0 } else { self.entries[next - 1].0 };
+            let start = if next == 0 {
+                0
+            } else {
+                self.entries[next - 1].0
+            };
             let ends = self.entries[next..].iter().map(|e| e.0);
             match send_datagrams(sock.as_raw_fd(), &self.queue, start, ends, &mut whole) {
                 Ok(sent) => {
