@@ -246,6 +246,16 @@ impl Proc {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Writes to the child's stdin (which must be piped); panics if it cannot.
+    pub fn send(&mut self, data: &[u8]) {
+        self.child
+            .stdin
+            .as_mut()
+            .expect("stdin is piped")
+            .write_all(data)
+            .unwrap_or_else(|e| panic!("write to {}: {e}", self.name));
+    }
+
     /// Closes the child's stdin (if piped), giving it EOF.
     pub fn close_stdin(&mut self) {
         drop(self.child.stdin.take());

@@ -4,8 +4,10 @@
 //! The supervisor side decodes one byte at a time with [`Command::from_byte`]. The client side
 //! ([`probe`], [`send`]) opens the FIFOs write-only and non-blocking, so it never hangs on a dead
 //! supervisor: ENXIO means nobody holds the read end (the supervisor is not running), and ENOENT
-//! or ENOTDIR mean the directory is not (yet) supervised. Callers choose their words and exit
-//! codes from the returned [`ClientError`].
+//! or ENOTDIR mean the directory is not (yet) supervised. Another user's symbolic link at
+//! `supervise` or at a FIFO into something that user does not own is not followed
+//! ([`crate::svdir::Untrusted`]). Callers choose their words and exit codes from the returned
+//! [`ClientError`].
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::signal::Signal;
@@ -143,6 +145,8 @@ pub enum ClientError {
     NotServiceDir(i32),
     /// Any other failure, with its errno.
     Io(i32),
+    /// A symbolic link on the way belongs to another user and leads elsewhere.
+    Untrusted(crate::svdir::Untrusted),
 }
 
 impl ClientError {
@@ -156,11 +160,27 @@ impl ClientError {
         }
     }
 
-    /// The errno behind the failure (ENXIO for NotRunning).
+    fn from_open(e: crate::svdir::OpenError) -> ClientError {
+        match e {
+            crate::svdir::OpenError::Io(e) => ClientError::classify(&e),
+            crate::svdir::OpenError::Untrusted(u) => ClientError::Untrusted(u),
+        }
+    }
+
+    /// The errno behind the failure (ENXIO for NotRunning, EPERM for a refused link).
     pub fn errno(self) -> i32 {
         match self {
             ClientError::NotRunning => nix::libc::ENXIO,
             ClientError::NotServiceDir(n) | ClientError::Io(n) => n,
+            ClientError::Untrusted(_) => nix::libc::EPERM,
+        }
+    }
+
+    /// The error text for a message (`file does not exist`, or why a link was refused).
+    pub fn text(self) -> String {
+        match self {
+            ClientError::Untrusted(u) => u.text(),
+            e => crate::strerr::errstr(e.errno()).to_string(),
         }
     }
 }
@@ -180,24 +200,41 @@ fn open_fifo_nonblocking(path: &Path) -> Result<File, ClientError> {
         .map_err(|e| ClientError::classify(&e))
 }
 
+/// Opens one of the FIFOs of `svdir`'s supervise directory (`rel` is [`OK`] or [`CONTROL`])
+/// write-only and non-blocking, with the symlink rule of [`crate::svdir::open_supervised`].
+fn open_supervise_fifo(svdir: &Path, rel: &'static str) -> Result<File, ClientError> {
+    crate::svdir::open_supervised(svdir, rel, nix::libc::O_WRONLY | nix::libc::O_NONBLOCK)
+        .map_err(ClientError::from_open)
+}
+
 /// Checks that a supervisor runs for the service directory `svdir` (its `supervise/ok` FIFO
 /// has a reader).
 pub fn probe(svdir: &Path) -> Result<(), ClientError> {
-    open_fifo_nonblocking(&svdir.join(OK)).map(drop)
+    open_supervise_fifo(svdir, OK).map(drop)
+}
+
+/// Opens `svdir/supervise/control` write-only and non-blocking (ENXIO when no supervisor
+/// reads it), for clients that write it themselves (`sv`, `svc`).
+pub fn open_control(svdir: &Path) -> Result<File, ClientError> {
+    open_supervise_fifo(svdir, CONTROL)
 }
 
 /// Opens `svdir/supervise/control` without blocking and writes `bytes` in one blocking write,
 /// as runit's `sv` and daemontools' `svc` do.
 pub fn send(svdir: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    send_to(&svdir.join(CONTROL), bytes)
+    write_blocking(open_control(svdir)?, bytes)
+}
+
+/// Writes `bytes` to a FIFO opened non-blocking, in one blocking write.
+fn write_blocking(mut f: File, bytes: &[u8]) -> Result<(), ClientError> {
+    // Back to blocking for the write: a full FIFO waits rather than losing commands.
+    let _ = fcntl(&f, FcntlArg::F_SETFL(OFlag::empty()));
+    f.write_all(bytes).map_err(|e| ClientError::classify(&e))
 }
 
 /// Like [`send`], for a control FIFO given by its own path.
 pub fn send_to(fifo: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    let mut f = open_fifo_nonblocking(fifo)?;
-    // Back to blocking for the write: a full FIFO waits rather than losing commands.
-    let _ = fcntl(&f, FcntlArg::F_SETFL(OFlag::empty()));
-    f.write_all(bytes).map_err(|e| ClientError::classify(&e))
+    write_blocking(open_fifo_nonblocking(fifo)?, bytes)
 }
 
 #[cfg(test)]

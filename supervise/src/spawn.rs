@@ -94,6 +94,12 @@ unsafe fn errno() -> i32 {
     *libc::__errno_location()
 }
 
+/// Whether `path` is a directory (following symlinks); `stat` is async-signal-safe.
+unsafe fn is_dir(path: *const libc::c_char) -> bool {
+    let mut st: libc::stat = std::mem::zeroed();
+    libc::stat(path, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR
+}
+
 unsafe fn child(
     s: &Spawn<'_>,
     program: Option<*const libc::c_char>,
@@ -129,7 +135,12 @@ unsafe fn child(
     match program {
         Some(p) => {
             libc::execve(p, argv.as_ptr(), environ);
-            fail(s, errno())
+            let mut e = errno();
+            // execve says EACCES for a directory; "is a directory" tells the admin what is wrong.
+            if e == libc::EACCES && is_dir(p) {
+                e = libc::EISDIR;
+            }
+            fail(s, e)
         }
         None => fail(s, libc::ENOENT),
     }
@@ -241,6 +252,35 @@ mod tests {
         .unwrap();
         let st = crate::sig::wait_for(pid).unwrap();
         assert_eq!(libc::WEXITSTATUS(st), 111);
+    }
+
+    #[test]
+    fn a_directory_is_reported_as_one() {
+        // execve gives EACCES for a directory; the child says "is a directory".
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let dir = std::env::temp_dir().join(format!("spawn-dir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // The message goes to fd 2: give the child the pipe as stderr through `extra`.
+        let prog = cstring(&dir);
+        let pid = spawn(&Spawn {
+            program: Some(&prog),
+            argv: &[c"run"],
+            stdin: None,
+            stdout: None,
+            extra: Some((w.as_raw_fd(), 2)),
+            chdir: None,
+            setsid: false,
+            fail_prefix: b"unable to start ./run: ",
+            fail_code: 111,
+        })
+        .unwrap();
+        drop(w);
+        let st = crate::sig::wait_for(pid).unwrap();
+        assert_eq!(libc::WEXITSTATUS(st), 111);
+        let mut buf = [0u8; 64];
+        let n = nix::unistd::read(&r, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"unable to start ./run: is a directory\n");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

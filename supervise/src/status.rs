@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// Size of runit's status record.
 pub const RUNIT_LEN: usize = 20;
+/// Path of the status record inside a service directory, for clients.
+pub const STATUS: &str = "supervise/status";
 /// Size of daemontools' status record (a prefix of runit's).
 pub const DAEMONTOOLS_LEN: usize = 18;
 

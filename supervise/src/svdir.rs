@@ -70,8 +70,17 @@ pub fn make_supervise(base: &Path, display: &str) -> Result<(), SetupError> {
                     errno: None,
                 });
             }
-            let _ = fs::DirBuilder::new().mode(0o700).create(base.join(target));
-            Ok(())
+            // One level only, as runit. runit ignores a failure here and then fails to open
+            // the lock inside; saying which directory could not be made is clearer.
+            let full = base.join(&target);
+            match fs::DirBuilder::new().mode(0o700).create(&full) {
+                Ok(()) => Ok(()),
+                Err(_) if full.is_dir() => Ok(()),
+                Err(e) => Err(SetupError::io(
+                    format!("unable to create {display} -> {}", target.display()),
+                    &e,
+                )),
+            }
         }
         Err(e) => match e.raw_os_error() {
             Some(libc::ENOENT) | Some(libc::EINVAL) => Ok(()),
@@ -104,6 +113,154 @@ pub fn lock(path: &Path, blocking: bool) -> io::Result<OwnedFd> {
             return Err(e);
         }
     }
+}
+
+/// A symbolic link the clients refuse to follow: it belongs to another user (not root, not
+/// the caller) and leads to something that user does not own.
+///
+/// Why: root runs `sv`, `svc`, `svstat` on service directories other users can write (their
+/// own runsvdir trees). A `supervise` link planted there, pointing at another service's
+/// `supervise` directory, would make root's `sv down` stop that service, which the planter
+/// cannot do. The rule is the kernel's `protected_symlinks` rule, applied to `supervise` and
+/// to the files in it: follow a link only if its owner is root, the caller, or the owner of
+/// its target. Links people make on purpose (`supervise -> /run/runit/supervise.NAME` made by
+/// root, a user's link into the user's own directory) are all followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Untrusted {
+    /// The link, relative to the service directory (`supervise`, `supervise/control`).
+    pub link: &'static str,
+    /// The link's owner.
+    pub link_uid: u32,
+    /// The owner of what it leads to.
+    pub target_uid: u32,
+}
+
+impl Untrusted {
+    /// Why the open was refused, worded to follow `unable to open supervise/ok: `.
+    pub fn text(&self) -> String {
+        format!(
+            "refusing symbolic link {} of uid {} to a file of uid {}",
+            self.link, self.link_uid, self.target_uid
+        )
+    }
+}
+
+/// How opening a file of a supervise directory for a client failed.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The system call failed.
+    Io(io::Error),
+    /// A symbolic link on the way is not trusted.
+    Untrusted(Untrusted),
+}
+
+impl OpenError {
+    /// The error text for a message: runit's errno text, or why a link was refused.
+    pub fn text(&self) -> String {
+        match self {
+            OpenError::Io(e) => crate::strerr::ioerr(e),
+            OpenError::Untrusted(u) => u.text(),
+        }
+    }
+}
+
+/// Opens `base/REL`, where `REL` is `supervise/NAME`, for a client (`sv`, `svc`, `svok`,
+/// `svstat`, runsvdir's nudge) with open `flags`, following a symbolic link at `supervise` or
+/// at `NAME` only when [`Untrusted`]'s rule allows it. Errors are the plain open's otherwise
+/// (ENOENT, ENXIO, ...), so callers word them as before.
+pub fn open_supervised(
+    base: &Path,
+    rel: &'static str,
+    flags: libc::c_int,
+) -> Result<fs::File, OpenError> {
+    let name = rel.strip_prefix("supervise/").unwrap_or(rel);
+    let dir = open_checked(
+        None,
+        &base.join(SUPERVISE),
+        SUPERVISE,
+        libc::O_RDONLY | libc::O_DIRECTORY,
+    )?;
+    let fd = open_checked(Some(dir.as_raw_fd()), Path::new(name), rel, flags)?;
+    Ok(fd.into())
+}
+
+fn c_path(p: &Path) -> std::ffi::CString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
+}
+
+fn stat_at(at: libc::c_int, path: &std::ffi::CStr, flags: libc::c_int) -> io::Result<libc::stat> {
+    // SAFETY: fstatat fills a zeroed stat buffer from a NUL-terminated path.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstatat(at, path.as_ptr(), &mut st, flags) == 0 {
+            Ok(st)
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+}
+
+fn open_at(at: libc::c_int, path: &std::ffi::CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    loop {
+        // SAFETY: openat with a NUL-terminated path; the fd is owned at once.
+        let fd = unsafe { libc::openat(at, path.as_ptr(), flags | libc::O_CLOEXEC, 0) };
+        if fd >= 0 {
+            // SAFETY: a fresh descriptor.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// Opens `path` (relative to the directory `at`, or to the working directory) with `flags`;
+/// a final symbolic link is followed only if trusted, and only to the file that was checked.
+fn open_checked(
+    at: Option<libc::c_int>,
+    path: &Path,
+    link: &'static str,
+    flags: libc::c_int,
+) -> Result<OwnedFd, OpenError> {
+    let at = at.unwrap_or(libc::AT_FDCWD);
+    let c = c_path(path);
+    let first = match open_at(at, &c, flags | libc::O_NOFOLLOW) {
+        Ok(fd) => return Ok(fd),
+        Err(e) => e,
+    };
+    // ELOOP (or ENOTDIR with O_DIRECTORY) may mean a symbolic link; anything else is final.
+    if !matches!(
+        first.raw_os_error(),
+        Some(libc::ELOOP) | Some(libc::ENOTDIR)
+    ) {
+        return Err(OpenError::Io(first));
+    }
+    let lst = stat_at(at, &c, libc::AT_SYMLINK_NOFOLLOW).map_err(OpenError::Io)?;
+    if lst.st_mode & libc::S_IFMT != libc::S_IFLNK {
+        return Err(OpenError::Io(first));
+    }
+    let st = stat_at(at, &c, 0).map_err(OpenError::Io)?;
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if lst.st_uid != 0 && lst.st_uid != me && lst.st_uid != st.st_uid {
+        return Err(OpenError::Untrusted(Untrusted {
+            link,
+            link_uid: lst.st_uid,
+            target_uid: st.st_uid,
+        }));
+    }
+    let fd = open_at(at, &c, flags).map_err(OpenError::Io)?;
+    // The link may have changed between the check and the open: only the checked file will do.
+    let mut now: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat on a descriptor we own into a zeroed buffer.
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut now) } != 0
+        || (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino)
+    {
+        return Err(OpenError::Io(io::Error::from_raw_os_error(libc::EAGAIN)));
+    }
+    Ok(fd)
 }
 
 /// Creates a FIFO (mode 0600 minus umask) unless something already has that name.
@@ -219,17 +376,81 @@ mod tests {
         std::os::unix::fs::symlink("runtime/supervise.svc", d.join("supervise")).unwrap();
         make_supervise(&d, "./supervise").unwrap();
         assert!(d.join("runtime/supervise.svc").is_dir());
-        // A target two levels deep is not created, and that is not an error.
+        // A target two levels deep is not created, and says so.
         let e = tmp("deep");
         std::os::unix::fs::symlink("a/b", e.join("supervise")).unwrap();
-        make_supervise(&e, "./supervise").unwrap();
+        let err = make_supervise(&e, "./supervise").unwrap_err();
+        assert_eq!(err.what, "unable to create ./supervise -> a/b");
+        assert_eq!(err.errno, Some(libc::ENOENT));
         assert!(!e.join("a").exists());
+        // An existing target is fine.
+        fs::create_dir(d.join("runtime/other")).unwrap();
+        fs::remove_file(d.join("supervise")).unwrap();
+        std::os::unix::fs::symlink("runtime/other", d.join("supervise")).unwrap();
+        make_supervise(&d, "./supervise").unwrap();
         // Plain directory.
         let f = tmp("plain");
         make_supervise(&f, "./supervise").unwrap();
         assert!(f.join("supervise").is_dir());
         make_supervise(&f, "./supervise").unwrap();
         for x in [d, e, f] {
+            fs::remove_dir_all(x).unwrap();
+        }
+    }
+
+    #[test]
+    fn clients_follow_trusted_links_and_report_plain_errors() {
+        // A link of the caller's own, at `supervise` and at a file: followed.
+        let d = tmp("client");
+        fs::create_dir_all(d.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink("elsewhere", d.join("supervise")).unwrap();
+        fs::write(d.join("elsewhere/real"), "x").unwrap();
+        std::os::unix::fs::symlink("real", d.join("elsewhere/status")).unwrap();
+        let f = open_supervised(&d, "supervise/status", libc::O_RDONLY).unwrap();
+        assert_eq!(std::io::read_to_string(f).unwrap(), "x");
+        // Errors are the plain open's.
+        let errno = |r: Result<fs::File, OpenError>| match r {
+            Err(OpenError::Io(e)) => e.raw_os_error(),
+            other => panic!("expected an io error, got {other:?}"),
+        };
+        assert_eq!(
+            errno(open_supervised(&d, "supervise/ok", libc::O_RDONLY)),
+            Some(libc::ENOENT)
+        );
+        std::os::unix::fs::symlink("nowhere", d.join("elsewhere/control")).unwrap();
+        assert_eq!(
+            errno(open_supervised(&d, "supervise/control", libc::O_RDONLY)),
+            Some(libc::ENOENT)
+        );
+        make_fifo(&d.join("elsewhere/ok")).unwrap();
+        assert_eq!(
+            errno(open_supervised(
+                &d,
+                "supervise/ok",
+                libc::O_WRONLY | libc::O_NONBLOCK
+            )),
+            Some(libc::ENXIO)
+        );
+        let e = tmp("client-file");
+        fs::write(e.join("supervise"), "").unwrap();
+        assert_eq!(
+            errno(open_supervised(&e, "supervise/ok", libc::O_RDONLY)),
+            Some(libc::ENOTDIR)
+        );
+        assert_eq!(
+            errno(open_supervised(&e.join("none"), "supervise/ok", libc::O_RDONLY)),
+            Some(libc::ENOENT)
+        );
+        let u = Untrusted {
+            link: "supervise",
+            link_uid: 1000,
+            target_uid: 0,
+        };
+        assert_eq!(
+            u.text(),
+            "refusing symbolic link supervise of uid 1000 to a file of uid 0"
+        );
+        for x in [d, e] {
             fs::remove_dir_all(x).unwrap();
         }
     }

@@ -17,7 +17,7 @@ use crate::batch::Batch;
 use nix::libc;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 /// How long a send may wait for room in the socket's send buffer.
@@ -67,51 +67,34 @@ impl UdpOut {
             return;
         }
         let mut failed: Vec<usize> = Vec::new();
+        let mut whole: Vec<bool> = Vec::new();
         let mut next = 0;
         while next < self.entries.len() {
             let Some(sock) = &self.sock else {
                 failed.extend(next..self.entries.len());
                 break;
             };
-            let n = (self.entries.len() - next).min(MMSG_MAX);
-            let mut iov: Vec<libc::iovec> = Vec::with_capacity(n);
-            for k in next..next + n {
-                let start = if k == 0 { 0 } else { self.entries[k - 1].0 };
-                let d = &self.queue[start..self.entries[k].0];
-                iov.push(libc::iovec {
-                    iov_base: d.as_ptr() as *mut libc::c_void,
-                    iov_len: d.len(),
-                });
-            }
-            // SAFETY: zeroed mmsghdr is a valid empty message header.
-            let mut msgs: Vec<libc::mmsghdr> =
-                (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
-            for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
-                m.msg_hdr.msg_iov = v;
-                m.msg_hdr.msg_iovlen = 1;
-            }
-            // SAFETY: the headers point at iovecs and bytes that outlive the call.
-            let r = unsafe { libc::sendmmsg(sock.as_raw_fd(), msgs.as_mut_ptr(), n as u32, 0) };
-            if r > 0 {
-                let sent = r as usize;
-                for (k, m) in msgs[..sent].iter().enumerate() {
-                    if m.msg_len as usize != iov[k].iov_len {
-                        failed.push(next + k);
-                    }
+            let start = if next == 0 {
+                0
+            } else {
+                self.entries[next - 1].0
+            };
+            let ends = self.entries[next..].iter().map(|e| e.0);
+            match send_datagrams(sock.as_raw_fd(), &self.queue, start, ends, &mut whole) {
+                Ok(sent) => {
+                    failed.extend((0..sent).filter(|&k| !whole[k]).map(|k| next + k));
+                    next += sent;
+                    continue;
                 }
-                next += sent;
-                continue;
-            }
-            // The datagram at `next` failed.
-            match nix::errno::Errno::last_raw() {
-                libc::EINTR => continue,
+                // The datagram at `next` failed.
+                Err(libc::EINTR) => continue,
                 // Nobody listening: an unconnected socket (runit's) would not know.
-                libc::ECONNREFUSED => {}
+                Err(libc::ECONNREFUSED) => {}
                 // A full send buffer (after the wait) or an oversized datagram says nothing
                 // about the socket.
-                libc::EAGAIN | libc::EMSGSIZE => failed.push(next),
+                Err(libc::EAGAIN | libc::EMSGSIZE) => failed.push(next),
                 // Anything else might: start afresh next time.
-                _ => {
+                Err(_) => {
                     failed.push(next);
                     self.sock = None;
                 }
@@ -127,6 +110,50 @@ impl UdpOut {
         self.queue.clear();
         self.entries.clear();
     }
+}
+
+/// One `sendmmsg(2)` on the connected socket `fd` of at most [`MMSG_MAX`] datagrams lying back
+/// to back in `buf`: the first from `start` to the first of `ends`, each next one up to the
+/// next end. Returns how many went out, with `whole[k]` telling whether datagram `k` went
+/// whole; or the errno of the first datagram, which did not go. Used by `u`/`U` and by the
+/// syslog forwarder's UDP targets.
+pub fn send_datagrams(
+    fd: RawFd,
+    buf: &[u8],
+    start: usize,
+    ends: impl IntoIterator<Item = usize>,
+    whole: &mut Vec<bool>,
+) -> Result<usize, i32> {
+    whole.clear();
+    let mut iov: Vec<libc::iovec> = Vec::new();
+    let mut from = start;
+    for end in ends.into_iter().take(MMSG_MAX) {
+        let d = &buf[from..end];
+        iov.push(libc::iovec {
+            iov_base: d.as_ptr() as *mut libc::c_void,
+            iov_len: d.len(),
+        });
+        from = end;
+    }
+    if iov.is_empty() {
+        return Ok(0);
+    }
+    // SAFETY: a zeroed mmsghdr is a valid empty message header.
+    let mut msgs: Vec<libc::mmsghdr> = (0..iov.len())
+        .map(|_| unsafe { std::mem::zeroed() })
+        .collect();
+    for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+        m.msg_hdr.msg_iov = v;
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: the headers point at iovecs and bytes that outlive the call.
+    let r = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), msgs.len() as u32, 0) };
+    if r < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    let sent = r as usize;
+    whole.extend((0..sent).map(|k| msgs[k].msg_len as usize == iov[k].iov_len));
+    Ok(sent)
 }
 
 fn open(to: SocketAddr) -> io::Result<UdpSocket> {

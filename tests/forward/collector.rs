@@ -112,6 +112,18 @@ impl Rsyslog {
         r
     }
 
+    /// rsyslogd with one imtcp input on 127.0.0.1:`port`, the tests' usual collector.
+    pub fn tcp(s: &Scratch, port: u16) -> Rsyslog {
+        Rsyslog::start(
+            s,
+            "rsyslog",
+            Inputs {
+                tcp: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+                ..Default::default()
+            },
+        )
+    }
+
     fn run(&mut self) {
         let log = fs::OpenOptions::new()
             .create(true)

@@ -16,14 +16,7 @@ use harness::{wait_until_or, Scratch};
 fn rfc5424_over_tcp_every_field_as_sent() {
     let s = Scratch::new("fw-5424-tcp");
     let port = free_port("127.0.0.1");
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let dir = logdir(
         &s,
         "sv/web/log/main",

@@ -16,14 +16,7 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
     const STEP: usize = 1_000;
     let s = Scratch::new("fw-outage");
     let port = free_port("127.0.0.1");
-    let mut rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let mut rs = Rsyslog::tcp(&s, port);
     let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
     let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
     // About 25,000 lines a second, so the restarts fall in the middle of the stream.
@@ -91,14 +84,7 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
 fn hup_resumes_from_the_cursor_without_duplicates() {
     let s = Scratch::new("fw-hup");
     let port = free_port("127.0.0.1");
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port} app=one\n"));
     let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
     send(&mut p, &numbered(0, 500));

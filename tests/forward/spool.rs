@@ -1,7 +1,7 @@
 //! The log directory as the spool: the backlog waits on disk across rotations and restarts of
 //! svlogd, is read through compression, and what had to be pruned unsent is reported.
 
-use crate::collector::{free_port, parse, Inputs, Rsyslog};
+use crate::collector::{free_port, parse, Rsyslog};
 use crate::util::{
     finish, logdir, logged, numbered, send, spawn, split_tt, stderr, strip_zone, RUN,
 };
@@ -34,14 +34,7 @@ fn backlog_waits_across_rotation_and_restart() {
     let logged = logged(&dir);
     assert_eq!(logged.len(), 300);
 
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let p = spawn(&s.path, &["-tt"], &dir);
     let got = rs.wait_lines(300, RUN, &s.path);
     finish(p, &s.path);
@@ -76,14 +69,7 @@ fn gzip_processed_archives_are_sent() {
         .filter(|b| b.starts_with(&[0x1f, 0x8b]))
         .count();
     assert!(gz >= 5, "gzip archives: {:?}", names(&dir));
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let p = spawn(&s.path, &["-tt"], &dir);
     let got = rs.wait_lines(200, RUN, &s.path);
     finish(p, &s.path);
@@ -111,14 +97,7 @@ fn pruning_unsent_files_is_reported() {
         err.contains("svlogd: warning: forward lost unsent log file: "),
         "{err}"
     );
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let kept = logged(&dir);
     assert!(kept.len() < 400 && kept.len() > 50, "{}", kept.len());
     let p = spawn(&s.path, &["-tt"], &dir);
@@ -135,14 +114,7 @@ fn pruning_unsent_files_is_reported() {
 fn unstamped_lines_carry_their_time_of_receipt() {
     let s = Scratch::new("fw-nostamp");
     let port = free_port("127.0.0.1");
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n"));
     let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let mut p = spawn(&s.path, &[], &dir);
@@ -161,19 +133,12 @@ fn unstamped_lines_carry_their_time_of_receipt() {
     );
 }
 
-/// `YYYY-MM-DDTHH:MM:SS...` (UTC) as Unix seconds.
+/// `YYYY-MM-DDTHH:MM:SS.ffffff` (UTC, as rsyslog renders it) as Unix seconds, read with
+/// svlogd's own stamp reader (its first five fraction digits are a `-ttt` stamp).
 fn utc_seconds(t: &str) -> u64 {
-    let n = |a: usize, b: usize| t[a..b].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)) as u64
+    let stamp = format!("{} ", &t[..25]);
+    let (st, _) = svlogd::stamp::parse(stamp.as_bytes()).expect("an RFC 3339 time");
+    st.moment().secs as u64
 }
 
 /// The directory's status file (`metrics`) carries each target's counters, and follows the
@@ -205,14 +170,7 @@ fn status_file_shows_backlog_and_counters() {
         },
         || harness::read_text(&prom),
     );
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            tcp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::tcp(&s, port);
     rs.wait_lines(100, RUN, &s.path);
     harness::wait_until_or(
         RUN,
@@ -232,4 +190,34 @@ fn status_file_shows_backlog_and_counters() {
         1,
         "{text}"
     );
+}
+
+/// Archives compressed by `compress gzip` (`@….s.gz`, on svlogd's worker thread) while the
+/// collector is away are sent through decompression, from the right offset.
+#[test]
+fn compressed_archives_are_sent() {
+    let s = Scratch::new("fw-compress");
+    let port = free_port("127.0.0.1");
+    let dir = logdir(
+        &s,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns3000\ncompress gzip\n"),
+    );
+    let mut p = spawn(&s.path, &["-tt"], &dir);
+    send(&mut p, &numbered(0, 300));
+    let d = dir.clone();
+    harness::wait_until_or(
+        RUN,
+        "compressed archives",
+        &mut || names(&d).iter().filter(|n| n.ends_with(".s.gz")).count() >= 5,
+        || harness::listing(&d),
+    );
+    finish(p, &s.path);
+    let rs = Rsyslog::tcp(&s, port);
+    let p = spawn(&s.path, &["-tt"], &dir);
+    let got = rs.wait_lines(300, RUN, &s.path);
+    finish(p, &s.path);
+    let msgs: Vec<String> = got.iter().map(|l| parse(l).msg[..7].to_string()).collect();
+    let want: Vec<String> = (0..300).map(|i| format!("{i:07}")).collect();
+    assert_eq!(msgs, want);
 }

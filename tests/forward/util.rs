@@ -2,7 +2,6 @@
 
 use harness::{bin, Proc, Scratch};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -40,12 +39,7 @@ pub fn spawn(cwd: &Path, args: &[&str], dir: &Path) -> Proc {
 
 /// Writes to a running svlogd's stdin.
 pub fn send(p: &mut Proc, data: &[u8]) {
-    p.child
-        .stdin
-        .as_mut()
-        .expect("stdin")
-        .write_all(data)
-        .expect("write to svlogd");
+    p.send(data);
 }
 
 /// Closes stdin and waits for a clean exit.

@@ -7,7 +7,9 @@
 //! runsv, runsvdir, the tools, chpst), `log_*` (svlogd).
 
 mod frame;
+mod sup_bad_config;
 mod sup_common;
 mod sup_load;
 mod sup_restart_loop;
 mod sup_runsv_killed;
+mod sup_security;

@@ -286,3 +286,18 @@ pub fn log_text(dir: &Path) -> String {
         .map(|n| harness::read_text(dir.join(n)))
         .collect()
 }
+
+/// Whether `cond` comes true within `timeout` (checked every 10 ms); for figures, where a
+/// miss is counted rather than fatal.
+pub fn comes_true(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

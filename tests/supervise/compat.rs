@@ -232,7 +232,10 @@ fn our_status_for_finish_and_term_matches_runit() {
     assert_text_eq("got TERM", &mask(&b), &mask(&a));
     for d in &dirs {
         control(d, b"k");
-        wait_status(&s, d, "finish", |st| st.state == State::Finish);
+        // Both runsv record the finish state once before ./finish has a pid.
+        wait_status(&s, d, "finish", |st| {
+            st.state == State::Finish && st.pid != 0
+        });
     }
     let a = sv(&s, &["status", "./ours"]).0;
     let b = sv(&s, &["status", "./runit"]).0;

@@ -72,7 +72,8 @@ fn without_pid_one_the_env_selects_container_mode() {
     let mut p = Proc::spawn_group(&mut c);
     let a = s.join("sv/a");
     wait_until(T, "hi logged", || lines(&a.join("log/out")) == ["hi"]);
-    let svc = read_status(&a, "supervise").unwrap().pid;
+    // Under load the service can print before runsv has recorded its pid.
+    let svc = wait_run(&s, &a);
     // The service does not see runsvdir's setting.
     let env = fs::read(format!("/proc/{svc}/environ")).unwrap();
     assert!(!String::from_utf8_lossy(&env).contains("RUNSVDIR_CONTAINER"));

@@ -304,11 +304,11 @@ fn a_new_runsv_stops_the_orphan_of_a_killed_one() {
     })
     .pid;
     wait_until(T, "orphan gone", || !alive(old as i32));
-    assert_eq!(
-        pids_with_argv(&["sleep", "4711"]),
-        [new as i32],
-        "exactly one copy"
-    );
+    // The new process may still be on its way from `sh ./run` to `exec sleep`; a second copy
+    // would keep this from ever holding.
+    wait_until(T, "exactly one copy", || {
+        pids_with_argv(&["sleep", "4711"]) == [new as i32]
+    });
 }
 
 #[test]

@@ -86,7 +86,10 @@ fn a_dead_runsv_is_replaced_without_a_duplicate_service() {
     });
     let new = wait_status(&s, &a, "new run", |st| st.pid != 0 && st.pid != old).pid;
     wait_until(T, "orphan stopped", || !alive(old as i32));
-    assert_eq!(pids_with_argv(&["sleep", "4712"]), [new as i32]);
+    // The new run may still be on its way to `exec sleep`; a second copy never lets this hold.
+    wait_until(T, "exactly one copy", || {
+        pids_with_argv(&["sleep", "4712"]) == [new as i32]
+    });
 }
 
 #[test]

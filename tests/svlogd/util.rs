@@ -78,13 +78,7 @@ pub fn stderr_of(cwd: &Path) -> String {
 
 /// Writes to a spawned logger's stdin.
 pub fn send(p: &mut Proc, data: &[u8]) {
-    use std::io::Write;
-    p.child
-        .stdin
-        .as_mut()
-        .expect("stdin")
-        .write_all(data)
-        .expect("write to svlogd");
+    p.send(data);
 }
 
 /// Replaces the 24 hex digits of rotated file names and timestamps, for comparing runs.

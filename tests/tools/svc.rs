@@ -166,11 +166,13 @@ fn letters_are_sent_once_each_in_the_order_given() {
     let c = make_service(
         &s,
         "c",
-        "trap 'echo usr1 >>got' USR1\nwhile :; do sleep 0.05; done",
+        "trap 'echo usr1 >>got' USR1\ntouch trapped\nwhile :; do sleep 0.05; done",
         false,
     );
     let _pc = supervise(&s, Sup::Runit, &c);
     wait_running(&s, &c);
+    // Running is not enough: USR1 before the trap is set would end the shell.
+    harness::wait_until(STATE_TIMEOUT, "trap set", || c.join("trapped").exists());
     ours("svc", &s.path, &["-1", "./c"], &[]);
     harness::wait_until(STATE_TIMEOUT, "USR1 seen", || c.join("got").exists());
 }

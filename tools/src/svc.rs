@@ -65,18 +65,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 ": ",
                 errstr(e as i32),
             ]),
-            Ok(()) => match control::open_writer(Path::new(control::CONTROL)) {
+            Ok(()) => match control::open_control(Path::new(".")) {
                 Err(ClientError::NotRunning) => say(&[
                     "svc: warning: unable to control ",
                     &shown,
                     ": supervise not running",
                 ]),
-                Err(e) => say(&[
-                    "svc: warning: unable to control ",
-                    &shown,
-                    ": ",
-                    errstr(e.errno()),
-                ]),
+                Err(e) => say(&["svc: warning: unable to control ", &shown, ": ", &e.text()]),
                 Ok(mut f) => {
                     // Blocking from here on, as daemontools' ndelay_off: a full FIFO waits.
                     let _ = nix::fcntl::fcntl(

@@ -53,7 +53,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 "svok: fatal: unable to open ",
                 &shown,
                 "/supervise/ok: ",
-                errstr(e.errno()),
+                &e.text(),
             ]);
             EXIT_FATAL
         }

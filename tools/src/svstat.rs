@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use supervise::control::{self, ClientError};
-use supervise::status::{Ready, State, Status, DAEMONTOOLS_LEN, RUNIT_LEN};
+use supervise::status::{Ready, State, Status, DAEMONTOOLS_LEN, RUNIT_LEN, STATUS};
 use supervise::strerr::{errno_of, errstr, say};
 use supervise::svdir::DOWN;
 use supervise::tai64n::Tai64n;
@@ -51,21 +51,12 @@ pub fn inspect() -> Report {
     match control::probe(Path::new(".")) {
         Ok(()) => {}
         Err(ClientError::NotRunning) => return Report::NotRunning,
-        Err(e) => {
-            return Report::Error(format!(
-                "unable to open supervise/ok: {}",
-                errstr(e.errno())
-            ))
-        }
+        Err(e) => return Report::Error(format!("unable to open supervise/ok: {}", e.text())),
     }
-    let mut f = match File::open("supervise/status") {
+    let status = supervise::svdir::open_supervised(Path::new("."), STATUS, nix::libc::O_RDONLY);
+    let mut f = match status {
         Ok(f) => f,
-        Err(e) => {
-            return Report::Error(format!(
-                "unable to open supervise/status: {}",
-                errstr(errno_of(&e))
-            ))
-        }
+        Err(e) => return Report::Error(format!("unable to open supervise/status: {}", e.text())),
     };
     let mut buf = [0u8; RUNIT_LEN];
     let n = match read_once(&mut f, &mut buf) {

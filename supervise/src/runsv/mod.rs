@@ -283,11 +283,35 @@ pub fn run(argv: &[OsString]) -> i32 {
     r.main_loop()
 }
 
+/// Makes the FIFO `path` unless something has that name, and fails if what is there is not
+/// a FIFO.
+fn fifo(path: &str) -> Result<(), SetupError> {
+    let p = Path::new(path);
+    let _ = svdir::make_fifo(p);
+    match svdir::is_fifo(p) {
+        Err(e) => Err(SetupError {
+            what: format!("unable to stat {path}"),
+            errno: e.raw_os_error(),
+        }),
+        Ok(false) => Err(SetupError {
+            what: format!("{path} exists but is not a fifo"),
+            errno: None,
+        }),
+        Ok(true) => Ok(()),
+    }
+}
+
 impl Runsv {
     /// runit's start-up order (§1.1 steps 4-11).
     fn setup(&mut self) -> Result<(), SetupError> {
         match fs::metadata(svdir::LOG) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                // runit says nothing; a link to nowhere is a mistake worth a word.
+                if fs::symlink_metadata(svdir::LOG).is_ok_and(|m| m.file_type().is_symlink()) {
+                    self.io
+                        .warn("./log: dangling symbolic link: no log service.", None);
+                }
+            }
             Err(e) => self.io.warn_io("unable to stat() ./log: ", &e),
             Ok(m) if !m.is_dir() => self.io.warn("./log: not a directory.", None),
             Ok(_) => self.enable_log_pipe()?,
@@ -350,17 +374,7 @@ impl Runsv {
             what,
             errno: e.raw_os_error(),
         };
-        let _ = svdir::make_fifo(p);
-        match svdir::is_fifo(p) {
-            Err(e) => return Err(err(format!("unable to stat {path}"), e)),
-            Ok(false) => {
-                return Err(SetupError {
-                    what: format!("{path} exists but is not a fifo"),
-                    errno: None,
-                })
-            }
-            Ok(true) => {}
-        }
+        fifo(&path)?;
         let f = &mut self.fifos[idx(role)];
         f.control =
             Some(svdir::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
@@ -374,7 +388,9 @@ impl Runsv {
 
     fn ok_fifo(&mut self, role: Role) -> Result<(), SetupError> {
         let path = format!("{}/{}", sup(role), svdir::OK);
-        let _ = svdir::make_fifo(Path::new(&path));
+        // runit opens whatever is there; a regular file would tell every client that runsv
+        // runs, even after it has gone.
+        fifo(&path)?;
         let fd = svdir::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
             what: format!("unable to read {path}"),
             errno: e.raw_os_error(),

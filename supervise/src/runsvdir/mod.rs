@@ -403,12 +403,6 @@ impl Runsvdir {
     fn scan(&mut self, now: Instant, initial: bool) {
         self.scan_now = false;
         self.rescan_at = now + RESCAN;
-        if let Some(ino) = &self.inotify {
-            match ino.add(&self.dir, watch::DIR_MASK) {
-                Ok(wd) => self.dir_wd = Some(wd),
-                Err(e) => self.warn("unable to add watch to inotify instance", Some(&e)),
-            }
-        }
         let rd = match fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) => {
@@ -420,6 +414,13 @@ impl Runsvdir {
                 return;
             }
         };
+        // Watched only once it can be read: a missing directory gets one warning per try.
+        if let Some(ino) = &self.inotify {
+            match ino.add(&self.dir, watch::DIR_MASK) {
+                Ok(wd) => self.dir_wd = Some(wd),
+                Err(e) => self.warn("unable to add watch to inotify instance", Some(&e)),
+            }
+        }
         for e in &mut self.entries {
             e.seen = false;
         }

@@ -31,8 +31,6 @@ pub const DEAD_PEER: Duration = Duration::from_secs(120);
 /// An idle connection is probed after this long, and given up after three unanswered probes
 /// a third of it apart.
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
-/// At most this many datagrams per `sendmmsg`.
-const MMSG_MAX: usize = 256;
 
 /// Why a link failed.
 #[derive(Debug)]
@@ -450,41 +448,27 @@ impl Link {
             unreachable!("only for UDP")
         };
         let fd = s.as_raw_fd();
+        let mut whole = Vec::new();
         while self.sent_msgs < self.ends.len() {
-            let n = (self.ends.len() - self.sent_msgs).min(MMSG_MAX);
-            let mut iov: Vec<libc::iovec> = Vec::with_capacity(n);
-            for k in self.sent_msgs..self.sent_msgs + n {
-                let start = if k == 0 { 0 } else { self.ends[k - 1] };
-                let d = &self.out[start..self.ends[k]];
-                iov.push(libc::iovec {
-                    iov_base: d.as_ptr() as *mut libc::c_void,
-                    iov_len: d.len(),
-                });
-            }
-            // SAFETY: a zeroed mmsghdr is a valid empty header.
-            let mut msgs: Vec<libc::mmsghdr> =
-                (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
-            for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
-                m.msg_hdr.msg_iov = v;
-                m.msg_hdr.msg_iovlen = 1;
-            }
-            // SAFETY: the headers point at iovecs and bytes that outlive the call.
-            let r = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), n as u32, 0) };
-            if r > 0 {
-                self.sent_msgs += r as usize;
-                self.out_pos = self.ends[self.sent_msgs - 1];
-                continue;
-            }
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => {}
-                Some(libc::EAGAIN) => break,
+            let start = match self.sent_msgs {
+                0 => 0,
+                k => self.ends[k - 1],
+            };
+            let ends = self.ends[self.sent_msgs..].iter().copied();
+            match crate::udp::send_datagrams(fd, &self.out, start, ends, &mut whole) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.sent_msgs += n;
+                    self.out_pos = self.ends[self.sent_msgs - 1];
+                }
+                Err(libc::EINTR) => {}
+                Err(libc::EAGAIN) => break,
                 // Too large for the path: it cannot ever go; skip it.
-                Some(libc::EMSGSIZE) => {
+                Err(libc::EMSGSIZE) => {
                     self.sent_msgs += 1;
                     self.out_pos = self.ends[self.sent_msgs - 1];
                 }
-                _ => return Err(e.into()),
+                Err(e) => return Err(io::Error::from_raw_os_error(e).into()),
             }
         }
         let done = self.sent_msgs == self.ends.len();

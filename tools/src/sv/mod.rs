@@ -33,9 +33,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use supervise::control::{self, ClientError};
 use supervise::getopt::{progname, Getopt, Opt};
-use supervise::status::{Ready, State, Status, RUNIT_LEN};
+use supervise::status::{Ready, State, Status, RUNIT_LEN, STATUS};
 use supervise::strerr::{errno_of, errstr};
-use supervise::svdir::NOTIFICATION_FD;
+use supervise::svdir::{open_supervised, NOTIFICATION_FD};
 use supervise::tai64n::Tai64n;
 
 /// Usage text after the program name.
@@ -292,14 +292,18 @@ impl Sv {
                 return Get::NotRunning;
             }
             Err(e) => {
-                self.warn("unable to open supervise/ok", Some(e.errno()));
+                self.warn(&format!("unable to open supervise/ok: {}", e.text()), None);
                 return Get::Failed;
             }
         }
-        let mut f = match File::open("supervise/status") {
+        let status = open_supervised(Path::new("."), STATUS, nix::libc::O_RDONLY);
+        let mut f = match status {
             Ok(f) => f,
             Err(e) => {
-                self.warn("unable to open supervise/status", Some(errno_of(&e)));
+                self.warn(
+                    &format!("unable to open supervise/status: {}", e.text()),
+                    None,
+                );
                 return Get::Failed;
             }
         };
@@ -397,8 +401,7 @@ impl Sv {
         // sent (runsv treats a repeated `u` as a no-op) and a repeated `d` with TERM already
         // sent is skipped only when nothing is queued in the FIFO.
         let skip_candidate = first == b'd' && st.want == b'd' && st.got_term;
-        let fifo = Path::new(control::CONTROL);
-        let mut f = match control::open_writer(fifo) {
+        let mut f = match control::open_control(Path::new(".")) {
             Ok(f) => f,
             Err(_) if skip_candidate => return 0,
             Err(ClientError::NotRunning) => {
@@ -410,7 +413,10 @@ impl Sv {
                 return -1;
             }
             Err(e) => {
-                self.warn("unable to open supervise/control", Some(e.errno()));
+                self.warn(
+                    &format!("unable to open supervise/control: {}", e.text()),
+                    None,
+                );
                 return -1;
             }
         };
