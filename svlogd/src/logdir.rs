@@ -236,7 +236,9 @@ impl LogDir {
 
     /// Opens the directory as runit does at startup and on HUP (spec §2.2). Returns false,
     /// after runit's warning, when it cannot be used until the next HUP.
-    pub fn open(&mut self, cwd: &OwnedFd, ctx: &Ctx) -> bool {
+    ///
+    /// `held` is the lock this directory held before a HUP (see [`LogDir::close_keeping_lock`]).
+    pub fn open(&mut self, cwd: &OwnedFd, held: Option<OwnedFd>, ctx: &Ctx) -> bool {
         self.retry_at = None;
         self.unclean = false;
         self.rotation = None;
@@ -259,25 +261,9 @@ impl LogDir {
             msg::warn("unable to change directory", &self.name, err);
             return false;
         }
-        let lock = match openat(
-            &dir,
-            b"lock",
-            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NDELAY,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                self.verbose_failed_close(ctx);
-                msg::warn("unable to lock directory", &self.name, e);
-                return false;
-            }
-        };
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } < 0 {
-            let e = nix::errno::Errno::last_raw();
-            self.verbose_failed_close(ctx);
-            msg::warn("unable to lock directory", &self.name, e);
+        let Some(lock) = self.take_lock(&dir, held, ctx) else {
             return false;
-        }
+        };
         self.ever_opened = true;
         self.cfg = self.read_config(&dir, ctx);
         self.size = 0;
@@ -310,6 +296,43 @@ impl LogDir {
         self.touch_metrics(ctx.now);
         self.start_forwarding(ctx);
         true
+    }
+
+    /// The directory's lock. After a HUP it is the lock still held from before, when `lock` is
+    /// still the same file: runit releases and retakes it, which fails while a processor child
+    /// shares the lock between its fork and its exec (and would let another svlogd take the
+    /// directory in between). Otherwise `lock` is opened and flocked without waiting (§2.2).
+    fn take_lock(&self, dir: &OwnedFd, held: Option<OwnedFd>, ctx: &Ctx) -> Option<OwnedFd> {
+        if let Some(h) = held {
+            // SAFETY: fstat into a zeroed buffer on an fd we own.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let ok = unsafe { libc::fstat(h.as_raw_fd(), &mut st) } == 0;
+            if let (true, Ok(now)) = (ok, metaat(dir, b"lock")) {
+                if now.st_dev == st.st_dev && now.st_ino == st.st_ino {
+                    return Some(h);
+                }
+            }
+        }
+        let lock = match openat(
+            dir,
+            b"lock",
+            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NDELAY,
+        ) {
+            Ok(l) => l,
+            Err(e) => {
+                self.verbose_failed_close(ctx);
+                msg::warn("unable to lock directory", &self.name, e);
+                return None;
+            }
+        };
+        // SAFETY: flock on an fd we own.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } < 0 {
+            let e = nix::errno::Errno::last_raw();
+            self.verbose_failed_close(ctx);
+            msg::warn("unable to lock directory", &self.name, e);
+            return None;
+        }
+        Some(lock)
     }
 
     /// Fixes the settings that depend on more than `config`: the real path, the timestamp
@@ -661,8 +684,14 @@ impl LogDir {
     /// Closes the directory (exit, or before reopening on HUP): fsync `current`, mark it u+x
     /// unless output was given up, release the lock (spec §2.3).
     pub fn close(&mut self, ctx: &Ctx) {
+        drop(self.close_keeping_lock(ctx));
+    }
+
+    /// Closes as [`LogDir::close`] does but hands the lock back instead of releasing it, for
+    /// a reopen of the same directory (HUP); see [`LogDir::open`].
+    pub fn close_keeping_lock(&mut self, ctx: &Ctx) -> Option<OwnedFd> {
         if self.dir.is_none() {
-            return;
+            return None;
         }
         if ctx.verbose {
             msg::info(&[b"close: ", &self.name]);
@@ -680,7 +709,6 @@ impl LogDir {
             }
         }
         self.dir = None;
-        self.lock = None;
         self.rotation = None;
         self.retry_at = None;
         self.deadline = None;
@@ -688,6 +716,7 @@ impl LogDir {
         self.metrics_due = None;
         self.reload_at = None;
         self.batch.clear();
+        self.lock.take()
     }
 
     /// Starts a rotation (ALRM, `t`, or the size rules). An empty `current` is not rotated;

@@ -217,8 +217,8 @@ impl Logger {
     /// false if it does not work now.
     fn reopen(&mut self, i: usize, ctx: &Ctx) -> bool {
         let d = &mut self.dirs[i];
-        d.close(ctx);
-        let ok = d.open(&self.cwd, ctx);
+        let held = d.close_keeping_lock(ctx);
+        let ok = d.open(&self.cwd, held, ctx);
         let watch = ok && d.cfg.extras.autoreload;
         if watch && self.watcher.is_none() {
             self.watcher = Watcher::new();

@@ -42,11 +42,11 @@ fn check_names_lines_it_does_not_understand() {
     }
     // Nothing was touched: the running svlogd still logs.
     crate::util::send(&mut p, b"still here\n");
-    harness::wait_until(Duration::from_secs(5), "the line", || {
+    harness::wait_until(Duration::from_secs(20), "the line", || {
         harness::read_text(s.join("d/current")).ends_with(" still here\n")
     });
     p.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(p.wait_timeout(Duration::from_secs(5)).success());
+    assert!(p.wait_timeout(Duration::from_secs(20)).success());
 }
 
 #[test]

@@ -14,15 +14,15 @@ fn modes_while_open_and_after_close() {
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
         let cur = s.join("d/current");
-        wait_until(Duration::from_secs(5), "current created", || cur.exists());
+        wait_until(Duration::from_secs(20), "current created", || cur.exists());
         crate::util::send(&mut p, b"hello\n");
-        wait_until(Duration::from_secs(5), "line written", || {
+        wait_until(Duration::from_secs(20), "line written", || {
             read_text(&cur) == "hello\n"
         });
         assert_eq!(mode(&cur), 0o644, "{}: current while open", imp.name());
         assert_eq!(mode(&s.join("d/lock")), 0o600, "{}: lock", imp.name());
         p.close_stdin();
-        let st = p.wait_timeout(Duration::from_secs(5));
+        let st = p.wait_timeout(Duration::from_secs(20));
         assert_eq!(code(st), 0);
         assert_eq!(mode(&cur), 0o744, "{}: current after close", imp.name());
     }
@@ -75,7 +75,7 @@ fn a_locked_directory_is_skipped() {
         logdir(&s.path, "d", "");
         logdir(&s.path, "other", "");
         let mut first = spawn(Impl::Ours, &s.path, &["d"]);
-        wait_until(Duration::from_secs(5), "first svlogd has current", || {
+        wait_until(Duration::from_secs(20), "first svlogd has current", || {
             s.join("d/current").exists()
         });
         let out = crate::util::run(imp, &s.path, &["d"], b"lost\n");
@@ -90,7 +90,7 @@ fn a_locked_directory_is_skipped() {
         assert_eq!(code(out.status), 0);
         assert_eq!(read_text(s.join("other/current")), "kept\n");
         first.close_stdin();
-        first.wait_timeout(Duration::from_secs(5));
+        first.wait_timeout(Duration::from_secs(20));
     }
 }
 

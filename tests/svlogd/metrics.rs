@@ -23,16 +23,16 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
     let d = s.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
     send(&mut p, b"one\ntwo\n");
-    wait_until(Duration::from_secs(5), "two lines counted", || {
+    wait_until(Duration::from_secs(20), "two lines counted", || {
         value(&d, "lines_written_total") == Some(2.0)
     });
     assert_eq!(value(&d, "bytes_written_total"), Some(8.0));
     p.signal(Signal::SIGALRM);
-    wait_until(Duration::from_secs(5), "the rotation counted", || {
+    wait_until(Duration::from_secs(20), "the rotation counted", || {
         value(&d, "rotations_total") == Some(1.0) && value(&d, "archives") == Some(1.0)
     });
     send(&mut p, b"three\n");
-    wait_until(Duration::from_secs(5), "three lines counted", || {
+    wait_until(Duration::from_secs(20), "three lines counted", || {
         value(&d, "lines_written_total") == Some(3.0)
     });
     // Every sample line has its HELP and TYPE, and the dir label (the real path).
@@ -57,7 +57,7 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
     // runit's rules see no archive in it.
     assert!(archives(&d).iter().all(|n| n.starts_with('@')));
     p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(5)).success());
+    assert!(p.wait_timeout(Duration::from_secs(20)).success());
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn the_last_error_is_shown() {
     let d = mnt.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &[d.to_str().unwrap()]);
     send(&mut p, &crate::util::numbered("line", 2000));
-    wait_until(Duration::from_secs(5), "the disk full", || {
+    wait_until(Duration::from_secs(20), "the disk full", || {
         crate::util::stderr_of(&s.path).contains("pausing: unable to write to current")
     });
     std::fs::remove_file(mnt.join("filler")).unwrap();

@@ -54,10 +54,10 @@ fn full_disk(name: &str, config: &str, args: &[&str]) {
     });
     let start = std::time::Instant::now();
     let wr = writer.join().unwrap();
-    wait_until(Duration::from_secs(5), "the input taken", || {
+    wait_until(Duration::from_secs(20), "the input taken", || {
         crate::util::pipe_bytes(&wr) == 0
     });
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(start.elapsed() < Duration::from_secs(20));
     let err = read_text(s.join(STDERR_FILE));
     assert!(
         err.contains(&format!(
@@ -78,7 +78,7 @@ fn full_disk(name: &str, config: &str, args: &[&str]) {
     );
     pipe.wr = Some(wr);
     pipe.send(b"line 9999\n");
-    wait_until(Duration::from_secs(5), "the new line", || {
+    wait_until(Duration::from_secs(20), "the new line", || {
         read_text(&current).ends_with("line 9999\n")
     });
     pipe.close();
@@ -136,14 +136,14 @@ fn an_overload_line_wins_over_the_option() {
         let mut wr = wr;
         let _ = wr.write_all(&numbered("line", 100_000));
     });
-    wait_until(Duration::from_secs(5), "svlogd pausing", || {
+    wait_until(Duration::from_secs(20), "svlogd pausing", || {
         read_text(s.join(STDERR_FILE)).contains("pausing: unable to write to current")
     });
     std::thread::sleep(Duration::from_millis(300));
     assert!(!writer.is_finished(), "the writer waits");
     assert!(!read_text(s.join(STDERR_FILE)).contains("dropping"));
     p.signal(nix::sys::signal::Signal::SIGKILL);
-    p.wait_timeout(Duration::from_secs(5));
+    p.wait_timeout(Duration::from_secs(20));
     pipe.close();
     drop(writer);
 }

@@ -66,11 +66,11 @@ fn a_processor_killed_by_a_signal_has_failed() {
         send(&mut p, b"0123456789abcdefghij\n");
         let d = s.join("d");
         match imp {
-            Impl::Ref => wait_until(Duration::from_secs(5), "runit's bogus .s", || {
+            Impl::Ref => wait_until(Duration::from_secs(20), "runit's bogus .s", || {
                 rotated(&d, 's').len() == 1
             }),
             Impl::Ours => {
-                wait_until(Duration::from_secs(5), "a failed processor", || {
+                wait_until(Duration::from_secs(20), "a failed processor", || {
                     stderr_of(&s.path).contains("processor failed, restart: d")
                 });
                 std::thread::sleep(Duration::from_millis(300));
@@ -93,12 +93,12 @@ fn failures_in(imp: Impl, window: Duration) -> usize {
     logdir(&s.path, "d", "s10\n!exit 1\n");
     let mut p = spawn(imp, &s.path, &["d"]);
     send(&mut p, b"0123456789\n");
-    wait_until(Duration::from_secs(5), "rotation", || {
+    wait_until(Duration::from_secs(20), "rotation", || {
         !rotated(&s.join("d"), 'u').is_empty()
     });
     std::thread::sleep(window);
     p.signal(Signal::SIGKILL);
-    p.wait_timeout(Duration::from_secs(5));
+    p.wait_timeout(Duration::from_secs(20));
     stderr_of(&s.path)
         .matches("svlogd: warning: processor failed, restart: d")
         .count()
@@ -120,7 +120,7 @@ fn term_during_a_failing_processor_exits() {
     logdir(&s.path, "d", "s10\n!exit 1\n");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
     send(&mut p, b"0123456789\n");
-    wait_until(Duration::from_secs(5), "rotation", || {
+    wait_until(Duration::from_secs(20), "rotation", || {
         !rotated(&s.join("d"), 'u').is_empty()
     });
     p.signal(Signal::SIGTERM);
@@ -138,7 +138,7 @@ fn hup_keeps_a_running_processor() {
         let mut p = spawn(imp, &s.path, &["d"]);
         send(&mut p, b"0123456789\n");
         let d = s.join("d");
-        wait_until(Duration::from_secs(5), "processor started", || {
+        wait_until(Duration::from_secs(20), "processor started", || {
             d.join("newstate").exists()
         });
         p.signal(Signal::SIGHUP);
@@ -146,7 +146,7 @@ fn hup_keeps_a_running_processor() {
         std::thread::sleep(Duration::from_millis(1600));
         send(&mut p, b"x\n");
         // The 10-byte cap put the line's newline into the new current.
-        wait_until(Duration::from_secs(5), "line after HUP", || {
+        wait_until(Duration::from_secs(20), "line after HUP", || {
             read_text(d.join("current")) == "\nx\n"
         });
         match imp {
@@ -155,7 +155,7 @@ fn hup_keeps_a_running_processor() {
                 assert!(rotated(&d, 's').is_empty());
             }
             Impl::Ours => wait_until_or(
-                Duration::from_secs(5),
+                Duration::from_secs(20),
                 "the processed .s",
                 &mut || rotated(&d, 's').len() == 1 && rotated(&d, 'u').is_empty(),
                 || harness::listing(&d),

@@ -93,18 +93,18 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
         .unwrap();
     let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["d"]);
     crate::util::send(&mut p, b"first\n");
-    wait_until(Duration::from_secs(5), "first line", || {
+    wait_until(Duration::from_secs(20), "first line", || {
         read_text(d.join("current")) == "first\n"
     });
     p.signal(Signal::SIGALRM);
-    wait_until(Duration::from_secs(5), "the old archives deleted", || {
+    wait_until(Duration::from_secs(20), "the old archives deleted", || {
         archives(&d).len() == 2
     });
     assert!(d.join("@400000000000000000000002.s").exists());
     // The newest archive (the rotation's) is never deleted for its age; once a newer one
     // exists, it goes within the limit, with no more input.
     crate::util::send(&mut p, b"second\n");
-    wait_until(Duration::from_secs(5), "second line", || {
+    wait_until(Duration::from_secs(20), "second line", || {
         read_text(d.join("current")) == "second\n"
     });
     p.signal(Signal::SIGALRM);

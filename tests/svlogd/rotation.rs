@@ -132,7 +132,7 @@ fn processor_leftovers_are_deleted_and_a_lowered_n_is_enforced_at_once() {
 fn feed(p: &mut Proc, dir: &Path, data: &[u8], want: &str) {
     crate::util::send(p, data);
     wait_until(
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         &format!("current to be {want:?}"),
         || read_text(dir.join("current")) == want,
     );
@@ -154,20 +154,20 @@ fn alrm_rotates_non_empty_current_only() {
                     == n
             }
         };
-        wait_until(Duration::from_secs(5), "current", || {
+        wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
         // Nothing written yet: ALRM rotates nothing.
         p.signal(Signal::SIGALRM);
-        wait_until(Duration::from_secs(5), "first ALRM seen", alarms(1));
+        wait_until(Duration::from_secs(20), "first ALRM seen", alarms(1));
         feed(&mut p, &s.join("d"), b"first\n", "first\n");
         p.signal(Signal::SIGALRM);
-        wait_until(Duration::from_secs(5), "ALRM rotation", || {
+        wait_until(Duration::from_secs(20), "ALRM rotation", || {
             rotated(&s.join("d"), 's').len() == 1
         });
         feed(&mut p, &s.join("d"), b"second\n", "second\n");
         p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         let err = crate::util::stderr_of(&s.path);
         snaps.push(format!(
             "{}{}",
@@ -185,13 +185,13 @@ fn t_rotates_a_non_empty_current_after_its_time() {
         logdir(&s.path, "d", "t1\n");
         let mut p = spawn(imp, &s.path, &["d"]);
         feed(&mut p, &s.join("d"), b"one\n", "one\n");
-        wait_until(Duration::from_secs(5), "t rotation", || {
+        wait_until(Duration::from_secs(20), "t rotation", || {
             rotated(&s.join("d"), 's').len() == 1
         });
         assert_eq!(read_text(s.join("d/current")), "");
         feed(&mut p, &s.join("d"), b"two\n", "two\n");
         p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(all_logs(&s.join("d")), "one\ntwo\n", "{}", imp.name());
     }
 }

@@ -18,20 +18,20 @@ fn hup_rereads_config_and_appends() {
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
         send(&mut p, b"one\n");
         let cur = s.join("d/current");
-        wait_until(Duration::from_secs(5), "one", || {
+        wait_until(Duration::from_secs(20), "one", || {
             read_text(&cur) == "A: one\n"
         });
         fs::write(s.join("d/config"), "pB: \n").unwrap();
         p.signal(Signal::SIGHUP);
-        wait_until(Duration::from_secs(5), "reopen", || {
+        wait_until(Duration::from_secs(20), "reopen", || {
             stderr_of(&s.path).matches("read: d/config").count() == 2
         });
         send(&mut p, b"two\n");
-        wait_until(Duration::from_secs(5), "two", || {
+        wait_until(Duration::from_secs(20), "two", || {
             read_text(&cur) == "A: one\nB: two\n"
         });
         p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         snaps.push(format!(
             "{}{}",
             snapshot(&s.join("d")),
@@ -51,20 +51,20 @@ fn hup_resets_the_stderr_selection() {
         logdir(&s.path, "d", "e*\n");
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
         send(&mut p, b"alert one\n");
-        wait_until(Duration::from_secs(5), "alert", || {
+        wait_until(Duration::from_secs(20), "alert", || {
             stderr_of(&s.path).contains("alert one")
         });
         fs::write(s.join("d/config"), "").unwrap();
         p.signal(Signal::SIGHUP);
-        wait_until(Duration::from_secs(5), "reopen", || {
+        wait_until(Duration::from_secs(20), "reopen", || {
             stderr_of(&s.path).matches("read: d/config").count() == 2
         });
         send(&mut p, b"quiet two\n");
-        wait_until(Duration::from_secs(5), "logged", || {
+        wait_until(Duration::from_secs(20), "logged", || {
             read_text(s.join("d/current")).contains("quiet two")
         });
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(5));
+        p.wait_timeout(Duration::from_secs(20));
         alerts.push(stderr_of(&s.path).contains("quiet two"));
     }
     assert_eq!(
@@ -81,11 +81,11 @@ fn term_flushes_and_exits_zero() {
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
         send(&mut p, b"a\nb\n");
-        wait_until(Duration::from_secs(5), "lines", || {
+        wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
         });
         p.signal(Signal::SIGTERM);
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(crate::util::mode(&s.join("d/current")), 0o744);
         assert!(stderr_of(&s.path).contains("svlogd: info: sigterm received.\n"));
     }
@@ -99,7 +99,7 @@ fn term_completes_a_partial_line_and_keeps_it() {
         let s = Scratch::new(&format!("term-partial-{}", imp.name()));
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
-        wait_until(Duration::from_secs(5), "current", || {
+        wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
         send(&mut p, b"partial");
@@ -110,7 +110,7 @@ fn term_completes_a_partial_line_and_keeps_it() {
         p.signal(Signal::SIGTERM);
         std::thread::sleep(Duration::from_millis(200));
         send(&mut p, b"rest\nafter\n");
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
     }
     assert_eq!(logs[0], "", "runit drops the completed line");
@@ -127,7 +127,7 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
         send(&mut p, b"done\nno newline");
-        wait_until(Duration::from_secs(5), "done", || {
+        wait_until(Duration::from_secs(20), "done", || {
             read_text(s.join("d/current")) == "done\n"
         });
         if imp == Impl::Ref {
@@ -158,14 +158,14 @@ fn term_with_data_in_the_pipe_logs_all_of_it() {
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
         send(&mut p, b"w\n");
-        wait_until(Duration::from_secs(5), "w", || {
+        wait_until(Duration::from_secs(20), "w", || {
             read_text(s.join("d/current")) == "w\n"
         });
         p.signal(Signal::SIGSTOP);
         send(&mut p, b"x\ny\n");
         p.signal(Signal::SIGTERM);
         p.signal(Signal::SIGCONT);
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(5))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
     }
     assert_eq!(logs, ["w\nx\n", "w\nx\ny\n"]);
@@ -222,7 +222,7 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
         assert!(pipe_bytes(p.child.stdin.as_ref().unwrap()) > 0);
     }
     p.signal(Signal::SIGKILL);
-    p.wait_timeout(Duration::from_secs(5));
+    p.wait_timeout(Duration::from_secs(20));
     drop(fs_);
     (exited, s)
 }
@@ -261,4 +261,65 @@ fn disk_full_deletes_old_files_down_to_n_min() {
         );
         drop(fs_);
     }
+}
+
+#[test]
+fn hup_never_lets_go_of_the_directory_lock() {
+    // runit releases `lock` and takes it again on every HUP. In between, another process can
+    // take the directory, and a processor child that shares the lock between its fork and its
+    // exec makes the retake fail ("unable to lock directory", then "no functional log
+    // directories": seen in a CI run). Ours keeps the lock of the same directory across a HUP.
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let s = Scratch::new("hup-lock");
+    logdir(&s.path, "d", "s100\n");
+    let mut p = spawn(Impl::Ours, &s.path, &["-v", "d"]);
+    send(&mut p, b"first\n");
+    let cur = s.join("d/current");
+    wait_until(Duration::from_secs(20), "first line", || {
+        read_text(&cur) == "first\n"
+    });
+    // A competitor tries to take the lock as fast as it can while HUPs come in.
+    let stop = Arc::new(AtomicBool::new(false));
+    let taken = Arc::new(AtomicUsize::new(0));
+    let competitor = {
+        let (stop, taken, lock) = (stop.clone(), taken.clone(), s.join("d/lock"));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let f = fs::OpenOptions::new().append(true).open(&lock).unwrap();
+                // SAFETY: flock on an fd we own.
+                if unsafe {
+                    nix::libc::flock(f.as_raw_fd(), nix::libc::LOCK_EX | nix::libc::LOCK_NB)
+                } == 0
+                {
+                    taken.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    for i in 0..40 {
+        p.signal(Signal::SIGHUP);
+        wait_until(Duration::from_secs(20), "reopen", || {
+            stderr_of(&s.path).matches("read: d/config").count() == i + 2
+        });
+    }
+    stop.store(true, Ordering::Relaxed);
+    competitor.join().unwrap();
+    send(&mut p, b"last\n");
+    wait_until(Duration::from_secs(20), "last line", || {
+        read_text(&cur) == "first\nlast\n"
+    });
+    p.close_stdin();
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+    assert_eq!(
+        taken.load(Ordering::Relaxed),
+        0,
+        "the lock was free during a HUP"
+    );
+    assert!(
+        !stderr_of(&s.path).contains("unable to lock"),
+        "{}",
+        stderr_of(&s.path)
+    );
 }

@@ -109,7 +109,7 @@ fn a_line_is_stamped_when_its_first_byte_arrives() {
         std::thread::sleep(Duration::from_millis(1200));
         stdin.write_all(b"end\n").unwrap();
         let cur = s.join("d/current");
-        wait_until(Duration::from_secs(5), "line written", || {
+        wait_until(Duration::from_secs(20), "line written", || {
             read_text(&cur).ends_with("end\n")
         });
         let text = read_text(&cur);
@@ -122,6 +122,6 @@ fn a_line_is_stamped_when_its_first_byte_arrives() {
             imp.name()
         );
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(5));
+        p.wait_timeout(Duration::from_secs(20));
     }
 }

@@ -241,7 +241,7 @@ pub fn pipe_bytes(fd: &impl std::os::fd::AsRawFd) -> usize {
 /// Waits until the logger has taken everything written to its stdin out of the pipe.
 pub fn drained(p: &Proc) {
     let stdin = p.child.stdin.as_ref().expect("stdin");
-    harness::wait_until(Duration::from_secs(5), "svlogd to read its input", || {
+    harness::wait_until(Duration::from_secs(20), "svlogd to read its input", || {
         pipe_bytes(stdin) == 0
     });
 }

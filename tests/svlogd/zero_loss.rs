@@ -93,7 +93,7 @@ fn flood_and_kill(imp: Impl) -> Outcome {
             || total_size(&s.join("d")) > before,
         );
         p.signal(nix::sys::signal::Signal::SIGKILL);
-        p.wait_timeout(Duration::from_secs(5));
+        p.wait_timeout(Duration::from_secs(20));
         kills += 1;
     }
     done.store(true, Ordering::SeqCst);
