@@ -75,7 +75,9 @@ pub fn make_supervise(base: &Path, display: &str) -> Result<(), SetupError> {
             let full = base.join(&target);
             match fs::DirBuilder::new().mode(0o700).create(&full) {
                 Ok(()) => Ok(()),
-                Err(_) if full.is_dir() => Ok(()),
+                // Something is there: the lock's open says what is wrong with it, as in runit
+                // (a loop, a file where the directory should be).
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists || full.is_dir() => Ok(()),
                 Err(e) => Err(SetupError::io(
                     format!("unable to create {display} -> {}", target.display()),
                     &e,
