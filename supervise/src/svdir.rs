@@ -440,7 +440,11 @@ mod tests {
             Some(libc::ENOTDIR)
         );
         assert_eq!(
-            errno(open_supervised(&e.join("none"), "supervise/ok", libc::O_RDONLY)),
+            errno(open_supervised(
+                &e.join("none"),
+                "supervise/ok",
+                libc::O_RDONLY
+            )),
             Some(libc::ENOENT)
         );
         let u = Untrusted {
