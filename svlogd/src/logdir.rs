@@ -144,6 +144,8 @@ pub struct LogDir {
     pub(crate) metrics_due: Option<Instant>,
     /// When it was last written.
     metrics_last: Option<Instant>,
+    /// The last write of it failed (and said so).
+    metrics_failing: bool,
     /// `autoreload`: reload at this time (the config changed).
     pub reload_at: Option<Instant>,
     /// Syslog forwarding (`>` lines): one thread per target.
@@ -189,6 +191,7 @@ impl LogDir {
             copy: None,
             metrics_due: None,
             metrics_last: None,
+            metrics_failing: false,
             reload_at: None,
             forward: Forwarders::default(),
             forward_checked: None,
@@ -560,8 +563,14 @@ impl LogDir {
             f.write_all(text.as_bytes()).map_err(|e| errno_of(&e))
         })
         .and_then(|()| renameat(dir, metrics::FILE_NEW, metrics::FILE));
-        if let Err(e) = written {
-            msg::warn("unable to write status file", &self.name, e);
+        match written {
+            // Once per failing spell, not once a second.
+            Err(e) if !self.metrics_failing => {
+                msg::warn("unable to write status file", &self.name, e);
+                self.metrics_failing = true;
+            }
+            Err(_) => {}
+            Ok(()) => self.metrics_failing = false,
         }
     }
 

@@ -6,7 +6,8 @@
 //! read-only or failing disk), or a rotation waits for the processor because the `queue` is
 //! full. In block mode (the default) svlogd stops reading, as runit does. In drop mode it
 //! keeps reading: that directory's pending lines and every later line are dropped and counted
-//! (other directories are not affected), and a warning goes to stderr when dropping starts
+//! (other directories, and the directory's `copy` stream, are not affected), and a warning
+//! goes to stderr when dropping starts
 //! (runsvdir shows it in its process title). Once the directory works again, the first thing
 //! written to it is a marker line, with the directory's usual stamp:
 //! `svlogd: dropped N lines between T1 and T2`, T1 and T2 being when the first and the last

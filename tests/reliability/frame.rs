@@ -47,6 +47,7 @@ pub struct Report {
     how: String,
     rows: Vec<[String; 3]>,
     summary: Option<[String; 2]>,
+    notes: Vec<String>,
     failures: Vec<String>,
 }
 
@@ -60,6 +61,7 @@ impl Report {
             how: String::new(),
             rows: Vec::new(),
             summary: None,
+            notes: Vec::new(),
             failures: Vec::new(),
         }
     }
@@ -87,6 +89,11 @@ impl Report {
     /// The key figures for the summary table at the top of the document.
     pub fn summary(&mut self, ours: impl ToString, runit: impl ToString) {
         self.summary = Some([ours.to_string(), runit.to_string()]);
+    }
+
+    /// A paragraph after the table: what the figures mean, what was seen.
+    pub fn note(&mut self, text: &str) {
+        self.notes.push(text.to_string());
     }
 
     /// Records a property of our binaries; a false one fails the scenario at
@@ -142,6 +149,9 @@ impl Report {
                 Self::cell(o),
                 Self::cell(r)
             );
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "\n{n}");
         }
         if !self.failures.is_empty() {
             let _ = writeln!(

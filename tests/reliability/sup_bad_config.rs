@@ -62,6 +62,14 @@ const CASES: &[Case] = &[
         paced: false,
     },
     Case {
+        name: "supervise-loop",
+        what: "`supervise` is a symlink to itself",
+        setup: |d| symlink("supervise", d.join("supervise")).expect("symlink"),
+        expect: "fatal: unable to open supervise/lock: symbolic link loop",
+        fatal: true,
+        paced: false,
+    },
+    Case {
         name: "lock-dir",
         what: "`supervise/lock` is a directory",
         setup: |d| fs::create_dir_all(d.join("supervise/lock")).expect("mkdir"),

@@ -218,6 +218,16 @@ fn runsv_killed_under_runsvdir() {
         )
     };
     r.summary(key(ours), runit.map(key).unwrap_or_default());
+    r.note(
+        "Ours: the new runsv finds the killed one's service and logger in `supervise/start` \
+         (pid, start time, boot id), TERMs the service, lets the logger drain the old pipe to \
+         its end, and only then starts both again, on a new pipe. runit's (seen in its \
+         runsvdir log): the orphaned service keeps writing through the orphaned svlogd, which \
+         holds the log directory's lock; each new svlogd says `unable to lock directory: \
+         temporary failure` and `no functional log directories` and exits, once a second, so \
+         the new service's lines wait in the pipe; when that runsv is killed in turn, the pipe \
+         loses its last reader, its service dies of SIGPIPE and what was in the pipe is lost.",
+    );
     r.check(ours.max_copies == 1, "never a second copy of the service");
     r.check(ours.copies_at_end == 1, "one copy at the end");
     r.check(

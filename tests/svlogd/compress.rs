@@ -154,3 +154,34 @@ fn a_processors_output_is_compressed_once_handed_over() {
         "{archived}"
     );
 }
+
+#[test]
+fn the_log_viewer_reads_compressed_archives() {
+    // p_log (tools) shows a compressed directory's lines in order, as if nothing was
+    // compressed.
+    let s = Scratch::new("gzip-p_log");
+    logdir(&s.path, "d", "s1000\nn0\ncompress gzip\n");
+    let d = s.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &["-tt", "d"], &[]);
+    pipe.send(&numbered("line", 200));
+    wait_until(Duration::from_secs(30), "compressed", || {
+        let names = archives(&d);
+        names.len() >= 3 && names.iter().all(|n| n.ends_with(".s.gz"))
+    });
+    pipe.close();
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    let out = harness::run(
+        std::process::Command::new(harness::bin("p_log")).arg(&d),
+        Duration::from_secs(10),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counts = line_counts(&text, "line", 200);
+    assert!(counts.iter().all(|&c| c == 1), "{text}");
+    let order: Vec<usize> = text
+        .lines()
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "in order");
+}

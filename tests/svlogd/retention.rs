@@ -177,3 +177,58 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
     }
     assert!(made.len() > 15, "rotations in every round: {made:?}");
 }
+
+/// libfaketime's multi-threaded library (from Debian's `faketime`), found where the package
+/// puts it for this architecture.
+fn libfaketime() -> std::path::PathBuf {
+    reference("/usr/bin/faketime");
+    fs::read_dir("/usr/lib")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
+        .find(|p| p.is_file())
+        .expect("libfaketimeMT.so.1 (Debian package libfaketime) is missing")
+}
+
+#[test]
+fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
+    // maxage measures the archives this svlogd made on the monotonic clock: a jump of the
+    // wall clock (NTP setting a box that booted in 1970, say) does not make them old.
+    let s = Scratch::new("clock-jump");
+    logdir(&s.path, "d", "maxage 1h\n");
+    let d = s.join("d");
+    let offset = s.join("faketime");
+    fs::write(&offset, "+0\n").unwrap();
+    let mut c = crate::util::Impl::Ours.cmd(&s.path);
+    c.env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME_TIMESTAMP_FILE", &offset)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .arg("d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut p = harness::Proc::spawn_group(&mut c);
+    let rotate = |p: &mut harness::Proc, line: &str, n: usize| {
+        p.send(format!("{line}\n").as_bytes());
+        wait_until(Duration::from_secs(5), line, || {
+            read_text(d.join("current")).ends_with(&format!("{line}\n"))
+        });
+        p.signal(Signal::SIGALRM);
+        wait_until(Duration::from_secs(5), "the rotation", || {
+            archives(&d).len() == n
+        });
+    };
+    rotate(&mut p, "before the jump", 1);
+    fs::write(&offset, "+365d\n").unwrap();
+    rotate(&mut p, "after the jump", 2);
+    rotate(&mut p, "later", 3);
+    // A year by the wall clock, seconds by svlogd's: nothing aged out.
+    assert!(
+        all_text(&d).contains("before the jump"),
+        "{:?}",
+        archives(&d)
+    );
+    p.close_stdin();
+    assert!(p.wait_timeout(Duration::from_secs(5)).success());
+}
