@@ -664,7 +664,9 @@ impl LogDir {
 
     fn read_config(&self, dir: &OwnedFd, ctx: &Ctx) -> Config {
         let mut data = Vec::new();
-        match openat(dir, b"config", libc::O_RDONLY) {
+        // Non-blocking, as runit's `open_read`: a FIFO named `config` reads as empty instead of
+        // blocking svlogd (TERM included) until something opens it for writing.
+        match openat(dir, b"config", libc::O_RDONLY | libc::O_NONBLOCK) {
             Err(libc::ENOENT) => return Config::default(),
             Err(e) => {
                 msg::warn("unable to read config", &self.name, e);
