@@ -7,6 +7,8 @@
 //! runsv, runsvdir, the tools, chpst), `log_*` (svlogd).
 
 mod frame;
+mod log_b_common;
+mod log_bad_input;
 mod sup_bad_config;
 mod sup_common;
 mod sup_load;
