@@ -699,9 +699,7 @@ impl LogDir {
     /// Closes as [`LogDir::close`] does but hands the lock back instead of releasing it, for
     /// a reopen of the same directory (HUP); see [`LogDir::open`].
     pub fn close_keeping_lock(&mut self, ctx: &Ctx) -> Option<OwnedFd> {
-        if self.dir.is_none() {
-            return None;
-        }
+        self.dir.as_ref()?;
         if ctx.verbose {
             msg::info(&[b"close: ", &self.name]);
         }
