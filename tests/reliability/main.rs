@@ -8,7 +8,9 @@
 
 mod frame;
 mod log_b_common;
+mod log_bad_config;
 mod log_bad_input;
+mod log_clock_steps;
 mod sup_bad_config;
 mod sup_common;
 mod sup_load;
