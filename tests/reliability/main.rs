@@ -7,6 +7,9 @@
 //! runsv, runsvdir, the tools, chpst), `log_*` (svlogd).
 
 mod frame;
+mod log_a_common;
+mod log_disk_full;
+mod log_logger_killed;
 mod sup_bad_config;
 mod sup_common;
 mod sup_load;
