@@ -396,6 +396,20 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
+/// Waits until `pid` sleeps in a read or a poll-family system call (x86_64 numbers: read,
+/// poll, select, epoll_wait, pselect6, ppoll, epoll_pwait), i.e. until its main loop is
+/// idle. A signal sent before then may be held until the next input (runit's svlogd blocks
+/// its signals outside `poll`), so tests that signal an idle logger wait for this first.
+pub fn wait_idle_in_syscall(pid: i32, timeout: Duration) {
+    wait_until(timeout, "the process to sleep in read or poll", || {
+        let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+            return false;
+        };
+        let nr = s.split_whitespace().next().unwrap_or("");
+        matches!(nr, "0" | "7" | "23" | "232" | "270" | "271" | "281")
+    });
+}
+
 /// Names (sorted) of the entries of `dir`.
 pub fn names(dir: impl AsRef<Path>) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)

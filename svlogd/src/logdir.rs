@@ -158,6 +158,9 @@ pub struct LogDir {
     forward_seen: u64,
 }
 
+/// How many times (10 ms apart) a busy `lock` is tried again before the directory is given up.
+const LOCK_TRIES: u32 = 30;
+
 impl LogDir {
     /// A directory slot for `name`, not yet opened.
     pub fn new(name: &std::ffi::OsStr) -> LogDir {
@@ -332,14 +335,24 @@ impl LogDir {
                 return None;
             }
         };
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } < 0 {
+        // A logger killed while forking a processor leaves the lock shared with that child
+        // until its exec (microseconds, longer under load): the next logger started on the
+        // directory retries for a moment before it gives the directory up as runit does.
+        let mut tries = 0;
+        loop {
+            // SAFETY: flock on an fd we own.
+            if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Some(lock);
+            }
             let e = nix::errno::Errno::last_raw();
-            self.verbose_failed_close(ctx);
-            msg::warn("unable to lock directory", &self.name, e);
-            return None;
+            tries += 1;
+            if e != libc::EWOULDBLOCK || tries > LOCK_TRIES {
+                self.verbose_failed_close(ctx);
+                msg::warn("unable to lock directory", &self.name, e);
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        Some(lock)
     }
 
     /// Fixes the settings that depend on more than `config`: the real path, the timestamp
@@ -724,9 +737,7 @@ impl LogDir {
     /// Closes as [`LogDir::close`] does but hands the lock back instead of releasing it, for
     /// a reopen of the same directory (HUP); see [`LogDir::open`].
     pub fn close_keeping_lock(&mut self, ctx: &Ctx) -> Option<OwnedFd> {
-        if self.dir.is_none() {
-            return None;
-        }
+        self.dir.as_ref()?;
         if ctx.verbose {
             msg::info(&[b"close: ", &self.name]);
         }

@@ -141,6 +141,7 @@ fn hup_keeps_a_running_processor() {
         wait_until(Duration::from_secs(20), "processor started", || {
             d.join("newstate").exists()
         });
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGHUP);
         // Let the processor finish (1 s) and svlogd notice.
         std::thread::sleep(Duration::from_millis(1600));

@@ -211,11 +211,11 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     let mut p = harness::Proc::spawn_group(&mut c);
     let rotate = |p: &mut harness::Proc, line: &str, n: usize| {
         p.send(format!("{line}\n").as_bytes());
-        wait_until(Duration::from_secs(5), line, || {
+        wait_until(Duration::from_secs(20), line, || {
             read_text(d.join("current")).ends_with(&format!("{line}\n"))
         });
         p.signal(Signal::SIGALRM);
-        wait_until(Duration::from_secs(5), "the rotation", || {
+        wait_until(Duration::from_secs(20), "the rotation", || {
             archives(&d).len() == n
         });
     };

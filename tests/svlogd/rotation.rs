@@ -157,10 +157,13 @@ fn alrm_rotates_non_empty_current_only() {
         wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
-        // Nothing written yet: ALRM rotates nothing.
+        // Nothing written yet: ALRM rotates nothing (sent once the loop waits for input, or
+        // runit's svlogd holds it until "first" arrives and rotates that).
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGALRM);
         wait_until(Duration::from_secs(20), "first ALRM seen", alarms(1));
         feed(&mut p, &s.join("d"), b"first\n", "first\n");
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGALRM);
         wait_until(Duration::from_secs(20), "ALRM rotation", || {
             rotated(&s.join("d"), 's').len() == 1

@@ -22,6 +22,7 @@ fn hup_rereads_config_and_appends() {
             read_text(&cur) == "A: one\n"
         });
         fs::write(s.join("d/config"), "pB: \n").unwrap();
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
             stderr_of(&s.path).matches("read: d/config").count() == 2
@@ -55,6 +56,7 @@ fn hup_resets_the_stderr_selection() {
             stderr_of(&s.path).contains("alert one")
         });
         fs::write(s.join("d/config"), "").unwrap();
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
             stderr_of(&s.path).matches("read: d/config").count() == 2
@@ -84,6 +86,7 @@ fn term_flushes_and_exits_zero() {
         wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
         });
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGTERM);
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(crate::util::mode(&s.join("d/current")), 0o744);
@@ -133,6 +136,7 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
         if imp == Impl::Ref {
             drained(&p);
         }
+        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGTERM);
         let pid = p.pid();
         let t = std::time::Instant::now();
