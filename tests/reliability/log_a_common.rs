@@ -1,8 +1,9 @@
 //! What the logger-killed, disk-full and slow-disk scenarios share: self-checking numbered
-//! lines and their tally, a small tmpfs mounted for a test, random delays.
+//! lines and their tally, a writer that times its writes, random delays.
 
+use crate::sup_common::log_files;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The line numbered `n` as the scenarios write it: the number twice (`17 17`), so that a
 /// line cut at either end (a kill between reading and writing) cannot pass for a whole one.
@@ -95,18 +96,6 @@ impl Numbers {
     }
 }
 
-/// The files of a log directory that hold lines, oldest first: the archives (`@...`, by name,
-/// which is by time) and then `current`.
-pub fn log_files(dir: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<String> = harness::names(dir)
-        .into_iter()
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names.iter().map(|n| dir.join(n)).collect()
-}
-
 /// The tally of every line in a log directory.
 pub fn tally_dir(dir: &Path) -> Numbers {
     let mut t = Numbers::default();
@@ -124,62 +113,6 @@ pub fn archives(dir: &Path) -> usize {
         .iter()
         .filter(|n| n.starts_with('@'))
         .count()
-}
-
-/// A tmpfs mounted for a test (the tests run as root), unmounted (lazily, after killing what
-/// runs under it) when dropped.
-pub struct Tmpfs {
-    /// The mount point.
-    pub path: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `kib` KiB at `path` (created).
-    pub fn mount(path: &Path, kib: usize) -> Tmpfs {
-        use nix::mount::{mount, MsFlags};
-        fs::create_dir_all(path).expect("mkdir mount point");
-        let opts = format!("size={kib}k,mode=0755");
-        mount(
-            Some("tmpfs"),
-            path,
-            Some("tmpfs"),
-            MsFlags::empty(),
-            Some(opts.as_str()),
-        )
-        .unwrap_or_else(|e| panic!("mount tmpfs on {} (run as root): {e}", path.display()));
-        Tmpfs {
-            path: path.to_path_buf(),
-        }
-    }
-
-    /// Bytes still free on it.
-    pub fn free(&self) -> u64 {
-        let st = nix::sys::statvfs::statvfs(&self.path).expect("statvfs");
-        st.blocks_available() as u64 * st.fragment_size() as u64
-    }
-
-    /// Fills it up with `name` (a file of zeros as big as what is free), so that the next
-    /// write fails with ENOSPC; returns its path.
-    pub fn fill(&self, name: &str) -> PathBuf {
-        use std::io::Write;
-        let p = self.path.join(name);
-        let mut f = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .expect("filler");
-        let chunk = vec![0u8; 4096];
-        while f.write_all(&chunk).is_ok() {}
-        let _ = f.write_all(&chunk[..1]);
-        p
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        harness::kill_processes_under(&self.path);
-        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
-    }
 }
 
 /// A small random number generator (xorshift64*), seeded from the clock; the seed is printed
@@ -217,8 +150,6 @@ pub struct Writer {
 pub struct Written {
     /// The longest single write(2).
     pub longest: std::time::Duration,
-    /// From the first write to the last one's return.
-    pub elapsed: std::time::Duration,
     /// The pipe's write end, still open: the caller closes it (EOF) when it wants.
     pub wr: std::os::fd::OwnedFd,
 }
@@ -229,7 +160,6 @@ impl Writer {
         let handle = std::thread::spawn(move || {
             use std::io::Write;
             let mut f = fs::File::from(wr);
-            let start = std::time::Instant::now();
             let mut longest = std::time::Duration::ZERO;
             for c in data.chunks(chunk) {
                 let t = std::time::Instant::now();
@@ -238,7 +168,6 @@ impl Writer {
             }
             Written {
                 longest,
-                elapsed: start.elapsed(),
                 wr: f.into(),
             }
         });

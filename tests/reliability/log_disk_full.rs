@@ -6,9 +6,9 @@
 //! counted, and the marker line written once there is room again.
 
 use crate::frame::{self, secs, Report};
-use crate::log_a_common::{archives, lines, tally_dir, Numbers, Tmpfs, Writer};
+use crate::log_a_common::{archives, lines, tally_dir, Numbers, Writer};
 use crate::sup_common::{comes_true, Impl};
-use harness::{read_text, wait_until_or, Proc, Scratch};
+use harness::{read_text, wait_until_or, Proc, Scratch, Tmpfs};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::os::fd::OwnedFd;
@@ -41,7 +41,7 @@ fn plant(path: &Path, kib: usize) -> PathBuf {
 
 /// Bytes in the files of a log directory.
 fn log_bytes(d: &Path) -> u64 {
-    crate::log_a_common::log_files(d)
+    crate::sup_common::log_files(d)
         .iter()
         .filter_map(|f| fs::metadata(f).ok())
         .map(|m| m.len())
@@ -409,10 +409,15 @@ fn disk_full() {
     );
     r.note(
         "runit's svlogd acts on TERM only once a write succeeds again, so a logger stuck on a \
-         full disk cannot be stopped (`sv down` waits); ours exits at once, leaving the lines \
-         it had not written in the pipe (it consumes input only once written) and `current` \
-         without its execute bit, so the next svlogd completes the cut line. (c) has no \
-         runit counterpart: runit's svlogd ignores the `overload` line and blocks as in (a).",
+         full disk cannot be stopped (`sv down` waits), and when it does exit it loses the \
+         unfinished line it held (the line lost in (a)). Ours exits at once: it cuts the line \
+         the full disk had cut in the middle off `current` again (fixed in this round: it \
+         used to stay, torn), leaves `current` without its execute bit, and leaves what it \
+         had not written in the pipe (it consumes input only once written), so the next \
+         svlogd writes the held block again, whole (the lines written twice). In (c) the part \
+         of a line that fitted is cut off the same way and the line counted with the dropped \
+         ones. (c) has no runit counterpart: runit's svlogd ignores the `overload` line and \
+         blocks as in (a).",
     );
     r.check(ao.blocked, "(a) the writer blocks while the disk is full");
     r.check(

@@ -4,8 +4,8 @@
 //! lines written twice and lines cut are counted.
 
 use crate::frame::{self, secs, Measure, Report};
-use crate::log_a_common::{log_files, tally_dir, Rng};
-use crate::sup_common::{median, read_status, runsv, service, wait_new_run, Impl, T};
+use crate::log_a_common::{tally_dir, Rng};
+use crate::sup_common::{log_files, median, read_status, runsv, service, wait_new_run, Impl, T};
 use harness::{wait_until_or, Scratch};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
