@@ -443,3 +443,43 @@ pub fn test_path() -> String {
         bin_dir().display()
     )
 }
+
+/// A small tmpfs mounted for a test (the tests run as root), unmounted (lazily, after killing
+/// what runs under it) when dropped: a disk that fills up.
+pub struct Tmpfs {
+    /// The mount point.
+    pub path: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `kib` KiB at `path` (created).
+    pub fn mount(path: &Path, kib: usize) -> Tmpfs {
+        use nix::mount::{mount, MsFlags};
+        fs::create_dir_all(path).expect("mkdir mount point");
+        let opts = format!("size={kib}k,mode=0755");
+        mount(
+            Some("tmpfs"),
+            path,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            Some(opts.as_str()),
+        )
+        .unwrap_or_else(|e| panic!("mount tmpfs on {} (tests run as root): {e}", path.display()));
+        Tmpfs {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Bytes still free on it.
+    pub fn free(&self) -> u64 {
+        let st = nix::sys::statvfs::statvfs(&self.path).expect("statvfs");
+        st.blocks_available() * st.fragment_size()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        kill_processes_under(&self.path);
+        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+    }
+}

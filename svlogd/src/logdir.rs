@@ -14,7 +14,8 @@
 //! the back-pressure and nothing is dropped.
 //!
 //! After TERM, a paused directory is retried once at once; if it still fails, its pending
-//! output is given up and `current` is left without u+x (so the next svlogd recovers it as
+//! output is given up (the part of a line a failing write left is cut off again) and
+//! `current` is left without u+x (so the next svlogd recovers it as
 //! `.u`), and svlogd exits instead of pausing forever (spec §12 item 10). Input that was
 //! taken without being consumed (see `input`) stays in the pipe for the next svlogd.
 //!
@@ -138,6 +139,8 @@ pub struct LogDir {
     pub(crate) dropped: Option<Dropped>,
     /// `current` ends in the middle of a line (a write stopped there).
     pub(crate) line_open: bool,
+    /// How many bytes of that line are in `current` (0 when none, or not known).
+    pub(crate) open_bytes: u64,
     /// `copy`: the stream and its pending copies.
     pub copy: Option<CopyOut>,
     /// The status file is due at this time (something changed).
@@ -191,6 +194,7 @@ impl LogDir {
             drop_mode: false,
             dropped: None,
             line_open: false,
+            open_bytes: 0,
             copy: None,
             metrics_due: None,
             metrics_last: None,
@@ -641,6 +645,7 @@ impl LogDir {
     /// dropped, and so is every later line until the directory works again.
     pub fn shed(&mut self, input: &[u8], now: Instant) {
         let lines = self.batch.newlines_left(input);
+        self.cut_open_line();
         // Lines of the batch that did go out before the directory stopped.
         self.stats.lines_written += self.batch.lines().saturating_sub(lines);
         self.batch.clear();
@@ -654,6 +659,26 @@ impl LogDir {
         }
         self.stats.lines_dropped += lines;
         self.touch_metrics(now);
+    }
+
+    /// When a write stopped in the middle of a line (a disk filling up takes the part of a
+    /// write that fits) and the line will not be finished here, the part of it already in
+    /// `current` is cut off again, so the log holds whole lines only: in drop mode the line
+    /// is dropped and counted with the rest (if the cut fails, the part stays and the marker
+    /// goes on a line of its own after it); after TERM the input is not consumed, and the
+    /// next svlogd writes the whole line.
+    fn cut_open_line(&mut self) {
+        if !self.line_open || self.open_bytes == 0 || self.open_bytes > self.size {
+            return;
+        }
+        let Some(cur) = &self.current else { return };
+        let keep = self.size - self.open_bytes;
+        if cur.set_len(keep).is_ok() {
+            self.stats.bytes_written = self.stats.bytes_written.saturating_sub(self.open_bytes);
+            self.size = keep;
+            self.line_open = false;
+            self.open_bytes = 0;
+        }
     }
 
     /// Starts a thread per `>udp`/`>tcp`/`>tls` target (none without such lines).
@@ -780,6 +805,7 @@ impl LogDir {
 
     /// Gives up the pending output and rotation after TERM; `current` stays without u+x.
     fn abandon(&mut self) {
+        self.cut_open_line();
         self.batch.clear();
         self.rotation = None;
         self.retry_at = None;
@@ -855,6 +881,7 @@ impl LogDir {
         self.stats.bytes_written += text.len() as u64;
         self.dropped = None;
         self.line_open = false;
+        self.open_bytes = 0;
         self.touch_metrics(ctx.now);
         Progress::Done
     }
@@ -862,7 +889,10 @@ impl LogDir {
     /// Writes as much of the batch as possible, rotating where the size rules say. `input`
     /// is the buffer the batch's segments point into.
     pub fn progress(&mut self, input: &[u8], ctx: &Ctx) -> Progress {
-        if !self.is_open() {
+        // After output was given up nothing more goes to `current` (not the unfinished line
+        // svlogd writes on its way out, now that the cut may have made room): the input stays
+        // in the pipe for the next svlogd.
+        if !self.is_open() || self.unclean {
             self.batch.clear();
             return Progress::Done;
         }
@@ -922,11 +952,13 @@ impl LogDir {
             let result = (&*cur).write_vectored(&iov[..n]);
             match result {
                 Ok(w) => {
+                    let open_bytes = open_tail(&iov[..n], w, self.open_bytes);
                     self.batch.advance(input, w);
                     self.size += w as u64;
                     self.stats.bytes_written += w as u64;
                     if w > 0 {
                         self.line_open = self.batch.last_written(input) != Some(b'\n');
+                        self.open_bytes = open_bytes;
                     }
                     self.forward.written(self.size);
                     if rotate_after && w == wanted && wanted == allow {
@@ -944,5 +976,43 @@ impl LogDir {
                 }
             }
         }
+    }
+}
+
+/// The bytes of an unfinished line at the end of what a write put out (the first `w` bytes of
+/// `iov`): those after its last newline, plus `open` (the line's earlier part) when it has
+/// none.
+fn open_tail(iov: &[IoSlice], w: usize, open: u64) -> u64 {
+    let mut left = w;
+    let mut tail = open;
+    for s in iov {
+        if left == 0 {
+            break;
+        }
+        let part = &s[..s.len().min(left)];
+        left -= part.len();
+        tail = match memchr::memrchr(b'\n', part) {
+            Some(p) => (part.len() - p - 1) as u64,
+            None => tail + part.len() as u64,
+        };
+    }
+    tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_tail_is_what_follows_the_last_newline_written() {
+        let (a, b) = (IoSlice::new(b"12 12\n13 1"), IoSlice::new(b"3\n14 14\n"));
+        // All written: the line is closed.
+        assert_eq!(open_tail(&[a, b], 18, 0), 0);
+        // Stopped inside the first slice: `13 1` is open.
+        assert_eq!(open_tail(&[a, b], 10, 0), 4);
+        // Stopped in the second slice after its newline: `14` is open.
+        assert_eq!(open_tail(&[a, b], 14, 0), 2);
+        // No newline at all: added to the part already open.
+        assert_eq!(open_tail(&[IoSlice::new(b"abc")], 3, 5), 8);
     }
 }

@@ -252,6 +252,7 @@ impl LogDir {
                 self.forward.opened(&file);
                 self.current = Some(file);
                 self.line_open = false;
+                self.open_bytes = 0;
                 Step::ChmodNew
             }
             Step::ChmodNew => {

@@ -272,19 +272,21 @@ impl Tally {
     }
 }
 
-/// Every line of a svlogd log directory, oldest first: the archives (`@...`, by name, which
-/// is by time) and then `current`.
-pub fn log_text(dir: &Path) -> String {
+/// The files of a svlogd log directory that hold lines, oldest first: the archives (`@...`,
+/// by name, which is by time) and then `current`.
+pub fn log_files(dir: &Path) -> Vec<PathBuf> {
     let mut names: Vec<String> = harness::names(dir)
         .into_iter()
         .filter(|n| n.starts_with('@'))
         .collect();
     names.sort();
     names.push("current".into());
-    names
-        .iter()
-        .map(|n| harness::read_text(dir.join(n)))
-        .collect()
+    names.iter().map(|n| dir.join(n)).collect()
+}
+
+/// Every line of a svlogd log directory, oldest first (see [`log_files`]).
+pub fn log_text(dir: &Path) -> String {
+    log_files(dir).iter().map(harness::read_text).collect()
 }
 
 /// Whether `cond` comes true within `timeout` (checked every 10 ms); for figures, where a

@@ -93,6 +93,10 @@ fn full_disk(name: &str, config: &str, args: &[&str]) {
         &text[text.len() - 300..]
     );
     assert!(dropped > 20_000, "{dropped}");
+    // Whole lines only: the part of a line that fitted when the disk filled up was cut off
+    // again (the line is among the dropped ones).
+    let markers = marked(&text).len();
+    assert_eq!(text.lines().count(), complete_lines(&text) + markers);
     // The marker is on a line of its own, before the new line.
     let marker_at = text.find("svlogd: dropped").unwrap();
     assert!(text[..marker_at].ends_with('\n'));
@@ -215,4 +219,41 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     assert_eq!(harness::code(p.wait_timeout(Duration::from_secs(10))), 0);
     let b = read_text(s.join("b/current"));
     assert_eq!(marked(&b), vec![10], "{b}");
+}
+
+#[test]
+fn term_on_a_full_disk_leaves_whole_lines_only() {
+    // Lines of 1000 bytes on a full tmpfs: the write that fails has put out part of a line.
+    // After TERM that part is cut off again (the input is not consumed: the next svlogd
+    // writes the line whole), so `current` ends with a newline.
+    let s = Scratch::new("full-term-cut");
+    let mnt = s.join("mnt");
+    let _fs = Tmpfs::mount(&mnt, 64);
+    logdir(&mnt, "d", "");
+    let d = mnt.join("d");
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &[d.to_str().unwrap()], &[]);
+    let wr = pipe.wr.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut wr = wr;
+        for i in 0..200 {
+            let line = format!("line {i:04} {}\n", "x".repeat(989));
+            if wr.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    wait_until(Duration::from_secs(20), "svlogd pausing", || {
+        read_text(s.join(STDERR_FILE)).contains("pausing: unable to write to current")
+    });
+    p.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    let text = read_text(d.join("current"));
+    assert!(text.len() > 10_000, "{}", text.len());
+    assert!(text.ends_with('\n'), "{}", &text[text.len() - 50..]);
+    let bad: Vec<&str> = text.lines().filter(|l| l.len() != 999).collect();
+    assert!(bad.is_empty(), "cut lines left: {bad:?}");
+    pipe.close();
+    drop(writer);
 }

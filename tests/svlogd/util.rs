@@ -196,38 +196,7 @@ pub fn numbered(prefix: &str, n: usize) -> Vec<u8> {
     v
 }
 
-/// A small tmpfs mounted inside a scratch directory, unmounted on drop: a disk that fills up.
-pub struct Tmpfs {
-    /// The mount point.
-    pub path: std::path::PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `kib` KiB at `path` (created).
-    pub fn mount(path: &Path, kib: usize) -> Tmpfs {
-        use nix::mount::{mount, MsFlags};
-        fs::create_dir_all(path).expect("mkdir mount point");
-        let opts = format!("size={kib}k,mode=0755");
-        mount(
-            Some("tmpfs"),
-            path,
-            Some("tmpfs"),
-            MsFlags::empty(),
-            Some(opts.as_str()),
-        )
-        .unwrap_or_else(|e| panic!("mount tmpfs on {} (tests run as root): {e}", path.display()));
-        Tmpfs {
-            path: path.to_path_buf(),
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        harness::kill_processes_under(&self.path);
-        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
-    }
-}
+pub use harness::Tmpfs;
 
 /// Bytes waiting in the pipe behind `fd` (either end), by FIONREAD.
 pub fn pipe_bytes(fd: &impl std::os::fd::AsRawFd) -> usize {

@@ -1,0 +1,187 @@
+//! What the logger-killed, disk-full and slow-disk scenarios share: self-checking numbered
+//! lines and their tally, a writer that times its writes, random delays.
+
+use crate::sup_common::log_files;
+use std::fs;
+use std::path::Path;
+
+/// The line numbered `n` as the scenarios write it: the number twice (`17 17`), so that a
+/// line cut at either end (a kill between reading and writing) cannot pass for a whole one.
+pub fn line(n: u64) -> String {
+    format!("{n} {n}\n")
+}
+
+/// Lines `first..=last` (see [`line`]).
+pub fn lines(first: u64, last: u64) -> Vec<u8> {
+    (first..=last).flat_map(|n| line(n).into_bytes()).collect()
+}
+
+/// What arrived of a stream of numbered lines (see [`line`]).
+#[derive(Default, Debug)]
+pub struct Numbers {
+    /// How many times each number arrived whole (index = number).
+    seen: Vec<u32>,
+    /// Lines that are not a whole numbered line (cut, joined, garbled), svlogd's own lines
+    /// (those starting with `svlogd: `) excepted.
+    pub torn: u64,
+    /// svlogd's own lines (`svlogd: dropped N lines ...` markers), in order.
+    pub own: Vec<String>,
+}
+
+impl Numbers {
+    /// Adds the lines of `text` (a timestamp prefix is not expected).
+    pub fn add(&mut self, text: &[u8]) {
+        for l in text.split(|&b| b == b'\n') {
+            if l.is_empty() {
+                continue;
+            }
+            if let Some(own) = l
+                .windows(8)
+                .position(|w| w == b"svlogd: ")
+                .map(|at| &l[at..])
+            {
+                self.own.push(String::from_utf8_lossy(own).into_owned());
+                continue;
+            }
+            match Self::parse(l) {
+                Some(n) => {
+                    let n = n as usize;
+                    if self.seen.len() <= n {
+                        self.seen.resize(n + 1, 0);
+                    }
+                    self.seen[n] += 1;
+                }
+                None => self.torn += 1,
+            }
+        }
+    }
+
+    fn parse(l: &[u8]) -> Option<u64> {
+        let s = std::str::from_utf8(l).ok()?;
+        let (a, b) = s.split_once(' ')?;
+        if a != b || a.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || a.starts_with('0') {
+            return None;
+        }
+        a.parse().ok()
+    }
+
+    /// The highest number that arrived (0 when none did).
+    pub fn top(&self) -> u64 {
+        self.seen.iter().rposition(|&c| c > 0).unwrap_or(0) as u64
+    }
+
+    /// Distinct numbers that arrived.
+    pub fn distinct(&self) -> u64 {
+        self.seen.iter().filter(|&&c| c > 0).count() as u64
+    }
+
+    /// Numbers in `first..=last` that never arrived whole.
+    pub fn missing(&self, first: u64, last: u64) -> u64 {
+        (first..=last)
+            .filter(|&n| self.seen.get(n as usize).is_none_or(|&c| c == 0))
+            .count() as u64
+    }
+
+    /// Copies beyond the first of every number.
+    pub fn duplicates(&self) -> u64 {
+        self.seen
+            .iter()
+            .map(|&c| u64::from(c.saturating_sub(1)))
+            .sum()
+    }
+
+    /// The lowest number that arrived (0 when none did).
+    pub fn lowest(&self) -> u64 {
+        self.seen.iter().position(|&c| c > 0).unwrap_or(0) as u64
+    }
+}
+
+/// The tally of every line in a log directory.
+pub fn tally_dir(dir: &Path) -> Numbers {
+    let mut t = Numbers::default();
+    for f in log_files(dir) {
+        if let Ok(data) = fs::read(&f) {
+            t.add(&data);
+        }
+    }
+    t
+}
+
+/// The archives (`@...`) in a log directory.
+pub fn archives(dir: &Path) -> usize {
+    harness::names(dir)
+        .iter()
+        .filter(|n| n.starts_with('@'))
+        .count()
+}
+
+/// A small random number generator (xorshift64*), seeded from the clock; the seed is printed
+/// so a run can be told apart.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded from the clock.
+    pub fn new(what: &str) -> Rng {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            | 1;
+        eprintln!("{what}: random seed {seed}");
+        Rng(seed)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// A thread writing `data` into a pipe in `chunk`-byte writes, timing each: how long the
+/// writer (the service) was held up.
+pub struct Writer {
+    handle: std::thread::JoinHandle<Written>,
+}
+
+/// What a [`Writer`] saw.
+pub struct Written {
+    /// The longest single write(2).
+    pub longest: std::time::Duration,
+    /// The pipe's write end, still open: the caller closes it (EOF) when it wants.
+    pub wr: std::os::fd::OwnedFd,
+}
+
+impl Writer {
+    /// Starts writing.
+    pub fn spawn(wr: std::os::fd::OwnedFd, data: Vec<u8>, chunk: usize) -> Writer {
+        let handle = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = fs::File::from(wr);
+            let mut longest = std::time::Duration::ZERO;
+            for c in data.chunks(chunk) {
+                let t = std::time::Instant::now();
+                f.write_all(c).expect("write to the logger's pipe");
+                longest = longest.max(t.elapsed());
+            }
+            Written {
+                longest,
+                wr: f.into(),
+            }
+        });
+        Writer { handle }
+    }
+
+    /// Whether every byte has been written.
+    pub fn finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Waits for the last write (bounded by `timeout`: panics after it).
+    pub fn join(self, timeout: std::time::Duration) -> Written {
+        harness::wait_until(timeout, "the writer to finish", || self.finished());
+        self.handle.join().expect("writer thread")
+    }
+}
