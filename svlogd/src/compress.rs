@@ -177,8 +177,9 @@ fn look(t: &Task, stop: &AtomicBool) {
         }
         {
             let mut busy = t.shared.busy();
-            // Still there (pruning may have deleted it), and handed over by the processor.
-            if statat(&t.dir, &name.to_bytes()).is_err()
+            // Still there (pruning may have deleted it), a file (a link with an archive's name
+            // is not ours), and handed over by the processor.
+            if !crate::dirfd::is_file(&t.dir, &name.to_bytes())
                 || statat(&t.dir, &name.with(Suffix::Unfinished).to_bytes()).is_ok()
             {
                 continue;

@@ -10,8 +10,16 @@ fn cpath(name: &[u8]) -> CString {
     CString::new(name.to_vec()).expect("file names here have no NUL")
 }
 
-/// `openat(dir, name, flags | O_CLOEXEC, 0600)`.
+/// `openat(dir, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600)`: a file of a log directory. A
+/// symbolic link planted under the name is never followed (it fails with ELOOP), so svlogd
+/// does not write into, create in or read from another directory through it.
 pub fn openat(dir: &impl AsFd, name: &[u8], flags: i32) -> Result<OwnedFd, i32> {
+    openat_follow(dir, name, flags | libc::O_NOFOLLOW)
+}
+
+/// `openat(dir, name, flags | O_CLOEXEC, 0600)`, following a symbolic link: only for what an
+/// admin may link on purpose, the log directory itself and its `config`.
+pub fn openat_follow(dir: &impl AsFd, name: &[u8], flags: i32) -> Result<OwnedFd, i32> {
     let p = cpath(name);
     // SAFETY: plain syscall on a valid fd and C string.
     let fd = unsafe {
@@ -27,6 +35,16 @@ pub fn openat(dir: &impl AsFd, name: &[u8], flags: i32) -> Result<OwnedFd, i32> 
     }
     // SAFETY: fd was just opened and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `name` in `dir` is a symbolic link.
+pub fn is_link(dir: &impl AsFd, name: &[u8]) -> bool {
+    metaat(dir, name).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK)
+}
+
+/// Whether `name` in `dir` is a regular file (not a link to one).
+pub fn is_file(dir: &impl AsFd, name: &[u8]) -> bool {
+    metaat(dir, name).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// `renameat(dir, from, dir, to)`.
@@ -60,7 +78,7 @@ pub fn chmodat(dir: &impl AsFd, name: &[u8], mode: u32) -> Result<(), i32> {
     Ok(())
 }
 
-/// `fstatat(dir, name)`: the file's mode and size, or the errno.
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: the file's mode and size, or the errno.
 pub fn statat(dir: &impl AsFd, name: &[u8]) -> Result<(u32, u64), i32> {
     metaat(dir, name).map(|st| (st.st_mode, st.st_size as u64))
 }
@@ -80,12 +98,14 @@ pub fn list(dir: &impl AsFd) -> Result<Vec<Vec<u8>>, i32> {
     Ok(names)
 }
 
-/// `fstatat(dir, name)`: the whole `stat`, or the errno.
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: the whole `stat` (of a link itself, not of
+/// what it points to), or the errno.
 pub fn metaat(dir: &impl AsFd, name: &[u8]) -> Result<libc::stat, i32> {
     let p = cpath(name);
     // SAFETY: plain syscall into a zeroed stat buffer.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatat(dir.as_fd().as_raw_fd(), p.as_ptr(), &mut st, 0) } < 0 {
+    let flags = libc::AT_SYMLINK_NOFOLLOW;
+    if unsafe { libc::fstatat(dir.as_fd().as_raw_fd(), p.as_ptr(), &mut st, flags) } < 0 {
         return Err(nix::errno::Errno::last_raw());
     }
     Ok(st)

@@ -30,7 +30,7 @@ use crate::batch::Batch;
 use crate::compress::DirShared;
 use crate::config::{self, Config};
 use crate::copy::CopyOut;
-use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
+use crate::dirfd::{list, metaat, openat, openat_follow, renameat, statat, unlinkat};
 use crate::extras::{Overload, Stream};
 use crate::forward::{self, Forwarders};
 use crate::metrics::{self, Metrics, Stats};
@@ -252,7 +252,7 @@ impl LogDir {
         self.retry_at = None;
         self.unclean = false;
         self.rotation = None;
-        let dir = match openat(cwd, &self.name, libc::O_RDONLY | libc::O_NDELAY) {
+        let dir = match openat_follow(cwd, &self.name, libc::O_RDONLY | libc::O_NDELAY) {
             Ok(d) => d,
             Err(e) => {
                 msg::warn("unable to open log directory", &self.name, e);
@@ -271,9 +271,12 @@ impl LogDir {
             msg::warn("unable to change directory", &self.name, err);
             return false;
         }
+        // Links planted where svlogd creates and writes files: removed, never followed.
+        remove_link(&dir, &self.name, b"lock");
         let Some(lock) = self.take_lock(&dir, held, ctx) else {
             return false;
         };
+        remove_link(&dir, &self.name, b"current");
         self.ever_opened = true;
         self.cfg = self.read_config(&dir, ctx);
         self.size = 0;
@@ -424,8 +427,11 @@ impl LogDir {
                     let _ = unlinkat(dir, &n.to_bytes());
                 }
                 Suffix::Unfinished if self.cfg.processor.is_some() => {
-                    let rotated =
-                        metaat(dir, &n.to_bytes()).is_ok_and(|st| st.st_mode & libc::S_IXUSR != 0);
+                    // A link with an archive's name is not ours: never processed.
+                    let rotated = metaat(dir, &n.to_bytes()).is_ok_and(|st| {
+                        st.st_mode & libc::S_IFMT == libc::S_IFREG
+                            && st.st_mode & libc::S_IXUSR != 0
+                    });
                     if rotated && !self.processor_holds(&n.label) {
                         requeue.push(n.label);
                     }
@@ -704,7 +710,7 @@ impl LogDir {
         let mut data = Vec::new();
         // Non-blocking, as runit's `open_read`: a FIFO named `config` reads as empty instead of
         // blocking svlogd (TERM included) until something opens it for writing.
-        match openat(dir, b"config", libc::O_RDONLY | libc::O_NONBLOCK) {
+        match openat_follow(dir, b"config", libc::O_RDONLY | libc::O_NONBLOCK) {
             Err(libc::ENOENT) => return Config::default(),
             Err(e) => {
                 msg::warn("unable to read config", &self.name, e);
@@ -997,6 +1003,18 @@ fn open_tail(iov: &[IoSlice], w: usize, open: u64) -> u64 {
         };
     }
     tail
+}
+
+/// Removes a symbolic link planted as `name` in the log directory `dirname`, with a warning
+/// (svlogd creates and writes that file; following the link would write elsewhere).
+pub(crate) fn remove_link(dir: &OwnedFd, dirname: &[u8], name: &[u8]) {
+    if crate::dirfd::is_link(dir, name) {
+        let what = [dirname, b"/", name].concat();
+        match unlinkat(dir, name) {
+            Ok(()) => msg::warnx("symbolic link removed", &what),
+            Err(e) => msg::warn("unable to remove symbolic link", &what, e),
+        }
+    }
 }
 
 #[cfg(test)]

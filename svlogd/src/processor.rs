@@ -126,6 +126,7 @@ pub fn start(job: Job, verbose: bool, now: Instant) -> Processor {
     // crashed svlogd may even still be writing them): start from fresh files.
     let _ = unlinkat(&job.dir, &job.with_suffix(b't'));
     let _ = unlinkat(&job.dir, b"newstate");
+    crate::logdir::remove_link(&job.dir, &job.dirname, b"state");
     match spawn(&job, verbose) {
         Ok(pid) => {
             faults::hit("processor-started");
@@ -433,15 +434,16 @@ fn spawn(job: &Job, verbose: bool) -> Result<i32, i32> {
                 die(b"unable to move filedescriptor for processor");
             }
         };
-        let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        // No link is followed (the parent removed those it could; one planted since fails).
+        let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW;
         open_to(
             &input,
-            libc::O_RDONLY,
+            libc::O_RDONLY | libc::O_NOFOLLOW,
             0,
             b"unable to open input for processor",
         );
         open_to(&output, trunc, 1, b"unable to open output for processor");
-        let fd = libc::open(state.as_ptr(), libc::O_RDONLY);
+        let fd = libc::open(state.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW);
         if fd >= 0 {
             libc::close(fd);
         } else if nix::errno::Errno::last_raw() != libc::ENOENT {
@@ -455,7 +457,7 @@ fn spawn(job: &Job, verbose: bool) -> Result<i32, i32> {
         }
         open_to(
             state,
-            libc::O_RDONLY,
+            libc::O_RDONLY | libc::O_NOFOLLOW,
             4,
             b"unable to open state for processor",
         );

@@ -202,3 +202,52 @@ fn rm_rf(dir: &std::path::Path) {
         fs::remove_dir_all(dir).is_ok() || !dir.exists()
     });
 }
+
+#[test]
+fn planted_links_are_never_followed() {
+    // Links planted as `current`, `lock`, `state` and an archive name, pointing into another
+    // directory: svlogd removes the first three (with a warning) and never processes the
+    // archive, so the other directory is neither written nor read into the log (issue 7;
+    // runit follows them all).
+    let s = Scratch::new("logdir-links");
+    fs::create_dir_all(s.join("other")).unwrap();
+    fs::write(s.join("other/victim"), "SECRET\n").unwrap();
+    fs::set_permissions(s.join("other/victim"), fs::Permissions::from_mode(0o744)).unwrap();
+    logdir(&s.path, "d", "s100\n!cat; cat <&4 >&5\n");
+    let plant = |target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, s.join("d").join(name)).unwrap();
+    };
+    plant("../other/victim", "current");
+    plant("../other/new-lock", "lock");
+    plant("../other/victim", "state");
+    plant("../other/victim", "@400000000000000100000000.u");
+    let input: Vec<u8> = (1..=30)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
+    let out = crate::util::run(Impl::Ours, &s.path, &["d"], &input);
+    assert_eq!(code(out.status), 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in ["lock", "current", "state"] {
+        assert!(
+            err.contains(&format!(
+                "svlogd: warning: symbolic link removed: d/{name}\n"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(harness::names(s.join("other")), ["victim"]);
+    assert_eq!(read_text(s.join("other/victim")), "SECRET\n");
+    for n in harness::names(s.join("d")) {
+        let p = s.join("d").join(&n);
+        if fs::symlink_metadata(&p).unwrap().is_file() {
+            assert!(!read_text(&p).contains("SECRET"), "{n} holds the secret");
+        }
+    }
+    // The link with an archive's name is still there, unprocessed.
+    assert!(
+        fs::symlink_metadata(s.join("d/@400000000000000100000000.u"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
