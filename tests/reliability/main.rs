@@ -10,6 +10,7 @@ mod frame;
 mod log_a_common;
 mod log_disk_full;
 mod log_logger_killed;
+mod log_slow;
 mod sup_bad_config;
 mod sup_common;
 mod sup_load;
