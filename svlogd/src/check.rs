@@ -31,7 +31,19 @@ pub fn run(opts: &Options) -> i32 {
             code = EXIT_UNREADABLE;
             continue;
         }
-        let data = match std::fs::read(&path) {
+        // Non-blocking, as when logging: a FIFO named `config` reads as empty.
+        let read = || -> std::io::Result<Vec<u8>> {
+            use std::io::Read as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let mut data = Vec::new();
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(nix::libc::O_NONBLOCK)
+                .open(&path)?
+                .read_to_end(&mut data)?;
+            Ok(data)
+        };
+        let data = match read() {
             Ok(d) => Some(d),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {

@@ -90,3 +90,10 @@ pub fn metaat(dir: &impl AsFd, name: &[u8]) -> Result<libc::stat, i32> {
     }
     Ok(st)
 }
+
+/// Whether the open directory `dir` was removed (`fstat` shows no links left).
+pub fn removed(dir: &OwnedFd) -> bool {
+    // SAFETY: plain syscall into a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat(dir.as_raw_fd(), &mut st) }) == 0 && st.st_nlink == 0
+}

@@ -702,7 +702,9 @@ impl LogDir {
 
     fn read_config(&self, dir: &OwnedFd, ctx: &Ctx) -> Config {
         let mut data = Vec::new();
-        match openat(dir, b"config", libc::O_RDONLY) {
+        // Non-blocking, as runit's `open_read`: a FIFO named `config` reads as empty instead of
+        // blocking svlogd (TERM included) until something opens it for writing.
+        match openat(dir, b"config", libc::O_RDONLY | libc::O_NONBLOCK) {
             Err(libc::ENOENT) => return Config::default(),
             Err(e) => {
                 msg::warn("unable to read config", &self.name, e);
@@ -781,7 +783,18 @@ impl LogDir {
     }
 
     /// A step failed (its message is printed): wait [`RETRY`], or give up after TERM.
+    ///
+    /// A directory that was removed while open (no links left) cannot work again: waiting
+    /// would only block the other directories for ever (runit pauses for ever). It is closed
+    /// with a warning, as if it had failed to open, until the next HUP; when no directory is
+    /// left, svlogd exits 111 (see `Logger::run`).
     pub(crate) fn failed(&mut self, ctx: &Ctx) -> Progress {
+        if self.dir.as_ref().is_some_and(crate::dirfd::removed) {
+            msg::warnx("log directory removed, giving it up", &self.name);
+            self.batch.clear();
+            self.close(ctx);
+            return Progress::Done;
+        }
         if ctx.term {
             self.abandon();
             return Progress::Done;
@@ -811,6 +824,17 @@ impl LogDir {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// At the end (EOF or TERM), drop mode: the directory may work again before its retry
+    /// time came; one more try writes the marker, so the count of the dropped lines is not
+    /// lost with the process (it was, when no line came after the directory recovered).
+    pub fn write_final_marker(&mut self, ctx: &Ctx) {
+        if self.dropped.is_none() || !self.is_open() || self.rotation.is_some() {
+            return;
+        }
+        self.retry_at = None;
+        let _ = self.write_marker(ctx);
     }
 
     /// Drop mode, after lines were dropped: writes the marker line (with the directory's

@@ -283,6 +283,12 @@ impl Logger {
                 d.advance_processor(&ctx);
             }
             let busy = self.flush(&ctx);
+            if !self.dirs.iter().any(|d| d.is_open()) {
+                // Every directory was removed while open (see `LogDir::failed`); the input
+                // not written stays in the pipe.
+                msg::fatalx("no functional log directories.");
+                return EXIT_FATAL;
+            }
             if !busy && self.unreleased {
                 self.release();
             }
@@ -290,6 +296,7 @@ impl Logger {
             if self.stopping {
                 if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
                     for d in &mut self.dirs {
+                        d.write_final_marker(&ctx);
                         d.close(&ctx);
                     }
                     self.compressor.stop();

@@ -8,6 +8,10 @@
 
 mod frame;
 mod log_a_common;
+mod log_b_common;
+mod log_bad_config;
+mod log_bad_input;
+mod log_clock_steps;
 mod log_disk_full;
 mod log_logger_killed;
 mod log_slow;

@@ -84,3 +84,28 @@ fn nul_bytes_in_lines_are_kept() {
         &["d"],
     );
 }
+
+#[test]
+fn a_fifo_named_config_reads_as_empty() {
+    // runit opens `config` non-blocking: a FIFO with no writer is an empty config. Ours used
+    // to block in open(2) for ever, deaf to TERM (found by the reliability suite, issue 7).
+    let fifo = |cwd: &std::path::Path| {
+        std::fs::create_dir_all(cwd.join("d")).expect("mkdir");
+        nix::unistd::mkfifo(
+            &cwd.join("d/config"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .expect("mkfifo");
+    };
+    conform("fifo-config", fifo, &["d"], b"one\ntwo\n", &["d"]);
+    let s = harness::Scratch::new("fifo-config-check");
+    fifo(&s.path);
+    let out = harness::run(
+        harness::ours("svlogd")
+            .arg("-C")
+            .arg("d")
+            .current_dir(&s.path),
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(harness::code(out.status), 0, "{out:?}");
+}

@@ -149,3 +149,56 @@ fn several_directories_get_the_same_lines() {
     }
     let _ = snapshot(&s.join("a"));
 }
+
+#[test]
+fn a_directory_removed_while_open_is_given_up() {
+    // runit pauses for ever on the failed rename ("unable to rename current"), so the other
+    // directories get nothing more; ours gives the removed one up with a warning, and exits
+    // 111 once no directory is left (found by the reliability suite, issue 7).
+    let s = Scratch::new("logdir-removed");
+    logdir(&s.path, "good", "");
+    logdir(&s.path, "gone", "s200\n");
+    logdir(&s.path, "last", "s200\n");
+    let mut p = spawn(Impl::Ours, &s.path, &["good", "gone"]);
+    let lines = |from: u32, to: u32| -> Vec<u8> {
+        (from..=to)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect()
+    };
+    p.send(&lines(1, 5));
+    wait_until(Duration::from_secs(10), "gone/current has 5 lines", || {
+        read_text(s.join("gone/current")).lines().count() == 5
+    });
+    rm_rf(&s.join("gone"));
+    p.send(&lines(6, 100));
+    wait_until(
+        Duration::from_secs(10),
+        "good/current has 100 lines",
+        || read_text(s.join("good/current")).lines().count() == 100,
+    );
+    wait_until(Duration::from_secs(10), "the warning", || {
+        crate::util::stderr_of(&s.path)
+            .contains("svlogd: warning: log directory removed, giving it up: gone\n")
+    });
+    p.close_stdin();
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(10))), 0);
+
+    let mut p = spawn(Impl::Ours, &s.path, &["last"]);
+    p.send(&lines(1, 5));
+    wait_until(Duration::from_secs(10), "last/current has 5 lines", || {
+        read_text(s.join("last/current")).lines().count() == 5
+    });
+    rm_rf(&s.join("last"));
+    p.send(&lines(6, 100));
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(10))), 111);
+    assert!(crate::util::stderr_of(&s.path)
+        .ends_with("svlogd: fatal: no functional log directories.\n"));
+}
+
+/// `rm -rf`, again while svlogd creates files in it (a rotation between the listing and the
+/// rmdir makes it fail with ENOTEMPTY).
+fn rm_rf(dir: &std::path::Path) {
+    wait_until(Duration::from_secs(10), "rm -rf", || {
+        fs::remove_dir_all(dir).is_ok() || !dir.exists()
+    });
+}

@@ -181,6 +181,47 @@ fn a_full_processor_queue_drops_instead_of_blocking() {
 }
 
 #[test]
+fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
+    // The directory works again (here: `chattr -i`) but its retry time has not come when the
+    // input ends: the marker used to be lost with the process (found by the reliability
+    // suite, issue 7).
+    let s = Scratch::new("overload-final-marker");
+    logdir(&s.path, "g", "");
+    logdir(&s.path, "b", "overload drop\n");
+    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["g", "b"]);
+    let lines = |from: u32, to: u32| -> Vec<u8> {
+        (from..=to)
+            .flat_map(|i| format!("line {i:04}\n").into_bytes())
+            .collect()
+    };
+    p.send(&lines(1, 10));
+    wait_until(Duration::from_secs(10), "b/current has 10 lines", || {
+        complete_lines(&read_text(s.join("b/current"))) == 10
+    });
+    let chattr = |flag: &str| {
+        let st = std::process::Command::new("chattr")
+            .args([flag, "b/current", "b"])
+            .current_dir(&s.path)
+            .status()
+            .expect("chattr");
+        assert!(st.success(), "chattr {flag}");
+    };
+    chattr("+i");
+    p.send(&lines(11, 20));
+    wait_until(Duration::from_secs(10), "the drop warning", || {
+        read_text(s.join(STDERR_FILE)).contains("dropping lines")
+    });
+    wait_until(Duration::from_secs(10), "g/current has 20 lines", || {
+        complete_lines(&read_text(s.join("g/current"))) == 20
+    });
+    chattr("-i");
+    p.close_stdin();
+    assert_eq!(harness::code(p.wait_timeout(Duration::from_secs(10))), 0);
+    let b = read_text(s.join("b/current"));
+    assert_eq!(marked(&b), vec![10], "{b}");
+}
+
+#[test]
 fn term_on_a_full_disk_leaves_whole_lines_only() {
     // Lines of 1000 bytes on a full tmpfs: the write that fails has put out part of a line.
     // After TERM that part is cut off again (the input is not consumed: the next svlogd
