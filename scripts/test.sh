@@ -10,7 +10,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="runit daemontools s6 busybox rsyslog faketime socat strace procps psmisc iproute2 util-linux groff-base time rsyslog-gnutls openssl"
+packages="runit daemontools s6 busybox rsyslog faketime socat strace procps psmisc iproute2 util-linux groff-base time rsyslog-gnutls openssl e2fsprogs mount"
 
 missing=""
 for p in $packages; do

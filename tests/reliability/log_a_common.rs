@@ -150,6 +150,8 @@ pub struct Writer {
 pub struct Written {
     /// The longest single write(2).
     pub longest: std::time::Duration,
+    /// Bytes written (all of them unless the reader went away).
+    pub bytes: usize,
     /// The pipe's write end, still open: the caller closes it (EOF) when it wants.
     pub wr: std::os::fd::OwnedFd,
 }
@@ -161,13 +163,18 @@ impl Writer {
             use std::io::Write;
             let mut f = fs::File::from(wr);
             let mut longest = std::time::Duration::ZERO;
+            let mut bytes = 0;
             for c in data.chunks(chunk) {
                 let t = std::time::Instant::now();
-                f.write_all(c).expect("write to the logger's pipe");
+                if f.write_all(c).is_err() {
+                    break;
+                }
+                bytes += c.len();
                 longest = longest.max(t.elapsed());
             }
             Written {
                 longest,
+                bytes,
                 wr: f.into(),
             }
         });
@@ -184,4 +191,41 @@ impl Writer {
         harness::wait_until(timeout, "the writer to finish", || self.finished());
         self.handle.join().expect("writer thread")
     }
+}
+
+/// A pipe, both ends close-on-exec (the test hands a duplicate of the read end to svlogd).
+pub fn pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe")
+}
+
+/// Starts `imp`'s svlogd with `args`, reading `rd` (a pipe the test also holds), its stderr in
+/// the scratch dir's file `err`. With `cgroup` (a v1 cgroup directory) it runs in that cgroup
+/// from its first instruction (a shell puts itself there, then execs svlogd).
+pub fn svlogd(
+    s: &harness::Scratch,
+    imp: crate::sup_common::Impl,
+    rd: &std::os::fd::OwnedFd,
+    args: &[&Path],
+    err: &str,
+    cgroup: Option<&Path>,
+) -> harness::Proc {
+    use std::process::Stdio;
+    let errf = fs::File::create(s.join(err)).expect("stderr file");
+    let mut c = match cgroup {
+        None => imp.cmd("svlogd"),
+        Some(cg) => {
+            let mut c = harness::cmd_clean("/bin/sh".as_ref());
+            c.env("PATH", imp.path_env())
+                .args(["-c", "echo $$ >\"$1\" && shift && exec \"$@\"", "sh"])
+                .arg(cg.join("cgroup.procs"))
+                .arg(imp.bin("svlogd"));
+            c
+        }
+    };
+    c.args(args)
+        .current_dir(&s.path)
+        .stdin(Stdio::from(rd.try_clone().expect("dup")))
+        .stdout(Stdio::null())
+        .stderr(errf);
+    harness::Proc::spawn_group(&mut c)
 }

@@ -6,32 +6,13 @@
 //! counted, and the marker line written once there is room again.
 
 use crate::frame::{self, secs, Report};
-use crate::log_a_common::{archives, lines, tally_dir, Numbers, Writer};
+use crate::log_a_common::{archives, lines, pipe, svlogd, tally_dir, Numbers, Writer};
 use crate::sup_common::{comes_true, Impl};
-use harness::{read_text, wait_until_or, Proc, Scratch, Tmpfs};
+use harness::{read_text, wait_until_or, Scratch, Tmpfs};
 use nix::sys::signal::Signal;
 use std::fs;
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// Starts `imp`'s svlogd on `args`, reading `rd` (a pipe the test also holds), its stderr in
-/// the scratch dir's file `err`.
-fn svlogd(s: &Scratch, imp: Impl, rd: &OwnedFd, args: &[&Path], err: &str) -> Proc {
-    let errf = fs::File::create(s.join(err)).expect("stderr file");
-    let mut c = imp.cmd("svlogd");
-    c.args(args)
-        .current_dir(&s.path)
-        .stdin(Stdio::from(rd.try_clone().expect("dup")))
-        .stdout(Stdio::null())
-        .stderr(errf);
-    Proc::spawn_group(&mut c)
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe")
-}
 
 /// A file of `kib` KiB.
 fn plant(path: &Path, kib: usize) -> PathBuf {
@@ -95,7 +76,7 @@ fn blocking(imp: Impl) -> Blocking {
     let b = plant(&s.join("mnt/b"), b_kib);
     let n = 60_000;
     let (rd, wr) = pipe();
-    let mut p = svlogd(&s, imp, &rd, &[&d], "err1");
+    let mut p = svlogd(&s, imp, &rd, &[&d], "err1", None);
     let writer = Writer::spawn(wr, lines(1, n), 4096);
     wait_until_or(
         Duration::from_secs(20),
@@ -126,7 +107,7 @@ fn blocking(imp: Impl) -> Blocking {
     let st = p.wait_timeout(Duration::from_secs(20));
     let exit_after_space = (!exited).then(|| t.elapsed());
     // The next svlogd (as runsv would start) takes up what is left in the pipe.
-    let mut next = svlogd(&s, imp, &rd, &[&d], "err2");
+    let mut next = svlogd(&s, imp, &rd, &[&d], "err2", None);
     drop(rd);
     let w = writer.join(Duration::from_secs(30));
     drop(w.wr);
@@ -169,7 +150,7 @@ fn pruning(imp: Impl) -> Pruning {
     plant(&s.join("mnt/filler"), kib);
     let n = 50_000;
     let (rd, wr) = pipe();
-    let mut p = svlogd(&s, imp, &rd, &[&d], "err");
+    let mut p = svlogd(&s, imp, &rd, &[&d], "err", None);
     drop(rd);
     let writer = Writer::spawn(wr, lines(1, n), 4096);
     let finished = comes_true(Duration::from_secs(60), || writer.finished());
@@ -231,7 +212,7 @@ fn dropping() -> Dropping {
     let filler = plant(&s.join("mnt/filler"), kib);
     let n = 50_000;
     let (rd, wr) = pipe();
-    let mut p = svlogd(&s, imp, &rd, &[&d], "err");
+    let mut p = svlogd(&s, imp, &rd, &[&d], "err", None);
     drop(rd);
     let writer = Writer::spawn(wr, lines(1, n), 4096);
     let finished = comes_true(Duration::from_secs(20), || writer.finished());

@@ -15,6 +15,7 @@ mod log_clock_steps;
 mod log_disk_full;
 mod log_logger_killed;
 mod log_security;
+mod log_slow;
 mod sup_bad_config;
 mod sup_common;
 mod sup_load;
