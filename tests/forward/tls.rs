@@ -146,3 +146,32 @@ fn tls_with_client_certificate_to_rsyslog() {
         "{err}"
     );
 }
+
+/// TERM while a TLS collector accepts but never answers the handshake: the stopping thread's
+/// last connection try is bounded by its grace period (it waited for the whole 10 s connect
+/// timeout; found by the reliability suite, issue 7).
+#[test]
+fn term_is_not_held_up_by_a_collector_that_never_answers_the_handshake() {
+    let s = Scratch::new("fw-tls-mute");
+    let certs = s.mkdir("certs");
+    let (ca, ..) = certificates(&certs, "test ca");
+    // Never accepted: the kernel completes the TCP handshake, nobody speaks TLS.
+    let mute = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mute.local_addr().unwrap().port();
+    let d = logdir(
+        &s,
+        "log",
+        &format!(">tls 127.0.0.1:{port} ca={}\n", ca.display()),
+    );
+    let mut p = spawn(&s.path, &[], &d);
+    send(&mut p, b"one\ntwo\n");
+    harness::wait_until(std::time::Duration::from_secs(10), "lines logged", || {
+        harness::read_text(d.join("current")) == "one\ntwo\n"
+    });
+    // The first try is in its handshake now.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.signal(nix::sys::signal::Signal::SIGTERM);
+    // Within the 1 s grace and some slack; the old wait was the 10 s connect timeout.
+    assert!(p.wait_timeout(std::time::Duration::from_secs(5)).success());
+    drop(mute);
+}

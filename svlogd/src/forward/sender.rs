@@ -395,11 +395,17 @@ impl Sender {
 
     fn connect(&mut self) {
         let shared = self.shared.clone();
-        self.connect_with(&move || shared.stop.load(Ordering::SeqCst));
+        self.connect_with(&move || shared.stop.load(Ordering::SeqCst), None);
     }
 
-    fn connect_with(&mut self, stop: &dyn Fn() -> bool) {
-        match Link::connect(&self.target, self.shared.wake.as_fd(), stop) {
+    /// Connects, giving up at `until` if given (else after the usual connect timeout).
+    fn connect_with(&mut self, stop: &dyn Fn() -> bool, until: Option<Instant>) {
+        let wake = self.shared.wake.as_fd();
+        let link = match until {
+            Some(t) => Link::connect_by(&self.target, wake, stop, t),
+            None => Link::connect(&self.target, wake, stop),
+        };
+        match link {
             Ok(link) => {
                 if self.info.verbose {
                     msg::info(&[b"forward connected: ", &self.what()]);
@@ -520,7 +526,7 @@ impl Sender {
     fn finish(&mut self) {
         let deadline = Instant::now() + STOP_GRACE;
         if self.link.is_none() && !self.outage {
-            self.connect_with(&|| Instant::now() >= deadline);
+            self.connect_with(&|| Instant::now() >= deadline, Some(deadline));
         }
         let mut final_pos = self.confirmed;
         while self.link.is_some() {

@@ -252,8 +252,18 @@ impl Link {
         wake: BorrowedFd,
         stop: &dyn Fn() -> bool,
     ) -> Result<Link, LinkError> {
+        Link::connect_by(target, wake, stop, Instant::now() + CONNECT_TIMEOUT)
+    }
+
+    /// [`Link::connect`], giving up at `deadline` (a stopping thread's last try has only
+    /// its grace period: `stop` alone cannot cut a wait short once the wake-up was taken).
+    pub fn connect_by(
+        target: &Target,
+        wake: BorrowedFd,
+        stop: &dyn Fn() -> bool,
+        deadline: Instant,
+    ) -> Result<Link, LinkError> {
         let addrs = addresses(target)?;
-        let deadline = Instant::now() + CONNECT_TIMEOUT;
         let mut last = LinkError::Io(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL));
         for addr in addrs {
             let sock = match target.transport {
