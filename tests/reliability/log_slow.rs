@@ -54,6 +54,7 @@ impl SlowDisk {
         assert!(out.status.success(), "losetup: {out:?}");
         let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let mnt = s.mkdir("slow");
+        blkio_hierarchy();
         let cgroup = PathBuf::from(format!(
             "/sys/fs/cgroup/blkio/rel-slow-{}-{}",
             std::process::id(),
@@ -91,6 +92,31 @@ impl SlowDisk {
         .expect("set the write throttle");
         disk
     }
+}
+
+/// Makes sure the cgroup v1 blkio hierarchy is at `/sys/fs/cgroup/blkio`, mounting it when
+/// the machine booted without it (a controller not taken by cgroup v2 can always be mounted
+/// as v1 by root); fails loudly when the kernel cannot give it.
+fn blkio_hierarchy() {
+    let root = Path::new("/sys/fs/cgroup/blkio");
+    if root.join("cgroup.procs").exists() {
+        return;
+    }
+    let _ = fs::create_dir_all(root);
+    nix::mount::mount(
+        Some("cgroup"),
+        root,
+        Some("cgroup"),
+        nix::mount::MsFlags::empty(),
+        Some("blkio"),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "the slow disk needs the cgroup v1 blkio controller: mount -t cgroup -o blkio on {}: \
+             {e}",
+            root.display()
+        )
+    });
 }
 
 impl Drop for SlowDisk {
