@@ -209,7 +209,11 @@ fn our_status_for_finish_and_term_matches_runit() {
     let s = Scratch::new("sv-finish");
     let mut dirs = Vec::new();
     for name in ["ours", "runit"] {
-        let d = service(&s, name, "#!/bin/sh\ntrap '' TERM\nexec sleep 100\n");
+        let d = service(
+            &s,
+            name,
+            "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 100\n",
+        );
         s.script(format!("{name}/finish"), "#!/bin/sh\nexec sleep 100\n");
         dirs.push(d);
     }
@@ -217,6 +221,8 @@ fn our_status_for_finish_and_term_matches_runit() {
     let _b = runit_runsv(&s, &dirs[1]);
     for d in &dirs {
         wait_run(&s, d);
+        // A TERM before the shell ignores it ends the service instead (finish, not got TERM).
+        harness::wait_until(T, "the service ignores TERM", || d.join("trapped").exists());
         control(d, b"d");
         wait_status(&s, d, "got TERM", |st| st.got_term);
     }

@@ -48,7 +48,7 @@ fn status_lines_match_runit_for_every_state() {
     let stubborn = make_service(
         &s,
         "stubborn",
-        "trap '' TERM\nwhile :; do sleep 0.1; done",
+        "trap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done",
         false,
     );
     let _p: Vec<_> = [&up, &nolog, &dn, &paused, &stubborn]
@@ -59,6 +59,10 @@ fn status_lines_match_runit_for_every_state() {
     wait_running(&s, &nolog);
     wait_running(&s, &paused);
     wait_running(&s, &stubborn);
+    // A TERM before the shell ignores it would end the service instead.
+    harness::wait_until(STATE_TIMEOUT, "stubborn ignores TERM", || {
+        stubborn.join("trapped").exists()
+    });
     wait_running(&s, &up.join("log"));
     supervise::control::send(&paused, b"p").unwrap();
     wait_status(&s, &paused, "paused", |st| st.paused);
@@ -243,10 +247,18 @@ fn check_script_decides_when_a_service_is_up() {
 #[test]
 fn sv_timeout_file_gives_a_service_its_own_wait() {
     let s = Scratch::new("sv-timeout");
-    let a = make_service(&s, "a", "trap '' TERM\nwhile :; do sleep 0.1; done", false);
+    let a = make_service(
+        &s,
+        "a",
+        "trap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done",
+        false,
+    );
     fs::write(a.join("sv-timeout"), "1\n").unwrap();
     let _p = supervise(&s, Sup::Runit, &a);
     wait_running(&s, &a);
+    harness::wait_until(STATE_TIMEOUT, "a ignores TERM", || {
+        a.join("trapped").exists()
+    });
     // The harness bounds the command: the default 7 s would not fit in this one.
     let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "30")]);
     let o = harness::run(&mut cmd, std::time::Duration::from_secs(5));
