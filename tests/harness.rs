@@ -51,6 +51,23 @@ pub fn reference(path: &str) -> PathBuf {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Puts SIGHUP, SIGINT and SIGQUIT back to their default action in the test process, once,
+/// so every process a test starts gets them as a service normally does: under `nohup`, or in
+/// the background of a shell (which ignores SIGINT and SIGQUIT there), SIG_IGN would pass
+/// through runsv to the services, and a service that ought to die of `sv hup` would not.
+pub fn default_signals() {
+    use nix::libc;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: setting a default disposition; the test process installs no handler for these.
+        unsafe {
+            for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    });
+}
+
 /// A unique scratch directory for one test. Removed when the test passes; kept (and its path
 /// printed) when it fails. On drop, every process still running inside it (by working
 /// directory or by a path on its command line) is killed by pid.
@@ -62,6 +79,7 @@ pub struct Scratch {
 impl Scratch {
     /// Creates `/tmp/e2e-NAME-PID-N`.
     pub fn new(name: &str) -> Scratch {
+        default_signals();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let base = std::env::var_os("E2E_TMPDIR")
             .map(PathBuf::from)
@@ -203,6 +221,7 @@ pub struct Proc {
 impl Proc {
     /// Spawns `cmd`; stdin, stdout and stderr are whatever `cmd` says.
     pub fn spawn(cmd: &mut Command) -> Proc {
+        default_signals();
         let name = format!("{cmd:?}");
         let child = cmd
             .spawn()
