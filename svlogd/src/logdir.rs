@@ -418,7 +418,11 @@ impl LogDir {
             }
             match n.suffix {
                 Suffix::Saved if has(&n.label, Suffix::SavedGz) => {
-                    let _ = unlinkat(dir, &n.to_bytes());
+                    // Under the compressor's lock: it may have started on this file since.
+                    let busy = self.gz.busy();
+                    if *busy != Some(n.label) {
+                        let _ = unlinkat(dir, &n.to_bytes());
+                    }
                 }
                 Suffix::Unfinished
                     if (has(&n.label, Suffix::Saved) || has(&n.label, Suffix::SavedGz))

@@ -221,8 +221,14 @@ impl LogDir {
                         msg::warn("unable to unlink processor leftover", raw, e);
                     }
                 }
-                Suffix::GzTemp if gz_busy != Some(name.label) => {
-                    let _ = unlinkat(dir, raw);
+                Suffix::GzTemp => {
+                    // A crash's leftover, unless the compressor is writing it now: decided
+                    // under the lock it takes before it starts on a file (the snapshot above
+                    // may be older than its start).
+                    let busy = gz.busy();
+                    if *busy != Some(name.label) {
+                        let _ = unlinkat(dir, raw);
+                    }
                 }
                 s if s.is_log() => {
                     let Ok(st) = metaat(dir, raw) else { continue };
