@@ -5,7 +5,7 @@
 use crate::sup_common::Impl;
 use harness::{Proc, Scratch};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -117,22 +117,10 @@ pub fn svlogd_with_input(
     }
 }
 
-/// The log directory's files in the order they were written: the archives (`@...`, by name,
-/// which is by time) and then `current`.
-pub fn log_files(dir: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<String> = harness::names(dir)
-        .into_iter()
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names.into_iter().map(|n| dir.join(n)).collect()
-}
-
-/// Every byte of a log directory, oldest first (see [`log_files`]).
+/// Every byte of a log directory, oldest first (see [`crate::sup_common::log_files`]).
 pub fn log_bytes(dir: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    for p in log_files(dir) {
+    for p in crate::sup_common::log_files(dir) {
         if let Ok(b) = std::fs::read(p) {
             out.extend_from_slice(&b);
         }

@@ -9,6 +9,7 @@
 
 use crate::frame::{self, Report};
 use crate::log_b_common::*;
+use crate::sup_common::log_files;
 use crate::sup_common::Impl;
 use harness::Scratch;
 use std::time::Duration;
