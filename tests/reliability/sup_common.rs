@@ -72,20 +72,18 @@ pub fn service(s: &Scratch, rel: &str, run: &str) -> PathBuf {
 
 /// Starts `imp`'s runsv on `dir`, stderr to `NAME.err` in the scratch dir.
 pub fn runsv(s: &Scratch, imp: Impl, dir: &Path, errname: &str) -> Proc {
-    let err = fs::File::create(s.join(errname)).expect("stderr file");
-    let mut c = imp.cmd("runsv");
-    c.arg(dir)
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    Proc::spawn_group(&mut c)
+    start(s, imp, "runsv", dir, errname)
 }
 
 /// Starts `imp`'s runsvdir on `dir`, stderr to `errname` in the scratch dir.
 pub fn runsvdir(s: &Scratch, imp: Impl, dir: &Path, errname: &str) -> Proc {
+    start(s, imp, "runsvdir", dir, errname)
+}
+
+/// Starts `imp`'s `prog` on `dir` in the scratch dir, stderr to `errname` there.
+fn start(s: &Scratch, imp: Impl, prog: &str, dir: &Path, errname: &str) -> Proc {
     let err = fs::File::create(s.join(errname)).expect("stderr file");
-    let mut c = imp.cmd("runsvdir");
+    let mut c = imp.cmd(prog);
     c.arg(dir)
         .current_dir(&s.path)
         .stdin(Stdio::null())
