@@ -135,21 +135,46 @@ fn p_log_since_and_merge() {
         "==> a <==\n2026-11-22 18:42:42.000000500 from a 21\n\n==> b <==\n\
 2026-11-22 18:42:42.000000500 from b 21\n"
     );
-    // Local time follows TZ.
-    let o = ours(
-        "p_log",
-        &s.path,
-        &["-s", "18:42:42", "./a"],
-        &[("TZ", "America/New_York")],
-    );
-    assert_eq!(stdout(&o), "");
-    let o = ours(
-        "p_log",
-        &s.path,
-        &["-s", "13:42:42", "./a"],
-        &[("TZ", "America/New_York")],
-    );
-    assert_eq!(stdout(&o), "2026-11-22 13:42:42.000000500 from a 21\n");
+    // A time without a date means today in the local zone (TZ), whatever day the test runs.
+    // Tried again if midnight in New York passed while it ran.
+    let dir = s.mkdir("c");
+    let ny = [("TZ", "America/New_York")];
+    loop {
+        let (today, at) = today_at("America/New_York", "13:42:42");
+        fs::write(
+            dir.join("current"),
+            format!("@{} early\n@{} on time\n", label(at - 1), label(at)),
+        )
+        .unwrap();
+        let on_time = ours("p_log", &s.path, &["-s", "13:42:42", "./c"], &ny);
+        let later = ours("p_log", &s.path, &["-s", "13:42:43", "./c"], &ny);
+        if today_at("America/New_York", "13:42:42").0 != today {
+            continue;
+        }
+        assert_eq!(
+            stdout(&on_time),
+            format!("{today} 13:42:42.000000500 on time\n")
+        );
+        assert_eq!(stdout(&later), "");
+        break;
+    }
+}
+
+/// Today's date in `tz` and the Unix time of `clock` on it, from GNU date. Asked twice so that a
+/// run straddling midnight in `tz` cannot pair one day's date with the next day's time.
+fn today_at(tz: &str, clock: &str) -> (String, i64) {
+    let ask = |args: &[&str]| {
+        let o = exec(Path::new("/bin/date"), Path::new("/"), args, &[("TZ", tz)]);
+        assert!(o.status.success(), "{}", transcript(&o));
+        stdout(&o).trim().to_string()
+    };
+    loop {
+        let day = ask(&["+%Y-%m-%d"]);
+        let at = ask(&["-d", &format!("{day} {clock}"), "+%s"]);
+        if ask(&["+%Y-%m-%d"]) == day {
+            return (day, at.parse().unwrap());
+        }
+    }
 }
 
 #[test]
