@@ -838,17 +838,31 @@ impl LogDir {
 
     /// At the end (EOF or TERM), drop mode: the directory may work again before its retry
     /// time came; one more try writes the marker, so the count of the dropped lines is not
-    /// lost with the process (it was, when no line came after the directory recovered).
+    /// lost with the process (it was, when no line came after the directory recovered). When
+    /// the marker cannot be written (the disk is still full), its text goes to stderr as a
+    /// warning instead: the count is never lost silently.
     pub fn write_final_marker(&mut self, ctx: &Ctx) {
-        if self.dropped.is_none() || !self.is_open() || self.rotation.is_some() {
+        if self.dropped.is_none() || !self.is_open() {
             return;
         }
-        self.retry_at = None;
-        let _ = self.write_marker(ctx);
+        if self.rotation.is_none() && !self.unclean {
+            self.retry_at = None;
+            let _ = self.write_marker(ctx);
+        }
+        if let Some(d) = self.dropped.take() {
+            let text = d.marker();
+            let what = format!(
+                "{}, unable to write the marker",
+                text.trim_end().trim_start_matches("svlogd: ")
+            );
+            msg::warnx(&what, &self.name);
+        }
     }
 
     /// Drop mode, after lines were dropped: writes the marker line (with the directory's
-    /// stamp), rotating first if it would not fit under `s`.
+    /// stamp), rotating first if it would not fit under `s`. The marker goes in whole or not
+    /// at all: the part of it a full disk took is cut off again, so that nothing is glued to
+    /// a fragment later.
     fn write_marker(&mut self, ctx: &Ctx) -> Progress {
         let Some(d) = self.dropped else {
             return Progress::Done;
@@ -866,16 +880,16 @@ impl LogDir {
             self.start_rotation(ctx);
             return Progress::Done;
         }
+        let before = self.size;
+        let mut done = 0;
         loop {
             let Some(cur) = &self.current else {
                 return Progress::Done;
             };
-            let errno = match (&*cur).write(&text) {
-                Ok(w) if w == text.len() => break,
+            let errno = match (&*cur).write(&text[done..]) {
+                Ok(w) if done + w == text.len() => break,
                 Ok(w) => {
-                    // Keep the part that went out; a partial marker is still a marker.
-                    self.size += w as u64;
-                    text.drain(..w);
+                    done += w;
                     continue;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -884,10 +898,20 @@ impl LogDir {
             if errno == libc::ENOSPC && self.delete_for_space() {
                 continue;
             }
+            let cut = self
+                .current
+                .as_ref()
+                .is_some_and(|c| c.set_len(before).is_ok());
+            if done > 0 && !cut {
+                // The part stays; what follows must start on a line of its own.
+                self.size = before + done as u64;
+                self.line_open = true;
+                self.open_bytes = 0;
+            }
             self.pause("unable to write to current", errno);
             return self.failed(ctx);
         }
-        self.size += text.len() as u64;
+        self.size = before + text.len() as u64;
         self.stats.bytes_written += text.len() as u64;
         self.dropped = None;
         self.line_open = false;
@@ -913,6 +937,12 @@ impl LogDir {
             self.retry_at = None;
         }
         loop {
+            // A failed step after TERM gives the output up (see `failed`), and a directory
+            // removed while open is closed: nothing more is tried here.
+            if !self.is_open() || self.unclean {
+                self.batch.clear();
+                return Progress::Done;
+            }
             if self.rotation.is_some() && self.advance_rotation(ctx) == Progress::Blocked {
                 return Progress::Blocked;
             }

@@ -257,3 +257,85 @@ fn term_on_a_full_disk_leaves_whole_lines_only() {
     pipe.close();
     drop(writer);
 }
+
+/// Drop mode on a disk that stays full: 20,000 lines go in with nothing free for them, then
+/// the input ends (`eof`) or TERM comes while the writer still holds the pipe open. Returns
+/// svlogd's stderr, the text of `current` and the lines left in the pipe.
+fn drop_mode_on_a_disk_that_stays_full(name: &str, eof: bool) -> (String, String, String) {
+    use nix::sys::signal::Signal;
+    let s = Scratch::new(name);
+    let mnt = s.join("mnt");
+    let _fs = Tmpfs::mount(&mnt, 256);
+    logdir(&mnt, "d", "s0\nn0\noverload drop\n");
+    let d = mnt.join("d");
+    // Leave about 20 KiB free.
+    let free = _fs.free();
+    fs::write(mnt.join("filler"), vec![b'f'; (free - 20 * 1024) as usize]).unwrap();
+    let mut pipe = SharedPipe::new();
+    let mut p = pipe.start(&s.path, &[d.to_str().unwrap()], &[]);
+    let n = 20_000;
+    pipe.send(&numbered("line", n));
+    let err = || read_text(s.join(STDERR_FILE));
+    wait_until(Duration::from_secs(20), "svlogd dropping", || {
+        err().contains("dropping lines, directory cannot keep up")
+    });
+    if eof {
+        pipe.wr = None;
+    } else {
+        wait_until(Duration::from_secs(20), "the input taken", || {
+            crate::util::pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
+        });
+        p.signal(Signal::SIGTERM);
+    }
+    let st = p.wait_timeout(Duration::from_secs(20));
+    assert_eq!(harness::code(st), 0, "{}", err());
+    // What svlogd left in the pipe (after TERM, lines it took but did not write stay there).
+    pipe.wr = None;
+    let rd = pipe.rd.take().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut fs::File::from(rd), &mut rest).unwrap();
+    let current = read_text(d.join("current"));
+    // Every line is in the log, counted as dropped, or still in the pipe.
+    let text = err();
+    let reported: u64 = Regex::new(
+        r"warning: dropped ([0-9]+) lines between [^ ]+ and [^ ]+, unable to write the marker: ",
+    )
+    .unwrap()
+    .captures_iter(&text)
+    .map(|c| c[1].parse::<u64>().unwrap())
+    .sum::<u64>()
+        + marked(&current).iter().sum::<u64>();
+    assert_eq!(
+        complete_lines(&current) as u64 + reported + complete_lines(&rest) as u64,
+        n as u64,
+        "{text}"
+    );
+    assert!(reported > 0, "{text}");
+    // Whole lines only: no fragment for the next svlogd to glue its first line to.
+    assert!(
+        current.is_empty() || current.ends_with('\n'),
+        "{:?}",
+        &current[current.len().saturating_sub(80)..]
+    );
+    // The full disk is said a few times, not once per turn of a spinning loop.
+    let pauses = text.matches("pausing: unable to write to current").count();
+    assert!(pauses <= 5, "{pauses} pausing messages");
+    (text, current, rest)
+}
+
+#[test]
+fn term_in_drop_mode_on_a_full_disk_ends_svlogd() {
+    // Issue 17: after TERM the marker's failing write gave the output up but left the
+    // dropped count in place, and the write loop tried the marker again for ever (190,000
+    // `pausing` messages a second, never exiting).
+    drop_mode_on_a_disk_that_stays_full("drop-full-term", false);
+}
+
+#[test]
+fn end_of_input_in_drop_mode_on_a_full_disk_reports_the_dropped_count() {
+    // Issue 17: at EOF the marker's first bytes fitted and stayed as a fragment without a
+    // newline, and the count was reported nowhere.
+    let (_, current, rest) = drop_mode_on_a_disk_that_stays_full("drop-full-eof", true);
+    assert_eq!(rest, "");
+    assert!(!current.is_empty());
+}
