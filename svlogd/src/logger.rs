@@ -31,12 +31,12 @@
 
 use crate::compress::Compressor;
 use crate::input::{Fill, Input};
+use crate::logdir::Progress;
 use crate::logdir::{Ctx, LogDir};
 use crate::msg;
 use crate::options::{Options, Timestamp};
 use crate::reload::{Watcher, DEBOUNCE};
 use crate::replace::Replacer;
-use crate::rotate::Progress;
 use crate::split::{Event, LineEnd, Splitter};
 use crate::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
 use crate::udp;

@@ -25,6 +25,8 @@
 //! fixed; in drop mode a directory that cannot keep up sheds its lines ([`LogDir::shed`]) and
 //! writes the marker first when it works again; counters feed the status file.
 
+mod files;
+
 use crate::archive::{Name, Suffix};
 use crate::batch::Batch;
 use crate::compress::DirShared;
@@ -39,7 +41,7 @@ use crate::options::Timestamp;
 use crate::overload::Dropped;
 use crate::processor::{self, Job, Processor};
 use crate::prune::Census;
-use crate::rotate::{Kind, Progress, Rotation};
+use crate::rotate::{Kind, Outcome, Rotation};
 use crate::stamp::{clock_now, Stamper};
 use crate::udp::UdpOut;
 use nix::libc;
@@ -156,6 +158,15 @@ pub struct LogDir {
     /// When the forwarders' counters were last looked at, and what they were.
     forward_checked: Option<Instant>,
     forward_seen: u64,
+}
+
+/// What a call to [`LogDir::progress`] (or a step of it) achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Everything pending is written (or given up).
+    Done,
+    /// It waits: for a retry time, or for the processor to finish.
+    Blocked,
 }
 
 /// How many times (10 ms apart) a busy `lock` is tried again before the directory is given up.
@@ -471,6 +482,35 @@ impl LogDir {
     /// Whether the archive label is a processor job's, running or queued.
     pub(crate) fn processor_holds(&self, label: &[u8; 24]) -> bool {
         self.processor.holds_label(label) || self.queue.iter().any(|j| j.name()[1..25] == label[..])
+    }
+
+    /// Runs the pending rotation as far as it goes now (see `rotate`).
+    pub(crate) fn advance_rotation(&mut self, ctx: &Ctx) -> Progress {
+        let Some(mut rot) = self.rotation.take() else {
+            return Progress::Done;
+        };
+        if self.dir.is_none() {
+            return Progress::Done;
+        }
+        let outcome = rot.advance(&mut files::Files { d: self, ctx });
+        let (kind, name) = (rot.kind(), *rot.name());
+        match outcome {
+            Outcome::Done => {
+                if kind == Kind::Rotate {
+                    self.rotated(name, ctx);
+                }
+                Progress::Done
+            }
+            Outcome::Waiting => {
+                self.rotation = Some(rot);
+                Progress::Blocked
+            }
+            Outcome::Failed((what, errno)) => {
+                self.rotation = Some(rot);
+                self.pause(what, errno);
+                self.failed(ctx)
+            }
+        }
     }
 
     /// A rotation of `current` into `name` is complete.
