@@ -8,9 +8,10 @@
 //! Exit code: 0 when every line is understood, 1 when some line is not, 111 when a directory
 //! or its `config` cannot be read (a missing `config` is fine: the defaults apply).
 
+use crate::config::added::{Overload, Stream};
 use crate::config::{self, Config, Meaning};
-use crate::extras::{stamp_name, Overload, Stream};
-use crate::options::{Options, Timestamp};
+use crate::options::Options;
+use crate::stamp::{stamp_name, Timestamp};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 

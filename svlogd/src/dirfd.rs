@@ -117,3 +117,15 @@ pub fn removed(dir: &OwnedFd) -> bool {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     (unsafe { libc::fstat(dir.as_raw_fd(), &mut st) }) == 0 && st.st_nlink == 0
 }
+
+/// Removes a symbolic link planted as `name` in the log directory `dirname`, with a warning
+/// (svlogd creates and writes that file; following the link would write elsewhere).
+pub fn remove_link(dir: &OwnedFd, dirname: &[u8], name: &[u8]) {
+    if is_link(dir, name) {
+        let what = [dirname, b"/", name].concat();
+        match unlinkat(dir, name) {
+            Ok(()) => crate::msg::warnx("symbolic link removed", &what),
+            Err(e) => crate::msg::warn("unable to remove symbolic link", &what, e),
+        }
+    }
+}

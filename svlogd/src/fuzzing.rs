@@ -205,7 +205,7 @@ pub fn forward_frame(data: &[u8]) {
     use crate::forward::cursor::{FileId, Pos};
     use crate::forward::syslog::{Renderer, Wire};
     use crate::forward::{sender::render_line, DirInfo};
-    use crate::options::Timestamp;
+    use crate::stamp::Timestamp;
     if data.len() < 5 {
         return;
     }

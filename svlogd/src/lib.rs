@@ -3,26 +3,34 @@
 //!
 //! Command line, `config` syntax, messages, exit codes and on-disk formats are runit's
 //! (spec/svlogd.md); the deliberate fixes of spec §12 are documented in the module that makes
-//! each of them. Layout: [`options`] (command line) and [`config`] (per-directory settings)
-//! parse with no I/O; [`pmatch`], [`stamp`], [`replace`] and [`split`] are pure line handling;
-//! [`input`] takes standard input without losing it; [`logdir`], [`rotate`] and [`processor`]
-//! own a log directory's files; [`udp`] forwards as runit does, [`forward`] as a syslog client;
-//! [`logger`] is the event loop.
+//! each of them.
 //!
-//! Beyond runit (each opt-in through a `config` line or an option, see [`extras`]):
-//! [`archive`] (names and clock-proof order), [`prune`] (retention: `n` at once, `S`,
-//! `maxage`), [`compress`] (gzip on a worker thread), [`overload`] (drop mode), [`copy`]
-//! (stdout/stderr copies), [`metrics`] (status file), [`reload`] (`autoreload`), [`check`]
-//! (`-C`), [`faults`] (test-only crash points).
+//! Layout, in the order data flows:
+//! - parsing, no I/O: [`options`] (command line), [`config`] (per-directory settings; our
+//!   added lines in `config::added`, the `>` lines in `forward::config`), [`pmatch`];
+//! - lines: [`input`] takes standard input without losing it, [`split`] cuts it into lines,
+//!   [`replace`], [`stamp`] (line timestamps), [`batch`] (a directory's pending output);
+//! - [`logger`], the event loop, hands lines to each [`logdir`] (runit's per-directory state:
+//!   lock, `config`, `current`, the write path), whose rotations follow [`rotate`] (a machine
+//!   over named steps) and whose retention follows [`prune`] (a pure plan); [`processor`]
+//!   runs `!` processors; [`ctx`] is what a directory knows of the logger's turn;
+//! - runit's UDP: [`udp`].
+//!
+//! Beyond runit (each opt-in through a `config` line or an option), gathered per directory in
+//! [`additions`]: [`archive`] (names and clock-proof order), retention by `S` and `maxage`
+//! ([`prune`]), [`compress`] (gzip on a worker thread), [`overload`] (drop mode),
+//! [`stdio_copy`] (`copy stdout`/`stderr`), [`metrics`] (status file), [`reload`]
+//! (`autoreload`), [`forward`] (syslog client); [`check`] (`-C`), [`faults`] (test-only crash
+//! points).
 
+pub mod additions;
 pub mod archive;
 pub mod batch;
 pub mod check;
 pub mod compress;
 pub mod config;
-pub mod copy;
+pub mod ctx;
 pub mod dirfd;
-pub mod extras;
 pub mod faults;
 pub mod forward;
 pub mod fuzzing;
@@ -42,4 +50,5 @@ pub mod rotate;
 pub mod scan;
 pub mod split;
 pub mod stamp;
+pub mod stdio_copy;
 pub mod udp;

@@ -31,13 +31,13 @@
 
 use crate::compress::Compressor;
 use crate::input::{Fill, Input};
-use crate::logdir::Progress;
 use crate::logdir::{Ctx, LogDir};
 use crate::msg;
-use crate::options::{Options, Timestamp};
-use crate::reload::{Watcher, DEBOUNCE};
+use crate::options::Options;
+use crate::reload::Watcher;
 use crate::replace::Replacer;
 use crate::split::{Event, LineEnd, Splitter};
+use crate::stamp::Timestamp;
 use crate::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
 use crate::udp;
 use nix::libc;
@@ -219,16 +219,13 @@ impl Logger {
         let d = &mut self.dirs[i];
         let held = d.close_keeping_lock(ctx);
         let ok = d.open(&self.cwd, held, ctx);
-        let watch = ok && d.cfg.extras.autoreload;
-        if watch && self.watcher.is_none() {
+        if ok && d.autoreload_dir().is_some() && self.watcher.is_none() {
             self.watcher = Watcher::new();
         }
         if let Some(w) = &mut self.watcher {
-            match (&self.dirs[i].dir, watch) {
-                (Some(fd), true) => {
-                    use std::os::fd::AsFd;
-                    w.watch(fd.as_fd(), i, &self.dirs[i].name)
-                }
+            let d = &self.dirs[i];
+            match d.autoreload_dir() {
+                Some(fd) if ok => w.watch(fd, i, d.name()),
                 _ => w.unwatch(i),
             }
         }
@@ -241,10 +238,10 @@ impl Logger {
     fn settle(&mut self) {
         let mut formats: Vec<Timestamp> = Vec::new();
         for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
-            d.stamp_slot = match formats.iter().position(|&f| f == d.stamp) {
+            d.out.stamp_slot = match formats.iter().position(|&f| f == d.stamp()) {
                 Some(k) => k,
                 None => {
-                    formats.push(d.stamp);
+                    formats.push(d.stamp());
                     formats.len() - 1
                 }
             };
@@ -264,7 +261,7 @@ impl Logger {
         self.simple = self
             .dirs
             .iter()
-            .all(|d| d.cfg.patterns.is_empty() && d.cfg.udp.is_none() && d.copy.is_none());
+            .all(|d| d.cfg().patterns.is_empty() && d.cfg().udp.is_none() && d.out.copy.is_none());
     }
 
     /// Runs until the input ends or TERM; returns the exit code.
@@ -278,7 +275,7 @@ impl Logger {
             let ctx = self.ctx(now);
             for d in &mut self.dirs {
                 if self.term && self.stopping {
-                    d.processor.give_up();
+                    d.give_up_processor();
                 }
                 d.advance_processor(&ctx);
             }
@@ -296,8 +293,7 @@ impl Logger {
             if self.stopping {
                 if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
                     for d in &mut self.dirs {
-                        d.write_final_marker(&ctx);
-                        d.close(&ctx);
+                        d.finish(&ctx);
                     }
                     self.compressor.stop();
                     return 0;
@@ -321,13 +317,9 @@ impl Logger {
                     }
                     continue;
                 }
-                if let Some(i) = self
-                    .dirs
-                    .iter()
-                    .position(|d| d.reload_at.is_some_and(|t| t <= now))
-                {
+                if let Some(i) = self.dirs.iter().position(|d| d.reload_due(now)) {
                     if self.verbose {
-                        msg::info(&[b"config changed: ", &self.dirs[i].name]);
+                        msg::info(&[b"config changed: ", self.dirs[i].name()]);
                     }
                     self.reopen(i, &ctx);
                     if !self.dirs.iter().any(|d| d.is_open()) {
@@ -338,7 +330,7 @@ impl Logger {
                 }
                 let mut rotated = false;
                 for d in &mut self.dirs {
-                    if d.deadline.is_some_and(|t| t <= now) {
+                    if d.rotation_due(now) {
                         d.start_rotation(&ctx);
                         rotated = true;
                     }
@@ -451,32 +443,21 @@ impl Logger {
                 return;
             }
             let give_up = self.term;
-            if let Some(d) = self
-                .dirs
-                .iter_mut()
-                .find(|d| d.processor.pid() == Some(pid))
-            {
-                d.processor_exited(status, now, give_up);
+            for d in &mut self.dirs {
+                if d.child_exited(pid, status, now, give_up) {
+                    break;
+                }
             }
         }
     }
 
-    /// Writes every directory's pending output; true while any still has some (or is in the
-    /// middle of a rotation). A directory in drop mode never holds the input: what it cannot
-    /// take now is shed.
+    /// Writes every directory's pending output; true while any still holds the input (see
+    /// `LogDir::flush`).
     fn flush(&mut self, ctx: &Ctx) -> bool {
         let mut busy = false;
         let input = &self.input.buf[..self.input.end];
         for d in &mut self.dirs {
-            if d.progress(input, ctx) == Progress::Blocked || d.busy() {
-                if d.drop_mode && !ctx.term {
-                    if !d.batch.is_done() {
-                        d.shed(input, ctx.now);
-                    }
-                } else {
-                    busy = true;
-                }
-            }
+            busy |= d.flush(input, ctx);
         }
         busy
     }
@@ -488,23 +469,13 @@ impl Logger {
             if !w.is_empty() {
                 for i in w.changed() {
                     if let Some(d) = self.dirs.get_mut(i) {
-                        d.reload_at = Some(ctx.now + DEBOUNCE);
+                        d.config_changed(ctx.now);
                     }
                 }
             }
         }
         for d in &mut self.dirs {
-            if d.gz_wanted {
-                d.gz_wanted = false;
-                if let (Some(dir), Some(level)) = (&d.dir, d.cfg.extras.gzip) {
-                    self.compressor.request(dir, &d.name, level, &d.gz);
-                }
-            }
-            if d.prune_at.is_some_and(|t| t <= ctx.now) && d.rotation.is_none() {
-                d.prune(None, ctx);
-            }
-            d.check_forward_metrics(ctx.now);
-            d.write_metrics_if_due(ctx.now, false);
+            d.housekeeping(ctx, &mut self.compressor);
         }
     }
 
@@ -568,11 +539,12 @@ impl Logger {
         if open == 1 {
             // The usual setup, one directory: no loop over directories per line.
             let d = dirs.iter_mut().find(|d| d.is_open()).expect("one open");
-            let slot = &mut stamps[d.stamp_slot];
+            let (out, cfg) = d.intake();
+            let slot = &mut stamps[out.stamp_slot];
             let stamped = slot.stamper.kind() != Timestamp::None;
-            let copy = stamped || !d.cfg.prefix.is_empty();
-            let prefix = &d.cfg.prefix;
-            let batch = &mut d.batch;
+            let copy = stamped || !cfg.prefix.is_empty();
+            let prefix = &cfg.prefix;
+            let batch = &mut out.batch;
             self.splitter.feed_with(buf, from, clock, |ev| match ev {
                 Event::Head { stamp, .. } => {
                     if stamped && *line_clock != Some(stamp) {
@@ -608,15 +580,16 @@ impl Logger {
                 bytes, first, end, ..
             } => {
                 for d in dirs.iter_mut().filter(|d| d.is_open()) {
-                    let stamp = stamps[d.stamp_slot].line.as_bytes();
-                    let copy = !stamp.is_empty() || !d.cfg.prefix.is_empty();
+                    let (out, cfg) = d.intake();
+                    let stamp = stamps[out.stamp_slot].line.as_bytes();
+                    let copy = !stamp.is_empty() || !cfg.prefix.is_empty();
                     push_body(
-                        &mut d.batch,
+                        &mut out.batch,
                         copy,
                         first,
                         end,
                         stamp,
-                        &d.cfg.prefix,
+                        &cfg.prefix,
                         buf,
                         bytes.clone(),
                     );
@@ -671,51 +644,38 @@ impl Logger {
                         self.replacer
                             .apply(&mut self.input.buf[bytes.start..bytes.start + replace]);
                     }
-                    let text = &self.input.buf[bytes.clone()];
+                    let buf = &self.input.buf[..self.input.end];
                     let added = *end == LineEnd::Added;
-                    let newline: &[u8] = if added { b"\n" } else { b"" };
-                    for d in self.dirs.iter_mut() {
-                        if !d.is_open() || !d.selected {
+                    for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
+                        let (out, cfg) = d.intake();
+                        if !out.selected {
                             continue;
                         }
-                        if let Some(c) = &mut d.copy {
-                            c.push(*first, text, added);
+                        if let Some(c) = &mut out.copy {
+                            c.push(*first, &buf[bytes.clone()], added);
                         }
-                        if d.cfg.udp_only {
+                        if cfg.udp_only {
                             continue;
                         }
-                        let stamp: &[u8] = if *first {
-                            self.stamps[d.stamp_slot].line.as_bytes()
-                        } else {
-                            b""
-                        };
-                        if !self.stamps[d.stamp_slot].line.as_bytes().is_empty()
-                            || !d.cfg.prefix.is_empty()
-                        {
-                            let prefix: &[u8] = if *first { &d.cfg.prefix } else { b"" };
-                            d.batch.push_text(&[stamp, prefix, text, newline]);
-                        } else {
-                            d.batch.push_input(bytes.start, bytes.len());
-                            if added {
-                                d.batch.push_newline();
-                            }
-                        }
-                        if *end != LineEnd::Open {
-                            d.batch.count_line();
-                        }
+                        let stamp = self.stamps[out.stamp_slot].line.as_bytes();
+                        let copy = !stamp.is_empty() || !cfg.prefix.is_empty();
+                        push_body(
+                            &mut out.batch,
+                            copy,
+                            *first,
+                            *end,
+                            stamp,
+                            &cfg.prefix,
+                            buf,
+                            bytes.clone(),
+                        );
                     }
                 }
             }
         }
         self.events = events;
         for d in self.dirs.iter_mut() {
-            d.udp.flush(&mut d.batch);
-            if let Some(c) = &mut d.copy {
-                let lost = c.flush(d.drop_mode);
-                if lost > 0 {
-                    d.stats.copy_dropped += lost;
-                }
-            }
+            d.end_of_chunk();
         }
         if !self.alerts.is_empty() {
             write_stderr(&self.alerts);
@@ -727,30 +687,28 @@ impl Logger {
     fn decide(&mut self, head: std::ops::Range<usize>, truncated: bool) {
         let text = &self.input.buf[head];
         let dots: &[u8] = if truncated { b"..." } else { b"" };
-        for d in self.dirs.iter_mut() {
-            if !d.is_open() {
+        for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
+            let (out, cfg) = d.intake();
+            if cfg.patterns.is_empty() && cfg.udp.is_none() {
+                out.selected = true;
                 continue;
             }
-            if d.cfg.patterns.is_empty() && d.cfg.udp.is_none() {
-                d.selected = true;
-                continue;
-            }
-            let stamp = self.stamps[d.stamp_slot].line.as_bytes();
-            let sel = d.cfg.select(text);
-            d.selected = sel.log;
+            let stamp = self.stamps[out.stamp_slot].line.as_bytes();
+            let sel = cfg.select(text);
+            out.selected = sel.log;
             if sel.alert {
-                for part in [stamp, &d.cfg.prefix, text, dots, b"\n"] {
+                for part in [stamp, &cfg.prefix, text, dots, b"\n"] {
                     self.alerts.extend_from_slice(part);
                 }
             }
             if !sel.log {
                 continue;
             }
-            let Some(addr) = d.cfg.udp else { continue };
-            let parts = [stamp, &d.cfg.prefix, text, dots, b"\n"];
-            if !d.udp.queue(addr, &parts, d.batch.len()) {
-                d.batch
-                    .push_text(&[udp::NO_SOCKET, stamp, &d.cfg.prefix, text, b"\n"]);
+            let Some(addr) = cfg.udp else { continue };
+            let parts = [stamp, &cfg.prefix, text, dots, b"\n"];
+            if !out.udp.queue(addr, &parts, out.batch.len()) {
+                out.batch
+                    .push_text(&[udp::NO_SOCKET, stamp, &cfg.prefix, text, b"\n"]);
             }
         }
     }
@@ -759,11 +717,7 @@ impl Logger {
     fn wait(&mut self, now: Instant, reading: bool, busy: bool) {
         let mut next: Option<Instant> = self.term_deadline.filter(|_| reading);
         for d in &self.dirs {
-            let t = if busy {
-                d.retry_or_processor_deadline()
-            } else {
-                d.next_deadline()
-            };
+            let t = d.next_deadline(busy);
             next = match (next, t) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

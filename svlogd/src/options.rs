@@ -6,13 +6,14 @@
 //!
 //! Additions (runit refuses each of them with its usage message, so no command line that
 //! works with runit changes meaning): `-T format` sets the timestamp format of every
-//! directory by name (see `extras::parse_stamp`; it wins over `-t`), `-L` makes every
+//! directory by name (see `stamp::parse_stamp`; it wins over `-t`), `-L` makes every
 //! directory drop lines rather than block when it cannot keep up (a directory's `overload`
 //! line still decides for it), and `-C` checks the directories' `config` files instead of
 //! logging. (Not `--check`: runit's getopt reads any word starting with `--` as the end of
 //! the options, so `svlogd --check dir` logs to `dir` there.)
 
 use crate::scan::scan_ulong;
+use crate::stamp::Timestamp;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use supervise::getopt::{progname, Getopt, Opt};
@@ -28,25 +29,6 @@ pub const VERSION: &str = concat!("$Id: runit-rs svlogd ", env!("CARGO_PKG_VERSI
 pub const DEFAULT_LINEMAX: u64 = 1000;
 /// Default `-b`: runit's read and write buffer size (kept for validation; ours is larger).
 pub const DEFAULT_BUFLEN: u64 = 1024;
-
-/// Which timestamp every line gets (`-t` counted, capped at 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timestamp {
-    /// No `-t`.
-    None,
-    /// `-t`: `@` + 24 hex digits of TAI64N.
-    Tai64n,
-    /// `-tt`: `YYYY-MM-DD_HH:MM:SS.xxxxx` UTC.
-    Utc,
-    /// `-ttt`: `YYYY-MM-DDTHH:MM:SS.xxxxx` UTC.
-    Iso8601,
-    /// `-T local`: `YYYY-MM-DD_HH:MM:SS.xxxxx` in local time (the shape of `-tt`).
-    Local,
-    /// `-T rfc3339`: `YYYY-MM-DDTHH:MM:SS.uuuuuu+hh:mm`, local time with its UTC offset.
-    Rfc3339,
-    /// `-T rfc3339ns`: the same with nanoseconds.
-    Rfc3339Nano,
-}
 
 /// Everything the command line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +113,7 @@ impl Options {
                     }
                 }
                 b't' => stamps += 1,
-                b'T' => match crate::extras::parse_stamp(arg) {
+                b'T' => match crate::stamp::parse_stamp(arg) {
                     Some(t) if !arg.is_empty() => format = Some(t),
                     _ => return Err(CliError::Usage(None)),
                 },

@@ -126,7 +126,7 @@ pub fn start(job: Job, verbose: bool, now: Instant) -> Processor {
     // crashed svlogd may even still be writing them): start from fresh files.
     let _ = unlinkat(&job.dir, &job.with_suffix(b't'));
     let _ = unlinkat(&job.dir, b"newstate");
-    crate::logdir::remove_link(&job.dir, &job.dirname, b"state");
+    crate::dirfd::remove_link(&job.dir, &job.dirname, b"state");
     match spawn(&job, verbose) {
         Ok(pid) => {
             faults::hit("processor-started");

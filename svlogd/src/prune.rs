@@ -22,19 +22,18 @@
 //! made, every file of a processor job (running or queued) and the file being compressed.
 //!
 //! **Syslog forwarding hook.** An archive that still holds lines a syslog target has not sent
-//! ([`LogDir::unsent`]) is kept against `n` and `maxage` while the unsent archives together stay
-//! within [`LogDir::unsent_max`]; the byte budget `S` (and a full disk, `N`) delete it anyway,
-//! and each such deletion is reported through [`LogDir::lost_unsent`], so the forwarder can
-//! count the loss. These three methods are the whole interface.
+//! ([`Hold::Unsent`]) is kept against `n` and `maxage` while the unsent archives together stay
+//! within [`Limits::unsent_max`]; the byte budget `S` (and a full disk, `N`) delete it anyway,
+//! and each such deletion is reported, so the forwarder can count the loss.
+//!
+//! This module decides ([`plan`], no I/O); the directory's archives are listed, weighed and
+//! deleted by `logdir::archives`.
 //!
 //! On a full disk (runit's `N`): if `N` < `n` and more than `N` archives remain, the oldest one
 //! that may be deleted is deleted and the write is retried at once.
 
-use crate::archive::{Name, Suffix};
-use crate::dirfd::{list, metaat, unlinkat};
-use crate::logdir::{Ctx, LogDir};
-use crate::msg;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use crate::archive::Name;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The age check runs at least this often while an age limit is set and archives exist.
 pub const AGE_CHECK_MAX: Duration = Duration::from_secs(3600);
@@ -133,6 +132,17 @@ pub fn plan(entries: &[Entry], lim: &Limits) -> Vec<(usize, Reason)> {
     out
 }
 
+/// How old an archive is when this svlogd did not make it: how long ago its modification
+/// time was (`mtime`, seconds and nanoseconds since the epoch); a time in the future counts as
+/// new.
+pub fn age_from_mtime(secs: i64, nanos: i64) -> Duration {
+    let mtime = Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    wall.saturating_sub(mtime)
+}
+
 /// What the last look at the directory found, for the status file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Census {
@@ -142,225 +152,10 @@ pub struct Census {
     pub bytes: u64,
 }
 
-impl LogDir {
-    /// Hook for syslog forwarding: whether the archive `name` still holds unsent lines.
-    pub fn unsent(&self, name: &[u8]) -> bool {
-        self.forward.protects(name)
-    }
-
-    /// Hook for syslog forwarding: how many bytes of unsent archives are kept beyond `n` and
-    /// `maxage` (`>spool`; 0: all of them).
-    pub fn unsent_max(&self) -> u64 {
-        self.forward.spool_max()
-    }
-
-    /// Hook for syslog forwarding: the unsent archive `name` (`size` bytes) was deleted.
-    pub fn lost_unsent(&self, name: &[u8], size: u64) {
-        self.forward.lost(&self.name, name, size);
-    }
-
-    /// What keeps `name`, given the file a rotation just made (`fresh`).
-    fn hold(
-        &self,
-        name: &Name,
-        raw: &[u8],
-        fresh: Option<&[u8]>,
-        gz_busy: Option<[u8; 24]>,
-    ) -> Hold {
-        if fresh.is_some_and(|f| Name::parse(f).is_some_and(|f| f.label == name.label))
-            || self.processor_holds(&name.label)
-            || gz_busy == Some(name.label)
-        {
-            Hold::Busy
-        } else if self.unsent(raw) {
-            Hold::Unsent
-        } else {
-            Hold::Free
-        }
-    }
-
-    /// How old an archive is (see the module doc).
-    fn age_of(&self, label: &[u8; 24], st: &nix::libc::stat, now: Instant) -> Duration {
-        if let Some((_, made)) = self.made.iter().find(|(l, _)| l == label) {
-            return now.saturating_duration_since(*made);
-        }
-        let mtime = Duration::new(
-            st.st_mtime.max(0) as u64,
-            st.st_mtime_nsec.clamp(0, 999_999_999) as u32,
-        );
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        wall.saturating_sub(mtime)
-    }
-
-    /// runit's `rmoldest`, with our limits (see the module doc). `fresh` is the file the
-    /// rotation just made, if any.
-    pub(crate) fn prune(&mut self, fresh: Option<&[u8]>, ctx: &Ctx) {
-        let Some(dir) = &self.dir else { return };
-        let names = match list(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                msg::warn("unable to read directory", &self.name, e);
-                return;
-            }
-        };
-        let gz = self.gz.clone();
-        let gz_busy = *gz.busy();
-        let mut entries: Vec<Entry> = Vec::new();
-        for raw in &names {
-            let Some(name) = Name::parse(raw) else {
-                continue;
-            };
-            if self.newest.is_none_or(|m| name.label > m) {
-                self.newest = Some(name.label);
-            }
-            match name.suffix {
-                Suffix::Processing if !self.processor_holds(&name.label) => {
-                    if let Err(e) = unlinkat(dir, raw) {
-                        msg::warn("unable to unlink processor leftover", raw, e);
-                    }
-                }
-                Suffix::GzTemp => {
-                    // A crash's leftover, unless the compressor is writing it now: decided
-                    // under the lock it takes before it starts on a file (the snapshot above
-                    // may be older than its start).
-                    let busy = gz.busy();
-                    if *busy != Some(name.label) {
-                        let _ = unlinkat(dir, raw);
-                    }
-                }
-                s if s.is_log() => {
-                    let Ok(st) = metaat(dir, raw) else { continue };
-                    entries.push(Entry {
-                        name,
-                        size: st.st_size as u64,
-                        age: self.age_of(&name.label, &st, ctx.now),
-                        hold: self.hold(&name, raw, fresh, gz_busy),
-                    });
-                }
-                _ => {}
-            }
-        }
-        entries.sort_by_key(|e| e.name);
-        let lim = Limits {
-            nmax: self.cfg.nmax,
-            total_max: self.cfg.extras.total_max,
-            age_max: self.cfg.extras.age_max,
-            unsent_max: self.unsent_max(),
-        };
-        let doomed = plan(&entries, &lim);
-        let mut gone = vec![false; entries.len()];
-        {
-            // The compressor takes this lock before it starts on a file: holding it, no
-            // file can become busy under our feet.
-            let busy = gz.busy();
-            for &(i, _) in &doomed {
-                let e = &entries[i];
-                if *busy == Some(e.name.label) {
-                    continue;
-                }
-                let raw = e.name.to_bytes();
-                if ctx.verbose {
-                    msg::info(&[b"delete: ", &self.name, b"/", &raw]);
-                }
-                match unlinkat(dir, &raw) {
-                    Ok(()) => {
-                        gone[i] = true;
-                        self.stats.deleted += 1;
-                        if e.hold == Hold::Unsent {
-                            self.lost_unsent(&raw, e.size);
-                        }
-                    }
-                    Err(err) => msg::warn("unable to unlink oldest logfile", &self.name, err),
-                }
-            }
-        }
-        let left: Vec<&Entry> = entries
-            .iter()
-            .zip(&gone)
-            .filter(|(_, g)| !**g)
-            .map(|(e, _)| e)
-            .collect();
-        self.census = Census {
-            archives: left.len() as u64,
-            bytes: left.iter().map(|e| e.size).sum(),
-        };
-        self.made
-            .retain(|(l, _)| left.iter().any(|e| e.name.label == *l));
-        // The next time an archive comes of age (the newest never does).
-        self.prune_at = self.cfg.extras.age_max.and_then(|max| {
-            let (_, older) = left.split_last()?;
-            let soonest = older
-                .iter()
-                .filter(|e| e.hold != Hold::Busy)
-                .map(|e| max.saturating_sub(e.age))
-                .min()?;
-            Some(ctx.now + soonest.clamp(Duration::from_millis(10), AGE_CHECK_MAX))
-        });
-    }
-
-    /// runit's disk-full rule: if `N` < `n` and more than `N` archives exist, delete the
-    /// oldest that may go. Returns whether one was deleted.
-    pub fn delete_for_space(&mut self) -> bool {
-        let Some(dir) = &self.dir else { return false };
-        if self.cfg.nmin >= self.cfg.nmax {
-            return false;
-        }
-        let names = match list(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                msg::warn(
-                    "unable to read directory, want remove old logfile",
-                    &self.name,
-                    e,
-                );
-                return false;
-            }
-        };
-        let gz = self.gz.clone();
-        let busy = gz.busy();
-        let gz_busy = *busy;
-        let mut logs: Vec<(Name, &Vec<u8>)> = names
-            .iter()
-            .filter_map(|raw| Name::parse(raw).map(|n| (n, raw)))
-            .filter(|(n, _)| n.suffix.is_log())
-            .collect();
-        logs.sort();
-        if (logs.len() as u64) <= self.cfg.nmin {
-            return false;
-        }
-        let Some((name, raw)) = logs
-            .iter()
-            .find(|(n, raw)| self.hold(n, raw, None, gz_busy) != Hold::Busy)
-        else {
-            return false;
-        };
-        let unsent = self.unsent(raw);
-        let size = metaat(dir, raw).map(|st| st.st_size as u64).unwrap_or(0);
-        msg::warnx(
-            "out of disk space, delete",
-            &[&self.name[..], b"/", &name.to_bytes()].concat(),
-        );
-        match unlinkat(dir, raw) {
-            Ok(()) => {
-                self.stats.deleted += 1;
-                if unsent {
-                    self.lost_unsent(raw, size);
-                }
-                true
-            }
-            Err(e) => {
-                msg::warn("unable to unlink oldest logfile", &self.name, e);
-                false
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::Suffix;
 
     fn entries(spec: &[(u64, u64, Hold)]) -> Vec<Entry> {
         spec.iter()

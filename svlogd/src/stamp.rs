@@ -19,9 +19,54 @@
 //! [`parse`] reads runit's three back from the start of a line (for `tai64nlocal`, `p_log`
 //! and the syslog forwarder, which recovers each line's time of receipt from it).
 
-use crate::options::Timestamp;
 use chrono::NaiveDate;
 use supervise::tai64n::{write_hex_u64, Tai64n};
+
+/// Which timestamp every line gets (`-t` counted, capped at 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// No `-t`.
+    None,
+    /// `-t`: `@` + 24 hex digits of TAI64N.
+    Tai64n,
+    /// `-tt`: `YYYY-MM-DD_HH:MM:SS.xxxxx` UTC.
+    Utc,
+    /// `-ttt`: `YYYY-MM-DDTHH:MM:SS.xxxxx` UTC.
+    Iso8601,
+    /// `-T local`: `YYYY-MM-DD_HH:MM:SS.xxxxx` in local time (the shape of `-tt`).
+    Local,
+    /// `-T rfc3339`: `YYYY-MM-DDTHH:MM:SS.uuuuuu+hh:mm`, local time with its UTC offset.
+    Rfc3339,
+    /// `-T rfc3339ns`: the same with nanoseconds.
+    Rfc3339Nano,
+}
+
+/// A timestamp format's name (also `-T`'s argument).
+pub fn parse_stamp(v: &[u8]) -> Option<Timestamp> {
+    Some(match v {
+        b"none" => Timestamp::None,
+        b"tai64n" | b"t" => Timestamp::Tai64n,
+        b"utc" | b"tt" => Timestamp::Utc,
+        b"iso" | b"ttt" => Timestamp::Iso8601,
+        b"" | b"local" => Timestamp::Local,
+        b"rfc3339" => Timestamp::Rfc3339,
+        b"rfc3339ns" => Timestamp::Rfc3339Nano,
+        _ => return None,
+    })
+}
+
+/// The name [`parse_stamp`] reads for a format.
+pub fn stamp_name(t: Timestamp) -> &'static str {
+    match t {
+        Timestamp::None => "none",
+        Timestamp::Tai64n => "tai64n",
+        Timestamp::Utc => "utc",
+        Timestamp::Iso8601 => "iso",
+        Timestamp::Local => "local",
+        Timestamp::Rfc3339 => "rfc3339",
+        Timestamp::Rfc3339Nano => "rfc3339ns",
+    }
+}
 
 /// Length of runit's stamps, including the trailing space.
 pub const STAMP_LEN: usize = 26;

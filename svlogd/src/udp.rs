@@ -112,7 +112,7 @@ impl UdpOut {
     }
 }
 
-/// One `sendmmsg(2)` on the connected socket `fd` of at most [`MMSG_MAX`] datagrams lying back
+/// One `sendmmsg(2)` on the connected socket `fd` of at most `MMSG_MAX` datagrams lying back
 /// to back in `buf`: the first from `start` to the first of `ends`, each next one up to the
 /// next end. Returns how many went out, with `whole[k]` telling whether datagram `k` went
 /// whole; or the errno of the first datagram, which did not go. Used by `u`/`U` and by the

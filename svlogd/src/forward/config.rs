@@ -25,7 +25,7 @@
 //! when there is none). A line that does not parse is refused with a warning and changes
 //! nothing.
 
-use crate::config::Warning;
+use crate::config::warning::Warning;
 use crate::pmatch::pmatch;
 use crate::scan::scan_ulong;
 

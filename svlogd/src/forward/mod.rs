@@ -37,138 +37,22 @@
 pub mod config;
 pub mod cursor;
 pub mod sender;
+pub mod shared;
 pub mod spool;
 pub mod syslog;
 pub mod tls;
 pub mod transport;
 
-use crate::options::Timestamp;
+use crate::stamp::Timestamp;
 use cursor::FileId;
-use nix::libc;
-use std::collections::VecDeque;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+pub use shared::{
+    needed_of, DirInfo, Mark, Needed, Shared, Stats, MARKS_MAX, MARK_STEP_NANOS, STOP_GRACE,
+};
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 use supervise::tai64n::Tai64n;
-
-/// How long a stopping forwarder may wait for the collector to acknowledge what is in flight.
-pub const STOP_GRACE: Duration = Duration::from_secs(1);
-/// At most this many receipt-time marks are kept per target (older ones merge).
-pub const MARKS_MAX: usize = 65_536;
-/// Marks closer together than this merge into one.
-pub const MARK_STEP_NANOS: u64 = 10_000_000;
-
-/// A target's counters, shared between its thread and the event loop.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Bytes of the spool not yet sent.
-    pub backlog: AtomicU64,
-    /// Lines sent (resent ones included).
-    pub sent: AtomicU64,
-    /// Lines sent again after a reconnection (at most this many duplicates).
-    pub resent: AtomicU64,
-    /// Failed connection attempts and lost connections.
-    pub failed: AtomicU64,
-    /// Rotated files deleted before they were sent.
-    pub lost_files: AtomicU64,
-    /// Their size.
-    pub lost_bytes: AtomicU64,
-    /// 1 while connected.
-    pub connected: AtomicU64,
-}
-
-/// Where a forwarder needs the spool to start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needed {
-    /// Not known yet: keep every rotated file.
-    Unknown,
-    /// The rotated file with this label and every later one.
-    From([u8; 24]),
-    /// `current` with this inode (or the rotated file it became) and every later one.
-    Current(u64),
-}
-
-/// A time of receipt for bytes of `current` up to an offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark {
-    /// The inode of `current` then.
-    pub ino: u64,
-    /// Bytes of it written by then.
-    pub end: u64,
-    /// When.
-    pub time: Tai64n,
-}
-
-/// What the event loop tells a forwarder thread.
-#[derive(Debug)]
-pub struct Inbox {
-    /// Rotations: inode of the former `current`, label of the file it became.
-    pub renames: Vec<(u64, [u8; 24])>,
-    /// Receipt times (only for directories without stamps).
-    pub marks: VecDeque<Mark>,
-    /// What the thread still needs.
-    pub needed: Needed,
-    /// Labels whose deletion the pruner already counted as lost.
-    pub pruned: Vec<[u8; 24]>,
-}
-
-/// State shared by one target's thread and the event loop.
-#[derive(Debug)]
-pub struct Shared {
-    /// An eventfd that wakes the thread.
-    pub wake: OwnedFd,
-    /// Set by the thread before it waits: only then is the eventfd written.
-    pub sleeping: AtomicBool,
-    /// Set to make the thread stop.
-    pub stop: AtomicBool,
-    /// Messages both ways.
-    pub inbox: Mutex<Inbox>,
-    /// Counters.
-    pub stats: Stats,
-}
-
-impl Shared {
-    fn new() -> std::io::Result<Shared> {
-        // SAFETY: eventfd(2) with constant flags; owned at once.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(Shared {
-            // SAFETY: just created.
-            wake: unsafe { OwnedFd::from_raw_fd(fd) },
-            sleeping: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-            inbox: Mutex::new(Inbox {
-                renames: Vec::new(),
-                marks: VecDeque::new(),
-                needed: Needed::Unknown,
-                pruned: Vec::new(),
-            }),
-            stats: Stats::default(),
-        })
-    }
-
-    /// Wakes the thread.
-    pub fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: an 8-byte write to our eventfd.
-        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
-    }
-
-    /// Empties the eventfd after a wake-up.
-    pub fn drain(&self) {
-        let mut v: u64 = 0;
-        // SAFETY: an 8-byte read from our eventfd.
-        unsafe { libc::read(self.wake.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
-    }
-
-    fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// One running target.
 #[derive(Debug)]
@@ -176,23 +60,6 @@ struct Running {
     id: String,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
-}
-
-/// Everything a forwarder thread needs to know about its directory.
-#[derive(Debug, Clone)]
-pub struct DirInfo {
-    /// The directory's name as given (messages).
-    pub name: Vec<u8>,
-    /// The service's name (default APP-NAME).
-    pub service: Vec<u8>,
-    /// The stamp svlogd writes (`-t` ...).
-    pub stamp: Timestamp,
-    /// `p`: the prefix after the stamp.
-    pub prefix: Vec<u8>,
-    /// `-l`: bytes of a line the `>pri` patterns see.
-    pub linemax: usize,
-    /// `-v`.
-    pub verbose: bool,
 }
 
 /// The forwarders of one log directory, as the event loop sees them.
@@ -538,14 +405,6 @@ fn nanos_between(a: Tai64n, b: Tai64n) -> u64 {
     let a = a.secs as u128 * 1_000_000_000 + a.nanos as u128;
     let b = b.secs as u128 * 1_000_000_000 + b.nanos as u128;
     b.saturating_sub(a).min(u64::MAX as u128) as u64
-}
-
-/// The identity of a position's file, for [`Needed`].
-pub fn needed_of(file: FileId) -> Needed {
-    match file {
-        FileId::Archive(l) => Needed::From(l),
-        FileId::Current(ino) => Needed::Current(ino),
-    }
 }
 
 /// The service a log directory belongs to, for APP-NAME: the last component of its path that

@@ -21,14 +21,14 @@
 
 use super::config::{ForwardConfig, Target, Transport};
 use super::cursor::{archive_label, Cursor, FileId, Pos, PREFIX};
+use super::shared::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
 use super::spool::{backlog, Missing, Spool, LONG_LINE};
 use super::syslog::{Renderer, Wire};
 use super::transport::{wait, Link, LinkError};
-use super::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
 use crate::dirfd::list;
 use crate::msg;
-use crate::options::Timestamp;
 use crate::stamp;
+use crate::stamp::Timestamp;
 use nix::libc;
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};

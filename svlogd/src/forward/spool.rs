@@ -5,7 +5,7 @@
 //! file being read is held open, so a rotation (rename), a processor (which deletes the `.u`)
 //! or compression (which replaces `.s` by `.s.gz`) never pulls it away mid-read. When `current`
 //! ends, it is final only once svlogd says it was renamed (the event loop passes every
-//! rotation's inode and label through [`super::Shared`]); it is then read to its end once more
+//! rotation's inode and label through [`super::shared::Shared`]); it is then read to its end once more
 //! and the next file is taken. A line that svlogd's size limit split across two files is read
 //! as one line.
 //!

@@ -79,13 +79,13 @@ impl Effects for Files<'_> {
     }
 
     fn rename_current(&mut self, name: &[u8; 27], kind: Kind) -> Result<(), Failure> {
-        let ino = if self.d.forward.is_active() {
+        let ino = if self.d.add.wants_inode() {
             ino_at(self.dir(), b"current")
         } else {
             0
         };
         renameat(self.dir(), b"current", name).map_err(|e| ("unable to rename current", e))?;
-        self.d.forward.rotated(ino, name);
+        self.d.add.renamed(ino, name);
         self.d.size = 0;
         if kind == Kind::Rotate {
             faults::hit("rotate-renamed");
@@ -98,8 +98,7 @@ impl Effects for Files<'_> {
     }
 
     fn prune(&mut self, fresh: &[u8; 27]) {
-        let ctx = *self.ctx;
-        self.d.prune(Some(fresh), &ctx);
+        self.d.prune(Some(fresh), self.ctx);
     }
 
     fn create_current(&mut self, kind: Kind) -> Result<(), Failure> {
@@ -114,7 +113,7 @@ impl Effects for Files<'_> {
         )
         .map_err(|e| (what, e))?;
         let file = File::from(fd);
-        self.d.forward.opened(&file);
+        self.d.add.current_opened(&file);
         self.d.current = Some(file);
         self.d.line_open = false;
         self.d.open_bytes = 0;

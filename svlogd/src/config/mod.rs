@@ -29,7 +29,7 @@
 //! | `u<addr>` / `U<addr>` | also / only send selected lines by UDP | none |
 //! | `p<prefix>` | prefix every line | none |
 //! | `+` `-` `e` `E` `<glob>` | select for the log / for stderr | all to the log |
-//! | **additions** ([`crate::extras`]) | | |
+//! | **additions** ([`added`]) | | |
 //! | `S<size>` | the archives may hold this many bytes in all (`k`, `m`, `g`; s6-log's `S`) | no limit |
 //! | `maxage <age>` | delete archives older than this (`s`, `m`, `h`, `d`) | no limit |
 //! | `compress gzip [1-9]` | gzip rotated files into `@….s.gz` on a worker thread | off |
@@ -44,11 +44,15 @@
 //! An empty line or one starting with `#` is a comment; any other line is ignored, as runit
 //! ignores it (`svlogd -C` names it, with its number).
 
-use crate::extras::{self, Extras};
+pub mod added;
+pub mod warning;
+
 use crate::forward::config::{self as forward, ForwardConfig};
 use crate::pmatch::pmatch;
 use crate::scan::scan_ulong;
+use added::Extras;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+pub use warning::Warning;
 
 /// Default `s`: rotate at 1,000,000 bytes.
 pub const DEFAULT_SIZEMAX: u64 = 1_000_000;
@@ -131,15 +135,6 @@ pub struct Line {
     pub meaning: Meaning,
 }
 
-/// A warning runit prints for a config line: `svlogd: warning: WHAT: ARG`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// runit's words (`unable to scan ip address`).
-    pub what: &'static str,
-    /// The rest of the line it is about.
-    pub arg: Vec<u8>,
-}
-
 /// Every per-directory setting; [`Config::default`] is what a directory without `config` gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -163,7 +158,7 @@ pub struct Config {
     pub patterns: Vec<Pattern>,
     /// Every line of the file and what it meant.
     pub lines: Vec<Line>,
-    /// Our additions (see [`crate::extras`]).
+    /// Our additions (see [`added`]).
     pub extras: Extras,
     /// `>` lines: syslog forwarding (see `forward::config`).
     pub forward: ForwardConfig,
@@ -337,12 +332,12 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
             }
         },
         // Our additions: lines runit ignores (see `extras`).
-        _ => match extras::apply(&mut cfg.extras, c_str(line)) {
-            extras::Outcome::NotOurs => Meaning::Unknown,
-            extras::Outcome::Applied => Meaning::Setting,
-            extras::Outcome::Invalid => {
+        _ => match added::apply(&mut cfg.extras, c_str(line)) {
+            added::Outcome::NotOurs => Meaning::Unknown,
+            added::Outcome::Applied => Meaning::Setting,
+            added::Outcome::Invalid => {
                 warnings.push(Warning {
-                    what: extras::INVALID,
+                    what: added::INVALID,
                     arg: c_str(line).to_vec(),
                 });
                 Meaning::Invalid

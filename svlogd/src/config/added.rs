@@ -9,8 +9,8 @@
 //! invalid config line: LINE`) and changes nothing; a line whose first word is none of these
 //! stays an unknown line, ignored as runit ignores it (`svlogd -C` names both).
 
-use crate::options::Timestamp;
 use crate::scan::scan_ulong;
+use crate::stamp::{parse_stamp, Timestamp};
 use std::time::Duration;
 
 /// Default `queue`: how many rotated files may wait for a busy processor.
@@ -157,33 +157,6 @@ pub fn parse_duration(v: &[u8]) -> Option<Duration> {
         _ => return None,
     };
     n.checked_mul(mult).map(Duration::from_secs)
-}
-
-/// A timestamp format's name (also `-T`'s argument).
-pub fn parse_stamp(v: &[u8]) -> Option<Timestamp> {
-    Some(match v {
-        b"none" => Timestamp::None,
-        b"tai64n" | b"t" => Timestamp::Tai64n,
-        b"utc" | b"tt" => Timestamp::Utc,
-        b"iso" | b"ttt" => Timestamp::Iso8601,
-        b"" | b"local" => Timestamp::Local,
-        b"rfc3339" => Timestamp::Rfc3339,
-        b"rfc3339ns" => Timestamp::Rfc3339Nano,
-        _ => return None,
-    })
-}
-
-/// The name [`parse_stamp`] reads for a format.
-pub fn stamp_name(t: Timestamp) -> &'static str {
-    match t {
-        Timestamp::None => "none",
-        Timestamp::Tai64n => "tai64n",
-        Timestamp::Utc => "utc",
-        Timestamp::Iso8601 => "iso",
-        Timestamp::Local => "local",
-        Timestamp::Rfc3339 => "rfc3339",
-        Timestamp::Rfc3339Nano => "rfc3339ns",
-    }
 }
 
 /// Applies `line` (without its newline) to `x` if it is one of our lines.
