@@ -13,6 +13,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release --workspace --bins --locked
+cargo build --release --bins --locked
 RUSTFLAGS="-C target-feature=+crt-static" \
     cargo build --release -p supervise --bins --locked --target-dir "$target/static"

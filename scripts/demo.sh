@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${DEMO_SECONDS:-30}
 echo "demo: building release binaries..."
-cargo build --release --workspace --bins --quiet
+cargo build --release --bins --quiet
 bin=$(pwd)/target/release
 export PATH="$bin:$PATH"
 

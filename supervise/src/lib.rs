@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod event;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod getopt;
 pub mod help;

@@ -33,6 +33,7 @@ pub mod ctx;
 pub mod dirfd;
 pub mod faults;
 pub mod forward;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod input;
 pub mod logdir;

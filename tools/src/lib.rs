@@ -9,6 +9,7 @@
 
 pub mod activate;
 pub mod chpst;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod localtime;
 pub mod logs;
