@@ -146,40 +146,48 @@ impl Drop for Scratch {
 
 /// Kills (SIGKILL, by pid) every process other than ourselves whose cwd or argv mentions `dir`.
 pub fn kill_processes_under(dir: &Path) -> usize {
-    let me = std::process::id();
-    let needle = dir.as_os_str().as_encoded_bytes().to_vec();
     let mut killed = 0;
     // Repeat: a supervisor killed in one pass may have spawned a child just before.
     for _ in 0..5 {
-        let mut found = 0;
-        let Ok(rd) = fs::read_dir("/proc") else {
-            return killed;
-        };
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            if pid == me {
-                continue;
-            }
-            let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let in_cwd = cwd.starts_with(dir);
-            let in_cmd = cmdline
-                .windows(needle.len().max(1))
-                .any(|w| w == needle.as_slice());
-            if in_cwd || in_cmd {
-                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-                found += 1;
-            }
+        let found = processes_under(dir);
+        for &pid in &found {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
-        killed += found;
-        if found == 0 {
+        killed += found.len();
+        if found.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     killed
+}
+
+/// The pids of every process other than ourselves whose cwd or argv mentions `dir`.
+pub fn processes_under(dir: &Path) -> Vec<u32> {
+    let me = std::process::id();
+    let needle = dir.as_os_str().as_encoded_bytes().to_vec();
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cwd = cwd.starts_with(dir);
+        let in_cmd = cmdline
+            .windows(needle.len().max(1))
+            .any(|w| w == needle.as_slice());
+        if in_cwd || in_cmd {
+            found.push(pid);
+        }
+    }
+    found
 }
 
 /// A recursive listing of `dir`: mode, size and relative path of every entry.

@@ -16,7 +16,7 @@ use crate::ctx::Ctx;
 use crate::forward::{self, Forwarders};
 use crate::metrics::{Metrics, Stats};
 use crate::overload::Dropped;
-use crate::prune::{Census, Hold};
+use crate::prune::Hold;
 use crate::reload::DEBOUNCE;
 use crate::stamp::Timestamp;
 use std::os::fd::OwnedFd;
@@ -39,8 +39,21 @@ pub struct Todo {
     pub metrics: bool,
 }
 
+/// What the directory knows that the status file shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirFigures {
+    /// Archives in the directory.
+    pub archives: u64,
+    /// Their bytes.
+    pub archive_bytes: u64,
+    /// Bytes in `current`.
+    pub current_bytes: u64,
+    /// Rotated files waiting for the processor, the running one included.
+    pub processor_queue: u64,
+}
+
 /// One directory's additions (kept across HUP: the counters, the compressor's share and the
-/// archives this svlogd made).
+/// processor's and compressor's counts).
 #[derive(Debug)]
 pub struct Additions {
     /// The directory's real path (the status file's label, the service's name).
@@ -51,10 +64,6 @@ pub struct Additions {
     dropped: Option<Dropped>,
     /// `maxage`.
     age_max: Option<Duration>,
-    /// Archives this svlogd made, and when (for `maxage`).
-    made: Vec<([u8; 24], Instant)>,
-    /// What the last look at the archives found.
-    pub census: Census,
     /// When `maxage` next wants a look.
     prune_at: Option<Instant>,
     /// `compress gzip`: the level.
@@ -90,8 +99,6 @@ impl Additions {
             drop_mode: false,
             dropped: None,
             age_max: None,
-            made: Vec::new(),
-            census: Census::default(),
             prune_at: None,
             gzip: None,
             gz: Arc::new(DirShared::default()),
@@ -205,9 +212,6 @@ impl Additions {
     /// A rotation into `name` is complete.
     pub fn rotated(&mut self, name: &[u8; 27], now: Instant) {
         self.stats.rotations += 1;
-        let mut label = [0u8; 24];
-        label.copy_from_slice(&name[1..25]);
-        self.made.push((label, now));
         if name[26] == b's' {
             self.gz_wanted = self.gzip.is_some();
         }
@@ -238,16 +242,11 @@ impl Additions {
         ));
     }
 
-    /// What keeps the archive `raw` (label `label`) from simply being deleted, besides the
-    /// directory's own reasons: the file being compressed, unsent lines.
-    pub fn may_delete(&self, label: &[u8; 24], raw: &[u8], gz_busy: Option<[u8; 24]>) -> Hold {
-        if gz_busy == Some(*label) {
-            Hold::Busy
-        } else if self.forward.protects(raw) {
-            Hold::Unsent
-        } else {
-            Hold::Free
-        }
+    /// What keeps archives from simply being deleted, besides the directory's own reasons
+    /// and the file being compressed: the lines the syslog targets have not sent yet (looked
+    /// up once per pruning pass).
+    pub fn may_delete(&self) -> crate::forward::Needs {
+        self.forward.needs()
     }
 
     /// How many bytes of unsent archives are kept beyond `n` and `maxage` (`>spool`; 0: all).
@@ -263,27 +262,11 @@ impl Additions {
         }
     }
 
-    /// How old the archive `label` is, if this svlogd made it (on the monotonic clock).
-    pub fn made_ago(&self, label: &[u8; 24], now: Instant) -> Option<Duration> {
-        self.made
-            .iter()
-            .find(|(l, _)| l == label)
-            .map(|(_, made)| now.saturating_duration_since(*made))
-    }
-
-    /// A pruning pass ended: `left` archives remain (with their ages and whether they may
-    /// age out), in `census`.
-    pub fn pruned(&mut self, census: Census, left: &[([u8; 24], Duration, bool)], now: Instant) {
-        self.census = census;
-        self.made.retain(|(l, _)| left.iter().any(|e| e.0 == *l));
-        // The next time an archive comes of age (the newest never does).
+    /// A pruning pass ended: `left` holds, for each archive that may come of age (not in use,
+    /// not the newest), how old it is now; `maxage` wants the next look when the oldest does.
+    pub fn pruned(&mut self, left: impl Iterator<Item = Duration>, now: Instant) {
         self.prune_at = self.age_max.and_then(|max| {
-            let (_, older) = left.split_last()?;
-            let soonest = older
-                .iter()
-                .filter(|e| e.2)
-                .map(|e| max.saturating_sub(e.1))
-                .min()?;
+            let soonest = left.map(|age| max.saturating_sub(age)).min()?;
             Some(now + soonest.clamp(Duration::from_millis(10), crate::prune::AGE_CHECK_MAX))
         });
     }
@@ -421,26 +404,26 @@ impl Additions {
         self.reload_at = None;
     }
 
-    /// The status file's lines about the additions, after `current_bytes` and
-    /// `processor_queue` (which the directory knows).
-    pub fn write_metrics(&self, m: &mut Metrics, current_bytes: u64, processor_queue: u64) {
+    /// The status file's lines about the additions, with what the directory knows: the
+    /// archives (`archives`, `archive_bytes`), `current_bytes` and `processor_queue`.
+    pub fn write_metrics(&self, m: &mut Metrics, dir: &DirFigures) {
         self.stats.write(m);
         self.forward.write_metrics(m);
         m.gauge(
             "archives",
             "Archives in the directory (at the last rotation).",
-            self.census.archives,
+            dir.archives,
         );
         m.gauge(
             "archive_bytes",
             "Bytes of the archives (at the last rotation).",
-            self.census.bytes,
+            dir.archive_bytes,
         );
-        m.gauge("current_bytes", "Bytes in current.", current_bytes);
+        m.gauge("current_bytes", "Bytes in current.", dir.current_bytes);
         m.gauge(
             "processor_queue",
             "Rotated files waiting for the processor (the running one included).",
-            processor_queue,
+            dir.processor_queue,
         );
         let gz = &self.gz;
         m.counter(

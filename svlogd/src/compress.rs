@@ -56,9 +56,30 @@ pub struct DirShared {
     pub failures: AtomicU64,
     /// The last failure's message, for the status file.
     pub last_error: Mutex<Option<String>>,
+    /// Files compressed since the directory last asked (see [`DirShared::take_done`]).
+    done: Mutex<Vec<Compressed>>,
+}
+
+/// One file compressed: its label, the size of its `.s.gz`, and the directory's
+/// modification time before and after the worker changed it (for the census).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compressed {
+    /// The archive's label: `@L.s` became `@L.s.gz`.
+    pub label: [u8; 24],
+    /// The `.s.gz`'s size.
+    pub size: u64,
+    /// The directory's time before the work file was created.
+    pub before: (i64, i64),
+    /// And after the `.s` was removed.
+    pub after: (i64, i64),
 }
 
 impl DirShared {
+    /// The files compressed since the last call, in the order they were done.
+    pub fn take_done(&self) -> Vec<Compressed> {
+        std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// The label of the file being compressed, locked: while the guard lives, the worker
     /// starts on no file.
     pub fn busy(&self) -> MutexGuard<'_, Option<[u8; 24]>> {
@@ -186,13 +207,27 @@ fn look(t: &Task, stop: &AtomicBool) {
             }
             *busy = Some(name.label);
         }
+        let before = crate::dirfd::mtime(&t.dir);
         let result = compress_one(&t.dir, name, t.level, stop);
+        let after = crate::dirfd::mtime(&t.dir);
         *t.shared.busy() = None;
         match result {
             Ok(Some((bytes_in, bytes_out))) => {
                 t.shared.files.fetch_add(1, Ordering::Relaxed);
                 t.shared.bytes_in.fetch_add(bytes_in, Ordering::Relaxed);
                 t.shared.bytes_out.fetch_add(bytes_out, Ordering::Relaxed);
+                t.shared
+                    .done
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Compressed {
+                        label: name.label,
+                        size: metaat(&t.dir, &name.with(Suffix::SavedGz).to_bytes())
+                            .map(|st| st.st_size as u64)
+                            .unwrap_or(bytes_out),
+                        before,
+                        after,
+                    });
             }
             Ok(None) => return,
             Err((what, errno)) => {

@@ -15,6 +15,9 @@ pub struct Ctx {
     pub now: Instant,
     /// TERM was received: do not pause, give up instead.
     pub term: bool,
+    /// After TERM: output still pending at this time is given up (left in the pipe for the
+    /// next svlogd), so that TERM always ends svlogd within `logger::TERM_LIMIT`.
+    pub give_up_at: Option<Instant>,
     /// The command line's timestamp format (a directory's `T` line overrides it).
     pub stamp: Timestamp,
     /// `-L`: directories without an `overload` line drop.

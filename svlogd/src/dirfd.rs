@@ -129,3 +129,12 @@ pub fn remove_link(dir: &OwnedFd, dirname: &[u8], name: &[u8]) {
         }
     }
 }
+
+/// The open directory's modification time, which every change of its entries moves
+/// (`(0, 0)` if it cannot be told: the census then never matches).
+pub fn mtime(dir: &impl AsFd) -> (i64, i64) {
+    match nix::sys::stat::fstat(dir.as_fd()) {
+        Ok(st) => (st.st_mtime, st.st_mtime_nsec),
+        Err(_) => (0, 0),
+    }
+}

@@ -26,6 +26,7 @@
 pub mod additions;
 pub mod archive;
 pub mod batch;
+pub mod census;
 pub mod check;
 pub mod compress;
 pub mod config;

@@ -31,7 +31,7 @@
 
 use crate::compress::Compressor;
 use crate::input::{Fill, Input};
-use crate::logdir::{Ctx, LogDir};
+use crate::logdir::{Ctx, LogDir, Progress};
 use crate::msg;
 use crate::options::Options;
 use crate::reload::Watcher;
@@ -49,6 +49,10 @@ use supervise::tai64n::Tai64n;
 
 /// How long, after TERM, svlogd waits for an unfinished line to end.
 pub const TERM_WAIT: Duration = Duration::from_secs(2);
+/// How long, after TERM, svlogd goes on writing and waiting for processors: then what is
+/// still pending is given up (left in the pipe for the next svlogd) and a running processor
+/// gets TERM, so svlogd always exits (see `LogDir::give_up_at_exit`).
+pub const TERM_LIMIT: Duration = Duration::from_secs(4);
 /// While input flows, signals wait at most this long to be looked at.
 pub const SIGNAL_CHECK: Duration = Duration::from_millis(2);
 /// runit's exit code for every fatal error.
@@ -93,6 +97,10 @@ pub struct Logger {
     term_drain: bool,
     /// After TERM: give an unfinished line until then.
     term_deadline: Option<Instant>,
+    /// After TERM: give up what is still pending then ([`TERM_LIMIT`]).
+    give_up_at: Option<Instant>,
+    /// That was done.
+    given_up: bool,
     /// No more input will be taken.
     stopping: bool,
     /// A chunk was handled and its input is not yet consumed.
@@ -175,6 +183,8 @@ impl Logger {
             term: false,
             term_drain: false,
             term_deadline: None,
+            give_up_at: None,
+            given_up: false,
             stopping: false,
             unreleased: false,
             detach: false,
@@ -197,6 +207,7 @@ impl Logger {
             linemax: self.linemax,
             now,
             term: self.term,
+            give_up_at: self.give_up_at,
             stamp: self.stamp,
             lossy: self.lossy,
         }
@@ -272,6 +283,15 @@ impl Logger {
                 self.handle_signals(now);
                 self.signal_check_at = now + SIGNAL_CHECK;
             }
+            if self.give_up_at.is_some_and(|t| now >= t) && !self.given_up {
+                self.given_up = true;
+                for d in &mut self.dirs {
+                    d.give_up_at_exit();
+                }
+                if !self.stopping {
+                    self.stop();
+                }
+            }
             let ctx = self.ctx(now);
             for d in &mut self.dirs {
                 if self.term && self.stopping {
@@ -279,7 +299,13 @@ impl Logger {
                 }
                 d.advance_processor(&ctx);
             }
-            let busy = self.flush(&ctx);
+            let (busy, yielded) = self.flush(&ctx);
+            if yielded {
+                // A directory wrote for a while: look at signals before it goes on.
+                self.housekeeping(&ctx);
+                self.signal_check_at = now;
+                continue;
+            }
             if !self.dirs.iter().any(|d| d.is_open()) {
                 // Every directory was removed while open (see `LogDir::failed`); the input
                 // not written stays in the pipe.
@@ -405,6 +431,7 @@ impl Logger {
                     if !self.term {
                         self.term = true;
                         self.term_drain = !self.stopping;
+                        self.give_up_at = Some(now + TERM_LIMIT);
                     }
                 }
                 libc::SIGHUP => {
@@ -451,15 +478,22 @@ impl Logger {
         }
     }
 
-    /// Writes every directory's pending output; true while any still holds the input (see
-    /// `LogDir::flush`).
-    fn flush(&mut self, ctx: &Ctx) -> bool {
-        let mut busy = false;
+    /// Writes every directory's pending output: whether any still holds the input (see
+    /// `LogDir::flush`), and whether one stopped to let signals be looked at.
+    fn flush(&mut self, ctx: &Ctx) -> (bool, bool) {
+        let (mut busy, mut yielded) = (false, false);
         let input = &self.input.buf[..self.input.end];
         for d in &mut self.dirs {
-            busy |= d.flush(input, ctx);
+            match d.flush(input, ctx) {
+                Progress::Done => {}
+                Progress::Blocked => busy = true,
+                Progress::Yield => {
+                    busy = true;
+                    yielded = true;
+                }
+            }
         }
-        busy
+        (busy, yielded)
     }
 
     /// Work between chunks for our additions: compression requests, the `maxage` look,
@@ -500,6 +534,10 @@ impl Logger {
     fn process(&mut self, n: usize) {
         let clock = clock_now();
         let end = self.input.end;
+        let peeked = self.input.peeking();
+        for d in &mut self.dirs {
+            d.first_input(&self.input.buf[end - n..end], peeked);
+        }
         if self.simple && !self.replacer.active() {
             self.process_simple(end - n, clock);
         } else {
@@ -716,6 +754,9 @@ impl Logger {
     /// Waits for input (if `reading`), a signal, or the next deadline.
     fn wait(&mut self, now: Instant, reading: bool, busy: bool) {
         let mut next: Option<Instant> = self.term_deadline.filter(|_| reading);
+        if let Some(t) = self.give_up_at.filter(|_| !self.given_up) {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
         for d in &self.dirs {
             let t = d.next_deadline(busy);
             next = match (next, t) {

@@ -166,15 +166,6 @@ impl Processor {
         }
     }
 
-    /// Whether `name` (a 27-byte `@....x` name) belongs to the job in progress (its `.u`,
-    /// `.t` or `.s`): such files are never pruned.
-    pub fn protects(&self, name: &[u8]) -> bool {
-        match self.job() {
-            Some(j) => name.len() == 27 && name[..26] == j.name[..26],
-            None => false,
-        }
-    }
-
     /// Whether the archive label `label` is the job's (in progress, or waiting to restart).
     pub fn holds_label(&self, label: &[u8; 24]) -> bool {
         self.job().is_some_and(|j| j.name[1..25] == label[..])
@@ -225,6 +216,22 @@ impl Processor {
             if let Processor::Backoff { job, .. } = std::mem::take(self) {
                 abandon(&job);
             }
+        }
+    }
+
+    /// TERM's time is up: a running processor gets TERM and is not waited for, and no job
+    /// goes on; its `.u` stays for the next svlogd (which queues it again).
+    pub fn stop_at_exit(&mut self) {
+        match std::mem::take(self) {
+            Processor::Idle => {}
+            Processor::Running { pid, job } => {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+                abandon(&job);
+            }
+            Processor::Backoff { job, .. } | Processor::Finishing { job, .. } => abandon(&job),
         }
     }
 

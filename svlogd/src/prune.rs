@@ -2,10 +2,10 @@
 //! limits).
 //!
 //! After every rotation (and after the crash recovery when a directory is opened) the
-//! directory is read once. Processor leftovers (`.t`) and compression leftovers
-//! (`.s.gz.tmp`) that no running job owns are deleted, as runit deletes `.t`. The archives
-//! (`.s`, `.s.gz`, `.u`) are then taken oldest first (by label, see `archive`) and deleted
-//! while any limit is exceeded:
+//! archives (`.s`, `.s.gz`, `.u`), as the directory's `census` knows them, are taken oldest
+//! first (by label, see `archive`) and deleted while any limit is exceeded (when the directory
+//! is listed again, processor leftovers (`.t`) and compression leftovers (`.s.gz.tmp`) that no
+//! running job owns are deleted, as runit deletes `.t`):
 //!
 //! * `n`: more than `n` archives. Unlike runit, which deleted one file per rotation, this
 //!   deletes down to `n` at once, so lowering `n` shrinks the directory at the next rotation.
@@ -89,27 +89,47 @@ pub enum Reason {
 }
 
 /// Which of `entries` (sorted oldest first) to delete: their indexes and why, oldest first.
-pub fn plan(entries: &[Entry], lim: &Limits) -> Vec<(usize, Reason)> {
+/// `entries` is walked lazily and left as soon as no limit can delete more, so a directory
+/// within its `n` and `S` costs one step, however many archives it holds (an age limit looks
+/// at every archive). The unsent bytes are summed only when a syslog target runs
+/// (`forwarding`).
+pub fn plan<I>(entries: I, lim: &Limits, forwarding: bool) -> Vec<(usize, Reason)>
+where
+    I: ExactSizeIterator<Item = Entry> + Clone,
+{
     let mut count = entries.len() as u64;
-    let mut total: u64 = entries.iter().map(|e| e.size).sum();
-    let mut unsent: u64 = entries
-        .iter()
-        .filter(|e| e.hold == Hold::Unsent)
-        .map(|e| e.size)
-        .sum();
+    let mut total: u64 = if lim.total_max > 0 {
+        entries.clone().map(|e| e.size).sum()
+    } else {
+        0
+    };
+    let mut unsent: u64 = if forwarding {
+        entries
+            .clone()
+            .filter(|e| e.hold == Hold::Unsent)
+            .map(|e| e.size)
+            .sum()
+    } else {
+        0
+    };
     let newest = entries.len().checked_sub(1);
     let mut out = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
+    for (i, e) in entries.enumerate() {
+        let over_bytes = lim.total_max > 0 && total > lim.total_max;
+        let over_count = lim.nmax > 0 && count > lim.nmax;
+        if !over_bytes && !over_count && lim.age_max.is_none() {
+            break;
+        }
         if e.hold == Hold::Busy {
             continue;
         }
         // Only the byte budget may delete the newest archive (`n` is at least 1 then, and a
         // clock that jumps must not empty the directory).
-        let reason = if lim.total_max > 0 && total > lim.total_max {
+        let reason = if over_bytes {
             Reason::Bytes
         } else if Some(i) == newest {
             continue;
-        } else if lim.nmax > 0 && count > lim.nmax {
+        } else if over_count {
             Reason::Count
         } else if lim.age_max.is_some_and(|max| e.age > max) {
             Reason::Age
@@ -123,7 +143,7 @@ pub fn plan(entries: &[Entry], lim: &Limits) -> Vec<(usize, Reason)> {
             continue;
         }
         count -= 1;
-        total -= e.size;
+        total = total.saturating_sub(e.size);
         if e.hold == Hold::Unsent {
             unsent -= e.size;
         }
@@ -133,23 +153,12 @@ pub fn plan(entries: &[Entry], lim: &Limits) -> Vec<(usize, Reason)> {
 }
 
 /// How old an archive is when this svlogd did not make it: how long ago its modification
-/// time was (`mtime`, seconds and nanoseconds since the epoch); a time in the future counts as
-/// new.
-pub fn age_from_mtime(secs: i64, nanos: i64) -> Duration {
+/// time was (`mtime`, seconds and nanoseconds since the epoch) at the wall-clock time `now`; a
+/// time in the future counts as new.
+pub fn age_from_mtime(secs: i64, nanos: i64, now: SystemTime) -> Duration {
     let mtime = Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
-    let wall = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let wall = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     wall.saturating_sub(mtime)
-}
-
-/// What the last look at the directory found, for the status file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Census {
-    /// Archives left.
-    pub archives: u64,
-    /// Their bytes.
-    pub bytes: u64,
 }
 
 #[cfg(test)]
@@ -187,9 +196,9 @@ mod tests {
             nmax: 2,
             ..Limits::default()
         };
-        assert_eq!(idx(&plan(&e, &lim)), vec![0, 1, 2, 3]);
+        assert_eq!(idx(&plan(e.iter().cloned(), &lim, true)), vec![0, 1, 2, 3]);
         // n = 0: no limit.
-        assert!(plan(&e, &Limits::default()).is_empty());
+        assert!(plan(e.iter().cloned(), &Limits::default(), true).is_empty());
     }
 
     #[test]
@@ -203,13 +212,13 @@ mod tests {
             total_max: 120,
             ..Limits::default()
         };
-        let p = plan(&e, &lim);
+        let p = plan(e.iter().cloned(), &lim, true);
         assert_eq!(p, vec![(0, Reason::Bytes)]);
         let lim = Limits {
             total_max: 59,
             ..Limits::default()
         };
-        assert_eq!(idx(&plan(&e, &lim)), vec![0, 1, 2]);
+        assert_eq!(idx(&plan(e.iter().cloned(), &lim, true)), vec![0, 1, 2]);
     }
 
     #[test]
@@ -225,7 +234,7 @@ mod tests {
             age_max: Some(Duration::from_secs(1)),
             unsent_max: 0,
         };
-        assert_eq!(idx(&plan(&e, &lim)), vec![1]);
+        assert_eq!(idx(&plan(e.iter().cloned(), &lim, true)), vec![1]);
     }
 
     #[test]
@@ -239,7 +248,7 @@ mod tests {
             age_max: Some(Duration::from_secs(100)),
             ..Limits::default()
         };
-        assert_eq!(plan(&e, &lim), vec![(0, Reason::Age)]);
+        assert_eq!(plan(e.iter().cloned(), &lim, true), vec![(0, Reason::Age)]);
     }
 
     #[test]
@@ -255,19 +264,25 @@ mod tests {
             age_max: Some(Duration::from_secs(1)),
             ..Limits::default()
         };
-        assert!(plan(&e, &lim).is_empty());
+        assert!(plan(e.iter().cloned(), &lim, true).is_empty());
         // Beyond the unsent budget, n deletes them too.
         let lim = Limits {
             nmax: 1,
             unsent_max: 15,
             ..Limits::default()
         };
-        assert_eq!(plan(&e, &lim), vec![(0, Reason::Count)]);
+        assert_eq!(
+            plan(e.iter().cloned(), &lim, true),
+            vec![(0, Reason::Count)]
+        );
         // S deletes them.
         let lim = Limits {
             total_max: 25,
             ..Limits::default()
         };
-        assert_eq!(plan(&e, &lim), vec![(0, Reason::Bytes)]);
+        assert_eq!(
+            plan(e.iter().cloned(), &lim, true),
+            vec![(0, Reason::Bytes)]
+        );
     }
 }

@@ -5,11 +5,13 @@
 //! and datagrams with timestamps masked. Each deliberate fix of spec/svlogd.md §12 has a test
 //! that asserts our behaviour and shows the reference's, so it would fail on runit's.
 
+mod census;
 mod check;
 mod cli;
 mod compress;
 mod config;
 mod copy;
+mod crash_tail;
 mod fixes;
 mod formats;
 mod handover;
@@ -22,6 +24,7 @@ mod reload;
 mod retention;
 mod rotation;
 mod signals;
+mod term_limit;
 mod timestamps;
 mod udp;
 mod util;

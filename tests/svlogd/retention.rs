@@ -55,6 +55,10 @@ fn the_budget_counts_compressed_files_at_their_size() {
     let mut p = pipe.start(&s.path, &["d"], &[]);
     for chunk in numbered("line", 4000).chunks(2000) {
         pipe.send(chunk);
+        // Written (taken from the pipe), then every archive it made compressed.
+        wait_until(Duration::from_secs(30), "the chunk written", || {
+            crate::util::pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
+        });
         wait_until(Duration::from_secs(30), "compression", || {
             archives(&d).iter().all(|n| n.ends_with(".gz"))
         });

@@ -62,6 +62,25 @@ struct Running {
     thread: Option<JoinHandle<()>>,
 }
 
+/// The archives the running targets still need: every one from a label on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The oldest label still needed (`None`: none is).
+    from: Option<[u8; 24]>,
+}
+
+impl Needs {
+    /// Whether no archive is needed (no target runs, or all are at `current`).
+    pub fn is_empty(&self) -> bool {
+        self.from.is_none()
+    }
+
+    /// Whether the archive with `label` still holds unsent lines.
+    pub fn protects(&self, label: &[u8; 24]) -> bool {
+        self.from.is_some_and(|f| *label >= f)
+    }
+}
+
 /// The forwarders of one log directory, as the event loop sees them.
 #[derive(Debug, Default)]
 pub struct Forwarders {
@@ -241,7 +260,7 @@ impl Forwarders {
     }
 
     /// Whether a target that needs `needed` still needs the rotated file `label`.
-    fn needs(&self, needed: Needed, label: [u8; 24]) -> bool {
+    fn needs_label(&self, needed: Needed, label: [u8; 24]) -> bool {
         match needed {
             Needed::Unknown => true,
             Needed::From(l) => label >= l,
@@ -254,14 +273,18 @@ impl Forwarders {
         }
     }
 
-    /// Whether the rotated file `name` still holds lines some target has not sent.
-    pub fn protects(&self, name: &[u8]) -> bool {
-        let Some(label) = cursor::archive_label(name) else {
-            return false;
-        };
-        self.running
+    /// What the running targets still need, looked up once for a whole pruning pass.
+    pub fn needs(&self) -> Needs {
+        let from = self
+            .running
             .iter()
-            .any(|r| self.needs(r.shared.inbox().needed, label))
+            .filter_map(|r| match r.shared.inbox().needed {
+                Needed::Unknown => Some([0u8; 24]),
+                Needed::From(l) => Some(l),
+                Needed::Current(ino) => self.renames.iter().find(|r| r.0 == ino).map(|r| r.1),
+            })
+            .min();
+        Needs { from }
     }
 
     /// The `>spool` limit in bytes (0 = none): protected files beyond it may be pruned.
@@ -278,7 +301,7 @@ impl Forwarders {
         let mut any = false;
         for r in &self.running {
             let needed = r.shared.inbox().needed;
-            if self.needs(needed, label) {
+            if self.needs_label(needed, label) {
                 let mut inbox = r.shared.inbox();
                 any = true;
                 inbox.pruned.push(label);

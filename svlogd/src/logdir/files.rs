@@ -79,13 +79,26 @@ impl Effects for Files<'_> {
     }
 
     fn rename_current(&mut self, name: &[u8; 27], kind: Kind) -> Result<(), Failure> {
+        if kind == Kind::Recover {
+            self.d.fragment =
+                unfinished_tail(self.dir(), self.d.size_on_disk()).map(|(keep, bytes)| {
+                    super::Fragment {
+                        name: *name,
+                        keep,
+                        bytes,
+                    }
+                });
+        }
         let ino = if self.d.add.wants_inode() {
             ino_at(self.dir(), b"current")
         } else {
             0
         };
-        renameat(self.dir(), b"current", name).map_err(|e| ("unable to rename current", e))?;
+        self.d
+            .own_change(|dir| renameat(dir, b"current", name))
+            .map_err(|e| ("unable to rename current", e))?;
         self.d.add.renamed(ino, name);
+        self.d.archived(name, self.d.size, self.ctx.now);
         self.d.size = 0;
         if kind == Kind::Rotate {
             faults::hit("rotate-renamed");
@@ -106,12 +119,16 @@ impl Effects for Files<'_> {
             Kind::Rotate => "unable to create new current",
             _ => "unable to open current",
         };
-        let fd = openat(
-            self.dir(),
-            b"current",
-            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK,
-        )
-        .map_err(|e| (what, e))?;
+        let fd = self
+            .d
+            .own_change(|dir| {
+                openat(
+                    dir,
+                    b"current",
+                    libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK,
+                )
+            })
+            .map_err(|e| (what, e))?;
         let file = File::from(fd);
         self.d.add.current_opened(&file);
         self.d.current = Some(file);
@@ -151,6 +168,26 @@ impl Effects for Files<'_> {
             msg::info(&[word, &self.d.name, b"/current"]);
         }
     }
+}
+
+/// The unfinished last line of a `current` a crash left behind: where it starts and its
+/// bytes, when the file does not end with a newline and the line is no longer than
+/// [`super::FRAGMENT_MAX`].
+fn unfinished_tail(dir: &std::os::fd::OwnedFd, size: u64) -> Option<(u64, Vec<u8>)> {
+    use std::os::unix::fs::FileExt;
+    let f = File::from(openat(dir, b"current", libc::O_RDONLY | libc::O_NONBLOCK).ok()?);
+    let take = size.min(super::FRAGMENT_MAX as u64 + 1);
+    let mut tail = vec![0u8; take as usize];
+    f.read_exact_at(&mut tail, size - take).ok()?;
+    if tail.last() == Some(&b'\n') {
+        return None;
+    }
+    let start = match memchr::memrchr(b'\n', &tail) {
+        Some(i) => i + 1,
+        None if take == size => 0,
+        None => return None,
+    };
+    Some((size - take + start as u64, tail[start..].to_vec()))
 }
 
 /// The inode of `name` in `dir` (0 if it cannot be told).

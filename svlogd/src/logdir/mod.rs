@@ -23,8 +23,9 @@ mod archives;
 mod files;
 mod write;
 
-use crate::additions::Additions;
+use crate::additions::{Additions, DirFigures};
 use crate::batch::Batch;
+use crate::census::Census;
 use crate::compress::Compressor;
 use crate::config::added::Stream;
 use crate::config::{self, Config};
@@ -60,7 +61,28 @@ pub enum Progress {
     Done,
     /// It waits: for a retry time, or for the processor to finish.
     Blocked,
+    /// It has more to write now, but has written for [`SLICE`]: the event loop looks at
+    /// signals before it goes on (a tiny `s` can make one chunk thousands of rotations).
+    Yield,
 }
+
+/// The longest unfinished last line of a crashed `current` that [`LogDir::first_input`] may cut
+/// (a longer line was let through in pieces, so its beginning may be the only copy).
+pub const FRAGMENT_MAX: usize = 64 * 1024;
+
+/// The unfinished last line a killed svlogd left at the end of `current`, recovered as `name`.
+#[derive(Debug)]
+struct Fragment {
+    /// The archive it is in.
+    name: [u8; 27],
+    /// Where the line starts in it.
+    keep: u64,
+    /// The line's bytes (stamp and prefix included).
+    bytes: Vec<u8>,
+}
+
+/// How long one call writes before it lets the event loop look at signals.
+pub const SLICE: Duration = Duration::from_millis(50);
 
 /// A directory's per-line state, which the event loop's line handling fills: what each line
 /// becomes for this directory, and where it goes besides `current`.
@@ -108,6 +130,11 @@ pub struct LogDir {
     ever_opened: bool,
     /// The greatest archive label seen in the directory (see `archive::next_label`).
     newest: Option<[u8; 24]>,
+    /// The archives, as svlogd last saw them (see `census`).
+    census: Census,
+    /// A crashed svlogd's unfinished last line, until the first input shows whether the
+    /// pipe still holds it.
+    fragment: Option<Fragment>,
     /// This directory's timestamp format.
     stamp: Timestamp,
     /// `current` ends in the middle of a line (a write stopped there).
@@ -138,6 +165,8 @@ impl LogDir {
             queue: VecDeque::new(),
             ever_opened: false,
             newest: None,
+            census: Census::default(),
+            fragment: None,
             stamp: Timestamp::None,
             line_open: false,
             open_bytes: 0,
@@ -400,6 +429,52 @@ impl LogDir {
         self.lock.take()
     }
 
+    /// The size of `current` on disk (what a recovery renames).
+    fn size_on_disk(&self) -> u64 {
+        self.dir
+            .as_ref()
+            .and_then(|d| statat(d, b"current").ok())
+            .map_or(0, |(_, size)| size)
+    }
+
+    /// The first input after the directory was opened. A killed svlogd may have left the
+    /// beginning of a line at the end of `current` (a write cut short by SIGKILL), now at the
+    /// end of the recovered `.u`. Input leaves the pipe only once it is written, so that line
+    /// is normally still in the pipe, whole: when `chunk` (the head of the pipe) holds a line
+    /// that starts with the fragment's text, the fragment is cut off the archive, which then
+    /// ends with whole lines. Otherwise it stays (it may be the only copy), and so it does
+    /// when input is not `peeked` from a pipe (then input left the pipe when it was read).
+    pub fn first_input(&mut self, chunk: &[u8], peeked: bool) {
+        let Some(f) = self.fragment.take() else {
+            return;
+        };
+        if !peeked {
+            return;
+        }
+        let mut stamper = crate::stamp::Stamper::new(self.stamp);
+        let head = stamper.render(crate::stamp::clock_now()).len() + self.cfg.prefix.len();
+        let text = f.bytes.get(head..).unwrap_or(&[]);
+        let found = text.is_empty()
+            || chunk
+                .split(|&b| b == b'\n')
+                .any(|line| line.starts_with(text));
+        if !found {
+            return;
+        }
+        let Some(dir) = &self.dir else { return };
+        let cut = openat(dir, &f.name, libc::O_WRONLY | libc::O_NONBLOCK)
+            .map(File::from)
+            .and_then(|file| file.set_len(f.keep).map_err(|e| errno_of(&e)));
+        if cut.is_ok() {
+            if let Some(n) = crate::archive::Name::parse(&f.name) {
+                if let Some(a) = self.census.get(&n).copied() {
+                    self.census
+                        .add(crate::census::Archive { size: f.keep, ..a });
+                }
+            }
+        }
+    }
+
     /// At the end (EOF or TERM): the dropped-lines marker if one is due, then close.
     pub fn finish(&mut self, ctx: &Ctx) {
         self.write_final_marker(ctx);
@@ -463,7 +538,11 @@ impl LogDir {
     /// waiting to restart is given up.
     pub fn advance_processor(&mut self, ctx: &Ctx) {
         let (now, verbose) = (ctx.now, ctx.verbose);
+        let job = self.processor.job().map(|j| *j.name());
         if self.processor.advance(now, verbose) {
+            if let Some(u) = job {
+                self.processed(&u);
+            }
             self.add.processed(true, now);
             if self.rotation.is_none() {
                 self.prune(None, ctx);
@@ -482,6 +561,20 @@ impl LogDir {
     /// TERM during the exit: a processor waiting to restart is given up (its `.u` stays).
     pub fn give_up_processor(&mut self) {
         self.processor.give_up();
+    }
+
+    /// TERM's time is up (`ctx.give_up_at`): pending output is given up (it stays in the
+    /// pipe for the next svlogd, `current` without u+x), and a running processor gets TERM
+    /// and is not waited for (its `.u` stays for the next svlogd).
+    pub fn give_up_at_exit(&mut self) {
+        if !self.is_open() {
+            return;
+        }
+        if self.busy() {
+            msg::warnx("time to exit, pending lines left in the pipe", &self.name);
+            self.abandon();
+        }
+        self.processor.stop_at_exit();
     }
 
     /// A child ended: if it is this directory's processor, its wait status is taken (`give_up`:
@@ -548,24 +641,31 @@ impl LogDir {
         if !self.add.metrics_due(now, force) {
             return;
         }
-        let Some(dir) = &self.dir else {
+        if self.dir.is_none() {
             self.add.metrics_written(now, true);
             return;
-        };
+        }
         let mut m = Metrics::new(&self.add.path);
-        let queue = self.queue.len() as u64 + u64::from(self.processor.busy());
-        self.add.write_metrics(&mut m, self.size, queue);
-        let written = openat(
-            dir,
-            metrics::FILE_NEW,
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-        )
-        .and_then(|fd| {
-            let mut f = File::from(fd);
-            let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
-            f.write_all(m.text().as_bytes()).map_err(|e| errno_of(&e))
-        })
-        .and_then(|()| crate::dirfd::renameat(dir, metrics::FILE_NEW, metrics::FILE));
+        let figures = DirFigures {
+            archives: self.census.len(),
+            archive_bytes: self.census.bytes(),
+            current_bytes: self.size,
+            processor_queue: self.queue.len() as u64 + u64::from(self.processor.busy()),
+        };
+        self.add.write_metrics(&mut m, &figures);
+        let written = self.own_change(|dir| {
+            openat(
+                dir,
+                metrics::FILE_NEW,
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+            )
+            .and_then(|fd| {
+                let mut f = File::from(fd);
+                let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+                f.write_all(m.text().as_bytes()).map_err(|e| errno_of(&e))
+            })
+            .and_then(|()| crate::dirfd::renameat(dir, metrics::FILE_NEW, metrics::FILE))
+        });
         let failed = written.err();
         if self.add.metrics_written(now, failed.is_none()) {
             if let Some(e) = failed {

@@ -17,17 +17,21 @@ impl LogDir {
     /// Writes the pending output (see `progress`); true while the directory holds
     /// the input (output still pending, or a rotation in the middle). In drop mode it never
     /// holds it before TERM: what it cannot take now is shed.
-    pub fn flush(&mut self, input: &[u8], ctx: &Ctx) -> bool {
-        if self.progress(input, ctx) == Progress::Done && !self.busy() {
-            return false;
+    pub fn flush(&mut self, input: &[u8], ctx: &Ctx) -> Progress {
+        let p = self.progress(input, ctx);
+        if p == Progress::Yield {
+            return p;
+        }
+        if p == Progress::Done && !self.busy() {
+            return Progress::Done;
         }
         if self.add.drop_mode && !ctx.term {
             if !self.out.batch.is_done() {
                 self.shed(input, ctx.now);
             }
-            return false;
+            return Progress::Done;
         }
-        true
+        Progress::Blocked
     }
 
     /// Drop mode: the directory cannot take its pending lines now. They are counted and
@@ -87,7 +91,7 @@ impl LogDir {
     }
 
     /// Gives up the pending output and rotation after TERM; `current` stays without u+x.
-    fn abandon(&mut self) {
+    pub(super) fn abandon(&mut self) {
         self.cut_open_line();
         self.out.batch.clear();
         self.rotation = None;
@@ -199,6 +203,7 @@ impl LogDir {
             }
             self.retry_at = None;
         }
+        let started = Instant::now();
         loop {
             // A failed step after TERM gives the output up (see `failed`), and a directory
             // removed while open is closed: nothing more is tried here.
@@ -206,13 +211,21 @@ impl LogDir {
                 self.out.batch.clear();
                 return Progress::Done;
             }
+            let now = Instant::now();
+            if ctx.give_up_at.is_some_and(|t| now >= t) {
+                self.give_up_at_exit();
+                return Progress::Done;
+            }
+            if now.duration_since(started) >= super::SLICE {
+                return Progress::Yield;
+            }
             if self.rotation.is_some() && self.advance_rotation(ctx) == Progress::Blocked {
                 return Progress::Blocked;
             }
             if self.add.marker_due().is_some() {
                 match self.write_marker(ctx) {
                     Progress::Done => continue,
-                    Progress::Blocked => return Progress::Blocked,
+                    p => return p,
                 }
             }
             let batch = &mut self.out.batch;
