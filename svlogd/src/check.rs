@@ -57,10 +57,11 @@ pub fn run(opts: &Options) -> i32 {
                 continue;
             }
         };
-        let (cfg, warnings) = config::parse(data.as_deref().unwrap_or_default());
-        let text = report(name, data.is_some(), &cfg, &warnings, opts);
+        let file = data.as_deref().unwrap_or_default();
+        let (cfg, warnings, lines) = config::parse_lines(file);
+        let text = report(name, data.is_some(), file, &lines, &cfg, &warnings, opts);
         let _ = out.write_all(text.as_bytes());
-        let bad = cfg.lines.iter().any(|l| {
+        let bad = lines.iter().any(|l| {
             matches!(
                 l.meaning,
                 Meaning::Unknown | Meaning::Invalid | Meaning::Ignored
@@ -80,11 +81,11 @@ fn show(b: &[u8]) -> String {
 
 /// For a runit number line (`s`, `n`, `N`, `t`) with more than a number and its suffix,
 /// what runit makes of it: it reads the leading digits and ignores the rest.
-fn loose_number(l: &config::Line) -> Option<String> {
+fn loose_number(l: &config::Line, text: &[u8]) -> Option<String> {
     if l.meaning != Meaning::Setting {
         return None;
     }
-    let (&first, rest) = l.text.split_first()?;
+    let (&first, rest) = text.split_first()?;
     let suffixes: &[u8] = match first {
         b's' => b"km",
         b't' => b"mh",
@@ -103,10 +104,12 @@ fn loose_number(l: &config::Line) -> Option<String> {
         .then(|| format!("read as {}{v} (only leading digits count)", first as char))
 }
 
-/// The report for one directory.
+/// The report for one directory: `file` is its `config`, `lines` what each line meant.
 pub fn report(
     name: &[u8],
     has_config: bool,
+    file: &[u8],
+    lines: &[config::Line],
     cfg: &Config,
     warnings: &[config::Warning],
     opts: &Options,
@@ -114,14 +117,15 @@ pub fn report(
     let mut r = String::new();
     let dir = show(name);
     if has_config {
-        r.push_str(&format!("== {dir}/config: {} lines\n", cfg.lines.len()));
+        r.push_str(&format!("== {dir}/config: {} lines\n", lines.len()));
     } else {
         r.push_str(&format!("== {dir}: no config, the defaults apply\n"));
     }
     let mut w = warnings.iter();
-    for l in &cfg.lines {
-        if let Some(note) = loose_number(l) {
-            r.push_str(&format!("line {}: {note}: {}\n", l.number, show(&l.text)));
+    for l in lines {
+        let text = &file[l.text.clone()];
+        if let Some(note) = loose_number(l, text) {
+            r.push_str(&format!("line {}: {note}: {}\n", l.number, show(text)));
             continue;
         }
         let why = match l.meaning {
@@ -133,7 +137,7 @@ pub fn report(
             Meaning::Ignored => "ignored (nothing to act on)".to_string(),
             _ => continue,
         };
-        r.push_str(&format!("line {}: {why}: {}\n", l.number, show(&l.text)));
+        r.push_str(&format!("line {}: {why}: {}\n", l.number, show(text)));
     }
     let opt = |v: &Option<Vec<u8>>| v.as_deref().map_or("none".to_string(), show);
     let x = &cfg.extras;
@@ -173,27 +177,23 @@ pub fn report(
             format!("\"{}\"", show(&cfg.prefix))
         },
     );
-    let patterns: Vec<String> = cfg
-        .patterns
-        .iter()
-        .map(|p| {
-            let c = match p.action {
-                config::Action::Select => '+',
-                config::Action::Deselect => '-',
-                config::Action::Alert => 'e',
-                config::Action::NoAlert => 'E',
-            };
-            format!("{c}{}", show(&p.glob))
-        })
-        .collect();
-    set(
-        "patterns",
-        if patterns.is_empty() {
-            "none (every line to the log)".into()
-        } else {
-            patterns.join(" ")
-        },
-    );
+    let mut patterns = String::with_capacity(cfg.patterns.len() * 8);
+    for (action, glob) in cfg.patterns.iter() {
+        if !patterns.is_empty() {
+            patterns.push(' ');
+        }
+        patterns.push(match action {
+            config::Action::Select => '+',
+            config::Action::Deselect => '-',
+            config::Action::Alert => 'e',
+            config::Action::NoAlert => 'E',
+        });
+        patterns.push_str(&show(glob));
+    }
+    if patterns.is_empty() {
+        patterns.push_str("none (every line to the log)");
+    }
+    set("patterns", patterns);
     set(
         "total bytes (S)",
         if x.total_max == 0 {
@@ -288,14 +288,15 @@ mod tests {
 
     #[test]
     fn names_every_line_it_does_not_act_on() {
-        let (cfg, w) = config::parse(b"s100\nzzz\nSfoo\n!\nmaxage 1h\nUbad\nn5x\nt2m\n");
+        let file = b"s100\nzzz\nSfoo\n!\nmaxage 1h\nUbad\nn5x\nt2m\n";
+        let (cfg, w, lines) = config::parse_lines(file);
         let opts = Options::parse(&[
             OsString::from("svlogd"),
             OsString::from("-tt"),
             OsString::from("d"),
         ])
         .unwrap();
-        let r = report(b"d", true, &cfg, &w, &opts);
+        let r = report(b"d", true, file, &lines, &cfg, &w, &opts);
         assert!(r.starts_with("== d/config: 8 lines\n"), "{r}");
         assert!(
             r.contains("line 7: read as n5 (only leading digits count): n5x\n"),
@@ -303,8 +304,9 @@ mod tests {
         );
         assert!(!r.contains("line 8"), "{r}");
         assert!(r.contains("forward (>)            none\n"), "{r}");
-        let (fcfg, fw) = config::parse(b">udp 127.0.0.1:5514\n");
-        let fr = report(b"d", true, &fcfg, &fw, &opts);
+        let ffile = b">udp 127.0.0.1:5514\n";
+        let (fcfg, fw, flines) = config::parse_lines(ffile);
+        let fr = report(b"d", true, ffile, &flines, &fcfg, &fw, &opts);
         let line = fr.lines().find(|l| l.starts_with("forward (>)")).unwrap();
         assert!(line.contains("udp") && line.contains("5514"), "{fr}");
         assert!(

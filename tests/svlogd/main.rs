@@ -5,6 +5,7 @@
 //! and datagrams with timestamps masked. Each deliberate fix of spec/svlogd.md §12 has a test
 //! that asserts our behaviour and shows the reference's, so it would fail on runit's.
 
+mod big_config;
 mod census;
 mod check;
 mod cli;

@@ -88,13 +88,43 @@ impl Action {
     }
 }
 
-/// One `+`/`-`/`e`/`E` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern {
-    /// What a match does.
-    pub action: Action,
-    /// The glob, for [`pmatch`].
-    pub glob: Vec<u8>,
+/// The `+`/`-`/`e`/`E` lines, in file order: every glob's bytes in one buffer, so that a
+/// config of half a million patterns takes about its own size in memory, not several times it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Patterns {
+    /// The globs, one after the other.
+    bytes: Vec<u8>,
+    /// Each pattern: its action and where its glob is in `bytes`.
+    items: Vec<(Action, u32, u32)>,
+}
+
+impl Patterns {
+    /// Adds a pattern (a config larger than 4 GiB is not read: the offsets are 32 bits).
+    pub fn push(&mut self, action: Action, glob: &[u8]) {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.bytes.len()), u32::try_from(glob.len()))
+        else {
+            return;
+        };
+        self.bytes.extend_from_slice(glob);
+        self.items.push((action, start, len));
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Each pattern's action and glob, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (Action, &[u8])> {
+        self.items
+            .iter()
+            .map(|&(a, start, len)| (a, &self.bytes[start as usize..(start + len) as usize]))
+    }
 }
 
 /// Where a line goes, after every pattern has been tried (the last match wins).
@@ -124,13 +154,14 @@ pub enum Meaning {
     Invalid,
 }
 
-/// One line of the file as read (without its newline), and what it meant.
+/// One line of the file as read, and what it meant (for `svlogd -C`; a running svlogd keeps
+/// none of them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// 1-based line number.
     pub number: usize,
-    /// The bytes of the line.
-    pub text: Vec<u8>,
+    /// Where its bytes (without the newline) are in the file.
+    pub text: std::ops::Range<usize>,
     /// How it was read.
     pub meaning: Meaning,
 }
@@ -155,9 +186,7 @@ pub struct Config {
     /// `p`: written before every line (log, stderr, UDP), after the timestamp.
     pub prefix: Vec<u8>,
     /// The pattern lines, in file order.
-    pub patterns: Vec<Pattern>,
-    /// Every line of the file and what it meant.
-    pub lines: Vec<Line>,
+    pub patterns: Patterns,
     /// Our additions (see [`added`]).
     pub extras: Extras,
     /// `>` lines: syslog forwarding (see `forward::config`).
@@ -175,8 +204,7 @@ impl Default for Config {
             udp: None,
             udp_only: false,
             prefix: Vec::new(),
-            patterns: Vec::new(),
-            lines: Vec::new(),
+            patterns: Patterns::default(),
             extras: Extras::default(),
             forward: ForwardConfig::default(),
         }
@@ -191,9 +219,9 @@ impl Config {
             log: true,
             alert: false,
         };
-        for p in &self.patterns {
-            if pmatch(&p.glob, text) {
-                match p.action {
+        for (action, glob) in self.patterns.iter() {
+            if pmatch(glob, text) {
+                match action {
                     Action::Select => sel.log = true,
                     Action::Deselect => sel.log = false,
                     Action::Alert => sel.alert = true,
@@ -217,26 +245,45 @@ fn c_str(b: &[u8]) -> &[u8] {
 pub fn parse(data: &[u8]) -> (Config, Vec<Warning>) {
     let mut cfg = Config::default();
     let mut warnings = Vec::new();
+    each_line(data, |text, last| {
+        if !last {
+            apply(&mut cfg, &mut warnings, text);
+        }
+    });
+    (cfg, warnings)
+}
+
+/// Parses a whole `config` file as [`parse`] does, and tells what each line meant.
+pub fn parse_lines(data: &[u8]) -> (Config, Vec<Warning>, Vec<Line>) {
+    let mut cfg = Config::default();
+    let mut warnings = Vec::new();
+    let mut lines = Vec::new();
     let mut start = 0;
-    let mut number = 0;
-    while start < data.len() {
-        number += 1;
-        let len = memchr::memchr(b'\n', &data[start..]).unwrap_or(data.len() - start);
-        let text = &data[start..start + len];
-        // runit's loop never looks at a line that starts on the file's last byte.
-        let meaning = if start + 1 >= data.len() {
+    each_line(data, |text, last| {
+        let meaning = if last {
             Meaning::Ignored
         } else {
             apply(&mut cfg, &mut warnings, text)
         };
-        cfg.lines.push(Line {
-            number,
-            text: text.to_vec(),
+        lines.push(Line {
+            number: lines.len() + 1,
+            text: start..start + text.len(),
             meaning,
         });
+        start += text.len() + 1;
+    });
+    (cfg, warnings, lines)
+}
+
+/// Calls `f` with each line of `data` (without its newline) and whether runit skips it: its
+/// loop never looks at a line that starts on the file's last byte.
+fn each_line(data: &[u8], mut f: impl FnMut(&[u8], bool)) {
+    let mut start = 0;
+    while start < data.len() {
+        let len = memchr::memchr(b'\n', &data[start..]).unwrap_or(data.len() - start);
+        f(&data[start..start + len], start + 1 >= data.len());
         start += len + 1;
     }
-    (cfg, warnings)
 }
 
 /// Applies one line (without its newline) to `cfg`.
@@ -255,10 +302,7 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 let end = memchr::memchr(0, piece).unwrap_or(piece.len());
                 if let Some(action) = piece.first().and_then(|&b| Action::from_byte(b)) {
                     if end > 0 {
-                        cfg.patterns.push(Pattern {
-                            action,
-                            glob: piece[1..end].to_vec(),
-                        });
+                        cfg.patterns.push(action, &piece[1..end]);
                     }
                 }
                 if end >= piece.len() {
@@ -401,6 +445,20 @@ mod tests {
         parse(text.as_bytes())
     }
 
+    /// What each line meant.
+    fn meanings(text: &str) -> Vec<Meaning> {
+        parse_lines(text.as_bytes())
+            .2
+            .into_iter()
+            .map(|l| l.meaning)
+            .collect()
+    }
+
+    /// The patterns as (action, glob) pairs.
+    fn pats(c: &Config) -> Vec<(Action, Vec<u8>)> {
+        c.patterns.iter().map(|(a, g)| (a, g.to_vec())).collect()
+    }
+
     #[test]
     fn defaults() {
         let (c, w) = cfg("");
@@ -435,17 +493,11 @@ mod tests {
         // spec §3: a final `-` without newline is ignored, `-*` works.
         let (c, _) = cfg("-");
         assert!(c.patterns.is_empty());
-        assert_eq!(c.lines[0].meaning, Meaning::Ignored);
+        assert_eq!(meanings("-")[0], Meaning::Ignored);
         let (c, _) = cfg("-*");
         assert_eq!(c.patterns.len(), 1);
         let (c, _) = cfg("-\n");
-        assert_eq!(
-            c.patterns,
-            vec![Pattern {
-                action: Action::Deselect,
-                glob: vec![]
-            }]
-        );
+        assert_eq!(pats(&c), vec![(Action::Deselect, vec![])]);
         // A final line without newline is still read when longer than one byte.
         assert_eq!(cfg("n5").0.nmax, 5);
     }
@@ -455,11 +507,12 @@ mod tests {
         let (c, _) = cfg("pPFX: \n!gzip\r\n+a*\r\n");
         assert_eq!(c.prefix, b"PFX: ");
         assert_eq!(c.processor.as_deref(), Some(&b"gzip\r"[..]));
-        assert_eq!(c.patterns[0].glob, b"a*\r");
+        assert_eq!(pats(&c)[0].1, b"a*\r");
         let (c, _) = cfg("p\n!\nx\n");
         assert!(c.prefix.is_empty() && c.processor.is_none());
-        assert_eq!(c.lines[0].meaning, Meaning::Ignored);
-        assert_eq!(c.lines[2].meaning, Meaning::Unknown);
+        let m = meanings("p\n!\nx\n");
+        assert_eq!(m[0], Meaning::Ignored);
+        assert_eq!(m[2], Meaning::Unknown);
     }
 
     #[test]
@@ -467,16 +520,10 @@ mod tests {
         let (c, _) = parse(b"pab\0cd\n+x\0-y\0\0q\n");
         assert_eq!(c.prefix, b"ab");
         assert_eq!(
-            c.patterns,
+            pats(&c),
             vec![
-                Pattern {
-                    action: Action::Select,
-                    glob: b"x".to_vec()
-                },
-                Pattern {
-                    action: Action::Deselect,
-                    glob: b"y".to_vec()
-                },
+                (Action::Select, b"x".to_vec()),
+                (Action::Deselect, b"y".to_vec())
             ]
         );
     }
@@ -538,7 +585,7 @@ mod tests {
         );
         // spec §12 item 8: runit set "UDP only" anyway and dropped every line.
         assert!(!c.udp_only && c.udp.is_none());
-        assert_eq!(c.lines[0].meaning, Meaning::Invalid);
+        assert_eq!(meanings("Ufoo\n")[0], Meaning::Invalid);
         let (c, w) = cfg("u1.2.3.4:99\nU1.2.3.4:x\n");
         assert_eq!(w[0].what, "unable to scan port number");
         assert_eq!(w[0].arg, b"x");
