@@ -178,9 +178,12 @@ pub fn report(
         },
     );
     let mut patterns = String::with_capacity(cfg.patterns.len() * 8);
-    for (action, glob) in cfg.patterns.iter() {
+    for (action, pattern) in cfg.patterns.iter() {
         if !patterns.is_empty() {
             patterns.push(' ');
+        }
+        if let config::Pattern::Regex(_) = pattern {
+            patterns.push('~');
         }
         patterns.push(match action {
             config::Action::Select => '+',
@@ -188,7 +191,10 @@ pub fn report(
             config::Action::Alert => 'e',
             config::Action::NoAlert => 'E',
         });
-        patterns.push_str(&show(glob));
+        match pattern {
+            config::Pattern::Glob(glob) => patterns.push_str(&show(glob)),
+            config::Pattern::Regex(re) => patterns.push_str(re),
+        }
     }
     if patterns.is_empty() {
         patterns.push_str("none (every line to the log)");

@@ -7,6 +7,28 @@ use crate::pmatch::pmatch as glob;
 use crate::split::{Event, LineEnd, Splitter};
 use supervise::tai64n::Tai64n;
 
+/// The `~` selection lines: an expression that compiles matches exactly the lines the engine
+/// alone matches (the plain-text paths and the required-text filter change nothing), and no
+/// expression or line makes it panic. `data` is the expression, a newline, the line.
+pub fn svlogd_regex(data: &[u8]) {
+    let (pattern, text) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &b""[..]),
+    };
+    let Ok(pattern) = std::str::from_utf8(pattern) else {
+        return;
+    };
+    let Ok(ours) = config::regexp::Regexp::new(pattern) else {
+        return;
+    };
+    let engine = regex_lite::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .expect("it compiled once");
+    let want = engine.is_match(&String::from_utf8_lossy(text));
+    assert_eq!(ours.is_match(text), want, "{pattern:?} on {text:?}");
+}
+
 /// The config parser: never panics; every line of the file is accounted for, in order; one
 /// warning per invalid line; `U` never without a target; selection works on any text.
 pub fn svlogd_config(data: &[u8]) {
@@ -37,8 +59,11 @@ pub fn svlogd_config(data: &[u8]) {
     if let Some(a) = cfg.udp {
         assert_ne!(a.port(), 0);
     }
-    for (_, glob) in cfg.patterns.iter() {
-        assert!(!glob.contains(&0), "patterns are C strings");
+    for (_, pattern) in cfg.patterns.iter() {
+        match pattern {
+            config::Pattern::Glob(glob) => assert!(!glob.contains(&0), "patterns are C strings"),
+            config::Pattern::Regex(re) => assert!(!re.contains('\0'), "patterns are C strings"),
+        }
     }
     assert!(!cfg.prefix.contains(&0) && !cfg.prefix.contains(&b'\n'));
     let _ = cfg.select(data);

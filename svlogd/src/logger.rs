@@ -83,9 +83,12 @@ pub struct Logger {
     events: Vec<Event>,
     /// The clock reading the stamps of the line being read were rendered from.
     line_clock: Option<Tai64n>,
-    /// No open directory has patterns or UDP: every line goes to every log, and heads need
-    /// no decision (recomputed whenever directories are opened).
+    /// No open directory has UDP or a copy: lines go from the splitter straight to the
+    /// batches (recomputed whenever directories are opened).
     simple: bool,
+    /// Some open directory has patterns or UDP: a line's head must be decided before the
+    /// line is written.
+    heads: bool,
     /// stderr output (`e` lines) of the chunk being handled.
     alerts: Vec<u8>,
     signals: SignalFd,
@@ -176,6 +179,7 @@ impl Logger {
             events: Vec::new(),
             line_clock: None,
             simple: false,
+            heads: false,
             alerts: Vec::new(),
             signals,
             got_hup: false,
@@ -272,7 +276,11 @@ impl Logger {
         self.simple = self
             .dirs
             .iter()
-            .all(|d| d.cfg().patterns.is_empty() && d.cfg().udp.is_none() && d.out.copy.is_none());
+            .all(|d| d.cfg().udp.is_none() && d.out.copy.is_none());
+        self.heads = self
+            .dirs
+            .iter()
+            .any(|d| !d.cfg().patterns.is_empty() || d.cfg().udp.is_some());
     }
 
     /// Runs until the input ends or TERM; returns the exit code.
@@ -566,13 +574,14 @@ impl Logger {
     }
 
     /// [`Logger::dispatch`] for the common case, straight from the splitter: every line goes
-    /// to every directory's log as it is (no patterns, no UDP, no copy, no replacing), so
-    /// heads need no decision and nothing in the buffer changes.
+    /// to the directories' logs as it is, or not at all when a pattern deselects it (no UDP, no
+    /// copy, no replacing), so nothing in the buffer changes and no event is stored.
     fn process_simple(&mut self, from: usize, clock: Tai64n) {
         let buf = &self.input.buf[..self.input.end];
         let line_clock = &mut self.line_clock;
         let dirs = &mut self.dirs;
         let stamps = &mut self.stamps;
+        let alerts = &mut self.alerts;
         let open = dirs.iter().filter(|d| d.is_open()).count();
         if open == 1 {
             // The usual setup, one directory: no loop over directories per line.
@@ -581,59 +590,92 @@ impl Logger {
             let slot = &mut stamps[out.stamp_slot];
             let stamped = slot.stamper.kind() != Timestamp::None;
             let copy = stamped || !cfg.prefix.is_empty();
+            let patterns = !cfg.patterns.is_empty();
             let prefix = &cfg.prefix;
+            let selected = &mut out.selected;
             let batch = &mut out.batch;
             self.splitter.feed_with(buf, from, clock, |ev| match ev {
-                Event::Head { stamp, .. } => {
+                Event::Head {
+                    stamp,
+                    head,
+                    truncated,
+                } => {
                     if stamped && *line_clock != Some(stamp) {
                         slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
                         *line_clock = Some(stamp);
                     }
+                    if patterns {
+                        *selected =
+                            select(cfg, slot.line.as_bytes(), &buf[head], truncated, alerts);
+                    }
                 }
                 Event::Body {
                     bytes, first, end, ..
-                } => push_body(
-                    batch,
-                    copy,
-                    first,
-                    end,
-                    slot.line.as_bytes(),
-                    prefix,
-                    buf,
-                    bytes,
-                ),
-            });
-            return;
-        }
-        self.splitter.feed_with(buf, from, clock, |ev| match ev {
-            Event::Head { stamp, .. } => {
-                if *line_clock != Some(stamp) {
-                    for slot in stamps.iter_mut() {
-                        slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
+                } => {
+                    if *selected {
+                        push_body(
+                            batch,
+                            copy,
+                            first,
+                            end,
+                            slot.line.as_bytes(),
+                            prefix,
+                            buf,
+                            bytes,
+                        )
                     }
-                    *line_clock = Some(stamp);
                 }
-            }
-            Event::Body {
-                bytes, first, end, ..
-            } => {
-                for d in dirs.iter_mut().filter(|d| d.is_open()) {
-                    let (out, cfg) = d.intake();
-                    let stamp = stamps[out.stamp_slot].line.as_bytes();
-                    let copy = !stamp.is_empty() || !cfg.prefix.is_empty();
-                    push_body(
-                        &mut out.batch,
-                        copy,
-                        first,
-                        end,
-                        stamp,
-                        &cfg.prefix,
-                        buf,
-                        bytes.clone(),
-                    );
+            });
+        } else {
+            self.splitter.feed_with(buf, from, clock, |ev| match ev {
+                Event::Head {
+                    stamp,
+                    head,
+                    truncated,
+                } => {
+                    if *line_clock != Some(stamp) {
+                        for slot in stamps.iter_mut() {
+                            slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
+                        }
+                        *line_clock = Some(stamp);
+                    }
+                    for d in dirs.iter_mut().filter(|d| d.is_open()) {
+                        let (out, cfg) = d.intake();
+                        if !cfg.patterns.is_empty() {
+                            let stamp = stamps[out.stamp_slot].line.as_bytes();
+                            out.selected =
+                                select(cfg, stamp, &buf[head.clone()], truncated, alerts);
+                        }
+                    }
                 }
-            }
-        });
+                Event::Body {
+                    bytes, first, end, ..
+                } => {
+                    for d in dirs.iter_mut().filter(|d| d.is_open()) {
+                        let (out, cfg) = d.intake();
+                        if !out.selected {
+                            continue;
+                        }
+                        let stamp = stamps[out.stamp_slot].line.as_bytes();
+                        let copy = !stamp.is_empty() || !cfg.prefix.is_empty();
+                        push_body(
+                            &mut out.batch,
+                            copy,
+                            first,
+                            end,
+                            stamp,
+                            &cfg.prefix,
+                            buf,
+                            bytes.clone(),
+                        );
+                    }
+                }
+            });
+        }
+        if !self.alerts.is_empty() {
+            write_stderr(&self.alerts);
+            self.alerts.clear();
+        }
     }
 
     /// The unfinished line may not stay in the pipe (it is too long, or svlogd would have
@@ -644,7 +686,7 @@ impl Logger {
         self.events.clear();
         if self
             .splitter
-            .spill(self.input.end, self.simple, &mut self.events)
+            .spill(self.input.end, !self.heads, &mut self.events)
         {
             self.dispatch();
         } else {
@@ -668,7 +710,7 @@ impl Logger {
                     }
                     // Lines of one chunk share a clock reading: render it once.
                     self.render_stamps(*stamp);
-                    if !self.simple {
+                    if self.heads {
                         self.decide(head.clone(), *truncated);
                     }
                 }
@@ -732,14 +774,8 @@ impl Logger {
                 continue;
             }
             let stamp = self.stamps[out.stamp_slot].line.as_bytes();
-            let sel = cfg.select(text);
-            out.selected = sel.log;
-            if sel.alert {
-                for part in [stamp, &cfg.prefix, text, dots, b"\n"] {
-                    self.alerts.extend_from_slice(part);
-                }
-            }
-            if !sel.log {
+            out.selected = select(cfg, stamp, text, truncated, &mut self.alerts);
+            if !out.selected {
                 continue;
             }
             let Some(addr) = cfg.udp else { continue };
@@ -796,6 +832,27 @@ impl Logger {
         // SAFETY: poll on a local array.
         unsafe { libc::poll(fds.as_mut_ptr(), n as libc::nfds_t, timeout) };
     }
+}
+
+/// Runs a directory's patterns over a line's head `text`: whether the line goes to its log.
+/// A line selected for stderr is added to `alerts` as runit writes it there: stamp, prefix,
+/// the head, `...` when it was `truncated`.
+#[inline]
+fn select(
+    cfg: &crate::config::Config,
+    stamp: &[u8],
+    text: &[u8],
+    truncated: bool,
+    alerts: &mut Vec<u8>,
+) -> bool {
+    let sel = cfg.select(text);
+    if sel.alert {
+        let dots: &[u8] = if truncated { b"..." } else { b"" };
+        for part in [stamp, &cfg.prefix, text, dots, b"\n"] {
+            alerts.extend_from_slice(part);
+        }
+    }
+    sel.log
 }
 
 /// Adds one body piece of a line to a directory's batch: copied with its stamp and prefix

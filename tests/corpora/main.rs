@@ -18,6 +18,7 @@ const TARGETS: &[Target] = &[
     ("sv_action", tools::fuzzing::sv_action),
     ("svlogd_config", svlogd::fuzzing::svlogd_config),
     ("pmatch", svlogd::fuzzing::pmatch),
+    ("svlogd_regex", svlogd::fuzzing::svlogd_regex),
     ("line_split", svlogd::fuzzing::line_split),
     ("forward_frame", svlogd::fuzzing::forward_frame),
     ("forward_cursor", svlogd::fuzzing::forward_cursor),

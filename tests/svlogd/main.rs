@@ -21,6 +21,7 @@ mod logdir;
 mod metrics;
 mod overload;
 mod processor;
+mod regex_select;
 mod reload;
 mod retention;
 mod rotation;

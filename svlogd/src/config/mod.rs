@@ -39,12 +39,14 @@
 //! | `copy stdout` / `copy stderr [prefix]` | also copy selected lines there, with a prefix | off; prefix `SERVICE \| ` |
 //! | `metrics` | keep the status file `svlogd.prom` (Prometheus text format) | off |
 //! | `autoreload` | reload the directory when `config` changes | off |
+//! | `~+` `~-` `~e` `~E` `<regex>` | select by regular expression ([`regexp`]), in order with the globs | none |
 //! | `>udp` `>tcp` `>tls` `>pri` `>spool` | syslog forwarding (`forward::config`) | none |
 //!
 //! An empty line or one starting with `#` is a comment; any other line is ignored, as runit
 //! ignores it (`svlogd -C` names it, with its number).
 
 pub mod added;
+pub mod regexp;
 pub mod warning;
 
 use crate::forward::config::{self as forward, ForwardConfig};
@@ -77,7 +79,8 @@ pub enum Action {
 }
 
 impl Action {
-    fn from_byte(b: u8) -> Option<Action> {
+    /// The action a pattern line's first byte names (`+`, `-`, `e`, `E`).
+    pub fn from_byte(b: u8) -> Option<Action> {
         match b {
             b'+' => Some(Action::Select),
             b'-' => Some(Action::Deselect),
@@ -88,25 +91,64 @@ impl Action {
     }
 }
 
-/// The `+`/`-`/`e`/`E` lines, in file order: every glob's bytes in one buffer, so that a
-/// config of half a million patterns takes about its own size in memory, not several times it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The selection lines, in file order: runit's globs (`+`/`-`/`e`/`E`) and our regular
+/// expressions (`~+`/`~-`/`~e`/`~E`, see [`regexp`]). Every glob's bytes are in one buffer, so
+/// that a config of half a million patterns takes about its own size in memory, not several
+/// times it.
+#[derive(Debug, Clone, Default)]
 pub struct Patterns {
     /// The globs, one after the other.
     bytes: Vec<u8>,
-    /// Each pattern: its action and where its glob is in `bytes`.
-    items: Vec<(Action, u32, u32)>,
+    /// Each pattern: its action and how it matches.
+    items: Vec<(Action, Matcher)>,
+    /// The compiled regular expressions.
+    regexes: Vec<regexp::Regexp>,
 }
 
+/// How one pattern matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matcher {
+    /// runit's glob: where it is in the buffer.
+    Glob(u32, u32),
+    /// A regular expression: which one.
+    Regex(u32),
+}
+
+/// One pattern as [`Patterns::iter`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern<'a> {
+    /// runit's glob.
+    Glob(&'a [u8]),
+    /// A regular expression, as written.
+    Regex(&'a str),
+}
+
+impl PartialEq for Patterns {
+    fn eq(&self, other: &Patterns) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Patterns {}
+
 impl Patterns {
-    /// Adds a pattern (a config larger than 4 GiB is not read: the offsets are 32 bits).
+    /// Adds a glob (a config larger than 4 GiB is not read: the offsets are 32 bits).
     pub fn push(&mut self, action: Action, glob: &[u8]) {
         let (Ok(start), Ok(len)) = (u32::try_from(self.bytes.len()), u32::try_from(glob.len()))
         else {
             return;
         };
         self.bytes.extend_from_slice(glob);
-        self.items.push((action, start, len));
+        self.items.push((action, Matcher::Glob(start, len)));
+    }
+
+    /// Adds a regular expression.
+    pub fn push_regex(&mut self, action: Action, re: regexp::Regexp) {
+        let Ok(k) = u32::try_from(self.regexes.len()) else {
+            return;
+        };
+        self.regexes.push(re);
+        self.items.push((action, Matcher::Regex(k)));
     }
 
     /// Whether there is none.
@@ -119,11 +161,29 @@ impl Patterns {
         self.items.len()
     }
 
-    /// Each pattern's action and glob, in file order.
-    pub fn iter(&self) -> impl Iterator<Item = (Action, &[u8])> {
-        self.items
-            .iter()
-            .map(|&(a, start, len)| (a, &self.bytes[start as usize..(start + len) as usize]))
+    /// Each pattern's action and what it is, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (Action, Pattern<'_>)> {
+        self.items.iter().map(|&(a, m)| (a, self.pattern(m)))
+    }
+
+    fn pattern(&self, m: Matcher) -> Pattern<'_> {
+        match m {
+            Matcher::Glob(start, len) => {
+                Pattern::Glob(&self.bytes[start as usize..(start + len) as usize])
+            }
+            Matcher::Regex(k) => Pattern::Regex(self.regexes[k as usize].source()),
+        }
+    }
+
+    /// Whether pattern `m` matches `text`.
+    #[inline]
+    fn matches(&self, m: Matcher, text: &[u8]) -> bool {
+        match m {
+            Matcher::Glob(start, len) => {
+                pmatch(&self.bytes[start as usize..(start + len) as usize], text)
+            }
+            Matcher::Regex(k) => self.regexes[k as usize].is_match(text),
+        }
     }
 }
 
@@ -219,8 +279,8 @@ impl Config {
             log: true,
             alert: false,
         };
-        for (action, glob) in self.patterns.iter() {
-            if pmatch(glob, text) {
+        for &(action, m) in &self.patterns.items {
+            if self.patterns.matches(m, text) {
                 match action {
                     Action::Select => sel.log = true,
                     Action::Deselect => sel.log = false,
@@ -375,7 +435,25 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 Meaning::Invalid
             }
         },
-        // Our additions: lines runit ignores (see `extras`).
+        // Regular-expression selection (our addition; runit ignores the line).
+        b'~' => match regexp::line(c_str(rest)) {
+            Some(Ok((action, re))) => {
+                cfg.patterns.push_regex(action, re);
+                Meaning::Setting
+            }
+            Some(Err(w)) => {
+                warnings.push(w);
+                Meaning::Invalid
+            }
+            None => {
+                warnings.push(Warning {
+                    what: added::INVALID,
+                    arg: c_str(line).to_vec(),
+                });
+                Meaning::Invalid
+            }
+        },
+        // Our additions: lines runit ignores (see `added`).
         _ => match added::apply(&mut cfg.extras, c_str(line)) {
             added::Outcome::NotOurs => Meaning::Unknown,
             added::Outcome::Applied => Meaning::Setting,
@@ -456,7 +534,13 @@ mod tests {
 
     /// The patterns as (action, glob) pairs.
     fn pats(c: &Config) -> Vec<(Action, Vec<u8>)> {
-        c.patterns.iter().map(|(a, g)| (a, g.to_vec())).collect()
+        c.patterns
+            .iter()
+            .map(|(a, p)| match p {
+                Pattern::Glob(g) => (a, g.to_vec()),
+                Pattern::Regex(r) => (a, [b"~", r.as_bytes()].concat()),
+            })
+            .collect()
     }
 
     #[test]
@@ -526,6 +610,31 @@ mod tests {
                 (Action::Deselect, b"y".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn regular_expressions_mix_with_globs_in_file_order() {
+        let (c, w) = cfg("-*\n~+error|warn\n~-health\n+*keep\n~e^E\n~+(\n");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].what, regexp::INVALID);
+        assert_eq!(
+            pats(&c),
+            vec![
+                (Action::Deselect, b"*".to_vec()),
+                (Action::Select, b"~error|warn".to_vec()),
+                (Action::Deselect, b"~health".to_vec()),
+                (Action::Select, b"*keep".to_vec()),
+                (Action::Alert, b"~^E".to_vec()),
+            ]
+        );
+        let sel = |t: &str| c.select(t.as_bytes());
+        assert!(!sel("all fine").log);
+        assert!(sel("an error here").log);
+        assert!(!sel("warn: health check").log);
+        assert!(sel("warn: health, keep").log);
+        assert!(sel("Error").alert && !sel("Error").log);
+        // `~` and another byte: not a selection line, ignored as runit ignores it.
+        assert_eq!(meanings("~x\n")[0], Meaning::Invalid);
     }
 
     #[test]
