@@ -22,8 +22,11 @@
 //!
 //! The worker marks the file it works on ([`DirShared::busy`]) under a lock that pruning also
 //! takes, so pruning never deletes a file under its feet and it never starts on a file pruning
-//! has just deleted. At exit the worker is told to stop: it abandons the file in progress
-//! (removing its work file) and the next svlogd compresses it.
+//! has just deleted. At a clean exit (end of input or TERM) svlogd gives the worker up to
+//! [`EXIT_WAIT`] to finish what is queued (within TERM's own limit), then tells it to stop:
+//! it abandons the file in progress (removing its work file), and each directory with files
+//! left uncompressed says how many (`svlogd: warning: N archives left uncompressed for the
+//! next svlogd: DIR`); the next svlogd compresses them when it opens the directory.
 
 use crate::archive::{Name, Suffix};
 use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
@@ -35,8 +38,11 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+
+/// How long a clean exit waits for queued compression.
+pub const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The worker thread's nice value.
 pub const NICE: i32 = 10;
@@ -101,6 +107,23 @@ pub struct Compressor {
     tx: Option<Sender<Task>>,
     thread: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
+    /// Requests sent and not yet done, and the worker's signal when that changes.
+    pending: Arc<Pending>,
+}
+
+/// Requests not yet done.
+#[derive(Debug, Default)]
+struct Pending {
+    count: Mutex<usize>,
+    done: Condvar,
+}
+
+impl Pending {
+    fn add(&self, n: isize) {
+        let mut c = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        *c = c.saturating_add_signed(n);
+        self.done.notify_all();
+    }
 }
 
 impl std::fmt::Debug for Task {
@@ -119,10 +142,11 @@ impl Compressor {
         if self.tx.is_none() {
             let (tx, rx) = channel();
             let stop = self.stop.clone();
+            let pending = self.pending.clone();
             match std::thread::Builder::new()
                 .name("compress".into())
                 .stack_size(256 * 1024)
-                .spawn(move || worker(rx, stop))
+                .spawn(move || worker(rx, stop, pending))
             {
                 Ok(t) => {
                     self.thread = Some(t);
@@ -135,13 +159,35 @@ impl Compressor {
             }
         }
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Task {
+            self.pending.add(1);
+            let sent = tx.send(Task {
                 dir: dup,
                 dirname: dirname.to_vec(),
                 level,
                 shared: shared.clone(),
             });
+            if sent.is_err() {
+                self.pending.add(-1);
+            }
         }
+    }
+
+    /// Waits until every request is done, or `until`. True when the worker is idle.
+    pub fn wait_idle(&self, until: std::time::Instant) -> bool {
+        let mut c = self.pending.count.lock().unwrap_or_else(|e| e.into_inner());
+        while *c > 0 {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            c = self
+                .pending
+                .done
+                .wait_timeout(c, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
     }
 
     /// Stops the worker: the file in progress is abandoned (see the module doc).
@@ -160,7 +206,7 @@ impl Drop for Compressor {
     }
 }
 
-fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>) {
+fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>, pending: Arc<Pending>) {
     // A low priority: compression takes little CPU time from the input path when both want it.
     // SAFETY: setpriority on this thread (Linux: a tid is a process id for it).
     unsafe {
@@ -170,7 +216,9 @@ fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>) {
     while let Ok(first) = rx.recv() {
         // Take every request already queued; one look per directory is enough.
         let mut tasks = vec![first];
+        let mut received = 1;
         while let Ok(t) = rx.try_recv() {
+            received += 1;
             tasks.retain(|o| !Arc::ptr_eq(&o.shared, &t.shared));
             tasks.push(t);
         }
@@ -180,6 +228,7 @@ fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>) {
             }
             look(t, &stop);
         }
+        pending.add(-received);
     }
 }
 

@@ -326,10 +326,17 @@ impl Logger {
             self.housekeeping(&ctx);
             if self.stopping {
                 if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
+                    // Queued compression gets a moment (within TERM's limit); what is left
+                    // is the next svlogd's, and each directory says how much.
+                    let mut until = now + crate::compress::EXIT_WAIT;
+                    if let Some(t) = self.give_up_at {
+                        until = until.min(t);
+                    }
+                    self.compressor.wait_idle(until);
+                    self.compressor.stop();
                     for d in &mut self.dirs {
                         d.finish(&ctx);
                     }
-                    self.compressor.stop();
                     return 0;
                 }
                 self.wait(now, false, busy);

@@ -10,6 +10,7 @@ mod census;
 mod check;
 mod cli;
 mod compress;
+mod compress_exit;
 mod config;
 mod copy;
 mod crash_tail;

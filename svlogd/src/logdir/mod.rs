@@ -478,7 +478,28 @@ impl LogDir {
     /// At the end (EOF or TERM): the dropped-lines marker if one is due, then close.
     pub fn finish(&mut self, ctx: &Ctx) {
         self.write_final_marker(ctx);
+        self.report_uncompressed();
         self.close(ctx);
+    }
+
+    /// At the exit, with `compress gzip`: how many archives the worker did not reach (the
+    /// next svlogd compresses them), said when there are any.
+    fn report_uncompressed(&self) {
+        let (Some(dir), Some(_)) = (&self.dir, self.cfg.extras.gzip) else {
+            return;
+        };
+        let Ok(names) = crate::dirfd::list(dir) else {
+            return;
+        };
+        let left = names
+            .iter()
+            .filter_map(|n| crate::archive::Name::parse(n))
+            .filter(|n| n.suffix == crate::archive::Suffix::Saved)
+            .count();
+        if left > 0 {
+            let what = format!("{left} archives left uncompressed for the next svlogd");
+            msg::warnx(&what, &self.name);
+        }
     }
 
     /// Starts a rotation (ALRM, `t`, or the size rules). An empty `current` is not rotated;
