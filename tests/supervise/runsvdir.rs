@@ -360,3 +360,31 @@ fn without_inotify_new_services_start_by_polling_and_the_warning_names_the_limit
     wait_run(&s, &svdir.join("b"));
     assert_eq!(said(&s, "inotify").len(), 2, "one warning, one all-clear");
 }
+
+#[test]
+fn runsvdir_tells_runsv_that_its_supervise_was_removed() {
+    // Issue 17 item 8: runsvdir watches each service directory; `supervise` removed, runsv
+    // (which has no timer for it) is woken up to make it again.
+    let s = Scratch::new("rd-supgone");
+    service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
+    let p = runsvdir(&s, &["sv"]);
+    let a = s.join("sv/a");
+    let pid = wait_run(&s, &a);
+    let rs = runsv_pid_of(p.pid(), "a").expect("runsv");
+    fs::remove_dir_all(a.join("supervise")).unwrap();
+    wait_until(Duration::from_secs(20), "supervised again", || {
+        supervised(&a)
+    });
+    let (out, c) = sv(&s, &["status", a.to_str().unwrap()]);
+    assert_eq!(c, 0);
+    assert!(
+        out.starts_with(&format!("run: {}: (pid {pid}) ", a.display())),
+        "{out}"
+    );
+    assert_eq!(runsv_pid_of(p.pid(), "a"), Some(rs), "the same runsv");
+    // Removing the whole directory still works: runsv does not make supervise/ again in a
+    // directory being deleted.
+    fs::remove_dir_all(&a).unwrap();
+    wait_until(T, "runsv gone", || !alive(rs));
+    assert!(!a.exists());
+}

@@ -11,7 +11,7 @@
 //! tried again each time; a dead runsv is noticed at once (SIGCHLD) and restarted within
 //! [`RESTART`]; a directory recreated while its old runsv is still exiting waits for that
 //! runsv instead of fighting over `supervise/lock`; a `log/` added to a running service is
-//! announced to its runsv. The limit on
+//! announced to its runsv, and so is its `supervise` being removed or replaced. The limit on
 //! services ([`MAX_SERVICES`], `-c`) counts only the services a scan keeps, so a removal frees
 //! its slot in the same scan. Container mode (process 1, or `RUNSVDIR_CONTAINER=1`) reaps
 //! orphans and shuts everything down in order on SIGTERM, the orphans included.
@@ -71,6 +71,9 @@ pub const POLL_NEW: Duration = Duration::from_millis(200);
 /// A runsv that died is restarted at once if it ran this long, else this long after it
 /// started.
 pub const RESTART: Duration = Duration::from_secs(1);
+/// How long after `supervise` was removed or replaced runsv is told to look (a directory
+/// being deleted whole is gone by then).
+pub const SUPERVISE_NUDGE: Duration = Duration::from_millis(200);
 /// Container-mode shutdown: how often the children are listed for orphans to TERM.
 pub const ORPHAN_TICK: Duration = Duration::from_millis(100);
 /// A `.` is written to the log pipe this often, so old messages scroll away.
@@ -101,6 +104,8 @@ struct Entry {
     wd: Option<i32>,
     /// When to tell runsv about a new `log/`.
     nudge_at: Option<Instant>,
+    /// When to tell runsv that its `supervise` was removed or replaced.
+    sup_nudge_at: Option<Instant>,
     seen: bool,
 }
 
@@ -572,6 +577,8 @@ impl Runsvdir {
             e.start_at = now + SETTLE;
         } else if watch::is_log_created(&ev) {
             e.nudge_at = Some(now + SETTLE * 5);
+        } else if watch::is_supervise_changed(&ev) && e.pid != 0 {
+            e.sup_nudge_at = Some(now + SUPERVISE_NUDGE);
         }
     }
 
@@ -580,6 +587,16 @@ impl Runsvdir {
             if e.nudge_at.is_some_and(|t| now >= t) {
                 e.nudge_at = None;
                 let _ = control::send(&self.dir.join(&e.name), &[control::RECHECK_LOG]);
+            }
+            if e.sup_nudge_at.is_some_and(|t| now >= t) {
+                e.sup_nudge_at = None;
+                // Its control FIFO may be what is gone: SIGCHLD, which runsv (runit's too)
+                // catches, wakes it up to look. Not if the directory itself went meanwhile.
+                let still = fs::metadata(self.dir.join(&e.name))
+                    .is_ok_and(|m| m.dev() == e.dev && m.ino() == e.ino);
+                if still {
+                    sig::send(e.pid, libc::SIGCHLD);
+                }
             }
         }
     }
@@ -748,6 +765,7 @@ impl Runsvdir {
                 new: !initial,
                 wd,
                 nudge_at: None,
+                sup_nudge_at: None,
                 seen: true,
             });
         }
@@ -882,6 +900,7 @@ impl Runsvdir {
                     d = event::earliest(d, Some(e.start_at));
                 }
                 d = event::earliest(d, e.nudge_at);
+                d = event::earliest(d, e.sup_nudge_at);
             }
         }
         d

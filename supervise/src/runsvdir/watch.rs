@@ -28,8 +28,10 @@ pub const NEW_SERVICE_MASK: u32 = libc::IN_CREATE
     | libc::IN_DELETE
     | libc::IN_MOVED_FROM
     | libc::IN_ONLYDIR;
-/// Events on a running service's directory: only a `log/` appearing matters.
-pub const RUNNING_MASK: u32 = libc::IN_CREATE | libc::IN_MOVED_TO | libc::IN_ONLYDIR;
+/// Events on a running service's directory: a `log/` appearing, and `supervise` removed,
+/// renamed or made (runsv is then told to look at it).
+pub const RUNNING_MASK: u32 =
+    libc::IN_CREATE | libc::IN_MOVED_TO | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_ONLYDIR;
 
 /// One event.
 #[derive(Debug)]
@@ -119,6 +121,13 @@ impl AsFd for Inotify {
 /// Whether an event names the `log` directory appearing.
 pub fn is_log_created(ev: &Event) -> bool {
     ev.name.as_bytes() == b"log" && ev.mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0
+}
+
+/// Whether an event names `supervise` removed, renamed away, made or moved in.
+pub fn is_supervise_changed(ev: &Event) -> bool {
+    ev.name.as_bytes() == b"supervise"
+        && ev.mask & (libc::IN_CREATE | libc::IN_MOVED_TO | libc::IN_DELETE | libc::IN_MOVED_FROM)
+            != 0
 }
 
 /// Why `inotify_init1` failed, naming the limit that was reached: EMFILE means either the
