@@ -183,7 +183,7 @@ fn past_the_service_limit() {
             "{} freed slots taken in {}; {} warning lines",
             f.removed,
             f.refill.map_or("more than 120 s".into(), secs),
-            f.warned
+            frame::count(f.warned as u64)
         )
     };
     r.summary(key(ours), runit.map(key).unwrap_or_default());

@@ -167,16 +167,17 @@ fn supervise_removed_while_runsv_runs() {
             format!("{} of {}", f.stopped, f.services)
         }),
         ("second runsv exited at once (exit codes)", &|f| {
-            format!(
-                "{} of {} ({})",
-                f.second_exited,
-                f.services,
-                f.second_codes
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            let codes: Vec<String> = f.second_codes.iter().map(i32::to_string).collect();
+            if codes.is_empty() {
+                format!("{} of {}", f.second_exited, f.services)
+            } else {
+                format!(
+                    "{} of {} ({})",
+                    f.second_exited,
+                    f.services,
+                    codes.join(", ")
+                )
+            }
         }),
         ("most copies of one service afterwards", &|f| {
             f.max_copies.to_string()
