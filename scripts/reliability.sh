@@ -84,7 +84,9 @@ mem=$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 runit=$(dpkg-query -W -f='${Version}' runit 2>/dev/null || echo unknown)
 debian=$(cat /etc/debian_version 2>/dev/null || echo unknown)
-RELIABILITY_STAMP="on $(date -u +%F) by \`scripts/reliability.sh\` ($(nproc) vCPU $cpu, $mem, Linux $(uname -r), Debian $debian, runit $runit, release build)"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- 2>/dev/null || commit="$commit with uncommitted changes"
+RELIABILITY_STAMP="on $(date -u +%F) at commit $commit by \`scripts/reliability.sh\` ($(nproc) vCPU $cpu, $mem, Linux $(uname -r), Debian $debian, runit $runit, release build)"
 export RELIABILITY_STAMP
 export RELIABILITY_FULL=1
 export RELIABILITY_OUT="$frag"

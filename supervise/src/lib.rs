@@ -17,6 +17,7 @@ pub mod runsv;
 pub mod runsvdir;
 pub mod sig;
 pub mod spawn;
+pub mod spell;
 pub mod status;
 pub mod strerr;
 pub mod svdir;

@@ -81,3 +81,89 @@ fn without_pid_one_the_env_selects_container_mode() {
     assert_eq!(code(p.wait_timeout(T)), 0);
     assert_eq!(lines(&a.join("log/out")), ["hi", "bye"]);
 }
+
+/// A `./run` that double-forks a daemon (its parent exits, so it is re-parented to runsvdir):
+/// the daemon writes its pid to `../../NAME.pid`, and on TERM `term` to `../../NAME.term`
+/// (or, with `ignore`, ignores TERM). It writes nothing to the log pipe.
+fn forking_service(s: &Scratch, rel: &str, name: &str, ignore: bool) {
+    let on_term = if ignore {
+        "trap \"\" TERM".to_string()
+    } else {
+        format!("trap \"echo term >../../{name}.term; exit 0\" TERM")
+    };
+    service(
+        s,
+        rel,
+        &format!(
+            "#!/bin/sh\n( sh -c '{on_term}; echo $$ >../../{name}.pid; \
+             while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 & )\nexec sleep 1000\n"
+        ),
+    );
+}
+
+fn orphan_pid(s: &Scratch, name: &str) -> i32 {
+    let mut pid = 0;
+    wait_until(T, "the daemon's pid", || {
+        pid = harness::read_text(s.join(format!("{name}.pid")))
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        pid > 0
+    });
+    pid
+}
+
+#[test]
+fn outside_pid_one_adopted_orphans_get_term_and_none_is_left_behind() {
+    // Issue 17 item 6: with RUNSVDIR_CONTAINER=1 a double-forked daemon was re-parented to
+    // runsvdir (a child subreaper) and, when runsvdir exited, to the host's init, still
+    // running. Now it gets TERM with the services, and one that ignores it KILL at the bound.
+    let s = Scratch::new("ct-orphans");
+    forking_service(&s, "sv/a", "a", false);
+    forking_service(&s, "sv/b", "b", true);
+    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
+    let mut c = ours_in(&s, "runsvdir");
+    c.arg("sv")
+        .env("RUNSVDIR_CONTAINER", "1")
+        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500")
+        .stdin(Stdio::null())
+        .stderr(err);
+    let mut p = Proc::spawn_group(&mut c);
+    let (a, b) = (orphan_pid(&s, "a"), orphan_pid(&s, "b"));
+    wait_until(T, "adopted by runsvdir", || {
+        let kids = children(p.pid());
+        kids.contains(&a) && kids.contains(&b)
+    });
+    p.signal(Signal::SIGTERM);
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+    assert_eq!(harness::read_text(s.join("a.term")), "term\n", "a got TERM");
+    assert!(!harness::alive(a), "a is gone");
+    // b ignored TERM: KILLed at the bound, not left to the host's init.
+    assert!(!harness::alive(b), "b is gone");
+}
+
+#[test]
+fn as_pid_one_an_orphan_gets_term_before_the_end() {
+    // Issue 17 item 6: as process 1, the daemon got no TERM, only the kernel's KILL when
+    // runsvdir exited.
+    let s = Scratch::new("ct-pid1-orphan");
+    forking_service(&s, "sv/a", "a", false);
+    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
+    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
+    c.args(["--pid", "--fork", "--mount-proc"])
+        .arg(harness::bin("runsvdir"))
+        .arg("sv")
+        .current_dir(&s.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err);
+    let mut p = Proc::spawn_group(&mut c);
+    wait_until(T, "the daemon's pid", || s.join("a.pid").exists());
+    wait_until(T, "runsvdir in the namespace", || {
+        !children(p.pid()).is_empty()
+    });
+    let init = children(p.pid())[0];
+    kill(init, Signal::SIGTERM);
+    assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+    assert_eq!(harness::read_text(s.join("a.term")), "term\n", "a got TERM");
+}

@@ -6,6 +6,7 @@ use harness::{alive, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use supervise::status::{Ready, State};
 
@@ -331,4 +332,95 @@ fn a_log_directory_added_later_is_picked_up() {
     wait_until(T, "output in the new log", || {
         lines(&dir.join("log/out")) == [format!("line-{pid2}")]
     });
+}
+
+/// `sv status DIR` (runit's) while the service runs as `pid`: what a user sees once runsv can
+/// be controlled again.
+fn sv_says_run(s: &Scratch, dir: &Path, pid: u32) -> bool {
+    let (out, code) = sv(s, &["status", dir.to_str().unwrap()]);
+    code == 0 && out.starts_with(&format!("run: {}: (pid {pid}) ", dir.display()))
+}
+
+#[test]
+fn supervise_removed_is_made_again_and_a_second_runsv_starts_no_duplicate() {
+    // Issue 17 item 8: runit's runsv (and ours before) kept running the service without a
+    // supervise/ to control it by, and a second runsv on the directory started a second copy.
+    let s = Scratch::new("rs-supgone");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4713\n");
+    s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
+    let _p = runsv(&s, &dir);
+    let pid = wait_run(&s, &dir);
+    wait_until(T, "log supervised", || supervised(&dir.join("log")));
+    fs::remove_dir_all(dir.join("supervise")).unwrap();
+    fs::remove_dir_all(dir.join("log/supervise")).unwrap();
+    // A second runsv (by hand, or a second runsvdir) must not start a copy.
+    let mut second = start(&s, &harness::bin("runsv"), &dir, "second.err");
+    let st = second.wait_timeout(T);
+    assert_eq!(harness::code(st), 111);
+    assert_eq!(
+        harness::read_text(s.join("second.err")),
+        format!(
+            "runsv {}: fatal: unable to lock supervise/lock: temporary failure\n",
+            dir.display()
+        )
+    );
+    assert_eq!(pids_with_argv(&["sleep", "4713"]), [pid as i32]);
+    // The first runsv was woken by the second one, and made supervise/ again: it can be
+    // controlled again, through runit's sv, for the service and its logger.
+    wait_until(Duration::from_secs(20), "controllable again", || {
+        sv_says_run(&s, &dir, pid)
+    });
+    wait_until(T, "log controllable again", || supervised(&dir.join("log")));
+    let (_, code) = sv(&s, &["down", dir.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    wait_down(&s, &dir);
+    assert!(!alive(pid as i32));
+    let err = harness::read_text(s.join("runsv-svc.err"));
+    assert!(
+        err.contains("warning: supervise was removed or replaced: made again"),
+        "{err}"
+    );
+}
+
+#[test]
+fn supervise_replaced_by_a_link_is_made_again_at_the_next_wake_up() {
+    // Issue 17 item 8: supervise/ moved away and replaced by a link to a fresh directory (the
+    // tmpfs convention set up while the service runs). runsv has no timer for this: it looks
+    // whenever it wakes up, here at the SIGCHLD runsvdir would send.
+    let s = Scratch::new("rs-suplink");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4714\n");
+    let p = runsv(&s, &dir);
+    let pid = wait_run(&s, &dir);
+    fs::rename(dir.join("supervise"), s.join("old")).unwrap();
+    s.mkdir("run");
+    std::os::unix::fs::symlink("../run/supervise.svc", dir.join("supervise")).unwrap();
+    p.signal(Signal::SIGCHLD);
+    wait_until(Duration::from_secs(20), "controllable again", || {
+        sv_says_run(&s, &dir, pid)
+    });
+    assert!(s.join("run/supervise.svc/lock").exists());
+    // The old lock is let go.
+    assert!(supervise::svdir::lock(&s.join("old/lock"), false).is_ok());
+    control(&dir, b"d");
+    wait_down(&s, &dir);
+    assert_eq!(pids_with_argv(&["sleep", "4714"]), Vec::<i32>::new());
+}
+
+#[test]
+fn another_users_lock_on_the_service_directory_is_not_honoured() {
+    // runsv locks the service directory too (issue 17 item 8), and anyone who can read a
+    // directory can flock it: a lock held by another user must not keep runsv from starting.
+    let s = Scratch::new("rs-hostile-lock");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 100\n");
+    let mut c = harness::cmd_clean(harness::reference("/usr/bin/setpriv").as_os_str());
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(harness::reference("/usr/bin/flock"))
+        .args(["-n", "svc", "sleep", "1000"])
+        .current_dir(&s.path);
+    let _hostile = harness::Proc::spawn_group(&mut c);
+    wait_until(T, "the other user's lock", || {
+        supervise::runsv::guard::holder(&dir).is_some()
+    });
+    let _p = runsv(&s, &dir);
+    wait_run(&s, &dir);
 }

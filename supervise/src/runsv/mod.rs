@@ -10,7 +10,14 @@
 //! directory added later is picked up (at the next start of `./run`, or at once when runsvdir
 //! sends [`control::RECHECK_LOG`]), and a predecessor's orphaned processes, recorded in
 //! `supervise/start`, are stopped before anything is started again, so no duplicate runs.
+//! The service directory itself is locked too ([`guard`]), and `supervise/` removed or
+//! replaced while runsv runs is made again at its next wake-up (at once under this runsvdir,
+//! which watches for it and sends SIGCHLD), so a second runsv can neither start a duplicate
+//! nor leave the service without a way to control it.
+//!
+//! Failures to write the status files are said once per spell ([`crate::spell`]).
 
+pub mod guard;
 pub mod machine;
 
 use crate::control;
@@ -18,6 +25,7 @@ use crate::event;
 use crate::procinfo::{self, Identity};
 use crate::sig::{self, SignalFd};
 use crate::spawn::{self, Spawn};
+use crate::spell::{self, Say, Spell};
 use crate::status::{self, Ready, Snapshot, WriteError};
 use crate::strerr::{errstr, say};
 use crate::svdir::{self, SetupError};
@@ -42,6 +50,10 @@ pub const EXIT_FATAL: i32 = 111;
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(5);
 /// How long an orphaned logger gets to drain and exit by itself once its service is gone.
 pub const ORPHAN_LOG_GRACE: Duration = Duration::from_secs(3);
+/// How long after finding `supervise/` removed or replaced runsv makes it again (and how
+/// often it tries while that fails): a service directory being deleted whole is gone by then,
+/// and must not get a new `supervise/` in its way.
+pub const REPAIR_DELAY: Duration = Duration::from_secs(1);
 
 fn sup(role: Role) -> &'static str {
     match role {
@@ -68,6 +80,8 @@ struct Io {
     dir: String,
     /// Both ends of the log pipe while there is a log and runsv is not exiting.
     logpipe: Option<(OwnedFd, OwnedFd)>,
+    /// The files in `supervise/` cannot be written (a crash loop would say so every second).
+    write_spell: Spell,
 }
 
 impl Io {
@@ -86,7 +100,40 @@ impl Io {
         self.warn(text, Some(e.raw_os_error().unwrap_or(libc::EIO)));
     }
 
-    fn warn_write(&self, e: &WriteError) {
+    /// A failed write of a `supervise/` file: the first of a spell in full, then summaries.
+    fn warn_write(&mut self, e: &WriteError) {
+        let n = match self.write_spell.hit(Instant::now()) {
+            Say::First => None,
+            Say::Summary(n, d) => Some((n, d)),
+            Say::Quiet => return,
+        };
+        self.say_write(e);
+        if let Some((n, d)) = n {
+            self.warn(
+                &format!(
+                    "status files: {n} failed writes in {} (one warning per minute or less)",
+                    spell::span(d)
+                ),
+                None,
+            );
+        }
+    }
+
+    /// The supervise files were written: ends a spell of failures.
+    fn wrote(&mut self) {
+        if let Some((d, n)) = self.write_spell.end(Instant::now()) {
+            let more = match n {
+                0 => String::new(),
+                n => format!(" ({n} more failed writes not shown)"),
+            };
+            self.warn(
+                &format!("status files written again after {}{more}", spell::span(d)),
+                None,
+            );
+        }
+    }
+
+    fn say_write(&self, e: &WriteError) {
         match e {
             WriteError::Open(p, e) => self.warn_io(&format!("unable to open {}", p.display()), e),
             WriteError::Write(p, e) => self.warn_io(&format!("unable to write {}", p.display()), e),
@@ -160,7 +207,10 @@ impl Host for Io {
 
     fn publish(&mut self, role: Role, snap: &Snapshot, pid_changed: bool) -> bool {
         match status::publish(Path::new(sup(role)), snap, pid_changed) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.wrote();
+                true
+            }
             Err(e) => {
                 self.warn_write(&e);
                 // The pid file counts as written unless its own step failed.
@@ -211,10 +261,12 @@ struct Runsv {
     has_log: bool,
     sigfd: SignalFd,
     fifos: [Fifos; 2],
+    /// The lock on the service directory itself, if the file system has one ([`guard`]).
+    dir_lock: Option<OwnedFd>,
     /// Read end of the readiness pipe of the running `./run`.
     notify: [Option<OwnedFd>; 2],
-    /// `supervise/ready` is written for the running process.
-    ready: [bool; 2],
+    /// `supervise/ready` as written for the running process.
+    ready: [Option<Ready>; 2],
     orphans: [Option<Orphan>; 2],
     boot: String,
     /// The log was told to exit (runit closes its pipe ends once).
@@ -222,6 +274,10 @@ struct Runsv {
     /// After a failed fork, no start before this.
     fork_retry: Option<Instant>,
     sigterm: bool,
+    /// `supervise/` was found removed or replaced: when to make it again.
+    repair_at: Option<Instant>,
+    /// Making it again fails.
+    repair_spell: Spell,
 }
 
 /// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
@@ -241,6 +297,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         let io = Io {
             dir: dir.clone(),
             logpipe: None,
+            write_spell: Spell::new(),
         };
         io.msg(": fatal: ", what, err);
         EXIT_FATAL
@@ -256,6 +313,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         io: Io {
             dir: dir.clone(),
             logpipe: None,
+            write_spell: Spell::new(),
         },
         svc: [
             Svc::new(
@@ -268,13 +326,16 @@ pub fn run(argv: &[OsString]) -> i32 {
         has_log: false,
         sigfd,
         fifos: [Fifos::default(), Fifos::default()],
+        dir_lock: None,
         notify: [None, None],
-        ready: [false, false],
+        ready: [None, None],
         orphans: [None, None],
         boot: procinfo::boot_id(),
         log_exiting: false,
         fork_retry: None,
         sigterm: false,
+        repair_at: None,
+        repair_spell: Spell::new(),
     };
     if let Err(e) = r.setup() {
         return fatal(&e.what, e.errno);
@@ -316,6 +377,7 @@ impl Runsv {
             Ok(m) if !m.is_dir() => self.io.warn("./log: not a directory.", None),
             Ok(_) => self.enable_log_pipe()?,
         }
+        self.lock_service_dir()?;
         svdir::make_supervise(Path::new("."), "./supervise")?;
         self.lock(Role::Main, false)?;
         if self.has_log {
@@ -346,6 +408,34 @@ impl Runsv {
             Tai64n::now(),
         );
         Ok(())
+    }
+
+    /// Locks the service directory itself, before anything in `supervise/` is touched. Held
+    /// by another runsv, it fails as a held `supervise/lock` does (runit's message and exit),
+    /// and the holder is woken to look at its `supervise/`, which was likely removed (else
+    /// this runsv would have failed on `supervise/lock` already). Anyone who can read the
+    /// directory can lock it, so a lock held by another user (not root) is not honoured, nor
+    /// is a failure of a file system without flock on directories: `supervise/lock` alone
+    /// guards then, as in runit.
+    fn lock_service_dir(&mut self) -> Result<(), SetupError> {
+        let dir = Path::new(".");
+        match guard::lock_dir(dir) {
+            Ok(fd) => {
+                self.dir_lock = Some(fd);
+                Ok(())
+            }
+            Err(e) if guard::is_held(&e) => match guard::holder(dir) {
+                Some(pid) if guard::trusted(pid) => {
+                    sig::send(pid, libc::SIGCHLD);
+                    Err(SetupError {
+                        what: format!("unable to lock {}/{}", sup(Role::Main), svdir::LOCK),
+                        errno: Some(libc::EAGAIN),
+                    })
+                }
+                _ => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
     }
 
     fn lock(&mut self, role: Role, blocking: bool) -> Result<(), SetupError> {
@@ -583,9 +673,8 @@ impl Runsv {
                     notify_w = Some((w, n));
                 }
             }
-            if self.ready[i] {
+            if self.ready[i].take().is_some() {
                 let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
-                self.ready[i] = false;
             }
         }
         let pipe = self.io.logpipe.as_ref();
@@ -611,15 +700,7 @@ impl Runsv {
             Ok(pid) => {
                 // Before the status files: whoever sees the new pid can rely on a successor
                 // runsv finding this process if this runsv is killed.
-                if let Some(id) = Identity::of(pid, &self.boot) {
-                    if let Err(e) = status::write_file(
-                        Path::new(sup(role)),
-                        procinfo::START,
-                        id.text().as_bytes(),
-                    ) {
-                        self.io.warn_write(&e);
-                    }
-                }
+                self.record_start(role, pid);
                 self.svc[i].started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
                 true
             }
@@ -630,6 +711,124 @@ impl Runsv {
                 false
             }
         }
+    }
+
+    /// Writes `supervise/start` for the process `pid` of `role`.
+    fn record_start(&mut self, role: Role, pid: u32) {
+        if let Some(id) = Identity::of(pid, &self.boot) {
+            if let Err(e) =
+                status::write_file(Path::new(sup(role)), procinfo::START, id.text().as_bytes())
+            {
+                self.io.warn_write(&e);
+            }
+        }
+    }
+
+    /// Whether the lock and FIFOs runsv holds are still the files `supervise/` names.
+    fn intact(&self) -> bool {
+        self.roles().iter().all(|&role| {
+            let f = &self.fifos[idx(role)];
+            let dir = Path::new(sup(role));
+            [
+                (svdir::LOCK, &f.lock),
+                (svdir::CONTROL, &f.control),
+                (svdir::OK, &f.ok),
+            ]
+            .iter()
+            .all(|(name, fd)| {
+                fd.as_ref()
+                    .is_none_or(|fd| guard::same_file(&dir.join(name), fd))
+            })
+        })
+    }
+
+    /// Looks at `supervise/` on every wake-up (the files cost a few `stat`s): found removed
+    /// or replaced, it is made again [`REPAIR_DELAY`] later.
+    fn check_supervise(&mut self, now: Instant) {
+        if self.repair_at.is_none() && !self.intact() {
+            self.repair_at = Some(now + REPAIR_DELAY);
+        }
+        if self.repair_at.is_some_and(|t| now >= t) {
+            self.repair(now);
+        }
+    }
+
+    /// Makes `supervise/` (and `log/supervise/`) again as at start-up: the lock, the FIFOs,
+    /// the status files, `start` and `ready` for what runs. Not in a directory that was
+    /// removed meanwhile.
+    fn repair(&mut self, now: Instant) {
+        self.repair_at = None;
+        if self.intact() || guard::cwd_removed() {
+            self.repair_spell.end(now);
+            return;
+        }
+        let mut result = Ok(());
+        for &role in self.roles() {
+            result = self.repair_role(role);
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {
+                let lasted = self.repair_spell.end(now);
+                let after = lasted
+                    .map(|(d, _)| format!(" after {}", spell::span(d)))
+                    .unwrap_or_default();
+                self.io.warn(
+                    &format!("supervise was removed or replaced: made again{after}"),
+                    None,
+                );
+            }
+            Err(e) => {
+                self.repair_at = Some(now + REPAIR_DELAY);
+                let text = format!("unable to make supervise again: {}", e.what);
+                match self.repair_spell.hit(now) {
+                    Say::First => self.io.warn(&text, e.errno),
+                    Say::Summary(n, d) => self.io.warn(
+                        &format!("{text} (tried {n} more times in {})", spell::span(d)),
+                        e.errno,
+                    ),
+                    Say::Quiet => {}
+                }
+            }
+        }
+    }
+
+    fn repair_role(&mut self, role: Role) -> Result<(), SetupError> {
+        let i = idx(role);
+        let (base, display) = match role {
+            Role::Main => (".", "./supervise"),
+            Role::Log => (svdir::LOG, "./log/supervise"),
+        };
+        svdir::make_supervise(Path::new(base), display)?;
+        let dir = Path::new(sup(role));
+        let holds = |fd: &Option<OwnedFd>, name: &str| {
+            fd.as_ref()
+                .is_some_and(|fd| guard::same_file(&dir.join(name), fd))
+        };
+        if !holds(&self.fifos[i].lock, svdir::LOCK) {
+            self.lock(role, false)?;
+        }
+        if !holds(&self.fifos[i].control, svdir::CONTROL) {
+            // Publishes the status and removes a stale `ready`, as at start-up.
+            self.control_fifo(role)?;
+        }
+        if !holds(&self.fifos[i].ok, svdir::OK) {
+            self.ok_fifo(role)?;
+        }
+        self.svc[i].pid_changed = true;
+        self.svc[i].publish(&mut self.io);
+        let pid = self.svc[i].pid;
+        if pid != 0 {
+            self.record_start(role, pid);
+        }
+        if let Some(rec) = self.ready[i] {
+            if let Err(e) = status::write_file(dir, status::READY, &rec.encode()) {
+                self.io.warn_write(&e);
+            }
+        }
+        Ok(())
     }
 
     fn notification_fd(&self, role: Role) -> Option<i32> {
@@ -655,7 +854,7 @@ impl Runsv {
     /// The earliest scheduled event: a start waiting on the throttle, a kill timer, an orphan
     /// deadline, a fork retry. `None` when idle.
     fn deadline(&self) -> Option<Instant> {
-        let mut d = self.fork_retry;
+        let mut d = event::earliest(self.fork_retry, self.repair_at);
         for &role in self.roles() {
             let i = idx(role);
             let s = &self.svc[i];
@@ -723,6 +922,7 @@ impl Runsv {
             self.svc[0].tick(now, &mut self.io);
             self.svc[1].tick(now, &mut self.io);
             self.orphan_ticks(now);
+            self.check_supervise(now);
             if let Some(code) = self.exit_check() {
                 return code;
             }
@@ -737,9 +937,8 @@ impl Runsv {
                     continue;
                 }
                 self.notify[i] = None;
-                if self.ready[i] {
+                if self.ready[i].take().is_some() {
                     let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
-                    self.ready[i] = false;
                 }
                 let finish = role == Role::Main && fs::File::open("finish").is_ok();
                 self.svc[i].reaped(r.wstat, finish, Instant::now(), Tai64n::now(), &mut self.io);
@@ -762,7 +961,7 @@ impl Runsv {
                         pid: self.svc[i].pid,
                     };
                     match status::write_file(Path::new(sup(role)), status::READY, &rec.encode()) {
-                        Ok(()) => self.ready[i] = true,
+                        Ok(()) => self.ready[i] = Some(rec),
                         Err(e) => self.io.warn_write(&e),
                     }
                 }
