@@ -109,7 +109,8 @@ impl Rendered {
 /// The wall clock now, with the full precision the system gives (runit's formats round it
 /// as libtai did when they render it).
 pub fn clock_now() -> Tai64n {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+    let now = crate::faults::clock(std::time::SystemTime::now());
+    match now.duration_since(std::time::UNIX_EPOCH) {
         Ok(d) => Tai64n::from_unix(d.as_secs() as i64, d.subsec_nanos()),
         Err(_) => Tai64n::now(),
     }

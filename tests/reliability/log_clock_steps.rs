@@ -1,5 +1,7 @@
-//! Scenario 6: clock steps during rotation. svlogd runs under libfaketime (its wall clock read
-//! from a file on every call, the monotonic clock left alone) with two directories, one
+//! Scenario 6: clock steps during rotation. svlogd runs with its wall clock moved by an offset
+//! read from a file on every reading (the monotonic clock left alone): ours through its
+//! test-only clock hook (`svlogd::faults::CLOCK_VAR`; a static build is out of `LD_PRELOAD`'s
+//! reach), runit's under libfaketime. It runs with two directories, one
 //! rotated every second (`t1`) and one by size (`s4000`), both keeping `n5`, while a writer
 //! sends a numbered line every 5 ms. The clock is stepped back by a day, forward by a year,
 //! and back by a year to the real time. Nothing may wedge (lines keep arriving, both
@@ -21,8 +23,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The clock offsets, in order (libfaketime's syntax).
-const PHASES: [&str; 4] = ["+0", "-1d", "+365d", "+0"];
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+/// The clock offsets, in order: as shown (libfaketime's syntax), and in seconds (what the
+/// offset file holds, which libfaketime and our hook both read).
+const PHASES: [(&str, i64); 4] = [("+0", 0), ("-1d", -DAY), ("+365d", 365 * DAY), ("+0", 0)];
 /// What the directories keep.
 const N: usize = 5;
 /// The two directories and their configs.
@@ -88,11 +93,15 @@ fn run(imp: Impl, phase: Duration) -> Figures {
     let stamp = s.join("faketime");
     fs::write(&stamp, "+0\n").expect("faketime file");
     let mut c = imp.cmd("svlogd");
-    c.env("LD_PRELOAD", libfaketime())
-        .env("FAKETIME_TIMESTAMP_FILE", &stamp)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .args(["-tt", "t", "s"])
+    match imp {
+        Impl::Ours => c.env(svlogd::faults::CLOCK_VAR, &stamp),
+        Impl::Runit => c
+            .env("LD_PRELOAD", libfaketime())
+            .env("FAKETIME_TIMESTAMP_FILE", &stamp)
+            .env("FAKETIME_NO_CACHE", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+    };
+    c.args(["-tt", "t", "s"])
         .current_dir(&s.path)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -128,8 +137,8 @@ fn run(imp: Impl, phase: Duration) -> Figures {
         })
         .collect();
     let mut stalls = 0;
-    for (i, offset) in PHASES.iter().enumerate() {
-        fs::write(&stamp, format!("{offset}\n")).expect("faketime file");
+    for (i, (_, offset)) in PHASES.iter().enumerate() {
+        fs::write(&stamp, format!("{offset:+}\n")).expect("faketime file");
         let end = Instant::now() + phase;
         while Instant::now() < end {
             for (name, d) in &mut dirs {
@@ -205,8 +214,10 @@ fn clock_steps_during_rotation() {
     let phase = Duration::from_millis(frame::size(2000, 6000));
     let mut r = Report::new("06-clock-steps", "Clock steps during rotation");
     r.how(&format!(
-        "svlogd `-tt t s` runs under libfaketime (`LD_PRELOAD` libfaketimeMT, the offset read \
-         from `FAKETIME_TIMESTAMP_FILE` on every call, the monotonic clock not faked); `t` \
+        "svlogd `-tt t s` runs with its wall clock moved by an offset read from a file on \
+         every reading, the monotonic clock not moved (ours: its test-only hook \
+         `SVLOGD_FAULT_CLOCK`; runit's: libfaketime, `LD_PRELOAD` libfaketimeMT with \
+         `FAKETIME_TIMESTAMP_FILE`); `t` \
          has `t1 s0 n5` (a rotation a second), `s` has `s4000 n5` (about two a second). A \
          writer sends `line N` every 5 ms. The clock offset goes {} for {} s each. Every 20 \
          ms the archives are listed: a new name that sorts before one seen earlier is out of \
@@ -214,7 +225,7 @@ fn clock_steps_during_rotation() {
          within 2 s (else a stall). At the end the logs must hold an unbroken run of lines \
          ending with the last one written (a hole means newer data was pruned while older \
          was kept). `tests/reliability/log_clock_steps.rs`.",
-        PHASES.join(" → "),
+        PHASES.map(|(shown, _)| shown).join(" → "),
         phase.as_secs_f64()
     ));
     let mut figs = Vec::new();

@@ -1,9 +1,10 @@
 //! Retention beyond runit: the byte budget `S` and the age limit `maxage`, applied at once
 //! and never to the newest data, and archive order that survives the clock stepping back
-//! and forward (issue 5; `faketime` moves the clock).
+//! and forward (issue 5; svlogd's test-only clock offset, `svlogd::faults::CLOCK_VAR`, moves
+//! the clock).
 
 use crate::util::{all_text, archives, line_counts, logdir, numbered, SharedPipe};
-use harness::{read_text, reference, wait_until, Scratch};
+use harness::{read_text, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::Path;
@@ -119,16 +120,18 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
     assert!(!archives(&d).is_empty());
 }
 
-/// Our svlogd under `faketime` with the clock `offset` away (`-1d`, `+365d`).
-fn faked(s: &Scratch, offset: &str, args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(reference("/usr/bin/faketime"));
+/// Seconds in a day, for clock offsets.
+const DAY: i64 = 86_400;
+
+/// Our svlogd with its wall clock `offset` seconds away (the monotonic clock stays), through
+/// its test-only clock hook: a file named by `svlogd::faults::CLOCK_VAR` holds the offset.
+fn faked(s: &Scratch, offset: i64, args: &[&str]) -> std::process::Command {
+    let file = s.write("clock-offset", format!("{offset:+}\n"));
+    let mut c = std::process::Command::new(harness::bin("svlogd"));
     c.current_dir(&s.path)
         .env_clear()
         .env("PATH", harness::test_path())
-        // Only the wall clock moves (the monotonic one would go negative).
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .args(["-f", offset])
-        .arg(harness::bin("svlogd"))
+        .env(svlogd::faults::CLOCK_VAR, file)
         .args(args);
     c
 }
@@ -143,7 +146,7 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
     logdir(&s.path, "d", "s300\nn8\n!cat\n");
     let d = s.join("d");
     let mut made: Vec<String> = Vec::new();
-    for (round, offset) in ["+0", "-1d", "+365d", "-30d", "+0"].iter().enumerate() {
+    for (round, offset) in [0, -DAY, 365 * DAY, -30 * DAY, 0].into_iter().enumerate() {
         let lines = numbered(&format!("round{round}"), 40);
         let out = harness::run_with_input(
             &mut faked(&s, offset, &["-tt", "-l", "10", "d"]),
@@ -178,20 +181,22 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
                 .all(|&c| c == 1),
             "round {round}: newest lines pruned"
         );
+        // The clock did move: this round's lines carry stamps `offset` away from now.
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let tag = format!("round{round} ");
+        for l in text.lines().filter(|l| l.contains(&tag)) {
+            let (stamp, _) = svlogd::stamp::parse(l.as_bytes()).expect("a -tt stamp");
+            let secs = stamp.moment().secs;
+            assert!(
+                (secs - (now + offset)).abs() < 600,
+                "round {round} ({offset:+} s): {l}"
+            );
+        }
     }
     assert!(made.len() > 15, "rotations in every round: {made:?}");
-}
-
-/// libfaketime's multi-threaded library (from Debian's `faketime`), found where the package
-/// puts it for this architecture.
-fn libfaketime() -> std::path::PathBuf {
-    reference("/usr/bin/faketime");
-    fs::read_dir("/usr/lib")
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
-        .find(|p| p.is_file())
-        .expect("libfaketimeMT.so.1 (Debian package libfaketime) is missing")
 }
 
 #[test]
@@ -201,13 +206,11 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     let s = Scratch::new("clock-jump");
     logdir(&s.path, "d", "maxage 1h\n");
     let d = s.join("d");
-    let offset = s.join("faketime");
-    fs::write(&offset, "+0\n").unwrap();
+    // svlogd's test-only clock hook reads the offset (seconds) from this file at every
+    // reading of the wall clock.
+    let offset = s.write("clock-offset", "+0\n");
     let mut c = crate::util::Impl::Ours.cmd(&s.path);
-    c.env("LD_PRELOAD", libfaketime())
-        .env("FAKETIME_TIMESTAMP_FILE", &offset)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+    c.env(svlogd::faults::CLOCK_VAR, &offset)
         .arg("d")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -224,7 +227,7 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
         });
     };
     rotate(&mut p, "before the jump", 1);
-    fs::write(&offset, "+365d\n").unwrap();
+    fs::write(&offset, format!("{:+}\n", 365 * DAY)).unwrap();
     rotate(&mut p, "after the jump", 2);
     rotate(&mut p, "later", 3);
     // A year by the wall clock, seconds by svlogd's: nothing aged out.
