@@ -10,6 +10,7 @@
 //! need no release build; the default path (release and static-PIE builds) is the same code
 //! after the build step.
 
+mod build_release;
 mod help;
 mod install;
 
