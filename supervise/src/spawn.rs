@@ -7,7 +7,7 @@
 //! signal mask (the daemons keep CHLD and TERM blocked for their signalfd) and puts SIGPIPE back
 //! to its default (Rust ignores it), so the service starts with the signal state a shell gives.
 
-use crate::strerr::errstr;
+use formats::strerr::errstr;
 use nix::libc;
 use std::ffi::{CStr, CString};
 use std::io;

@@ -28,10 +28,10 @@
 //! left uncompressed says how many (`svlogd: warning: N archives left uncompressed for the
 //! next svlogd: DIR`); the next svlogd compresses them when it opens the directory.
 
-use crate::archive::{Name, Suffix};
 use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
 use crate::faults;
 use flate2::{Compression, GzBuilder};
+use formats::archive::{Name, Suffix};
 use nix::libc;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -286,7 +286,7 @@ fn look(t: &Task, stop: &AtomicBool) {
                     .last_error
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) =
-                    Some(format!("{what}: {}", supervise::strerr::errstr(errno)));
+                    Some(format!("{what}: {}", formats::strerr::errstr(errno)));
                 // Try again at the next look, not in a loop now.
                 return;
             }
@@ -297,7 +297,7 @@ fn look(t: &Task, stop: &AtomicBool) {
 type StepError = (&'static str, i32);
 
 fn errno(e: &std::io::Error) -> i32 {
-    supervise::strerr::errno_of(e)
+    formats::strerr::errno_of(e)
 }
 
 /// Compresses `name` (a `.s`) by the steps of the module doc. `Ok(None)`: stopped.

@@ -5,7 +5,7 @@
 use crate::config::{self, Meaning};
 use crate::pmatch::pmatch as glob;
 use crate::split::{Event, LineEnd, Splitter};
-use supervise::tai64n::Tai64n;
+use formats::tai64n::Tai64n;
 
 /// The `~` selection lines: an expression that compiles matches exactly the lines the engine
 /// alone matches (the plain-text paths and the required-text filter change nothing), and no
@@ -232,7 +232,7 @@ pub fn forward_frame(data: &[u8]) {
     use crate::forward::cursor::{FileId, Pos};
     use crate::forward::syslog::{Renderer, Wire};
     use crate::forward::{sender::render_line, DirInfo};
-    use crate::stamp::Timestamp;
+    use formats::stamp::Timestamp;
     if data.len() < 5 {
         return;
     }

@@ -24,7 +24,6 @@
 //! points).
 
 pub mod additions;
-pub mod archive;
 pub mod batch;
 pub mod census;
 pub mod check;
@@ -49,8 +48,6 @@ pub mod prune;
 pub mod reload;
 pub mod replace;
 pub mod rotate;
-pub mod scan;
 pub mod split;
-pub mod stamp;
 pub mod stdio_copy;
 pub mod udp;

@@ -37,15 +37,15 @@ use crate::options::Options;
 use crate::reload::Watcher;
 use crate::replace::Replacer;
 use crate::split::{Event, LineEnd, Splitter};
-use crate::stamp::Timestamp;
-use crate::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
 use crate::udp;
+use formats::stamp::Timestamp;
+use formats::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
+use formats::tai64n::Tai64n;
 use nix::libc;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
-use supervise::tai64n::Tai64n;
 
 /// How long, after TERM, svlogd waits for an unfinished line to end.
 pub const TERM_WAIT: Duration = Duration::from_secs(2);

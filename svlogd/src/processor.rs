@@ -18,11 +18,11 @@
 use crate::dirfd::{chmodat, openat, renameat, unlinkat};
 use crate::faults;
 use crate::msg;
+use formats::strerr::errstr;
 use nix::libc;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
-use supervise::strerr::errstr;
 
 /// How long a failed processor waits before it is started again.
 pub const BACKOFF: Duration = Duration::from_secs(3);

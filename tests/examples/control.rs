@@ -2,8 +2,8 @@
 //! that ups and downs its target, the pinger watchdog that restarts its target.
 
 use crate::tree::{lines, Tree};
+use formats::status::State;
 use std::fs;
-use supervise::status::State;
 
 /// The number of lines in a file (a counter that helpers append to).
 fn count(p: &std::path::Path) -> usize {

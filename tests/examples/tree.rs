@@ -1,11 +1,11 @@
 //! A scratch service tree built from `examples/`, supervised by our runsvdir.
 
+use formats::status::{read_runit, State, Status};
 use harness::{bin, read_text, test_path, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use supervise::status::{read_runit, State, Status};
 
 /// How long any wait of these tests may take.
 pub const T: Duration = Duration::from_secs(15);

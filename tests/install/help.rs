@@ -2,9 +2,9 @@
 //! of runit's and daemontools' programs kept for the command lines they know.
 
 use crate::*;
+use formats::help::VERSION;
 use harness::{bin_dir, reference};
 use std::path::Path;
-use supervise::help::VERSION;
 
 /// Installs the debug build into a scratch prefix; returns the installed `bin` directory.
 fn installed(s: &Scratch) -> PathBuf {

@@ -79,7 +79,7 @@ fn run(imp: Impl, period: Duration) -> Figures {
         harness::read_text(&out).lines().any(|l| l == last)
     });
     waited_done.push(st.pid);
-    supervise::control::send(&dir, b"x").expect("send x");
+    formats::control::send(&dir, b"x").expect("send x");
     sup.wait_timeout(T);
 
     let t = tally(&harness::read_text(&out));

@@ -3,6 +3,7 @@
 
 use crate::frame::Report;
 use crate::sup_common::*;
+use formats::status::State;
 use harness::{wait_until, Proc, Scratch};
 use nix::unistd::{Gid, Uid};
 use std::fs;
@@ -10,7 +11,6 @@ use std::os::unix::fs::{lchown, symlink, MetadataExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
-use supervise::status::State;
 
 const RUN: &str = "#!/bin/sh\nexec sleep 100000\n";
 
@@ -156,7 +156,7 @@ fn attempt(s: &Scratch, victim: &Path, program: &Path, args: &[&str], target: &s
     let after = read_status(victim, "supervise").expect("victim status");
     let victim_hit = after.pid != before.pid || after.want != b'u' || after.state != State::Run;
     if victim_hit {
-        supervise::control::send(victim, b"u").expect("bring the victim back");
+        formats::control::send(victim, b"u").expect("bring the victim back");
         wait_new_run(s, victim, 0, T);
     }
     Attempt {

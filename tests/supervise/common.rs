@@ -1,11 +1,11 @@
 //! Helpers shared by the supervise tests: service directories, supervisors, status reads.
 
+use formats::status::{self, State, Status};
 use harness::{bin, cmd_clean, reference, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use supervise::status::{self, State, Status};
 
 /// A generous bound for anything that should happen "at once".
 pub const T: Duration = Duration::from_secs(5);
@@ -105,7 +105,7 @@ pub fn wait_down(s: &Scratch, dir: &Path) {
 
 /// Writes control bytes to a service (through the library's client, as sv does).
 pub fn control(dir: &Path, bytes: &[u8]) {
-    supervise::control::send(dir, bytes).expect("send control bytes");
+    formats::control::send(dir, bytes).expect("send control bytes");
 }
 
 /// Lines of a file (empty if missing).
@@ -115,7 +115,7 @@ pub fn lines(p: &Path) -> Vec<String> {
 
 /// Whether a process runs for `dir`'s ok FIFO (svok semantics).
 pub fn supervised(dir: &Path) -> bool {
-    supervise::control::probe(dir).is_ok()
+    formats::control::probe(dir).is_ok()
 }
 
 /// Pids of live processes whose argv is exactly `args` (NUL-separated), for duplicate checks.

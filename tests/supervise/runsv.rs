@@ -2,13 +2,13 @@
 //! SIGTERM, and the improvements (readiness, timeout-kill, orphans, a log added later).
 
 use crate::common::*;
+use formats::status::{Ready, State};
 use harness::{alive, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use supervise::status::{Ready, State};
 
 #[test]
 fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
@@ -320,7 +320,7 @@ fn a_log_directory_added_later_is_picked_up() {
     let _p = runsv(&s, &dir);
     let pid = wait_run(&s, &dir);
     s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
-    control(&dir, &[supervise::control::RECHECK_LOG]);
+    control(&dir, &[formats::control::RECHECK_LOG]);
     wait_until(T, "log supervised", || supervised(&dir.join("log")));
     assert_eq!(
         read_status(&dir, "supervise").unwrap().pid,
@@ -400,7 +400,7 @@ fn supervise_replaced_by_a_link_is_made_again_at_the_next_wake_up() {
     });
     assert!(s.join("run/supervise.svc/lock").exists());
     // The old lock is let go.
-    assert!(supervise::svdir::lock(&s.join("old/lock"), false).is_ok());
+    assert!(supervise::setup::lock(&s.join("old/lock"), false).is_ok());
     control(&dir, b"d");
     wait_down(&s, &dir);
     assert_eq!(pids_with_argv(&["sleep", "4714"]), Vec::<i32>::new());

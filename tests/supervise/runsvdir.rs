@@ -112,7 +112,7 @@ fn a_directory_recreated_while_its_runsv_exits_does_not_wedge() {
     fs::remove_dir_all(&tmp).unwrap();
     make(&s);
     wait_status(&s, &a, "new service running", |st| {
-        st.pid != 0 && st.pid != old && st.state == supervise::status::State::Run
+        st.pid != 0 && st.pid != old && st.state == formats::status::State::Run
     });
     let err = harness::read_text(s.join("runsvdir.err"));
     assert!(!err.contains("unable to lock"), "{err}");
@@ -158,7 +158,7 @@ fn sigalrm_rescans_and_writes_forced_rescan() {
     });
     let b = fs::read(s.join("sv/.forced-rescan")).unwrap();
     assert_eq!(b[0], b'@');
-    assert!(supervise::tai64n::Tai64n::parse_hex(&b[1..]).is_some());
+    assert!(formats::tai64n::Tai64n::parse_hex(&b[1..]).is_some());
     assert!(alive(p.pid()));
 }
 
@@ -343,7 +343,7 @@ fn without_inotify_new_services_start_by_polling_and_the_warning_names_the_limit
     // the 60 s rescan that started it before.
     wait_until(Duration::from_secs(50), "a started by polling", || {
         read_status(&svdir.join("a"), "supervise")
-            .is_some_and(|st| st.pid != 0 && st.state == supervise::status::State::Run)
+            .is_some_and(|st| st.pid != 0 && st.state == formats::status::State::Run)
     });
     // inotify back: raised inside runsvdir's namespace, taken up at the next poll.
     let mut raise = harness::cmd_clean(harness::reference("/usr/bin/nsenter").as_os_str());

@@ -2,11 +2,11 @@
 //! with five fraction digits, taken when a line's first byte arrives (spec/svlogd.md §6).
 
 use crate::util::{logdir, run, spawn, Impl};
+use formats::tai64n::Tai64n;
 use harness::{code, read_text, wait_until, Scratch};
 use regex::Regex;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use supervise::tai64n::Tai64n;
 
 fn unix_now() -> i64 {
     SystemTime::now()

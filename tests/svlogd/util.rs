@@ -220,7 +220,7 @@ pub fn drained(p: &Proc) {
 pub fn archives(dir: &Path) -> Vec<String> {
     harness::names(dir)
         .into_iter()
-        .filter(|n| n.starts_with('@') && svlogd::archive::Name::parse(n.as_bytes()).is_some())
+        .filter(|n| n.starts_with('@') && formats::archive::Name::parse(n.as_bytes()).is_some())
         .collect()
 }
 

@@ -157,7 +157,7 @@ fn lifecycle(which: &str) {
     let o = tool(&s, "svactivate", &["-w", "15", "web", "quiet"]);
     assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
     let web = s.join("service/web");
-    supervise::control::probe(&web).expect("web supervised when svactivate -w returns");
+    formats::control::probe(&web).expect("web supervised when svactivate -w returns");
     // The generated logger writes the service's output into the log directory.
     let logs = s.join("logs/web");
     harness::wait_until_or(

@@ -2,13 +2,13 @@
 //! the reference) and on hand-made ones with known stamps. TZ is always set.
 
 use crate::common::*;
+use formats::tai64n::Tai64n;
 use harness::{bin, cmd_clean, reference, Proc, Scratch};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use supervise::tai64n::Tai64n;
 
 const T0: i64 = 1_795_372_941; // 2026-11-22 18:42:21 UTC
 

@@ -2,10 +2,10 @@
 //! runit's runsv, ours and daemontools' supervise. See `spec/supervise.md` §5.
 
 use crate::common::*;
+use formats::status::State;
 use harness::{bin, reference, Scratch};
 use std::fs;
 use std::path::Path;
-use supervise::status::State;
 
 fn sv_both(
     s: &Scratch,
@@ -64,9 +64,9 @@ fn status_lines_match_runit_for_every_state() {
         stubborn.join("trapped").exists()
     });
     wait_running(&s, &up.join("log"));
-    supervise::control::send(&paused, b"p").unwrap();
+    formats::control::send(&paused, b"p").unwrap();
     wait_status(&s, &paused, "paused", |st| st.paused);
-    supervise::control::send(&stubborn, b"d").unwrap();
+    formats::control::send(&stubborn, b"d").unwrap();
     wait_status(&s, &stubborn, "got TERM", |st| st.got_term);
     dead_service(&s, "dead");
     s.mkdir("unsupervised");
@@ -203,7 +203,7 @@ fn up_after_down_is_not_lost_while_runsv_sleeps() {
 }
 
 fn wait_until_fifo_drained(dir: &Path) {
-    let f = supervise::control::open_writer(&dir.join("supervise/control")).unwrap();
+    let f = formats::control::open_writer(&dir.join("supervise/control")).unwrap();
     harness::wait_until(STATE_TIMEOUT, "control FIFO read by runsv", || {
         tools::sv::fifo_pending(&f) == Some(0)
     });
@@ -384,7 +384,7 @@ fn up_waits_for_readiness_on_our_runsv() {
         transcript(&o)
     );
     let st = status(&a).unwrap();
-    let ready = supervise::status::Ready::read_for(&a.join("supervise"), &st);
+    let ready = formats::status::Ready::read_for(&a.join("supervise"), &st);
     assert!(ready.is_some(), "sv returned before the service was ready");
 }
 
@@ -394,7 +394,7 @@ fn finish_state_is_reported(sup: Sup) {
     s.script("a/finish", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, sup, &a);
     wait_running(&s, &a);
-    supervise::control::send(&a, b"d").unwrap();
+    formats::control::send(&a, b"d").unwrap();
     wait_status(&s, &a, "finish running", |st| {
         st.state == State::Finish && st.pid != 0
     });

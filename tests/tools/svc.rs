@@ -2,10 +2,10 @@
 //! directories run by runit's runsv, ours and daemontools' supervise (`spec/supervise.md` §6).
 
 use crate::common::*;
+use formats::status::State;
 use harness::Scratch;
 use std::fs;
 use std::process::Output;
-use supervise::status::State;
 
 fn both(s: &Scratch, tool: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Output) {
     (
@@ -122,7 +122,7 @@ fn states_over(sup: Sup) {
     // -dx: down and exit the supervisor.
     ours("svc", &s.path, &["-dx", "./a", "./dn"], &[]);
     harness::wait_until(STATE_TIMEOUT, "supervisors gone", || {
-        supervise::control::probe(&a).is_err() && supervise::control::probe(&dn).is_err()
+        formats::control::probe(&a).is_err() && formats::control::probe(&dn).is_err()
     });
     let (o, t) = both(&s, "svstat", &args, &[]);
     assert_same(&format!("svstat on {sup:?} after exit"), &o, &t);
@@ -212,7 +212,7 @@ fn svstat_shows_readiness_and_json() {
     let _pd = supervise(&s, Sup::Ours, &d);
     let pid = wait_running(&s, &a);
     harness::wait_until(STATE_TIMEOUT, "ready recorded", || {
-        supervise::status::Ready::read_for(&a.join("supervise"), &status(&a).unwrap()).is_some()
+        formats::status::Ready::read_for(&a.join("supervise"), &status(&a).unwrap()).is_some()
     });
     let o = ours("svstat", &s.path, &["./a"], &[]);
     assert_eq!(

@@ -17,9 +17,9 @@ pub fn default_sigpipe() {
 /// for the tools that follow s6's exit-code convention.
 pub fn usage(message: Option<String>, usage: &str) -> i32 {
     if let Some(m) = message {
-        supervise::strerr::say(&[&m]);
+        formats::strerr::say(&[&m]);
     }
-    supervise::strerr::say(&[usage]);
+    formats::strerr::say(&[usage]);
     100
 }
 

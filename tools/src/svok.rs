@@ -5,10 +5,10 @@
 //! a dead supervisor (busybox's does). A bare DIR is looked up under `SVDIR` first.
 
 use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
+use formats::control::{self, ClientError};
+use formats::strerr::{errstr, say};
 use std::ffi::OsString;
 use std::path::Path;
-use supervise::control::{self, ClientError};
-use supervise::strerr::{errstr, say};
 
 /// The synopsis in svok's usage message (daemontools').
 pub const USAGE: &str = "svok dir";

@@ -5,8 +5,8 @@
 //! else that code did that matters here (standard fds open, SIGPIPE ignored).
 #![no_main]
 
+use formats::help::{self, About};
 use std::os::raw::{c_char, c_int};
-use supervise::help::{self, About};
 use supervise::runsv::{self, USAGE};
 
 #[no_mangle]

@@ -1,6 +1,6 @@
 //! runsvdir: start and watch a runsv for every service directory (runit-compatible).
+use formats::help::{self, About};
 use std::process::ExitCode;
-use supervise::help::{self, About};
 use supervise::runsvdir::{self, SYNOPSIS};
 
 fn main() -> ExitCode {

@@ -11,9 +11,9 @@
 //! restart throttle is a deadline during which commands and SIGTERM are handled, so `sv down;
 //! sv up` cannot be lost (void-linux/runit#33) and `x` during the throttle exits at once.
 
-use crate::control::Command;
-use crate::status::{Snapshot, State, Status, Want};
-use crate::tai64n::Tai64n;
+use formats::control::Command;
+use formats::status::{Snapshot, State, Status, Want};
+use formats::tai64n::Tai64n;
 use nix::libc;
 use std::time::{Duration, Instant};
 
@@ -361,7 +361,7 @@ mod tests {
             let st = &snap.status;
             self.log.push(format!(
                 "publish {}",
-                crate::status::stat_text(st.state, st.paused, st.got_term, snap.want).trim_end()
+                formats::status::stat_text(st.state, st.paused, st.got_term, snap.want).trim_end()
             ));
             true
         }

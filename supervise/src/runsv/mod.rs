@@ -20,16 +20,17 @@
 pub mod guard;
 pub mod machine;
 
-use crate::control;
 use crate::event;
 use crate::procinfo::{self, Identity};
+use crate::setup::{self, SetupError};
 use crate::sig::{self, SignalFd};
 use crate::spawn::{self, Spawn};
 use crate::spell::{self, Say, Spell};
-use crate::status::{self, Ready, Snapshot, WriteError};
-use crate::strerr::{errstr, say};
-use crate::svdir::{self, SetupError};
-use crate::tai64n::Tai64n;
+use formats::control;
+use formats::status::{self, Ready, Snapshot, WriteError};
+use formats::strerr::{errstr, say};
+use formats::svdir;
+use formats::tai64n::Tai64n;
 use machine::{Host, Role, Start, Svc};
 use nix::libc;
 use std::ffi::{CString, OsString};
@@ -157,7 +158,7 @@ impl Io {
 impl Host for Io {
     fn custom(&mut self, letter: u8, pid: u32) -> bool {
         let name = format!("control/{}", letter as char);
-        match svdir::owner_executable(Path::new(&name)) {
+        match setup::owner_executable(Path::new(&name)) {
             Ok(true) => {}
             Ok(false) => return false,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
@@ -318,7 +319,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         svc: [
             Svc::new(
                 Role::Main,
-                svdir::exists(Path::new(svdir::DOWN)),
+                setup::exists(Path::new(svdir::DOWN)),
                 Tai64n::now(),
             ),
             Svc::new(Role::Log, false, Tai64n::now()),
@@ -348,8 +349,8 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// a FIFO.
 fn fifo(path: &str) -> Result<(), SetupError> {
     let p = Path::new(path);
-    let _ = svdir::make_fifo(p);
-    match svdir::is_fifo(p) {
+    let _ = setup::make_fifo(p);
+    match setup::is_fifo(p) {
         Err(e) => Err(SetupError {
             what: format!("unable to stat {path}"),
             errno: e.raw_os_error(),
@@ -378,10 +379,10 @@ impl Runsv {
             Ok(_) => self.enable_log_pipe()?,
         }
         self.lock_service_dir()?;
-        svdir::make_supervise(Path::new("."), "./supervise")?;
+        setup::make_supervise(Path::new("."), "./supervise")?;
         self.lock(Role::Main, false)?;
         if self.has_log {
-            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            setup::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
             self.lock(Role::Log, true)?;
         }
         self.control_fifo(Role::Main)?;
@@ -396,7 +397,7 @@ impl Runsv {
     }
 
     fn enable_log_pipe(&mut self) -> Result<(), SetupError> {
-        let p = svdir::pipe(false).map_err(|e| SetupError {
+        let p = setup::pipe(false).map_err(|e| SetupError {
             what: "unable to create log pipe".into(),
             errno: e.raw_os_error(),
         })?;
@@ -404,7 +405,7 @@ impl Runsv {
         self.has_log = true;
         self.svc[1] = Svc::new(
             Role::Log,
-            svdir::exists(Path::new("log/down")),
+            setup::exists(Path::new("log/down")),
             Tai64n::now(),
         );
         Ok(())
@@ -440,7 +441,7 @@ impl Runsv {
 
     fn lock(&mut self, role: Role, blocking: bool) -> Result<(), SetupError> {
         let path = format!("{}/{}", sup(role), svdir::LOCK);
-        let fd = svdir::lock(Path::new(&path), blocking).map_err(|e| {
+        let fd = setup::lock(Path::new(&path), blocking).map_err(|e| {
             let step = if e.raw_os_error() == Some(libc::EAGAIN)
                 || e.raw_os_error() == Some(libc::EWOULDBLOCK)
             {
@@ -467,9 +468,9 @@ impl Runsv {
         fifo(&path)?;
         let f = &mut self.fifos[idx(role)];
         f.control =
-            Some(svdir::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
+            Some(setup::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
         f.control_w =
-            Some(svdir::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?);
+            Some(setup::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?);
         let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
         let i = idx(role);
         self.svc[i].publish(&mut self.io);
@@ -481,7 +482,7 @@ impl Runsv {
         // runit opens whatever is there; a regular file would tell every client that runsv
         // runs, even after it has gone.
         fifo(&path)?;
-        let fd = svdir::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
+        let fd = setup::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
             what: format!("unable to read {path}"),
             errno: e.raw_os_error(),
         })?;
@@ -499,7 +500,7 @@ impl Runsv {
             return;
         }
         let result = (|| {
-            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            setup::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
             self.lock(Role::Log, false)?;
             self.enable_log_pipe()?;
             self.control_fifo(Role::Log)?;
@@ -668,7 +669,7 @@ impl Runsv {
         self.notify[i] = None;
         if what == Start::Run {
             if let Some(n) = self.notification_fd(role) {
-                if let Ok((r, w)) = svdir::pipe(true) {
+                if let Ok((r, w)) = setup::pipe(true) {
                     self.notify[i] = Some(r);
                     notify_w = Some((w, n));
                 }
@@ -801,7 +802,7 @@ impl Runsv {
             Role::Main => (".", "./supervise"),
             Role::Log => (svdir::LOG, "./log/supervise"),
         };
-        svdir::make_supervise(Path::new(base), display)?;
+        setup::make_supervise(Path::new(base), display)?;
         let dir = Path::new(sup(role));
         let holds = |fd: &Option<OwnedFd>, name: &str| {
             fd.as_ref()

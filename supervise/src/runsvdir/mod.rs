@@ -23,13 +23,13 @@ pub mod orphans;
 pub mod proctitle;
 pub mod watch;
 
-use crate::control;
 use crate::event;
 use crate::sig::{self, SignalFd};
 use crate::spawn::{self, Spawn};
 use crate::spell::{self, Say, Spell};
-use crate::strerr::say;
-use crate::tai64n::Tai64n;
+use formats::control;
+use formats::strerr::say;
+use formats::tai64n::Tai64n;
 use nix::libc;
 use proctitle::Proctitle;
 use std::collections::HashSet;
@@ -189,7 +189,7 @@ pub fn run(argv: &[OsString]) -> i32 {
             ": fatal: ",
             what,
             ": ",
-            &crate::strerr::ioerr(e),
+            &formats::strerr::ioerr(e),
         ]);
         EXIT_FATAL
     };
@@ -304,7 +304,7 @@ impl Runsvdir {
                 ": warning: ",
                 what,
                 ": ",
-                &crate::strerr::ioerr(e),
+                &formats::strerr::ioerr(e),
             ]),
             None => say(&["runsvdir ", &self.dir_text, ": warning: ", what]),
         }
@@ -316,7 +316,7 @@ impl Runsvdir {
             self.warn("log service disabled.", None);
             return;
         }
-        let (r, w) = match crate::svdir::pipe(true) {
+        let (r, w) = match crate::setup::pipe(true) {
             Ok(p) => p,
             Err(_) => {
                 self.warn("unable to create pipe for log.", None);
@@ -324,7 +324,7 @@ impl Runsvdir {
                 return;
             }
         };
-        crate::svdir::set_nonblock(&w);
+        crate::setup::set_nonblock(&w);
         // SAFETY: dup2 onto fd 2; the pipe's own write end is then closed.
         if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&w), 2) } != 2 {
             self.warn("unable to set filedescriptor for log.", None);
@@ -630,7 +630,7 @@ impl Runsvdir {
                 let text = format!(
                     "unable to open directory {}: {}",
                     self.dir_text,
-                    crate::strerr::ioerr(&e)
+                    formats::strerr::ioerr(&e)
                 );
                 self.warn_spell(|r| &mut r.unreadable, now, &text);
                 self.rescan_at = now + RESTART;
@@ -652,7 +652,7 @@ impl Runsvdir {
                     let text = format!(
                         "unable to read directory {}: {}",
                         self.dir_text,
-                        crate::strerr::ioerr(&e)
+                        formats::strerr::ioerr(&e)
                     );
                     self.warn_spell(|r| &mut r.unreadable, now, &text);
                     failed = true;
@@ -881,7 +881,7 @@ impl Runsvdir {
                 let what = format!(
                     "unable to fork for {}: {}",
                     name.to_string_lossy(),
-                    crate::strerr::ioerr(&err)
+                    formats::strerr::ioerr(&err)
                 );
                 self.warn_spell(|r| &mut r.no_fork, now, &what);
             }

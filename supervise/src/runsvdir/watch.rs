@@ -139,7 +139,7 @@ pub fn init_error(e: &io::Error) -> String {
                 (fs.inotify.max_user_instances)"
             .into();
     }
-    crate::strerr::ioerr(e)
+    formats::strerr::ioerr(e)
 }
 
 /// Why `inotify_add_watch` failed, naming the limit that was reached (ENOSPC is the per-user
@@ -149,7 +149,7 @@ pub fn watch_error(e: &io::Error) -> String {
         return "the limit on inotify watches per user is reached (fs.inotify.max_user_watches)"
             .into();
     }
-    crate::strerr::ioerr(e)
+    formats::strerr::ioerr(e)
 }
 
 /// What runit compares to see that the services directory changed: its modification time

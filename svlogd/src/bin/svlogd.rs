@@ -1,8 +1,8 @@
 //! `svlogd [-tttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`: runit's logger.
 
+use formats::strerr::say_bytes;
 use std::ffi::OsString;
 use std::process::ExitCode;
-use supervise::strerr::say_bytes;
 use svlogd::logger::{Logger, EXIT_FATAL};
 use svlogd::options::{usage_text, CliError, Options, USAGE, VERSION};
 
@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     // SAFETY: restoring a default signal disposition at startup.
     unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL) };
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let about = supervise::help::About {
+    let about = formats::help::About {
         name: "svlogd",
         synopsis: &[
             &format!("svlogd{USAGE}"),
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
                (counted) rather than block when a directory cannot keep up; -C: check each\n\
                dir's config and exit.",
     };
-    if let Some(code) = supervise::help::answer(&argv, &about) {
+    if let Some(code) = formats::help::answer(&argv, &about) {
         return ExitCode::from(code as u8);
     }
     let code = match Options::parse(&argv) {

@@ -9,8 +9,8 @@
 //! invalid config line: LINE`) and changes nothing; a line whose first word is none of these
 //! stays an unknown line, ignored as runit ignores it (`svlogd -C` names both).
 
-use crate::scan::scan_ulong;
-use crate::stamp::{parse_stamp, Timestamp};
+use formats::scan::scan_ulong;
+use formats::stamp::{parse_stamp, Timestamp};
 use std::time::Duration;
 
 /// Default `queue`: how many rotated files may wait for a busy processor.

@@ -27,7 +27,7 @@
 
 use crate::config::warning::Warning;
 use crate::pmatch::pmatch;
-use crate::scan::scan_ulong;
+use formats::scan::scan_ulong;
 
 /// Default UDP and TCP port.
 pub const PORT_SYSLOG: u16 = 514;

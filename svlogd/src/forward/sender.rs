@@ -20,22 +20,23 @@
 //! an `info:` line.
 
 use super::config::{ForwardConfig, Target, Transport};
-use super::cursor::{archive_label, Cursor, FileId, Pos, PREFIX};
+use super::cursor::{Cursor, FileId, Pos, PREFIX};
 use super::shared::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
 use super::spool::{backlog, Missing, Spool, LONG_LINE};
 use super::syslog::{Renderer, Wire};
 use super::transport::{wait, Link, LinkError};
 use crate::dirfd::list;
 use crate::msg;
-use crate::stamp;
-use crate::stamp::Timestamp;
+use formats::archive::label_of as archive_label;
+use formats::stamp;
+use formats::stamp::Timestamp;
+use formats::tai64n::Tai64n;
 use nix::libc;
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use supervise::tai64n::Tai64n;
 
 /// Rendered bytes per batch.
 pub const BATCH: usize = 64 * 1024;

@@ -3,14 +3,14 @@
 //! directory when it starts.
 
 use super::cursor::FileId;
-use crate::stamp::Timestamp;
+use formats::stamp::Timestamp;
+use formats::tai64n::Tai64n;
 use nix::libc;
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Mutex;
 use std::time::Duration;
-use supervise::tai64n::Tai64n;
 
 /// How long a stopping forwarder may wait for the collector to acknowledge what is in flight.
 pub const STOP_GRACE: Duration = Duration::from_secs(1);

@@ -12,7 +12,7 @@
 
 use super::config::{Format, Framing, Transport};
 use chrono::{Datelike, Offset, TimeZone, Timelike};
-use supervise::tai64n::Tai64n;
+use formats::tai64n::Tai64n;
 
 /// Longest RFC 5424 APP-NAME.
 pub const APP_MAX_5424: usize = 48;

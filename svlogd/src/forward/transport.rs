@@ -50,7 +50,7 @@ impl LinkError {
     pub fn text(&self) -> String {
         match self {
             LinkError::Io(e) => match e.raw_os_error() {
-                Some(errno) => supervise::strerr::errstr(errno).to_string(),
+                Some(errno) => formats::strerr::errstr(errno).to_string(),
                 None => e.to_string(),
             },
             LinkError::Closed => "connection closed by the collector".to_string(),

@@ -3,12 +3,12 @@
 //! (`prune` decides, this deletes), and runit's disk-full rule.
 
 use super::{Ctx, LogDir};
-use crate::archive::{Name, Suffix};
 use crate::census::{Archive, Born};
 use crate::dirfd::{list, metaat, unlinkat};
 use crate::msg;
 use crate::processor::Job;
 use crate::prune::{age_from_mtime, plan, Entry, Hold, Limits};
+use formats::archive::{Name, Suffix};
 use nix::libc;
 use std::os::fd::OwnedFd;
 use std::time::Duration;
@@ -77,7 +77,7 @@ impl LogDir {
         };
         for label in requeue {
             let Ok(dup) = dir.try_clone() else { break };
-            let name = crate::archive::short_name(&label, b'u');
+            let name = formats::archive::short_name(&label, b'u');
             if ctx.verbose {
                 msg::info(&[b"requeue: ", &self.name, b"/", &name]);
             }

@@ -35,9 +35,10 @@ use crate::metrics::{self, Metrics};
 use crate::msg;
 use crate::processor::{self, Job, Processor};
 use crate::rotate::{Kind, Outcome, Rotation};
-use crate::stamp::Timestamp;
 use crate::stdio_copy::CopyOut;
 use crate::udp::UdpOut;
+use formats::stamp::Timestamp;
+use formats::strerr::errno_of;
 use nix::libc;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -46,7 +47,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
-use supervise::strerr::errno_of;
 
 /// How long a failed operation waits before it is retried (runit's `sleep(3)`).
 pub const RETRY: Duration = Duration::from_secs(3);
@@ -451,8 +451,8 @@ impl LogDir {
         if !peeked {
             return;
         }
-        let mut stamper = crate::stamp::Stamper::new(self.stamp);
-        let head = stamper.render(crate::stamp::clock_now()).len() + self.cfg.prefix.len();
+        let mut stamper = formats::stamp::Stamper::new(self.stamp);
+        let head = stamper.render(formats::stamp::clock_now()).len() + self.cfg.prefix.len();
         let text = f.bytes.get(head..).unwrap_or(&[]);
         let found = text.is_empty()
             || chunk
@@ -466,7 +466,7 @@ impl LogDir {
             .map(File::from)
             .and_then(|file| file.set_len(f.keep).map_err(|e| errno_of(&e)));
         if cut.is_ok() {
-            if let Some(n) = crate::archive::Name::parse(&f.name) {
+            if let Some(n) = formats::archive::Name::parse(&f.name) {
                 if let Some(a) = self.census.get(&n).copied() {
                     self.census
                         .add(crate::census::Archive { size: f.keep, ..a });
@@ -493,8 +493,8 @@ impl LogDir {
         };
         let left = names
             .iter()
-            .filter_map(|n| crate::archive::Name::parse(n))
-            .filter(|n| n.suffix == crate::archive::Suffix::Saved)
+            .filter_map(|n| formats::archive::Name::parse(n))
+            .filter(|n| n.suffix == formats::archive::Suffix::Saved)
             .count();
         if left > 0 {
             let what = format!("{left} archives left uncompressed for the next svlogd");

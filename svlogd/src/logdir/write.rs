@@ -4,11 +4,11 @@
 
 use super::{Ctx, LogDir, Progress, RETRY};
 use crate::msg;
-use crate::stamp::{clock_now, Stamper};
+use formats::stamp::{clock_now, Stamper};
+use formats::strerr::errno_of;
 use nix::libc;
 use std::io::{IoSlice, Write};
 use std::time::Instant;
-use supervise::strerr::errno_of;
 
 /// At most this many slices per `writev` (Linux's IOV_MAX).
 const IOV_MAX: usize = 1024;

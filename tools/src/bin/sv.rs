@@ -2,7 +2,7 @@
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let about = supervise::help::About {
+    let about = formats::help::About {
         name: "sv",
         synopsis: &[
             &format!("sv{}", tools::sv::USAGE),
@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
                start, stop, reload, restart, shutdown, force-stop, force-reload, force-restart,\n\
                force-shutdown, try-restart, check. A bare service name is looked up in $SVDIR.",
     };
-    if let Some(code) = supervise::help::answer(&argv, &about) {
+    if let Some(code) = formats::help::answer(&argv, &about) {
         return std::process::ExitCode::from(code as u8);
     }
     tools::out::default_sigpipe();

@@ -2,13 +2,13 @@
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let about = supervise::help::About {
+    let about = formats::help::About {
         name: "svactivate",
         synopsis: &[tools::activate::A_USAGE.trim_start_matches("usage: ")],
         text: "Makes installed services (default /etc/rc/NAME) live in the services directory\n\
                (default /var/service) atomically, with an svlogd logger when they have none.",
     };
-    if let Some(code) = supervise::help::answer(&argv, &about) {
+    if let Some(code) = formats::help::answer(&argv, &about) {
         return std::process::ExitCode::from(code as u8);
     }
     tools::out::default_sigpipe();

@@ -2,14 +2,14 @@
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let about = supervise::help::About {
+    let about = formats::help::About {
         name: "svok",
         synopsis: &[tools::svok::USAGE],
         text:
             "Exits 0 if a supervisor (runsv or daemontools' supervise) is running for dir, 100 if\n\
                not.",
     };
-    if let Some(code) = supervise::help::answer(&argv, &about) {
+    if let Some(code) = formats::help::answer(&argv, &about) {
         return std::process::ExitCode::from(code as u8);
     }
     tools::out::default_sigpipe();

@@ -2,14 +2,14 @@
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let about = supervise::help::About {
+    let about = formats::help::About {
         name: "tai64n",
         synopsis: &["tai64n"],
         text:
             "Copies standard input to standard output, putting a TAI64N time stamp (@ and 24 hex\n\
                digits, then a space) at the start of each line.",
     };
-    if let Some(code) = supervise::help::answer(&argv, &about) {
+    if let Some(code) = formats::help::answer(&argv, &about) {
         return std::process::ExitCode::from(code as u8);
     }
     tools::out::default_sigpipe();

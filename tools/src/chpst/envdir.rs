@@ -88,7 +88,7 @@ fn read_here(
 }
 
 fn errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(supervise::strerr::errno_of(e))
+    Errno::from_raw(formats::strerr::errno_of(e))
 }
 
 #[cfg(test)]

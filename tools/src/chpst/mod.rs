@@ -14,6 +14,8 @@ pub mod pathexec;
 pub mod uidgid;
 
 use envdir::EnvdirError;
+use formats::getopt::{progname, Getopt, Opt};
+use formats::strerr::{errstr, say};
 use limits::{LimitStep, Soft};
 use nix::errno::Errno;
 use nix::sys::resource::Resource;
@@ -21,8 +23,6 @@ use pathexec::Env;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use supervise::getopt::{progname, Getopt, Opt};
-use supervise::strerr::{errstr, say};
 use uidgid::{DropStep, LookupError, UidGid};
 
 /// chpst's usage text after the program name (Debian's runit 2.1.2; `-C` is accepted too).
@@ -96,9 +96,9 @@ pub fn personality(arg0: &OsStr) -> &'static str {
 }
 
 /// `--help` and `--version` as the first argument, for chpst or the personality `argv[0]`
-/// names (see `supervise::help`).
+/// names (see `formats::help`).
 pub fn help(argv: &[OsString]) -> Option<i32> {
-    supervise::help::request(argv)?;
+    formats::help::request(argv)?;
     let name = personality(argv.first().map_or(OsStr::new("chpst"), |a| a.as_os_str()));
     let (synopsis, text) = match PERSONALITIES.iter().find(|p| p.0 == name) {
         Some(p) => (format!("{name} {}", p.1), p.2),
@@ -110,9 +110,9 @@ pub fn help(argv: &[OsString]) -> Option<i32> {
              setlock and softlimit when run under those names.",
         ),
     };
-    supervise::help::answer(
+    formats::help::answer(
         argv,
-        &supervise::help::About {
+        &formats::help::About {
             name,
             synopsis: &[&synopsis],
             text,

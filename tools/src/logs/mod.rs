@@ -16,14 +16,14 @@ pub mod since;
 
 use crate::localtime::{self, Moment, Renderer};
 use crate::watch::Watch;
+use formats::getopt::{Getopt, Opt};
+use formats::strerr::{ioerr, say};
 use nix::sys::inotify::AddWatchFlags;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
-use supervise::getopt::{Getopt, Opt};
-use supervise::strerr::{ioerr, say};
 
 /// The default base directory of service logs.
 pub const DEFAULT_LOGDIR: &str = "/var/log/service";
