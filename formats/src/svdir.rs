@@ -7,11 +7,15 @@
 //! Setting the directory up (creating `supervise/`, its lock and FIFOs) is runsv's and lives
 //! there.
 
+use nix::errno::Errno;
+use nix::fcntl::AtFlags;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, AT_FDCWD};
 use nix::libc;
+use nix::sys::stat::{fstatat, FileStat, Mode};
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -112,68 +116,35 @@ pub fn open_supervised(
         SUPERVISE,
         libc::O_RDONLY | libc::O_DIRECTORY,
     )?;
-    let fd = open_checked(Some(dir.as_raw_fd()), Path::new(name), rel, flags)?;
+    let fd = open_checked(Some(dir.as_fd()), Path::new(name), rel, flags)?;
     Ok(fd.into())
 }
 
 /// `openat2` with `RESOLVE_NO_SYMLINKS`: fails with ELOOP if any component is a link.
 fn open_no_symlinks(path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
-    let c = c_path(path);
-    // SAFETY: open_how is plain data; zeroed is its documented initial state.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (flags | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    let how = OpenHow::new()
+        .flags(OFlag::from_bits_retain(flags) | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_NO_SYMLINKS);
     loop {
-        // SAFETY: openat2 reads the path and the open_how of the given size; the fd is owned
-        // at once.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                libc::AT_FDCWD,
-                c.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: a fresh descriptor.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) });
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
+        match nix::fcntl::openat2(AT_FDCWD, path, how) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(io::Error::from_raw_os_error(e as i32)),
         }
     }
 }
 
-fn c_path(p: &Path) -> std::ffi::CString {
-    use std::os::unix::ffi::OsStrExt;
-    std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
+fn stat_at(at: BorrowedFd<'_>, path: &Path, flags: AtFlags) -> io::Result<FileStat> {
+    fstatat(at, path, flags).map_err(|e| io::Error::from_raw_os_error(e as i32))
 }
 
-fn stat_at(at: libc::c_int, path: &std::ffi::CStr, flags: libc::c_int) -> io::Result<libc::stat> {
-    // SAFETY: fstatat fills a zeroed stat buffer from a NUL-terminated path.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstatat(at, path.as_ptr(), &mut st, flags) == 0 {
-            Ok(st)
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
-}
-
-fn open_at(at: libc::c_int, path: &std::ffi::CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+fn open_at(at: BorrowedFd<'_>, path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let flags = OFlag::from_bits_retain(flags) | OFlag::O_CLOEXEC;
     loop {
-        // SAFETY: openat with a NUL-terminated path; the fd is owned at once.
-        let fd = unsafe { libc::openat(at, path.as_ptr(), flags | libc::O_CLOEXEC, 0) };
-        if fd >= 0 {
-            // SAFETY: a fresh descriptor.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
+        match nix::fcntl::openat(at, path, flags, Mode::empty()) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(io::Error::from_raw_os_error(e as i32)),
         }
     }
 }
@@ -181,14 +152,13 @@ fn open_at(at: libc::c_int, path: &std::ffi::CStr, flags: libc::c_int) -> io::Re
 /// Opens `path` (relative to the directory `at`, or to the working directory) with `flags`;
 /// a final symbolic link is followed only if trusted, and only to the file that was checked.
 fn open_checked(
-    at: Option<libc::c_int>,
+    at: Option<BorrowedFd<'_>>,
     path: &Path,
     link: &'static str,
     flags: libc::c_int,
 ) -> Result<OwnedFd, OpenError> {
-    let at = at.unwrap_or(libc::AT_FDCWD);
-    let c = c_path(path);
-    let first = match open_at(at, &c, flags | libc::O_NOFOLLOW) {
+    let at = at.unwrap_or(AT_FDCWD);
+    let first = match open_at(at, path, flags | libc::O_NOFOLLOW) {
         Ok(fd) => return Ok(fd),
         Err(e) => e,
     };
@@ -199,13 +169,12 @@ fn open_checked(
     ) {
         return Err(OpenError::Io(first));
     }
-    let lst = stat_at(at, &c, libc::AT_SYMLINK_NOFOLLOW).map_err(OpenError::Io)?;
+    let lst = stat_at(at, path, AtFlags::AT_SYMLINK_NOFOLLOW).map_err(OpenError::Io)?;
     if lst.st_mode & libc::S_IFMT != libc::S_IFLNK {
         return Err(OpenError::Io(first));
     }
-    let st = stat_at(at, &c, 0).map_err(OpenError::Io)?;
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let st = stat_at(at, path, AtFlags::empty()).map_err(OpenError::Io)?;
+    let me = nix::unistd::geteuid().as_raw();
     if lst.st_uid != 0 && lst.st_uid != me && lst.st_uid != st.st_uid {
         return Err(OpenError::Untrusted(Untrusted {
             link,
@@ -213,13 +182,11 @@ fn open_checked(
             target_uid: st.st_uid,
         }));
     }
-    let fd = open_at(at, &c, flags).map_err(OpenError::Io)?;
+    let fd = open_at(at, path, flags).map_err(OpenError::Io)?;
     // The link may have changed between the check and the open: only the checked file will do.
-    let mut now: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat on a descriptor we own into a zeroed buffer.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut now) } != 0
-        || (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino)
-    {
+    let same = nix::sys::stat::fstat(&fd)
+        .is_ok_and(|now| (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino));
+    if !same {
         return Err(OpenError::Io(io::Error::from_raw_os_error(libc::EAGAIN)));
     }
     Ok(fd)

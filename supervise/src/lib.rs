@@ -6,13 +6,10 @@
 //! [`control`]. runit's error texts and option scanning are in [`strerr`] and [`getopt`];
 //! every command's `--help` and `--version` in [`help`].
 
-pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod procinfo;
 pub mod runsv;
 pub mod runsvdir;
 pub mod setup;
-pub mod sig;
-pub mod spawn;
 pub mod spell;

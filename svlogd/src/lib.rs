@@ -30,12 +30,12 @@ pub mod check;
 pub mod compress;
 pub mod config;
 pub mod ctx;
-pub mod dirfd;
 pub mod faults;
 pub mod forward;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod input;
+pub mod links;
 pub mod logdir;
 pub mod logger;
 pub mod metrics;

@@ -400,7 +400,7 @@ fn supervise_replaced_by_a_link_is_made_again_at_the_next_wake_up() {
     });
     assert!(s.join("run/supervise.svc/lock").exists());
     // The old lock is let go.
-    assert!(supervise::setup::lock(&s.join("old/lock"), false).is_ok());
+    assert!(sys::lock::open(&s.join("old/lock"), false).is_ok());
     control(&dir, b"d");
     wait_down(&s, &dir);
     assert_eq!(pids_with_argv(&["sleep", "4714"]), Vec::<i32>::new());

@@ -152,7 +152,7 @@ impl Svc {
             Some(Start::Run) => self.not_before,
             _ => None,
         };
-        crate::event::earliest(throttle, self.kill_at)
+        sys::poll::earliest(throttle, self.kill_at)
     }
 
     /// Records a start: `./run` gets a new stamp and state Run; `./finish` keeps the stamp

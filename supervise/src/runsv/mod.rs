@@ -20,11 +20,8 @@
 pub mod guard;
 pub mod machine;
 
-use crate::event;
 use crate::procinfo::{self, Identity};
 use crate::setup::{self, SetupError};
-use crate::sig::{self, SignalFd};
-use crate::spawn::{self, Spawn};
 use crate::spell::{self, Say, Spell};
 use formats::control;
 use formats::status::{self, Ready, Snapshot, WriteError};
@@ -33,12 +30,17 @@ use formats::svdir;
 use formats::tai64n::Tai64n;
 use machine::{Host, Role, Start, Svc};
 use nix::libc;
+use nix::sys::signal::Signal;
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use sys::child;
+use sys::poll;
+use sys::signal::{self as sig, Disposition, SignalFd};
+use sys::spawn::{self, Action, Spawn, Step};
 
 /// The usage text after `usage: <argv0>` (runit's).
 pub const USAGE: &str = " dir";
@@ -158,7 +160,7 @@ impl Io {
 impl Host for Io {
     fn custom(&mut self, letter: u8, pid: u32) -> bool {
         let name = format!("control/{}", letter as char);
-        match setup::owner_executable(Path::new(&name)) {
+        match sys::fs::owner_executable(Path::new(&name)) {
             Ok(true) => {}
             Ok(false) => return false,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
@@ -175,14 +177,19 @@ impl Host for Io {
         })
         .unwrap_or_default();
         let prefix = format!("runsv {}: fatal: unable to run {name}: ", self.dir);
+        let out: Vec<Step<'_>> = self
+            .log_w()
+            .map(|fd| Step {
+                action: Action::Dup { from: fd, to: 1 },
+                what: b"",
+            })
+            .into_iter()
+            .collect();
         let child = spawn::spawn(&Spawn {
             program: Some(&path),
             argv: &[&path, &arg],
-            stdin: None,
-            stdout: self.log_w(),
-            extra: None,
-            chdir: None,
-            setsid: false,
+            steps: &out,
+            exec_what: b"",
             fail_prefix: prefix.as_bytes(),
             fail_code: EXIT_FATAL,
         });
@@ -191,7 +198,7 @@ impl Host for Io {
                 self.warn_io(&format!("unable to fork for {name}"), &e);
                 false
             }
-            Ok(child) => match sig::wait_for(child) {
+            Ok(child) => match child::wait_for(child) {
                 // runit's test: the exit code is 0 (a signal also reads as 0).
                 Ok(w) => (w >> 8) & 0xff == 0,
                 Err(e) => {
@@ -293,7 +300,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         return EXIT_USAGE;
     }
     let dir = argv[1].to_string_lossy().into_owned();
-    sig::ignore_sigpipe();
+    sig::set(Signal::SIGPIPE, Disposition::Ignore);
     let fatal = |what: &str, err: Option<i32>| {
         let io = Io {
             dir: dir.clone(),
@@ -303,7 +310,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         io.msg(": fatal: ", what, err);
         EXIT_FATAL
     };
-    let sigfd = match SignalFd::new(&[libc::SIGCHLD, libc::SIGTERM]) {
+    let sigfd = match SignalFd::new(&[Signal::SIGCHLD, Signal::SIGTERM]) {
         Ok(s) => s,
         Err(e) => return fatal("unable to create selfpipe", e.raw_os_error()),
     };
@@ -319,7 +326,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         svc: [
             Svc::new(
                 Role::Main,
-                setup::exists(Path::new(svdir::DOWN)),
+                sys::fs::exists(Path::new(svdir::DOWN)),
                 Tai64n::now(),
             ),
             Svc::new(Role::Log, false, Tai64n::now()),
@@ -331,7 +338,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         notify: [None, None],
         ready: [None, None],
         orphans: [None, None],
-        boot: procinfo::boot_id(),
+        boot: sys::proc::boot_id(),
         log_exiting: false,
         fork_retry: None,
         sigterm: false,
@@ -349,8 +356,8 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// a FIFO.
 fn fifo(path: &str) -> Result<(), SetupError> {
     let p = Path::new(path);
-    let _ = setup::make_fifo(p);
-    match setup::is_fifo(p) {
+    let _ = sys::fs::make_fifo(p);
+    match sys::fs::is_fifo(p) {
         Err(e) => Err(SetupError {
             what: format!("unable to stat {path}"),
             errno: e.raw_os_error(),
@@ -397,7 +404,7 @@ impl Runsv {
     }
 
     fn enable_log_pipe(&mut self) -> Result<(), SetupError> {
-        let p = setup::pipe(false).map_err(|e| SetupError {
+        let p = sys::fs::pipe(false).map_err(|e| SetupError {
             what: "unable to create log pipe".into(),
             errno: e.raw_os_error(),
         })?;
@@ -405,7 +412,7 @@ impl Runsv {
         self.has_log = true;
         self.svc[1] = Svc::new(
             Role::Log,
-            setup::exists(Path::new("log/down")),
+            sys::fs::exists(Path::new("log/down")),
             Tai64n::now(),
         );
         Ok(())
@@ -441,7 +448,7 @@ impl Runsv {
 
     fn lock(&mut self, role: Role, blocking: bool) -> Result<(), SetupError> {
         let path = format!("{}/{}", sup(role), svdir::LOCK);
-        let fd = setup::lock(Path::new(&path), blocking).map_err(|e| {
+        let fd = sys::lock::open(Path::new(&path), blocking).map_err(|e| {
             let step = if e.raw_os_error() == Some(libc::EAGAIN)
                 || e.raw_os_error() == Some(libc::EWOULDBLOCK)
             {
@@ -467,10 +474,12 @@ impl Runsv {
         };
         fifo(&path)?;
         let f = &mut self.fifos[idx(role)];
-        f.control =
-            Some(setup::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
-        f.control_w =
-            Some(setup::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?);
+        f.control = Some(
+            sys::fs::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?,
+        );
+        f.control_w = Some(
+            sys::fs::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?,
+        );
         let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
         let i = idx(role);
         self.svc[i].publish(&mut self.io);
@@ -482,7 +491,7 @@ impl Runsv {
         // runit opens whatever is there; a regular file would tell every client that runsv
         // runs, even after it has gone.
         fifo(&path)?;
-        let fd = setup::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
+        let fd = sys::fs::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
             what: format!("unable to read {path}"),
             errno: e.raw_os_error(),
         })?;
@@ -537,7 +546,7 @@ impl Runsv {
         if !id.alive(&self.boot) {
             return;
         }
-        let Ok(pidfd) = procinfo::pidfd_open(id.pid) else {
+        let Ok(pidfd) = sys::proc::pidfd_open(id.pid) else {
             return;
         };
         if !id.alive(&self.boot) {
@@ -654,7 +663,7 @@ impl Runsv {
                 )
             }
             Start::Finish(wstat) => {
-                let (c, s) = spawn::finish_args(wstat);
+                let (c, s) = finish_args(wstat);
                 code = CString::new(c).unwrap_or_default();
                 stat = CString::new(s).unwrap_or_default();
                 argv.extend([finish.as_c_str(), &code, &stat]);
@@ -669,7 +678,7 @@ impl Runsv {
         self.notify[i] = None;
         if what == Start::Run {
             if let Some(n) = self.notification_fd(role) {
-                if let Ok((r, w)) = setup::pipe(true) {
+                if let Ok((r, w)) = sys::fs::pipe(true) {
                     self.notify[i] = Some(r);
                     notify_w = Some((w, n));
                 }
@@ -685,14 +694,25 @@ impl Runsv {
             _ => (None, None),
         };
         let logdir = spawn::cstring("./log");
+        let dup = |from: i32, to: i32| Step {
+            action: Action::Dup { from, to },
+            what: b"",
+        };
+        let mut steps: Vec<Step<'_>> = Vec::with_capacity(4);
+        steps.extend(stdin.map(|fd| dup(fd, 0)));
+        steps.extend(stdout.map(|fd| dup(fd, 1)));
+        steps.extend(notify_w.as_ref().map(|(w, n)| dup(w.as_raw_fd(), *n)));
+        if role == Role::Log {
+            steps.push(Step {
+                action: Action::Chdir(&logdir),
+                what: b"",
+            });
+        }
         let result = spawn::spawn(&Spawn {
             program: Some(program),
             argv: &argv,
-            stdin,
-            stdout,
-            extra: notify_w.as_ref().map(|(w, n)| (w.as_raw_fd(), *n)),
-            chdir: (role == Role::Log).then_some(logdir.as_c_str()),
-            setsid: false,
+            steps: &steps,
+            exec_what: b"",
             fail_prefix: fail.as_bytes(),
             fail_code: EXIT_FATAL,
         });
@@ -855,16 +875,16 @@ impl Runsv {
     /// The earliest scheduled event: a start waiting on the throttle, a kill timer, an orphan
     /// deadline, a fork retry. `None` when idle.
     fn deadline(&self) -> Option<Instant> {
-        let mut d = event::earliest(self.fork_retry, self.repair_at);
+        let mut d = poll::earliest(self.fork_retry, self.repair_at);
         for &role in self.roles() {
             let i = idx(role);
             let s = &self.svc[i];
-            d = event::earliest(d, s.kill_at);
+            d = poll::earliest(d, s.kill_at);
             if self.orphans[i].is_none() && self.fork_retry.is_none() {
-                d = event::earliest(d, s.deadline());
+                d = poll::earliest(d, s.deadline());
             }
             if let Some(o) = &self.orphans[i] {
-                d = event::earliest(d, event::earliest(o.term_at, o.kill_at));
+                d = poll::earliest(d, poll::earliest(o.term_at, o.kill_at));
             }
         }
         d
@@ -883,7 +903,7 @@ impl Runsv {
                     self.orphans[0].as_ref().map(|o| o.pidfd.as_fd()),
                     self.orphans[1].as_ref().map(|o| o.pidfd.as_fd()),
                 ];
-                match event::wait(fds, self.deadline()) {
+                match poll::wait(fds, self.deadline()) {
                     Ok(r) => r,
                     Err(e) => {
                         self.io.warn_io("unable to poll", &e);
@@ -931,7 +951,7 @@ impl Runsv {
     }
 
     fn reap(&mut self) {
-        while let Some(r) = sig::reap() {
+        while let Some(r) = child::reap() {
             for role in [Role::Main, Role::Log] {
                 let i = idx(role);
                 if self.svc[i].pid == 0 || self.svc[i].pid != r.pid {
@@ -1004,5 +1024,31 @@ impl Runsv {
             self.io.logpipe = None;
         }
         None
+    }
+}
+
+/// `./finish`'s arguments for a wait status: the exit code (or `-1` if the process was killed
+/// by a signal) and `wstat & 0xff` (the signal, +128 with a core dump).
+pub fn finish_args(wstat: i32) -> (String, String) {
+    let code = if libc::WIFSIGNALED(wstat) {
+        "-1".to_string()
+    } else {
+        libc::WEXITSTATUS(wstat).to_string()
+    };
+    (code, (wstat & 0xff).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_arguments_as_runit() {
+        // spec/supervise.md §1.4: exit 3 → "3 0"; SIGTERM → "-1 15"; SIGKILL → "-1 9".
+        assert_eq!(finish_args(3 << 8), ("3".into(), "0".into()));
+        assert_eq!(finish_args(15), ("-1".into(), "15".into()));
+        assert_eq!(finish_args(9), ("-1".into(), "9".into()));
+        assert_eq!(finish_args(11 | 0x80), ("-1".into(), "139".into()));
+        assert_eq!(finish_args(111 << 8), ("111".into(), "0".into()));
     }
 }

@@ -8,8 +8,10 @@ use svlogd::options::{usage_text, CliError, Options, USAGE, VERSION};
 
 fn main() -> ExitCode {
     // A closed stderr ends svlogd as it ends runit's (SIGPIPE is not caught there).
-    // SAFETY: restoring a default signal disposition at startup.
-    unsafe { nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL) };
+    sys::signal::set(
+        nix::sys::signal::Signal::SIGPIPE,
+        sys::signal::Disposition::Default,
+    );
     let argv: Vec<OsString> = std::env::args_os().collect();
     let about = formats::help::About {
         name: "svlogd",

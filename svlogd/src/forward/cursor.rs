@@ -13,11 +13,11 @@
 //! `current` that was rotated and compressed while svlogd was not running can still be found:
 //! it is the first archive rotated after SAVED). It is written to `.new`, fsynced and renamed.
 
-use crate::dirfd::{openat, renameat};
 use formats::tai64n::Tai64n;
 use nix::libc;
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
+use sys::dirfd::{openat, renameat};
 
 /// The prefix of every cursor file's name.
 pub const PREFIX: &str = "forward.";

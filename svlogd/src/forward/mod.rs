@@ -148,7 +148,7 @@ impl Forwarders {
                 predecessor,
                 fresh: cursor::Pos {
                     file: FileId::Current(self.current_ino),
-                    offset: crate::dirfd::statat(dir, b"current")
+                    offset: sys::dirfd::statat(dir, b"current")
                         .map(|(_, s)| s)
                         .unwrap_or(0),
                 },

@@ -15,7 +15,6 @@
 //! exists, else its `.s` (whatever the processor made of it, gunzipped if it is gzip).
 
 use super::cursor::{FileId, Pos};
-use crate::dirfd::{list, openat, statat};
 use flate2::read::MultiGzDecoder;
 use formats::archive::label_of as archive_label;
 use nix::libc;
@@ -23,6 +22,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
+use sys::dirfd::{list, openat, statat};
 
 /// Bytes read from a file at a time.
 const CHUNK: usize = 128 * 1024;

@@ -17,10 +17,15 @@
 use super::config::{Target, Transport};
 use super::tls;
 use nix::libc;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{
+    connect, getsockopt, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType,
+    SockaddrStorage,
+};
 use rustls::ClientConnection;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// How long a connection (and a TLS handshake) may take.
@@ -89,36 +94,24 @@ pub struct Link {
     read_buf: Vec<u8>,
 }
 
-/// Waits for `fd` to become ready for `events`, or for `wake` to become readable, at most
-/// until `deadline`. Returns the socket's revents (0 on timeout or wake-up).
-pub fn wait(fd: Option<RawFd>, events: i16, wake: BorrowedFd, deadline: Option<Instant>) -> i16 {
-    let mut fds = [
-        libc::pollfd {
-            fd: wake.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: fd.unwrap_or(-1),
-            events,
-            revents: 0,
-        },
-    ];
-    let timeout = match deadline {
-        None => -1,
-        Some(t) => {
-            let d = t.saturating_duration_since(Instant::now());
-            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
-            ms.min(i32::MAX as u128) as i32
-        }
-    };
-    let n = if fd.is_some() { 2 } else { 1 };
-    // SAFETY: poll on a local array of valid pollfds.
-    let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
-    if r <= 0 || n < 2 {
-        return 0;
+/// Waits for `fd` to become ready for `events` (`POLL*` bits), or for `wake` to become
+/// readable, at most until `deadline`. Returns the socket's revents (0 on timeout or wake-up).
+pub fn wait(
+    fd: Option<BorrowedFd<'_>>,
+    events: i16,
+    wake: BorrowedFd<'_>,
+    deadline: Option<Instant>,
+) -> i16 {
+    let mut fds = vec![PollFd::new(wake, PollFlags::POLLIN)];
+    if let Some(fd) = fd {
+        fds.push(PollFd::new(fd, PollFlags::from_bits_truncate(events)));
     }
-    fds[1].revents
+    let timeout = sys::poll::timeout_ms(deadline, Instant::now());
+    let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::NONE);
+    match nix::poll::poll(&mut fds, timeout) {
+        Ok(n) if n > 0 && fds.len() == 2 => fds[1].revents().map_or(0, |r| r.bits()),
+        _ => 0,
+    }
 }
 
 /// Handles what a collector sent over TLS (already given to `conn` with `read_tls`): rustls
@@ -170,31 +163,21 @@ fn connect_tcp(
     deadline: Instant,
 ) -> Result<TcpStream, LinkError> {
     let family = if addr.is_ipv4() {
-        libc::AF_INET
+        AddressFamily::Inet
     } else {
-        libc::AF_INET6
+        AddressFamily::Inet6
     };
-    // SAFETY: socket(2) with constant arguments; owned at once.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error().into());
-    }
-    // SAFETY: just created, owned by nobody else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let sa = nix::sys::socket::SockaddrStorage::from(addr);
-    use nix::sys::socket::SockaddrLike;
-    // SAFETY: connect with a valid sockaddr and its length.
-    let r = unsafe { libc::connect(fd, sa.as_ptr(), sa.len()) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(e.into());
+    let owned = socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    let sa = SockaddrStorage::from(addr);
+    if let Err(e) = connect(owned.as_raw_fd(), &sa) {
+        if e != nix::errno::Errno::EINPROGRESS {
+            return Err(io::Error::from_raw_os_error(e as i32).into());
         }
         loop {
             if stop() {
@@ -203,12 +186,12 @@ fn connect_tcp(
             if Instant::now() >= deadline {
                 return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT).into());
             }
-            let rev = wait(Some(fd), libc::POLLOUT, wake, Some(deadline));
+            let rev = wait(Some(owned.as_fd()), libc::POLLOUT, wake, Some(deadline));
             if rev != 0 {
                 break;
             }
         }
-        let err = nix::sys::socket::getsockopt(&owned, nix::sys::socket::sockopt::SocketError)
+        let err = getsockopt(&owned, sockopt::SocketError)
             .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
         if err != 0 {
             return Err(io::Error::from_raw_os_error(err).into());
@@ -217,30 +200,16 @@ fn connect_tcp(
     // A collector that vanished without a word (a host or a link down) is noticed by
     // keepalive when idle, and after [`DEAD_PEER`] of unacknowledged data when not, instead of
     // after TCP's quarter of an hour of retransmissions.
-    let secs = KEEPALIVE.as_secs() as libc::c_int;
-    let millis = DEAD_PEER.as_millis() as libc::c_uint;
-    for (level, opt, val) in [
-        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, secs / 3),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
-        (
-            libc::IPPROTO_TCP,
-            libc::TCP_USER_TIMEOUT,
-            millis as libc::c_int,
-        ),
-    ] {
-        // SAFETY: setsockopt with a pointer to a local int and its size.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                level,
-                opt,
-                (&val as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-    }
+    let secs = KEEPALIVE.as_secs().min(u32::MAX as u64) as u32;
+    let _ = setsockopt(&owned, sockopt::KeepAlive, &true);
+    let _ = setsockopt(&owned, sockopt::TcpKeepIdle, &secs);
+    let _ = setsockopt(&owned, sockopt::TcpKeepInterval, &(secs / 3));
+    let _ = setsockopt(&owned, sockopt::TcpKeepCount, &3);
+    let _ = setsockopt(
+        &owned,
+        sockopt::TcpUserTimeout,
+        &(DEAD_PEER.as_millis().min(u32::MAX as u128) as u32),
+    );
     Ok(TcpStream::from(owned))
 }
 
@@ -350,10 +319,10 @@ impl Link {
     }
 
     /// The socket, for `poll`.
-    pub fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> BorrowedFd<'_> {
         match &self.sock {
-            Sock::Udp(s) => s.as_raw_fd(),
-            Sock::Tcp(s) => s.as_raw_fd(),
+            Sock::Udp(s) => s.as_fd(),
+            Sock::Tcp(s) => s.as_fd(),
         }
     }
 

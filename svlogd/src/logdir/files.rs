@@ -2,7 +2,6 @@
 //! `current`, the archives and the processor queue, with runit's messages.
 
 use super::{Ctx, LogDir};
-use crate::dirfd::{openat, renameat, statat};
 use crate::faults;
 use crate::msg;
 use crate::processor::Job;
@@ -12,6 +11,7 @@ use formats::strerr::errno_of;
 use nix::libc;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
+use sys::dirfd::{openat, renameat, statat};
 
 /// A directory in the middle of a rotation, with the logger's view of this turn.
 pub(super) struct Files<'a> {

@@ -76,7 +76,7 @@ impl LogDir {
     /// with a warning, as if it had failed to open, until the next HUP; when no directory is
     /// left, svlogd exits 111 (see `Logger::run`).
     pub(crate) fn failed(&mut self, ctx: &Ctx) -> Progress {
-        if self.dir.as_ref().is_some_and(crate::dirfd::removed) {
+        if self.dir.as_ref().is_some_and(sys::dirfd::removed) {
             msg::warnx("log directory removed, giving it up", &self.name);
             self.out.batch.clear();
             self.close(ctx);
