@@ -87,8 +87,26 @@ impl Scratch {
         let path = base.join(format!("e2e-{name}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create scratch dir");
+        // Whatever the umask: tests run programs as `nobody` in here.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod scratch");
         let path = fs::canonicalize(&path).expect("canonicalize scratch");
         Scratch { path }
+    }
+
+    /// A copy of our binary `name` in `bin/` of the scratch directory (mode 0755), for a test
+    /// that runs it as another user (`chpst -u nobody`): the checkout, and `target/` in it,
+    /// may sit under a directory only root can enter (`/root`, a `mktemp -d` folder).
+    /// Copied once per scratch directory (a running copy could not be written again).
+    pub fn bin_for_anyone(&self, name: &str) -> PathBuf {
+        let dir = self.mkdir("bin");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod bin");
+        let to = dir.join(name);
+        if to.is_file() {
+            return to;
+        }
+        fs::copy(bin(name), &to).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).expect("chmod");
+        to
     }
 
     /// A path inside the scratch directory.
@@ -415,17 +433,41 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
-/// Waits until `pid` sleeps in a read or a poll-family system call (x86_64 numbers: read,
-/// poll, select, epoll_wait, pselect6, ppoll, epoll_pwait), i.e. until its main loop is
-/// idle. A signal sent before then may be held until the next input (runit's svlogd blocks
+/// The numbers, on this architecture, of the system calls a main loop sleeps in: read and
+/// the poll family. Taken from libc, so the harness holds no architecture's numbers
+/// (aarch64, riscv64 and loongarch64 have no `poll`, `select` or `epoll_wait`: their C
+/// libraries use `ppoll`, `pselect6` and `epoll_pwait`).
+fn idle_syscalls() -> Vec<nix::libc::c_long> {
+    use nix::libc;
+    #[allow(unused_mut)]
+    let mut v = vec![
+        libc::SYS_read,
+        libc::SYS_pselect6,
+        libc::SYS_ppoll,
+        libc::SYS_epoll_pwait,
+    ];
+    #[cfg(not(any(
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64"
+    )))]
+    v.extend([libc::SYS_poll, libc::SYS_select, libc::SYS_epoll_wait]);
+    v
+}
+
+/// Waits until `pid` sleeps in a read or a poll-family system call, i.e. until its main loop
+/// is idle. A signal sent before then may be held until the next input (runit's svlogd blocks
 /// its signals outside `poll`), so tests that signal an idle logger wait for this first.
 pub fn wait_idle_in_syscall(pid: i32, timeout: Duration) {
+    let idle = idle_syscalls();
     wait_until(timeout, "the process to sleep in read or poll", || {
         let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
             return false;
         };
-        let nr = s.split_whitespace().next().unwrap_or("");
-        matches!(nr, "0" | "7" | "23" | "232" | "270" | "271" | "281")
+        s.split_whitespace()
+            .next()
+            .and_then(|nr| nr.parse::<nix::libc::c_long>().ok())
+            .is_some_and(|nr| idle.contains(&nr))
     });
 }
 
@@ -447,12 +489,78 @@ pub fn ours(name: &str) -> Command {
     cmd_clean(bin(name).as_os_str())
 }
 
-/// A `Command` for a program with only PATH (with our binaries first) in its environment.
+/// A `Command` for a program with only PATH (with our binaries first) in its environment,
+/// and the [`AMBIENT`] variables the test process was given.
 pub fn cmd_clean(program: &OsStr) -> Command {
     let mut c = Command::new(program);
-    c.env_clear();
+    c.clean_env();
     c.env("PATH", test_path());
     c
+}
+
+/// Whether an environment variable of the test process is passed on to the processes tests
+/// start with a clean environment: the zone (`TZ`) and libfaketime's settings (`LD_PRELOAD`,
+/// `FAKETIME*`). So the whole suite can be run in another zone or with the clock moved, and
+/// every process sees the zone and the clock the test itself sees:
+/// `TZ=Pacific/Kiritimati scripts/test.sh`, `LD_PRELOAD=$(find /usr/lib -name
+/// libfaketimeMT.so.1) FAKETIME=+365d FAKETIME_DONT_FAKE_MONOTONIC=1 scripts/test.sh`.
+pub fn ambient(name: &OsStr) -> bool {
+    let n = name.as_encoded_bytes();
+    n == b"TZ" || n == b"LD_PRELOAD" || n.starts_with(b"FAKETIME")
+}
+
+/// `Command::env_clear` that keeps the test process's [`ambient`] variables.
+pub trait CleanEnv {
+    /// Clears the environment but for the zone and libfaketime's settings.
+    fn clean_env(&mut self) -> &mut Self;
+}
+
+impl CleanEnv for Command {
+    fn clean_env(&mut self) -> &mut Command {
+        self.env_clear();
+        self.envs(std::env::vars_os().filter(|(k, _)| ambient(k)))
+    }
+}
+
+/// libfaketime's library `name` (`libfaketime.so.1`, or `libfaketimeMT.so.1` for a program
+/// with threads), wherever Debian's `libfaketime` package puts it on this architecture
+/// (`/usr/lib/<triplet>/faketime/`). Panics when it is missing: `scripts/test.sh` installs
+/// `faketime`.
+pub fn libfaketime(name: &str) -> PathBuf {
+    let mut dirs = vec![PathBuf::from("/usr/lib/faketime")];
+    for top in ["/usr/lib", "/usr/lib64", "/usr/local/lib"] {
+        if let Ok(rd) = fs::read_dir(top) {
+            let mut sub: Vec<PathBuf> = rd.flatten().map(|e| e.path().join("faketime")).collect();
+            sub.sort();
+            dirs.extend(sub);
+        }
+    }
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{name} is missing: install Debian's faketime package (scripts/test.sh does)")
+        })
+}
+
+/// Runs `c` under libfaketime's `lib` (see [`libfaketime`]) with its wall clock moved by the
+/// offset written in the file `offset_file` (libfaketime's syntax: `+0`, `-1d`, `+2h`), read
+/// again at every clock call so the test can step the clock while the program runs. The
+/// monotonic clock is left alone. An ambient `FAKETIME` (a run of the whole suite with the
+/// clock moved, see [`ambient`]) is dropped: it would win over the file.
+pub fn faketime_file<'c>(c: &'c mut Command, lib: &str, offset_file: &Path) -> &'c mut Command {
+    c.env_remove("FAKETIME")
+        .env("LD_PRELOAD", libfaketime(lib))
+        .env("FAKETIME_TIMESTAMP_FILE", offset_file)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+}
+
+/// Removes what libfaketime leaves in `/dev/shm` for a process that ended with `_exit`
+/// (runit's programs do).
+pub fn faketime_cleanup(pid: i32) {
+    let _ = fs::remove_file(format!("/dev/shm/faketime_shm_{pid}"));
+    let _ = fs::remove_file(format!("/dev/shm/sem.faketime_sem_{pid}"));
 }
 
 /// PATH for spawned processes: our binaries first, then the system's.

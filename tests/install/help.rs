@@ -2,6 +2,7 @@
 //! of runit's and daemontools' programs kept for the command lines they know.
 
 use crate::*;
+use harness::CleanEnv;
 use harness::{bin_dir, reference};
 use std::path::Path;
 use supervise::help::VERSION;
@@ -26,7 +27,7 @@ fn run(program: &Path, args: &[&str]) -> Output {
     harness::run(
         Command::new(program)
             .args(args)
-            .env_clear()
+            .clean_env()
             .env("PATH", "/usr/bin:/bin"),
         T,
     )

@@ -1,6 +1,7 @@
 //! Installing, uninstalling, and running a service on the installed binaries alone.
 
 use crate::*;
+use harness::CleanEnv;
 use harness::{bin_dir, reference, wait_until_or, Proc};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
@@ -121,7 +122,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     std::os::unix::fs::symlink(s.join("sv/hello"), services.join("hello")).unwrap();
 
     let mut c = Command::new(bindir.join("runsvdir"));
-    c.env_clear()
+    c.clean_env()
         .env("PATH", &path)
         .arg(&services)
         .current_dir(&s.path)
@@ -145,7 +146,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
 
     let sv = |args: &[&str]| {
         let mut c = Command::new(bindir.join("sv"));
-        c.env_clear()
+        c.clean_env()
             .env("PATH", &path)
             .env("SVDIR", &services)
             .args(args)
@@ -161,14 +162,14 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     // The daemontools names and filters are installed too.
     let o = harness::run(
         Command::new(bindir.join("svstat"))
-            .env_clear()
+            .clean_env()
             .arg(s.join("sv/hello")),
         T,
     );
     stdout_is(&o, |out| out.contains(": down "));
     let o = harness::run(
         Command::new(bindir.join("setuidgid"))
-            .env_clear()
+            .clean_env()
             .args(["nobody", "/usr/bin/id", "-u"]),
         T,
     );
@@ -177,11 +178,11 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
         "--- stdout\n65534\n--- stderr\n--- exit 0\n"
     );
     let stamped =
-        harness::run_with_input(Command::new(bindir.join("tai64n")).env_clear(), b"one\n", T);
+        harness::run_with_input(Command::new(bindir.join("tai64n")).clean_env(), b"one\n", T);
     stdout_is(&stamped, |out| out.starts_with('@'));
     let local = harness::run_with_input(
         Command::new(bindir.join("tai64nlocal"))
-            .env_clear()
+            .clean_env()
             .env("TZ", "UTC"),
         &stamped.stdout,
         T,

@@ -13,6 +13,7 @@
 mod help;
 mod install;
 
+use harness::CleanEnv;
 use harness::{code, names, read_text, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ pub fn install(s: &Scratch, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new("/bin/sh");
     c.arg(script())
         .args(args)
-        .env_clear()
+        .clean_env()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .envs(env.iter().copied())
         .current_dir(&s.path);

@@ -266,7 +266,8 @@ fn run(s: &Scratch, imp: Impl, n: usize, case: &Case, lines: usize) -> Outcome {
                 .expect("chown");
         }
         let mut c = imp.cmd("chpst");
-        c.args(["-u", "nobody"]).arg(imp.bin("svlogd"));
+        c.args(["-u", "nobody"])
+            .arg(imp.bin_for_anyone(s, "svlogd"));
         c
     } else {
         imp.cmd("svlogd")

@@ -10,7 +10,7 @@
 use crate::frame::{self, Measure, Report};
 use crate::log_b_common::log_bytes;
 use crate::sup_common::{comes_true, Impl};
-use harness::{reference, Proc, Scratch};
+use harness::{Proc, Scratch};
 use nix::sys::signal::Signal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -27,17 +27,6 @@ const PHASES: [&str; 4] = ["+0", "-1d", "+365d", "+0"];
 const N: usize = 5;
 /// The two directories and their configs.
 const DIRS: [(&str, &str); 2] = [("t", "t1\ns0\nn5\n"), ("s", "s4000\nn5\n")];
-
-/// libfaketime's multi-threaded library (Debian's `libfaketime`; our svlogd has threads).
-fn libfaketime() -> std::path::PathBuf {
-    reference("/usr/bin/faketime");
-    fs::read_dir("/usr/lib")
-        .expect("/usr/lib")
-        .flatten()
-        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
-        .find(|p| p.is_file())
-        .expect("libfaketimeMT.so.1 (Debian package libfaketime) is missing")
-}
 
 /// What one directory showed.
 #[derive(Default)]
@@ -88,10 +77,8 @@ fn run(imp: Impl, phase: Duration) -> Figures {
     let stamp = s.join("faketime");
     fs::write(&stamp, "+0\n").expect("faketime file");
     let mut c = imp.cmd("svlogd");
-    c.env("LD_PRELOAD", libfaketime())
-        .env("FAKETIME_TIMESTAMP_FILE", &stamp)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+    // libfaketime's multi-threaded library: our svlogd has threads.
+    harness::faketime_file(&mut c, "libfaketimeMT.so.1", &stamp)
         .args(["-tt", "t", "s"])
         .current_dir(&s.path)
         .stdin(Stdio::piped())
@@ -169,10 +156,7 @@ fn run(imp: Impl, phase: Duration) -> Figures {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    // libfaketime leaves its shared memory behind when a process ends with _exit (runit).
-    let pid = p.pid();
-    let _ = fs::remove_file(format!("/dev/shm/faketime_shm_{pid}"));
-    let _ = fs::remove_file(format!("/dev/shm/sem.faketime_sem_{pid}"));
+    harness::faketime_cleanup(p.pid());
     for (name, d) in &mut dirs {
         let dir = s.join(name);
         d.at_end = archives(&dir).len();

@@ -245,7 +245,7 @@ fn processor_ids(s: &Scratch, imp: Impl) -> String {
     let input: String = (1..=20).map(|i| format!("line {i}\n")).collect();
     let mut c = imp.cmd("chpst");
     c.args(["-u", "nobody"])
-        .arg(imp.bin("svlogd"))
+        .arg(imp.bin_for_anyone(s, "svlogd"))
         .arg(&log)
         .current_dir(&s.path);
     let out = harness::run_with_input(&mut c, input.as_bytes(), Duration::from_secs(30));

@@ -108,7 +108,6 @@ fn directory_and_processed_output_are_fsynced() {
 fn t_deadlines_ignore_wall_clock_jumps() {
     // spec §12 item 12: runit measures `t` with gettimeofday, so a wall clock that jumps
     // forward rotates at once. libfaketime moves the wall clock (not the monotonic one).
-    let lib = reference("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
     let mut rotated_after_jump = Vec::new();
     for imp in Impl::BOTH {
         let s = Scratch::new(&format!("tmono-{}", imp.name()));
@@ -116,10 +115,7 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         let stamp = s.join("faketime");
         fs::write(&stamp, "+0\n").unwrap();
         let mut c = imp.cmd(&s.path);
-        c.env("LD_PRELOAD", &lib)
-            .env("FAKETIME_TIMESTAMP_FILE", &stamp)
-            .env("FAKETIME_NO_CACHE", "1")
-            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        harness::faketime_file(&mut c, "libfaketime.so.1", &stamp)
             .arg("d")
             .stdin(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
@@ -142,10 +138,7 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         rotated_after_jump.push(!rotated(&s.join("d"), 's').is_empty());
         p.close_stdin();
         p.wait_timeout(Duration::from_secs(20));
-        // libfaketime leaves its shared memory behind when a process ends with _exit (runit).
-        let pid = p.pid();
-        let _ = fs::remove_file(format!("/dev/shm/faketime_shm_{pid}"));
-        let _ = fs::remove_file(format!("/dev/shm/sem.faketime_sem_{pid}"));
+        harness::faketime_cleanup(p.pid());
     }
     assert_eq!(rotated_after_jump, [true, false]);
 }

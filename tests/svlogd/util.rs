@@ -1,6 +1,7 @@
 //! Helpers for the svlogd tests: run our svlogd or runit's on the same input, and describe a
 //! log directory (names, modes, sizes, contents, timestamps masked) so two runs compare.
 
+use harness::CleanEnv;
 use harness::{assert_text_eq, bin, mask_stamps, reference, run_with_input, Proc, Scratch};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -36,7 +37,7 @@ impl Impl {
         };
         let mut c = Command::new(path);
         c.arg0("svlogd");
-        c.env_clear();
+        c.clean_env();
         c.env("PATH", harness::test_path());
         c.current_dir(cwd);
         c
