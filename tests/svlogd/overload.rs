@@ -186,9 +186,11 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     // input ends: the marker used to be lost with the process (found by the reliability
     // suite, issue 7).
     let s = Scratch::new("overload-final-marker");
+    // `b` on an ext4 of its own: the scratch file system may not have `chattr +i`.
+    let _fs = harness::Ext4::mount(&s, "fs", &s.join("fs"), 8, nix::mount::MsFlags::empty());
     logdir(&s.path, "g", "");
-    logdir(&s.path, "b", "overload drop\n");
-    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["g", "b"]);
+    logdir(&s.path, "fs/b", "overload drop\n");
+    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["g", "fs/b"]);
     let lines = |from: u32, to: u32| -> Vec<u8> {
         (from..=to)
             .flat_map(|i| format!("line {i:04}\n").into_bytes())
@@ -196,11 +198,11 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     };
     p.send(&lines(1, 10));
     wait_until(Duration::from_secs(10), "b/current has 10 lines", || {
-        complete_lines(&read_text(s.join("b/current"))) == 10
+        complete_lines(&read_text(s.join("fs/b/current"))) == 10
     });
     let chattr = |flag: &str| {
         let st = std::process::Command::new("chattr")
-            .args([flag, "b/current", "b"])
+            .args([flag, "fs/b/current", "fs/b"])
             .current_dir(&s.path)
             .status()
             .expect("chattr");
@@ -217,7 +219,7 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     chattr("-i");
     p.close_stdin();
     assert_eq!(harness::code(p.wait_timeout(Duration::from_secs(10))), 0);
-    let b = read_text(s.join("b/current"));
+    let b = read_text(s.join("fs/b/current"));
     assert_eq!(marked(&b), vec![10], "{b}");
 }
 
