@@ -471,6 +471,38 @@ pub fn wait_idle_in_syscall(pid: i32, timeout: Duration) {
     });
 }
 
+/// How many times `pid`'s main thread has gone to sleep of its own accord
+/// (`voluntary_ctxt_switches`): read while it is idle, then again, to know it has been through
+/// its loop since (see [`wait_slept_again`]). 0 when the process is gone.
+pub fn voluntary_switches(pid: i32) -> u64 {
+    read_text(format!("/proc/{pid}/status"))
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits until `pid`, idle when `before` = [`voluntary_switches`] was read, has gone to sleep
+/// again in read or poll: it has handled what it was given in between (a wake-up, a read
+/// and the work after it, then the next wait) and not merely been preempted.
+pub fn wait_slept_again(pid: i32, before: u64, timeout: Duration) {
+    let idle = idle_syscalls();
+    wait_until(
+        timeout,
+        "the process to sleep again in read or poll",
+        || {
+            let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+                return false;
+            };
+            voluntary_switches(pid) > before
+                && s.split_whitespace()
+                    .next()
+                    .and_then(|nr| nr.parse::<nix::libc::c_long>().ok())
+                    .is_some_and(|nr| idle.contains(&nr))
+        },
+    );
+}
+
 /// Names (sorted) of the entries of `dir`.
 pub fn names(dir: impl AsRef<Path>) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)

@@ -80,7 +80,7 @@ fn run(imp: Impl, period: Duration) -> Figures {
     });
     waited_done.push(st.pid);
     supervise::control::send(&dir, b"x").expect("send x");
-    sup.wait_timeout(T);
+    assert!(sup.wait_timeout(T).success(), "runsv exits 0 after x");
 
     let t = tally(&harness::read_text(&out));
     // Every instance must have its lines from 1 up to the last that arrived; the instances

@@ -3,7 +3,7 @@
 //! the clock did (item 9), the directory and `.t` are fsynced (item 11), `t` deadlines use a
 //! monotonic clock (item 12).
 
-use crate::util::{all_logs, logdir, rotated, run, send, Impl};
+use crate::util::{all_logs, exited_0, logdir, rotated, run, send, Impl};
 use harness::{read_text, reference, wait_until, Scratch};
 use std::fs;
 use std::process::Command;
@@ -16,7 +16,8 @@ fn the_matcher_never_reads_past_a_line() {
     for imp in Impl::BOTH {
         let s = Scratch::new(&format!("pmatch-{}", imp.name()));
         logdir(&s.path, "d", "-*\n+ab+c\n");
-        run(imp, &s.path, &["d"], b"abc\nab\nabcc\n");
+        let out = run(imp, &s.path, &["d"], b"abc\nab\nabcc\n");
+        exited_0(imp, &out);
         logs.push(read_text(s.join("d/current")));
     }
     assert_eq!(logs, ["abc\nab\nabcc\n", "abc\nabcc\n"]);
@@ -42,7 +43,8 @@ fn the_just_rotated_file_is_never_pruned() {
         let s = Scratch::new(&format!("prune-future-{}", imp.name()));
         logdir(&s.path, "d", "s10\nn2\n");
         future_files(&s.join("d"));
-        run(imp, &s.path, &["d"], b"0123456789\n");
+        let out = run(imp, &s.path, &["d"], b"0123456789\n");
+        exited_0(imp, &out);
         kept.push(all_logs(&s.join("d")).contains("0123456789"));
     }
     assert_eq!(
@@ -57,7 +59,8 @@ fn the_pending_u_is_never_pruned() {
     let s = Scratch::new("prune-future-u");
     logdir(&s.path, "d", "s10\nn1\n!cat\n");
     future_files(&s.join("d"));
-    run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
+    let out = run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
+    exited_0(Impl::Ours, &out);
     // The 11-byte line is split by the 10-byte cap: its first 10 bytes went to the .u.
     assert!(all_logs(&s.join("d")).contains("0123456789"));
     assert!(rotated(&s.join("d"), 'u').is_empty(), "processed");
@@ -137,8 +140,9 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         });
         rotated_after_jump.push(!rotated(&s.join("d"), 's').is_empty());
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(20));
+        let st = p.wait_timeout(Duration::from_secs(20));
         harness::faketime_cleanup(p.pid());
+        assert!(st.success(), "{}: {st:?}", imp.name());
     }
     assert_eq!(rotated_after_jump, [true, false]);
 }

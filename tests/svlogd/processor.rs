@@ -31,12 +31,24 @@ fn processor_output_state_and_fds_match_runit() {
 
 #[test]
 fn processor_environment_is_svlogds_own() {
-    let s = Scratch::new("proc-env");
-    logdir(&s.path, "d", "s10\n!env | sort >&2; cat\n");
-    let out = crate::util::run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("PATH="), "{err}");
-    assert!(!err.contains("SVLOGD"), "{err}");
+    // The processor gets svlogd's environment, nothing taken away and nothing added: the same
+    // as under runit's svlogd.
+    let mut envs = Vec::new();
+    for imp in Impl::BOTH {
+        let s = Scratch::new(&format!("proc-env-{}", imp.name()));
+        logdir(&s.path, "d", "s10\n!env | sort >&2; cat\n");
+        let mut c = imp.cmd(&s.path);
+        c.env("MARK", "from the service's run").arg("d");
+        let out = harness::run_with_input(&mut c, b"0123456789\n", crate::util::RUN);
+        assert_eq!(code(out.status), 0, "{}", imp.name());
+        let err = String::from_utf8_lossy(&out.stderr).replace(s.path.to_str().unwrap(), "S");
+        assert!(
+            err.lines().any(|l| l == "MARK=from the service's run"),
+            "{err}"
+        );
+        envs.push(err);
+    }
+    harness::assert_text_eq("the processor's environment", &envs[0], &envs[1]);
 }
 
 #[test]

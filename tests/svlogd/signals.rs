@@ -66,7 +66,7 @@ fn hup_resets_the_stderr_selection() {
             read_text(s.join("d/current")).contains("quiet two")
         });
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(20));
+        assert!(p.wait_timeout(Duration::from_secs(20)).success());
         alerts.push(stderr_of(&s.path).contains("quiet two"));
     }
     assert_eq!(

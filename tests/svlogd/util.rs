@@ -57,6 +57,18 @@ pub fn run(imp: Impl, cwd: &Path, args: &[&str], input: &[u8]) -> Output {
     run_with_input(imp.cmd(cwd).args(args), input, RUN)
 }
 
+/// Asserts that a run of `imp` ([`run`]) exited 0, showing its stderr if not.
+#[track_caller]
+pub fn exited_0(imp: Impl, out: &Output) {
+    assert_eq!(
+        harness::code(out.status),
+        0,
+        "{} svlogd: {}",
+        imp.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Where [`spawn`] sends the logger's stderr.
 pub const STDERR_FILE: &str = "svlogd.stderr";
 

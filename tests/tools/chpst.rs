@@ -394,7 +394,7 @@ fn locks_are_held_by_the_program() {
             });
             assert!(!s.join("done").exists());
             drop(held);
-            waiter.wait_timeout(CMD_TIMEOUT);
+            assert!(waiter.wait_timeout(CMD_TIMEOUT).success());
             assert!(s.join("done").exists());
         })
         .map_err(|(_, e)| e)

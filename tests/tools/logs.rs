@@ -291,7 +291,7 @@ fn w_log_follows_across_rotations(svlogd: &Path) {
         .count();
     assert!(archives > 100, "only {archives} rotations");
     drop(input);
-    svlogd.wait_timeout(CMD_TIMEOUT);
+    assert!(svlogd.wait_timeout(CMD_TIMEOUT).success());
 }
 
 #[test]
