@@ -455,19 +455,33 @@ fn idle_syscalls() -> Vec<nix::libc::c_long> {
     v
 }
 
+/// The system call `pid` is in (`/proc/PID/syscall`), `None` while it runs or is gone.
+fn syscall_of(pid: i32) -> Option<nix::libc::c_long> {
+    fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Whether `pid` sleeps in a read or a poll-family system call (its main loop is idle).
+pub fn idle_in_syscall(pid: i32) -> bool {
+    syscall_of(pid).is_some_and(|nr| idle_syscalls().contains(&nr))
+}
+
+/// Whether `pid` sleeps in a poll-family system call: for a loop that reads only what poll
+/// said was ready (runsv, runsvdir), one that has dealt with everything it was woken for.
+pub fn in_poll(pid: i32) -> bool {
+    syscall_of(pid).is_some_and(|nr| nr != nix::libc::SYS_read && idle_syscalls().contains(&nr))
+}
+
 /// Waits until `pid` sleeps in a read or a poll-family system call, i.e. until its main loop
 /// is idle. A signal sent before then may be held until the next input (runit's svlogd blocks
 /// its signals outside `poll`), so tests that signal an idle logger wait for this first.
 pub fn wait_idle_in_syscall(pid: i32, timeout: Duration) {
-    let idle = idle_syscalls();
     wait_until(timeout, "the process to sleep in read or poll", || {
-        let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
-            return false;
-        };
-        s.split_whitespace()
-            .next()
-            .and_then(|nr| nr.parse::<nix::libc::c_long>().ok())
-            .is_some_and(|nr| idle.contains(&nr))
+        idle_in_syscall(pid)
     });
 }
 
@@ -486,20 +500,10 @@ pub fn voluntary_switches(pid: i32) -> u64 {
 /// again in read or poll: it has handled what it was given in between (a wake-up, a read
 /// and the work after it, then the next wait) and not merely been preempted.
 pub fn wait_slept_again(pid: i32, before: u64, timeout: Duration) {
-    let idle = idle_syscalls();
     wait_until(
         timeout,
         "the process to sleep again in read or poll",
-        || {
-            let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
-                return false;
-            };
-            voluntary_switches(pid) > before
-                && s.split_whitespace()
-                    .next()
-                    .and_then(|nr| nr.parse::<nix::libc::c_long>().ok())
-                    .is_some_and(|nr| idle.contains(&nr))
-        },
+        || voluntary_switches(pid) > before && idle_in_syscall(pid),
     );
 }
 

@@ -108,6 +108,31 @@ pub fn control(dir: &Path, bytes: &[u8]) {
     supervise::control::send(dir, bytes).expect("send control bytes");
 }
 
+/// Waits until the runsv `runsv` has handled every control byte sent to `dir` so far: its
+/// control FIFO holds no unread byte and runsv sleeps in poll again (it handles what it read
+/// before it polls again). What a command did not do by then, it will not do: the way a test shows
+/// that something does not happen, instead of sleeping a while.
+pub fn handled(dir: &Path, runsv: i32) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fifo = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(dir.join("supervise/control"))
+        .expect("open supervise/control");
+    wait_until_or(
+        T,
+        "runsv to handle its control bytes",
+        &mut || {
+            let mut n: nix::libc::c_int = 0;
+            // SAFETY: FIONREAD into a local int.
+            let r = unsafe { nix::libc::ioctl(fifo.as_raw_fd(), nix::libc::FIONREAD, &mut n) };
+            r == 0 && n == 0 && harness::in_poll(runsv)
+        },
+        || format!("status: {:?}", read_status(dir, "supervise")),
+    );
+}
+
 /// Lines of a file (empty if missing).
 pub fn lines(p: &Path) -> Vec<String> {
     harness::read_text(p).lines().map(str::to_string).collect()
