@@ -3,7 +3,17 @@
 //!
 //! Every test target in this package (`svlogd/`, `supervise/`, `tools/`, ...) uses it. A test
 //! never sleeps to wait for something: it calls [`wait_until`], which panics with what it was
-//! waiting for and a listing of the scratch directory when the time runs out.
+//! waiting for and a listing of the scratch directory when the time runs out. That bound only
+//! catches a hang: it is at least ten times what the wait takes on a loaded machine, and no
+//! test asserts how fast something happens. To show that something does not happen, a test
+//! waits until the process has dealt with what could have caused it ([`wait_handled`],
+//! [`wait_slept_again`], [`pipe_full`]) instead of sleeping a while.
+//!
+//! Nothing here depends on the host: the date, the clock and the zone come from the test
+//! process (TZ and libfaketime's settings pass through clean environments, see [`ambient`]),
+//! syscall numbers from libc, libfaketime is looked for where Debian puts it on any
+//! architecture, a test that needs `chattr +i` makes its own ext4 ([`Ext4`]), and what another
+//! user runs is copied where that user can reach it ([`Scratch::bin_for_anyone`]).
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -162,37 +172,45 @@ impl Drop for Scratch {
     }
 }
 
-/// Kills (SIGKILL, by pid) every process other than ourselves whose cwd or argv mentions `dir`.
-pub fn kill_processes_under(dir: &Path) -> usize {
+/// Every process other than ourselves whose working directory is inside `dir` or whose
+/// command line names a path inside it.
+pub fn processes_under(dir: &Path) -> Vec<i32> {
     let me = std::process::id();
     let needle = dir.as_os_str().as_encoded_bytes().to_vec();
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cmd = cmdline
+            .windows(needle.len().max(1))
+            .any(|w| w == needle.as_slice());
+        if cwd.starts_with(dir) || in_cmd {
+            found.push(pid as i32);
+        }
+    }
+    found
+}
+
+/// Kills (SIGKILL, by pid) every process [`processes_under`] `dir`.
+pub fn kill_processes_under(dir: &Path) -> usize {
     let mut killed = 0;
     // Repeat: a supervisor killed in one pass may have spawned a child just before.
     for _ in 0..5 {
-        let mut found = 0;
-        let Ok(rd) = fs::read_dir("/proc") else {
-            return killed;
-        };
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            if pid == me {
-                continue;
-            }
-            let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let in_cwd = cwd.starts_with(dir);
-            let in_cmd = cmdline
-                .windows(needle.len().max(1))
-                .any(|w| w == needle.as_slice());
-            if in_cwd || in_cmd {
-                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-                found += 1;
-            }
+        let found = processes_under(dir);
+        for &pid in &found {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
-        killed += found;
-        if found == 0 {
+        killed += found.len();
+        if found.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -420,6 +438,37 @@ pub fn read_text(p: impl AsRef<Path>) -> String {
         .unwrap_or_default()
 }
 
+/// Every child of `parent`, zombies included, from the children lists of all its threads
+/// (`/proc/PID/task/TID/children`: a child belongs to the thread that forked it).
+pub fn child_pids(parent: i32) -> Vec<i32> {
+    let mut v: Vec<i32> = names(format!("/proc/{parent}/task"))
+        .iter()
+        .flat_map(|tid| {
+            read_text(format!("/proc/{parent}/task/{tid}/children"))
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The children of `parent` that run (zombies left out).
+pub fn children(parent: i32) -> Vec<i32> {
+    child_pids(parent)
+        .into_iter()
+        .filter(|&p| alive(p))
+        .collect()
+}
+
+/// Whether `pid` is a zombie: dead, not yet reaped by its parent.
+pub fn zombie(pid: i32) -> bool {
+    read_text(format!("/proc/{pid}/stat"))
+        .rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+}
+
 /// Whether the process `pid` exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -507,6 +556,47 @@ pub fn wait_slept_again(pid: i32, before: u64, timeout: Duration) {
     );
 }
 
+/// Bytes waiting in the pipe or FIFO behind `fd` (either end), by FIONREAD.
+pub fn pipe_bytes(fd: &impl std::os::fd::AsRawFd) -> usize {
+    let mut n: nix::libc::c_int = 0;
+    // SAFETY: FIONREAD into a local int.
+    let r = unsafe { nix::libc::ioctl(fd.as_raw_fd(), nix::libc::FIONREAD, &mut n) };
+    assert!(r >= 0, "FIONREAD failed");
+    n as usize
+}
+
+/// Whether the pipe behind `fd` is full: less than a page of room left, so every slot of it
+/// holds data (a partly read first page holds less than a page) and a writer with a page or
+/// more to write waits. How a test sees that a logger holds its input back.
+pub fn pipe_full(fd: &impl std::os::fd::AsRawFd) -> bool {
+    // SAFETY: F_GETPIPE_SZ on a descriptor the caller holds; sysconf has no memory effects.
+    let (size, page) = unsafe {
+        (
+            nix::libc::fcntl(fd.as_raw_fd(), nix::libc::F_GETPIPE_SZ),
+            nix::libc::sysconf(nix::libc::_SC_PAGESIZE),
+        )
+    };
+    assert!(size > 0 && page > 0, "F_GETPIPE_SZ failed");
+    pipe_bytes(fd) + page as usize > size as usize
+}
+
+/// Waits until the runsv `runsv` has handled every control byte sent to the service `dir` so
+/// far: its control FIFO holds no unread byte and runsv sleeps in poll again (it handles what
+/// it read before it polls again). What a command did not do by then, it will not do: the way
+/// a test shows that something does not happen, instead of sleeping a while. (A runsv that
+/// exited, after `x`, has handled everything too.)
+pub fn wait_handled(dir: &Path, runsv: i32, timeout: Duration) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fifo = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(dir.join("supervise/control"))
+        .expect("open supervise/control");
+    wait_until(timeout, "runsv to handle its control bytes", || {
+        !alive(runsv) || (pipe_bytes(&fifo) == 0 && in_poll(runsv))
+    });
+}
+
 /// Names (sorted) of the entries of `dir`.
 pub fn names(dir: impl AsRef<Path>) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
@@ -526,7 +616,7 @@ pub fn ours(name: &str) -> Command {
 }
 
 /// A `Command` for a program with only PATH (with our binaries first) in its environment,
-/// and the [`AMBIENT`] variables the test process was given.
+/// and the test process's [`ambient`] variables (the zone, libfaketime's).
 pub fn cmd_clean(program: &OsStr) -> Command {
     let mut c = Command::new(program);
     c.clean_env();

@@ -138,7 +138,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
         || s.listing(),
     );
     // The runsv that runsvdir started is the installed one.
-    let runsv: Vec<PathBuf> = children(tree.pid() as u32)
+    let runsv: Vec<PathBuf> = harness::children(tree.pid())
         .into_iter()
         .filter_map(|p| fs::read_link(format!("/proc/{p}/exe")).ok())
         .collect();
@@ -195,13 +195,13 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     );
 
     // HUP: runsvdir stops every runsv (and so the service and its logger) and exits 111.
-    let runsv_pids = children(tree.pid() as u32);
+    let runsv_pids = harness::children(tree.pid());
     tree.signal(nix::sys::signal::Signal::SIGHUP);
     assert_eq!(code(tree.wait_timeout(T)), 111);
     wait_until_or(
         T,
         "the installed runsv gone after runsvdir's HUP",
-        &mut || runsv_pids.iter().all(|p| !harness::alive(*p as i32)),
+        &mut || runsv_pids.iter().all(|p| !harness::alive(*p)),
         || s.listing(),
     );
 }

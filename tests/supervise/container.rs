@@ -80,21 +80,6 @@ fn without_pid_one_the_env_selects_container_mode() {
     assert_eq!(lines(&a.join("log/out")), ["hi", "bye"]);
 }
 
-/// The children of `parent` (zombies included) and whether each is a zombie.
-fn children_with_state(parent: i32) -> Vec<(i32, bool)> {
-    harness::read_text(format!("/proc/{parent}/task/{parent}/children"))
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .map(|p: i32| {
-            let stat = harness::read_text(format!("/proc/{p}/stat"));
-            let zombie = stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-            (p, zombie)
-        })
-        .collect()
-}
-
 #[test]
 fn as_pid_one_orphans_are_reaped() {
     // 50 orphans of a service (each started by a subshell that exits at once) belong to
@@ -120,12 +105,11 @@ fn as_pid_one_orphans_are_reaped() {
         .first()
         .expect("runsvdir in the namespace");
     let orphans = || -> Vec<i32> {
-        children_with_state(init)
+        harness::child_pids(init)
             .into_iter()
-            .filter(|&(pid, _)| {
+            .filter(|&pid| {
                 harness::read_text(format!("/proc/{pid}/cmdline")) == "sleep\x004713\x00"
             })
-            .map(|(pid, _)| pid)
             .collect()
     };
     wait_until(T, "50 orphans re-parented to runsvdir", || {
@@ -135,7 +119,12 @@ fn as_pid_one_orphans_are_reaped() {
         kill(pid, Signal::SIGKILL);
     }
     // A zombie's command line is empty: count every zombie child of runsvdir.
-    let zombies = || children_with_state(init).iter().filter(|c| c.1).count();
+    let zombies = || {
+        harness::child_pids(init)
+            .into_iter()
+            .filter(|&p| harness::zombie(p))
+            .count()
+    };
     wait_until_or(
         T,
         "every orphan reaped",
