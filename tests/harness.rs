@@ -469,6 +469,14 @@ pub fn zombie(pid: i32) -> bool {
         .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
 }
 
+/// The lines of a file another process may be writing: those it has ended with a newline
+/// (a line read in the middle of being written is left for the next look).
+pub fn whole_lines(p: impl AsRef<Path>) -> Vec<String> {
+    let text = read_text(p);
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    whole.lines().map(str::to_string).collect()
+}
+
 /// Whether the process `pid` exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {

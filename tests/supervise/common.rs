@@ -115,9 +115,9 @@ pub fn handled(dir: &Path, runsv: i32) {
     harness::wait_handled(dir, runsv, T);
 }
 
-/// Lines of a file (empty if missing).
+/// The whole lines of a file (empty if missing): see [`harness::whole_lines`].
 pub fn lines(p: &Path) -> Vec<String> {
-    harness::read_text(p).lines().map(str::to_string).collect()
+    harness::whole_lines(p)
 }
 
 /// Whether a process runs for `dir`'s ok FIFO (svok semantics).

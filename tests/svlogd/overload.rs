@@ -299,6 +299,10 @@ fn drop_mode_on_a_disk_that_stays_full(name: &str, eof: bool) -> (String, String
     // What svlogd left in the pipe (after TERM, lines it took but did not write stay there).
     pipe.wr = None;
     let rd = pipe.rd.take().unwrap();
+    // Read to the end: svlogd left the pipe non-blocking, and a child another test forks
+    // holds a copy of the write end until it execs.
+    // SAFETY: F_SETFL on a descriptor we own.
+    unsafe { nix::libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&rd), nix::libc::F_SETFL, 0) };
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut fs::File::from(rd), &mut rest).unwrap();
     let current = read_text(d.join("current"));

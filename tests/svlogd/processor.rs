@@ -118,9 +118,9 @@ fn a_failing_processor_backs_off() {
         both.push((s, p));
     }
     let starts = |s: &Scratch| -> Vec<f64> {
-        read_text(s.join("starts"))
-            .lines()
-            .filter_map(|l| l.parse().ok())
+        harness::whole_lines(s.join("starts"))
+            .iter()
+            .map(|l| l.parse().unwrap())
             .collect()
     };
     let (runit, ours) = (&both[0].0, &both[1].0);
