@@ -153,10 +153,22 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
             .current_dir(&s.path);
         harness::run(&mut c, T)
     };
-    let o = sv(&["status", "hello"]);
-    stdout_is(&o, |out| {
+    // (The service can log before runsv has recorded it running.)
+    let says_run = |o: &std::process::Output| {
+        let out = String::from_utf8_lossy(&o.stdout);
         out.starts_with("run: hello: (pid ") && out.contains("; run: log: (pid ")
-    });
+    };
+    let last = std::cell::RefCell::new(String::new());
+    wait_until_or(
+        T,
+        "sv status: both running",
+        &mut || {
+            let o = sv(&["status", "hello"]);
+            *last.borrow_mut() = transcript(&o);
+            says_run(&o)
+        },
+        || last.borrow().clone(),
+    );
     let o = sv(&["-w", "10", "down", "hello"]);
     stdout_is(&o, |out| out.starts_with("ok: down: hello: "));
     // The daemontools names and filters are installed too.
