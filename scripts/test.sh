@@ -7,6 +7,16 @@
 # 2. Builds every binary of the workspace (the end-to-end tests run them).
 # 3. Runs every test: unit tests, end-to-end tests against the real binaries, and the replay of
 #    every fuzz corpus.
+#
+# The suite passes on any date and in any zone; to check that, run it with the clock moved or in
+# a zone far from UTC (the harness passes TZ and libfaketime's settings on to every process a
+# test starts):
+#
+#    TEST_FAKETIME=+365d scripts/test.sh      # every test process under libfaketime, a year on
+#    TZ=Pacific/Kiritimati scripts/test.sh
+#
+# (libfaketime is preloaded into the test executables through cargo's runner setting, not into
+# cargo and rustc, which hang under it.)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -25,6 +35,16 @@ if [ -n "$missing" ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ -n "${TEST_FAKETIME:-}" ]; then
+    lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
+    if [ -z "$lib" ]; then
+        echo "scripts/test.sh: TEST_FAKETIME: libfaketimeMT.so.1 not found (Debian package libfaketime)" >&2
+        exit 1
+    fi
+    host=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
+    export "CARGO_TARGET_${host}_RUNNER=env LD_PRELOAD=$lib FAKETIME=$TEST_FAKETIME FAKETIME_DONT_FAKE_MONOTONIC=1"
 fi
 
 cargo build --workspace --bins --locked

@@ -95,4 +95,54 @@ mod tests {
             .unwrap();
         assert_eq!(wait_for(killed.id()).unwrap(), nix::libc::SIGTERM);
     }
+
+    #[test]
+    fn reap_returns_a_dead_child_then_none() {
+        use nix::libc;
+        // reap() takes any child, and the test harness's other threads may have children of
+        // their own: the check runs in a child process of its own, whose only child exits 7.
+        // After fork only async-signal-safe calls: the verdict is the exit code.
+        // SAFETY: fork; the child calls only fork, _exit, waitpid (reap, wait_for) and
+        // nanosleep, and ends with _exit.
+        unsafe {
+            let checker = libc::fork();
+            assert!(checker >= 0, "fork");
+            if checker == 0 {
+                let child = libc::fork();
+                if child == 0 {
+                    libc::_exit(7);
+                }
+                let mut verdict = 1;
+                for _ in 0..10_000 {
+                    if let Some(r) = reap() {
+                        let right = r.pid == child as u32
+                            && libc::WIFEXITED(r.wstat)
+                            && libc::WEXITSTATUS(r.wstat) == 7;
+                        // Nothing left to reap: None, at once.
+                        verdict = if !right {
+                            2
+                        } else if reap().is_some() {
+                            3
+                        } else {
+                            0
+                        };
+                        break;
+                    }
+                    let pause = libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 1_000_000,
+                    };
+                    libc::nanosleep(&pause, std::ptr::null_mut());
+                }
+                libc::_exit(verdict);
+            }
+            let wstat = wait_for(checker as u32).expect("waitpid");
+            assert!(libc::WIFEXITED(wstat), "checker: wait status {wstat}");
+            assert_eq!(
+                libc::WEXITSTATUS(wstat),
+                0,
+                "1: the dead child never reaped; 2: wrong pid or status; 3: reaped twice"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::*;
 use formats::help::VERSION;
+use harness::CleanEnv;
 use harness::{bin_dir, reference};
 use std::path::Path;
 
@@ -26,7 +27,7 @@ fn run(program: &Path, args: &[&str]) -> Output {
     harness::run(
         Command::new(program)
             .args(args)
-            .env_clear()
+            .clean_env()
             .env("PATH", "/usr/bin:/bin"),
         T,
     )

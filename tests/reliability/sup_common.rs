@@ -54,6 +54,15 @@ impl Impl {
         }
     }
 
+    /// This implementation's program `name` where any user can run it: ours copied into the
+    /// scratch directory (see [`Scratch::bin_for_anyone`]), runit's where Debian installs it.
+    pub fn bin_for_anyone(self, s: &Scratch, name: &str) -> PathBuf {
+        match self {
+            Impl::Ours => s.bin_for_anyone(name),
+            Impl::Runit => self.bin(name),
+        }
+    }
+
     /// A command for one of this implementation's programs, with only PATH in its
     /// environment.
     pub fn cmd(self, name: &str) -> Command {

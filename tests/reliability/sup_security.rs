@@ -141,7 +141,14 @@ struct Attempt {
     victim_hit: bool,
 }
 
-fn attempt(s: &Scratch, victim: &Path, program: &Path, args: &[&str], target: &str) -> Attempt {
+/// Runs `program args target` and looks at the victim (supervised by the runsv `runsv`).
+fn attempt(
+    s: &Scratch,
+    (victim, runsv): (&Path, i32),
+    program: &Path,
+    args: &[&str],
+    target: &str,
+) -> Attempt {
     let before = read_status(victim, "supervise").expect("victim status");
     let mut c = harness::cmd_clean(program.as_os_str());
     c.args(args).arg(target).current_dir(&s.path);
@@ -151,8 +158,8 @@ fn attempt(s: &Scratch, victim: &Path, program: &Path, args: &[&str], target: &s
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // A command that got through is acted on at once; give it the time to show.
-    std::thread::sleep(Duration::from_millis(300));
+    // A command that got through has been acted on once the victim's runsv has handled it.
+    harness::wait_handled(victim, runsv, T);
     let after = read_status(victim, "supervise").expect("victim status");
     let victim_hit = after.pid != before.pid || after.want != b'u' || after.state != State::Run;
     if victim_hit {
@@ -171,7 +178,7 @@ fn planted_supervise_symlinks_are_not_followed() {
     require_root();
     let s = Scratch::new("rel-planted");
     let victim = service(&s, "victim", RUN);
-    let _v = runsv_umask0(&s, Impl::Ours, &victim);
+    let v = runsv_umask0(&s, Impl::Ours, &victim);
     wait_new_run(&s, &victim, 0, T);
     // A directory of another user with `supervise` pointing at the victim's.
     let evil = s.mkdir("evil");
@@ -263,8 +270,9 @@ fn planted_supervise_symlinks_are_not_followed() {
     let mut hits = (0, 0);
     for target in ["./evil", "./evil2"] {
         for (name, ours, theirs, args) in tools {
-            let o = attempt(&s, &victim, ours, args, target);
-            let t = crate::frame::with_runit().then(|| attempt(&s, &victim, theirs, args, target));
+            let o = attempt(&s, (&victim, v.pid()), ours, args, target);
+            let t = crate::frame::with_runit()
+                .then(|| attempt(&s, (&victim, v.pid()), theirs, args, target));
             r.row(
                 &format!("{name} {target}"),
                 show(&o),

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// A generous bound for anything that should happen "at once".
-pub const T: Duration = Duration::from_secs(5);
+/// The bound on a wait for anything that happens at once or after runsv's 1 s throttle: 20
+/// times that, so that only a hang fails, not a slow machine.
+pub const T: Duration = Duration::from_secs(20);
 
 /// Creates `name/` in the scratch dir with an executable `run` holding `run`.
 pub fn service(s: &Scratch, name: &str, run: &str) -> PathBuf {
@@ -108,9 +109,15 @@ pub fn control(dir: &Path, bytes: &[u8]) {
     formats::control::send(dir, bytes).expect("send control bytes");
 }
 
-/// Lines of a file (empty if missing).
+/// Waits until the runsv `runsv` has handled every control byte sent to `dir` so far (see
+/// [`harness::wait_handled`]).
+pub fn handled(dir: &Path, runsv: i32) {
+    harness::wait_handled(dir, runsv, T);
+}
+
+/// The whole lines of a file (empty if missing): see [`harness::whole_lines`].
 pub fn lines(p: &Path) -> Vec<String> {
-    harness::read_text(p).lines().map(str::to_string).collect()
+    harness::whole_lines(p)
 }
 
 /// Whether a process runs for `dir`'s ok FIFO (svok semantics).
@@ -160,12 +167,4 @@ pub fn runsvdir(s: &Scratch, args: &[&str]) -> Proc {
     Proc::spawn_group(&mut c)
 }
 
-/// The runsv pids that are children of `parent`.
-pub fn children(parent: i32) -> Vec<i32> {
-    let text =
-        fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
-    text.split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .filter(|&p| harness::alive(p))
-        .collect()
-}
+pub use harness::children;

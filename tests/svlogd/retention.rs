@@ -3,7 +3,7 @@
 //! and forward (issue 5; `faketime` moves the clock).
 
 use crate::util::{all_text, archives, line_counts, logdir, numbered, SharedPipe};
-use harness::{read_text, reference, wait_until, Scratch};
+use harness::{read_text, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::Path;
@@ -119,16 +119,15 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
     assert!(!archives(&d).is_empty());
 }
 
-/// Our svlogd under `faketime` with the clock `offset` away (`-1d`, `+365d`).
+/// Our svlogd under libfaketime with the clock `offset` away from the real one (`-1d`,
+/// `+365d`), whatever clock the test itself runs with.
 fn faked(s: &Scratch, offset: &str, args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(reference("/usr/bin/faketime"));
+    let mut c = harness::cmd_clean(harness::bin("svlogd").as_os_str());
     c.current_dir(&s.path)
-        .env_clear()
-        .env("PATH", harness::test_path())
+        .env("LD_PRELOAD", harness::libfaketime("libfaketimeMT.so.1"))
+        .env("FAKETIME", offset)
         // Only the wall clock moves (the monotonic one would go negative).
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .args(["-f", offset])
-        .arg(harness::bin("svlogd"))
         .args(args);
     c
 }
@@ -182,18 +181,6 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
     assert!(made.len() > 15, "rotations in every round: {made:?}");
 }
 
-/// libfaketime's multi-threaded library (from Debian's `faketime`), found where the package
-/// puts it for this architecture.
-fn libfaketime() -> std::path::PathBuf {
-    reference("/usr/bin/faketime");
-    fs::read_dir("/usr/lib")
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("faketime/libfaketimeMT.so.1"))
-        .find(|p| p.is_file())
-        .expect("libfaketimeMT.so.1 (Debian package libfaketime) is missing")
-}
-
 #[test]
 fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     // maxage measures the archives this svlogd made on the monotonic clock: a jump of the
@@ -204,10 +191,7 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     let offset = s.join("faketime");
     fs::write(&offset, "+0\n").unwrap();
     let mut c = crate::util::Impl::Ours.cmd(&s.path);
-    c.env("LD_PRELOAD", libfaketime())
-        .env("FAKETIME_TIMESTAMP_FILE", &offset)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+    harness::faketime_file(&mut c, "libfaketimeMT.so.1", &offset)
         .arg("d")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

@@ -2,6 +2,7 @@
 //! daemontools' svscan picking the services up.
 
 use crate::common::*;
+use harness::CleanEnv;
 use harness::{bin, reference, Proc, Scratch};
 use std::fs;
 use std::path::PathBuf;
@@ -140,7 +141,7 @@ fn scanner(s: &Scratch, which: &str) -> Proc {
         _ => (reference("/usr/bin/svscan"), "/usr/bin:/bin".to_string()),
     };
     let mut cmd = std::process::Command::new(prog);
-    cmd.env_clear()
+    cmd.clean_env()
         .env("PATH", path)
         .arg(s.join("service"))
         .current_dir(&s.path)

@@ -259,9 +259,11 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     harness::wait_until(STATE_TIMEOUT, "a ignores TERM", || {
         a.join("trapped").exists()
     });
-    // The harness bounds the command: the default 7 s would not fit in this one.
-    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "30")]);
-    let o = harness::run(&mut cmd, std::time::Duration::from_secs(5));
+    // The harness bounds the command (15 times the file's wait): the $SVWAIT of 120 s would
+    // not fit in this one.
+    let bound = std::time::Duration::from_secs(15);
+    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "120")]);
+    let o = harness::run(&mut cmd, bound);
     assert!(
         stdout(&o).starts_with("timeout: run: ./a: (pid "),
         "{}",
@@ -276,7 +278,7 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     // -w overrides the file; force-stop kills after the wait.
     fs::write(a.join("sv-timeout"), "100\n").unwrap();
     let mut cmd = command(&bin("sv"), &s.path, &["-w", "1", "force-stop", "./a"], &[]);
-    let o = harness::run(&mut cmd, std::time::Duration::from_secs(5));
+    let o = harness::run(&mut cmd, bound);
     assert!(
         stdout(&o).starts_with("kill: run: ./a: (pid "),
         "{}",
@@ -285,6 +287,50 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     wait_status(&s, &a, "killed", |st| {
         st.pid == 0 && st.state == State::Down
     });
+}
+
+#[test]
+fn svwait_alone_sets_the_wait() {
+    // $SVWAIT, with no `sv-timeout` file and no -w: sv waits that long, not its default 7 s.
+    // Two services ignore TERM; `sv stop` with SVWAIT=600 on one, then a plain `sv stop` on
+    // the other: the plain one gives up (after the default) while the first still waits, and
+    // the first sees its service go down once it lets itself be stopped.
+    let s = Scratch::new("sv-svwait");
+    let body = "trap '' TERM\n: >trapped\nwhile [ ! -e release ]; do sleep 0.05; done";
+    let a = make_service(&s, "a", body, false);
+    let b = make_service(&s, "b", body, false);
+    let _pa = supervise(&s, Sup::Ours, &a);
+    let _pb = supervise(&s, Sup::Ours, &b);
+    for d in [&a, &b] {
+        wait_running(&s, d);
+        harness::wait_until(STATE_TIMEOUT, "TERM ignored", || d.join("trapped").exists());
+    }
+    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "600")]);
+    cmd.stdout(std::process::Stdio::piped());
+    let mut long = harness::Proc::spawn(&mut cmd);
+    // It has sent `d` and waits.
+    wait_status(&s, &a, "a asked down", |st| st.want == b'd');
+    harness::wait_idle_in_syscall(long.pid(), STATE_TIMEOUT);
+    let o = harness::run(
+        &mut command(&bin("sv"), &s.path, &["stop", "./b"], &[]),
+        std::time::Duration::from_secs(70),
+    );
+    assert!(
+        stdout(&o).starts_with("timeout: run: ./b: (pid "),
+        "{}",
+        transcript(&o)
+    );
+    assert!(
+        long.is_running(),
+        "SVWAIT=600 gave up with the default wait"
+    );
+    fs::write(a.join("release"), "").unwrap();
+    fs::write(b.join("release"), "").unwrap();
+    let st = long.wait_timeout(CMD_TIMEOUT);
+    let mut out = String::new();
+    std::io::Read::read_to_string(long.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(out.starts_with("ok: down: ./a: "), "{out}");
+    assert!(st.success());
 }
 
 #[test]

@@ -154,14 +154,16 @@ fn letters_are_sent_once_each_in_the_order_given() {
     let b = make_service(&s, "b", "exec sleep 100", false);
     let _pa = supervise(&s, Sup::Runit, &a);
     let _pb = supervise(&s, Sup::Runit, &b);
-    wait_running(&s, &a);
+    let old = wait_running(&s, &a);
     wait_running(&s, &b);
-    // "-du": down then up, the service ends up wanted up; "-u -d -u": "ud", ends down.
+    // "-du": down then up, the service ends up wanted up (a new process: d stopped the old
+    // one); "-u -d -u": "ud", ends down.
     ours("svc", &s.path, &["-du", "./a"], &[]);
     ours("svc", &s.path, &["-u", "-d", "-u", "./b"], &[]);
     wait_status(&s, &b, "b down", |st| st.pid == 0 && st.want == b'd');
-    let pid = wait_running(&s, &a);
-    assert!(pid != 0 && status(&a).unwrap().want == b'u');
+    wait_status(&s, &a, "a restarted, wanted up", |st| {
+        st.pid != 0 && st.pid != old && st.want == b'u'
+    });
     // runsv's extra letters: -1 sends SIGUSR1.
     let c = make_service(
         &s,

@@ -125,6 +125,6 @@ fn filters_pass_each_line_on_at_once() {
         assert!(line.ends_with(word), "{line}");
     }
     drop(input);
-    p.wait_timeout(CMD_TIMEOUT);
-    l.wait_timeout(CMD_TIMEOUT);
+    assert!(p.wait_timeout(CMD_TIMEOUT).success());
+    assert!(l.wait_timeout(CMD_TIMEOUT).success());
 }

@@ -358,9 +358,10 @@ mod tests {
 
     #[test]
     fn first_bytes_are_unknown_to_runit() {
-        // runit's directives: a line of ours must never start with one of them.
+        // runit's directives: a line of ours must never start with one of them, or runit's
+        // svlogd would take it for its own.
         let runit = b"#+-eEsnNt!uUp";
-        for l in [
+        let ours = [
             "S1",
             "T",
             "maxage 1",
@@ -370,8 +371,29 @@ mod tests {
             "copy stdout",
             "metrics",
             "autoreload",
-        ] {
+        ];
+        for l in ours {
+            // Every one is a line of ours (the list is not stale) ...
+            assert_eq!(
+                apply(&mut Extras::default(), l.as_bytes()),
+                Outcome::Applied
+            );
             assert!(!runit.contains(&l.as_bytes()[0]), "{l}");
+        }
+        // ... and none is taken with one of runit's bytes in front or in place of its first:
+        // what the parser takes, not only the list, stays clear of runit's letters.
+        for &b in runit {
+            for l in ours {
+                for tail in [l.as_bytes(), &l.as_bytes()[1..], b"", b"1", b" 1"] {
+                    let line = [&[b][..], tail].concat();
+                    assert_eq!(
+                        apply(&mut Extras::default(), &line),
+                        Outcome::NotOurs,
+                        "{}",
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+            }
         }
     }
 }
