@@ -3,6 +3,7 @@
 //! formats' in `formats::fuzzing`. Each function panics when a property fails; it must never
 //! panic otherwise, whatever the input.
 
+use formats::control::Command;
 use formats::tai64n::Tai64n;
 
 /// A host for the runsv machine that acts on nothing: scripts "handle" a command when the
@@ -61,7 +62,11 @@ pub fn runsv_machine(data: &[u8]) {
             host.handled = arg;
             host.pid = svc.pid;
             match op % 4 {
-                0 => svc.command(arg, now, &mut host),
+                0 => {
+                    if let Some(cmd) = Command::from_byte(arg) {
+                        svc.command(cmd, now, &mut host)
+                    }
+                }
                 1 => {
                     if svc.pid != 0 {
                         svc.reaped(
