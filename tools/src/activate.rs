@@ -13,7 +13,7 @@
 //! for it (`-w`, the service's `sv-timeout`, `SVWAIT` or 7 s; then SIGKILL and one more wait),
 //! and removes the directory. Logs are kept.
 
-use crate::svdir::DEFAULT_SVDIR;
+use crate::enter::DEFAULT_SVDIR;
 use crate::watch::{supervise_event_matters, Watch, SUPERVISE_MASK};
 use formats::control::{self, ClientError};
 use formats::getopt::{Getopt, Opt};
