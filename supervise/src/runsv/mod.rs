@@ -307,9 +307,27 @@ struct Runsv {
     repair_spell: Spell,
 }
 
+/// The `runsv` command: answers `--help`/`--version`, or runs runsv with `argv` (argv\[0\]
+/// included); returns the exit code. Its own binary and the multicall binary start here,
+/// without std's start-up code (see `sys::start`).
+pub fn main(argv: Vec<OsString>) -> i32 {
+    // Built only when asked for: every runsv that does not answer keeps no trace of it.
+    if formats::help::request(&argv).is_some() {
+        let synopsis = ["runsv", USAGE].concat();
+        let about = formats::help::About {
+            name: "runsv",
+            synopsis: &[&synopsis],
+            text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+                   starts ./log/run too, with ./run's output piped into it.",
+        };
+        return formats::help::answer(&argv, &about).unwrap_or(0);
+    }
+    run(&argv)
+}
+
 /// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
-    spawn::sanitize_stdio();
+fn run(argv: &[OsString]) -> i32 {
+    sys::start::sanitize_stdio();
     if argv.len() != 2 {
         let prog = argv
             .first()
