@@ -11,6 +11,17 @@
 #    every fuzz corpus.
 # 4. The musl leg: builds every binary again for musl (static, with the same test-only
 #    features) and runs the end-to-end tests a second time on those binaries (TEST_BIN_DIR).
+#
+# The suite passes on any date and in any zone; to check that, run it with the clock moved or in
+# a zone far from UTC (the harness passes TZ and libfaketime's settings on to every process a
+# test starts):
+#
+#    TEST_FAKETIME=+365d scripts/test.sh      # every test process under libfaketime, a year on
+#    TZ=Pacific/Kiritimati scripts/test.sh
+#
+# (libfaketime is preloaded into the test executables through cargo's runner setting, not into
+# cargo and rustc, which hang under it. The musl leg runs on the real clock: a static binary is
+# out of LD_PRELOAD's reach, and its tests must see the clock its binaries see.)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -31,8 +42,8 @@ if [ -n "$missing" ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
 
-host=$(rustc -vV | sed -n 's/^host: //p')
-musl=${host%%-*}-unknown-linux-musl
+musl=$(rustc -vV | sed -n 's/^host: //p')
+musl=${musl%%-*}-unknown-linux-musl
 if [ ! -d "$(rustc --print sysroot)/lib/rustlib/$musl/lib" ]; then
     echo "scripts/test.sh: adding the Rust target $musl"
     rustup target add "$musl" || {
@@ -44,6 +55,18 @@ command -v musl-gcc >/dev/null || {
     echo "scripts/test.sh: fatal: musl-gcc not found (Debian package musl-tools)" >&2
     exit 1
 }
+
+runner=""
+if [ -n "${TEST_FAKETIME:-}" ]; then
+    lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
+    if [ -z "$lib" ]; then
+        echo "scripts/test.sh: TEST_FAKETIME: libfaketimeMT.so.1 not found (Debian package libfaketime)" >&2
+        exit 1
+    fi
+    host=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
+    runner=CARGO_TARGET_${host}_RUNNER
+    export "$runner=env LD_PRELOAD=$lib FAKETIME=$TEST_FAKETIME FAKETIME_DONT_FAKE_MONOTONIC=1"
+fi
 
 cargo build --workspace --bins --locked
 cargo test --workspace --locked -- --test-threads="${TEST_THREADS:-4}"
@@ -57,5 +80,6 @@ env "CC_$(echo "$musl" | tr - _)=musl-gcc" cargo build --workspace --bins --lock
 e2e=$(awk -F'"' '/^\[\[test\]\]/ { t = 1 } t && /^name =/ { if ($2 != "corpora") print "--test", $2; t = 0 }' \
     tests/Cargo.toml)
 echo "scripts/test.sh: the end-to-end tests again, on the static $musl build"
+[ -z "$runner" ] || unset "$runner"
 # shellcheck disable=SC2086
 TEST_BIN_DIR=$target/$musl/debug cargo test -p tests --locked $e2e -- --test-threads="${TEST_THREADS:-4}"

@@ -1,5 +1,5 @@
 #![no_main]
-//! cargo-fuzz target: see `supervise::fuzzing::control_bytes` for the properties checked.
+//! cargo-fuzz target: see `formats::fuzzing::control_bytes` for the properties checked.
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| supervise::fuzzing::control_bytes(data));
+fuzz_target!(|data: &[u8]| formats::fuzzing::control_bytes(data));

@@ -1,5 +1,5 @@
 #![no_main]
-//! cargo-fuzz target: see `supervise::fuzzing::status_decode` for the properties checked.
+//! cargo-fuzz target: see `formats::fuzzing::status_decode` for the properties checked.
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| supervise::fuzzing::status_decode(data));
+fuzz_target!(|data: &[u8]| formats::fuzzing::status_decode(data));

@@ -6,19 +6,10 @@
 //! [`control`]. runit's error texts and option scanning are in [`strerr`] and [`getopt`];
 //! every command's `--help` and `--version` in [`help`].
 
-pub mod control;
-pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod getopt;
-pub mod help;
 pub mod procinfo;
 pub mod runsv;
 pub mod runsvdir;
-pub mod sig;
-pub mod spawn;
+pub mod setup;
 pub mod spell;
-pub mod status;
-pub mod strerr;
-pub mod svdir;
-pub mod tai64n;

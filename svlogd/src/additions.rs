@@ -18,7 +18,7 @@ use crate::metrics::{Metrics, Stats};
 use crate::overload::Dropped;
 use crate::prune::Hold;
 use crate::reload::DEBOUNCE;
-use crate::stamp::Timestamp;
+use formats::stamp::Timestamp;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::Ordering;
@@ -238,7 +238,7 @@ impl Additions {
     pub fn error(&mut self, what: &str, errno: i32) {
         self.stats.last_error = Some((
             SystemTime::now(),
-            format!("{what}: {}", supervise::strerr::errstr(errno)),
+            format!("{what}: {}", formats::strerr::errstr(errno)),
         ));
     }
 
@@ -273,7 +273,7 @@ impl Additions {
 
     /// Lines the directory could not take were dropped (drop mode): `lines` more at `t`.
     /// True when dropping starts (the warning is due).
-    pub fn dropping(&mut self, lines: u64, t: supervise::tai64n::Tai64n, now: Instant) -> bool {
+    pub fn dropping(&mut self, lines: u64, t: formats::tai64n::Tai64n, now: Instant) -> bool {
         self.stats.lines_dropped += lines;
         self.touch_metrics(now);
         match &mut self.dropped {

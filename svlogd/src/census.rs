@@ -14,7 +14,7 @@
 //! used. When two of svlogd's own threads change the directory at once, the chain breaks and
 //! the directory is listed again too: a census is never trusted on a guess.
 
-use crate::archive::Name;
+use formats::archive::Name;
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -149,7 +149,7 @@ impl Census {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::Suffix;
+    use formats::archive::Suffix;
 
     fn arch(last: u8, suffix: Suffix, size: u64) -> Archive {
         let mut label = *b"400000006b0337970000000a";

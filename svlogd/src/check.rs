@@ -11,7 +11,7 @@
 use crate::config::added::{Overload, Stream};
 use crate::config::{self, Config, Meaning};
 use crate::options::Options;
-use crate::stamp::{stamp_name, Timestamp};
+use formats::stamp::{stamp_name, Timestamp};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
@@ -48,11 +48,7 @@ pub fn run(opts: &Options) -> i32 {
             Ok(d) => Some(d),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
-                crate::msg::warn(
-                    "unable to read config",
-                    name,
-                    supervise::strerr::errno_of(&e),
-                );
+                crate::msg::warn("unable to read config", name, formats::strerr::errno_of(&e));
                 code = EXIT_UNREADABLE;
                 continue;
             }
@@ -92,7 +88,7 @@ fn loose_number(l: &config::Line, text: &[u8]) -> Option<String> {
         b'n' | b'N' => b"",
         _ => return None,
     };
-    let (v, used) = crate::scan::scan_ulong(rest);
+    let (v, used) = formats::scan::scan_ulong(rest);
     let mut tail = &rest[used..];
     if let Some((&c, t)) = tail.split_first() {
         if suffixes.contains(&c) {

@@ -28,18 +28,18 @@
 //! left uncompressed says how many (`svlogd: warning: N archives left uncompressed for the
 //! next svlogd: DIR`); the next svlogd compresses them when it opens the directory.
 
-use crate::archive::{Name, Suffix};
-use crate::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
 use crate::faults;
 use flate2::{Compression, GzBuilder};
+use formats::archive::{Name, Suffix};
 use nix::libc;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use sys::dirfd::{list, metaat, openat, renameat, statat, unlinkat};
 
 /// How long a clean exit waits for queued compression.
 pub const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -208,11 +208,10 @@ impl Drop for Compressor {
 
 fn worker(rx: Receiver<Task>, stop: Arc<AtomicBool>, pending: Arc<Pending>) {
     // A low priority: compression takes little CPU time from the input path when both want it.
-    // SAFETY: setpriority on this thread (Linux: a tid is a process id for it).
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, NICE);
-    }
+    // Raw libc: nix has no setpriority. On Linux a thread's id is a process id for it.
+    let tid = nix::unistd::gettid().as_raw() as libc::id_t;
+    // SAFETY: setpriority takes integers only.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, NICE) };
     while let Ok(first) = rx.recv() {
         // Take every request already queued; one look per directory is enough.
         let mut tasks = vec![first];
@@ -249,16 +248,16 @@ fn look(t: &Task, stop: &AtomicBool) {
             let mut busy = t.shared.busy();
             // Still there (pruning may have deleted it), a file (a link with an archive's name
             // is not ours), and handed over by the processor.
-            if !crate::dirfd::is_file(&t.dir, &name.to_bytes())
+            if !sys::dirfd::is_file(&t.dir, &name.to_bytes())
                 || statat(&t.dir, &name.with(Suffix::Unfinished).to_bytes()).is_ok()
             {
                 continue;
             }
             *busy = Some(name.label);
         }
-        let before = crate::dirfd::mtime(&t.dir);
+        let before = sys::dirfd::mtime(&t.dir);
         let result = compress_one(&t.dir, name, t.level, stop);
-        let after = crate::dirfd::mtime(&t.dir);
+        let after = sys::dirfd::mtime(&t.dir);
         *t.shared.busy() = None;
         match result {
             Ok(Some((bytes_in, bytes_out))) => {
@@ -286,7 +285,7 @@ fn look(t: &Task, stop: &AtomicBool) {
                     .last_error
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) =
-                    Some(format!("{what}: {}", supervise::strerr::errstr(errno)));
+                    Some(format!("{what}: {}", formats::strerr::errstr(errno)));
                 // Try again at the next look, not in a loop now.
                 return;
             }
@@ -297,7 +296,7 @@ fn look(t: &Task, stop: &AtomicBool) {
 type StepError = (&'static str, i32);
 
 fn errno(e: &std::io::Error) -> i32 {
-    supervise::strerr::errno_of(e)
+    formats::strerr::errno_of(e)
 }
 
 /// Compresses `name` (a `.s`) by the steps of the module doc. `Ok(None)`: stopped.
@@ -357,21 +356,16 @@ fn compress_one(
     out.sync_all().map_err(|e| cleanup((WHAT, errno(&e))))?;
     faults::hit("gzip-synced");
     let size = out.metadata().map(|m| m.len()).unwrap_or(0);
-    // SAFETY: fchmod and futimens on our own descriptor.
-    unsafe {
-        libc::fchmod(out.as_raw_fd(), st.st_mode & 0o7777);
-        let times = [
-            libc::timespec {
-                tv_sec: st.st_atime,
-                tv_nsec: st.st_atime_nsec,
-            },
-            libc::timespec {
-                tv_sec: st.st_mtime,
-                tv_nsec: st.st_mtime_nsec,
-            },
-        ];
-        libc::futimens(out.as_raw_fd(), times.as_ptr());
-    }
+    use nix::sys::time::TimeSpec;
+    let _ = nix::sys::stat::fchmod(
+        &out,
+        nix::sys::stat::Mode::from_bits_truncate(st.st_mode & 0o7777),
+    );
+    let _ = nix::sys::stat::futimens(
+        &out,
+        &TimeSpec::new(st.st_atime, st.st_atime_nsec),
+        &TimeSpec::new(st.st_mtime, st.st_mtime_nsec),
+    );
     drop(out);
     renameat(dir, &tmp_name, &gz_name).map_err(|e| cleanup((WHAT, e)))?;
     let _ = nix::unistd::fsync(dir);

@@ -1,7 +1,7 @@
 //! What every part of a log directory needs to know about the logger in one turn of the
 //! event loop: the options that shape its work, the time, and whether TERM came.
 
-use crate::stamp::Timestamp;
+use formats::stamp::Timestamp;
 use std::time::Instant;
 
 /// What the directory's operations need to know about the logger.

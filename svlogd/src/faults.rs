@@ -83,3 +83,21 @@ pub fn clock(t: std::time::SystemTime) -> std::time::SystemTime {
 pub fn clock(t: std::time::SystemTime) -> std::time::SystemTime {
     t
 }
+
+/// The wall clock now, as svlogd stamps lines and names archives by: that of
+/// `formats::stamp::clock_now`, moved by the offset in `SVLOGD_FAULT_CLOCK`'s file.
+#[cfg(feature = "faults")]
+pub fn clock_now() -> formats::tai64n::Tai64n {
+    match clock(std::time::SystemTime::now()).duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => formats::tai64n::Tai64n::from_unix(d.as_secs() as i64, d.subsec_nanos()),
+        Err(_) => formats::stamp::clock_now(),
+    }
+}
+
+/// Without the `faults` feature (every release build): the wall clock now, as
+/// `formats::stamp::clock_now` reads it.
+#[cfg(not(feature = "faults"))]
+#[inline(always)]
+pub fn clock_now() -> formats::tai64n::Tai64n {
+    formats::stamp::clock_now()
+}

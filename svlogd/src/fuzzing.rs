@@ -5,7 +5,7 @@
 use crate::config::{self, Meaning};
 use crate::pmatch::pmatch as glob;
 use crate::split::{Event, LineEnd, Splitter};
-use supervise::tai64n::Tai64n;
+use formats::tai64n::Tai64n;
 
 /// The `~` selection lines: an expression that compiles matches exactly the lines the engine
 /// alone matches (the plain-text paths and the required-text filter change nothing), and no
@@ -232,7 +232,7 @@ pub fn forward_frame(data: &[u8]) {
     use crate::forward::cursor::{FileId, Pos};
     use crate::forward::syslog::{Renderer, Wire};
     use crate::forward::{sender::render_line, DirInfo};
-    use crate::stamp::Timestamp;
+    use formats::stamp::Timestamp;
     if data.len() < 5 {
         return;
     }
@@ -329,14 +329,11 @@ pub fn forward_cursor(data: &[u8]) {
 
 /// Whatever a collector sends back over TLS, in any chunks: rustls and the forwarder's
 /// handling of it never panic, and once the connection is refused it stays refused.
+#[cfg(feature = "tls")]
 pub fn forward_response(data: &[u8]) {
-    use crate::forward::tls::untrusting_client;
-    use crate::forward::transport::absorb_tls;
-    let mut conn = untrusting_client();
+    let mut conn = crate::forward::tls::untrusting_session();
     let mut out = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut out).expect("to a Vec");
-    }
+    conn.take_output(&mut out).expect("to a Vec");
     let mut scratch = [0u8; 4096];
     let mut rng = Rng(data.len() as u64 + 7);
     let mut rest = data;
@@ -347,11 +344,11 @@ pub fn forward_response(data: &[u8]) {
         rest = tail;
         let mut src = chunk;
         while !src.is_empty() {
-            match conn.read_tls(&mut src) {
+            match conn.read_from(&mut src) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            if absorb_tls(&mut conn, &mut scratch, &mut out).is_err() {
+            if conn.absorb(&mut scratch, &mut out).is_err() {
                 failed = true;
                 break;
             }
@@ -362,8 +359,8 @@ pub fn forward_response(data: &[u8]) {
     }
     if failed {
         let mut src: &[u8] = &[0x17, 0x03, 0x03, 0x00, 0x01, 0x00];
-        let _ = conn.read_tls(&mut src);
-        assert!(absorb_tls(&mut conn, &mut scratch, &mut out).is_err());
+        let _ = conn.read_from(&mut src);
+        assert!(conn.absorb(&mut scratch, &mut out).is_err());
     }
     assert!(out.len() < 1 << 20, "bounded replies");
 }

@@ -28,8 +28,11 @@
 //! The buffer has ripgrep's line-buffer shape: [`Input::fill`] appends, the owner consumes and
 //! [`Input::compact`]s; offsets below `unconsumed` are gone from the pipe.
 
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, splice, FcntlArg, OFlag, SpliceFFlags};
 use nix::libc;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// At most this many new bytes are taken per round (a chunk), whatever the pipe's size.
 const CHUNK_MAX: usize = 128 * 1024;
@@ -84,10 +87,6 @@ pub struct Input {
     reread_held: bool,
 }
 
-fn errno() -> i32 {
-    nix::errno::Errno::last_raw()
-}
-
 fn stdin() -> BorrowedFd<'static> {
     // SAFETY: fd 0 stays open for the life of the process.
     unsafe { BorrowedFd::borrow_raw(0) }
@@ -98,13 +97,7 @@ impl Input {
     /// pipe. `linemax` sizes the buffer so that a line head always fits; `modifies` says that
     /// the owner changes bytes in the buffer (replacement), so held bytes must not be re-read.
     pub fn new(linemax: usize, modifies: bool) -> Input {
-        // SAFETY: fcntl on fd 0.
-        unsafe {
-            let fl = libc::fcntl(0, libc::F_GETFL);
-            if fl >= 0 {
-                libc::fcntl(0, libc::F_SETFL, fl | libc::O_NONBLOCK);
-            }
-        }
+        sys::fs::set_nonblock(&stdin());
         let tee = Tee::new();
         let pipe_size = match &tee {
             Some(_) => grow_pipe(),
@@ -116,8 +109,7 @@ impl Input {
         let hold_max = (chunk / 2).max(1);
         if let Some(t) = &tee {
             // The private pipe must hold the held bytes and a chunk.
-            // SAFETY: fcntl on our own pipe.
-            unsafe { libc::fcntl(t.wr.as_raw_fd(), libc::F_SETPIPE_SZ, (2 * chunk) as i32) };
+            let _ = fcntl(&t.wr, FcntlArg::F_SETPIPE_SZ((2 * chunk) as i32));
         }
         let cap = chunk + hold_max.max(linemax.saturating_add(1));
         let async_wake = tee.is_some() && set_async(true);
@@ -178,23 +170,18 @@ impl Input {
                 }
             }
         }
-        let room = &mut self.buf[self.end..];
-        // SAFETY: read into our own buffer.
-        let n = unsafe { libc::read(0, room.as_mut_ptr().cast(), room.len()) };
-        match n {
-            0 => Fill::Eof,
-            n if n > 0 => {
-                self.end += n as usize;
+        match nix::unistd::read(stdin(), &mut self.buf[self.end..]) {
+            Ok(0) => Fill::Eof,
+            Ok(n) => {
+                self.end += n;
                 self.unconsumed = self.end;
-                Fill::Data(n as usize)
+                Fill::Data(n)
             }
-            _ => match errno() {
-                libc::EAGAIN | libc::EINTR => Fill::Again,
-                e => {
-                    crate::msg::warn1("unable to read standard input", e);
-                    Fill::Eof
-                }
-            },
+            Err(Errno::EAGAIN | Errno::EINTR) => Fill::Again,
+            Err(e) => {
+                crate::msg::warn1("unable to read standard input", e as i32);
+                Fill::Eof
+            }
         }
     }
 
@@ -204,15 +191,11 @@ impl Input {
         let t = self.tee.as_ref().expect("peek mode");
         let held = self.end - self.unconsumed;
         let want = held + (self.buf.len() - self.end).min(self.chunk);
-        // SAFETY: tee between fd 0 and our private pipe.
-        let n = unsafe { libc::tee(0, t.wr.as_raw_fd(), want, libc::SPLICE_F_NONBLOCK) };
-        if n < 0 {
-            return match errno() {
-                libc::EAGAIN | libc::EINTR => Ok(Fill::Again),
-                _ => Err(()),
-            };
-        }
-        let n = n as usize;
+        let n = match nix::fcntl::tee(stdin(), &t.wr, want, SpliceFFlags::SPLICE_F_NONBLOCK) {
+            Ok(n) => n,
+            Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Fill::Again),
+            Err(_) => return Err(()),
+        };
         if n == 0 {
             return Ok(Fill::Eof);
         }
@@ -242,16 +225,12 @@ impl Input {
         let want = self.end + fresh - at;
         let mut got = 0;
         while got < want {
-            let dst = &mut self.buf[at + got..at + want];
-            // SAFETY: read from our private pipe into our own buffer.
-            let r = unsafe { libc::read(t.rd.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len()) };
-            if r <= 0 {
-                if r < 0 && errno() == libc::EINTR {
-                    continue;
-                }
-                return Err(());
+            match nix::unistd::read(&t.rd, &mut self.buf[at + got..at + want]) {
+                Ok(0) => return Err(()),
+                Ok(r) => got += r,
+                Err(Errno::EINTR) => {}
+                Err(_) => return Err(()),
             }
-            got += r as usize;
         }
         self.end += fresh;
         Ok(Fill::Data(fresh))
@@ -267,26 +246,21 @@ impl Input {
         if let Some(t) = &self.tee {
             let mut left = upto - self.unconsumed;
             while left > 0 {
-                // SAFETY: splice from fd 0 to /dev/null; the bytes are known to be there.
-                let n = unsafe {
-                    libc::splice(
-                        0,
-                        std::ptr::null_mut(),
-                        t.null.as_raw_fd(),
-                        std::ptr::null_mut(),
-                        left,
-                        libc::SPLICE_F_NONBLOCK,
-                    )
-                };
-                if n > 0 {
-                    left -= n as usize;
-                } else if n < 0 && errno() == libc::EINTR {
-                    continue;
-                } else {
-                    match consume_by_read(left) {
+                // The bytes are known to be there.
+                match splice(
+                    stdin(),
+                    None,
+                    &t.null,
+                    None,
+                    left,
+                    SpliceFFlags::SPLICE_F_NONBLOCK,
+                ) {
+                    Ok(n) if n > 0 => left -= n,
+                    Err(Errno::EINTR) => {}
+                    _ => match consume_by_read(left) {
                         0 => break,
                         r => left -= r,
-                    }
+                    },
                 }
             }
         }
@@ -309,27 +283,17 @@ impl Input {
 
 impl Tee {
     fn new() -> Option<Tee> {
-        // SAFETY: fstat of fd 0 into a zeroed buffer.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstat(0, &mut st) } < 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+        let st = nix::sys::stat::fstat(stdin()).ok()?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
             return None;
         }
-        let mut fds = [0i32; 2];
-        // SAFETY: pipe2 into a local array; the fds are owned right after.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
-            return None;
-        }
-        // SAFETY: just created, owned by nobody else.
-        let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        let null = {
-            // SAFETY: open of a constant path.
-            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-            if fd < 0 {
-                return None;
-            }
-            // SAFETY: just opened.
-            unsafe { OwnedFd::from_raw_fd(fd) }
-        };
+        let (rd, wr) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).ok()?;
+        let null = nix::fcntl::open(
+            "/dev/null",
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok()?;
         Some(Tee { rd, wr, null })
     }
 }
@@ -337,31 +301,18 @@ impl Tee {
 /// Moves `n` bytes from `rd` to `null` (skipping bytes of the private pipe we already hold).
 fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
     while n > 0 {
-        // SAFETY: splice between our own descriptors.
-        let r = unsafe {
-            libc::splice(
-                rd.as_raw_fd(),
-                std::ptr::null_mut(),
-                null.as_raw_fd(),
-                std::ptr::null_mut(),
-                n,
-                libc::SPLICE_F_NONBLOCK,
-            )
-        };
-        if r > 0 {
-            n -= r as usize;
-        } else if r < 0 && errno() == libc::EINTR {
-            continue;
-        } else {
-            // splice to /dev/null refused: read and throw away.
-            let mut scratch = [0u8; 4096];
-            let want = n.min(scratch.len());
-            // SAFETY: read into a local buffer.
-            let r = unsafe { libc::read(rd.as_raw_fd(), scratch.as_mut_ptr().cast(), want) };
-            if r <= 0 {
-                return false;
+        match splice(rd, None, null, None, n, SpliceFFlags::SPLICE_F_NONBLOCK) {
+            Ok(r) if r > 0 => n -= r,
+            Err(Errno::EINTR) => {}
+            _ => {
+                // splice to /dev/null refused: read and throw away.
+                let mut scratch = [0u8; 4096];
+                let want = n.min(scratch.len());
+                match nix::unistd::read(rd, &mut scratch[..want]) {
+                    Ok(r) if r > 0 => n -= r,
+                    _ => return false,
+                }
             }
-            n -= r as usize;
         }
     }
     true
@@ -372,9 +323,7 @@ fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
 fn consume_by_read(n: usize) -> usize {
     let mut scratch = [0u8; 4096];
     let want = n.min(scratch.len());
-    // SAFETY: read into a local buffer.
-    let r = unsafe { libc::read(0, scratch.as_mut_ptr().cast(), want) };
-    r.max(0) as usize
+    nix::unistd::read(stdin(), &mut scratch[..want]).unwrap_or(0)
 }
 
 impl Drop for Input {
@@ -387,13 +336,13 @@ impl Drop for Input {
 
 /// Grows fd 0's pipe to [`PIPE_SIZE`] if it is smaller; returns its capacity.
 fn grow_pipe() -> usize {
-    // SAFETY: fcntl on fd 0.
-    let now = unsafe { libc::fcntl(0, libc::F_GETPIPE_SZ) };
+    let now = fcntl(stdin(), FcntlArg::F_GETPIPE_SZ).unwrap_or(-1);
     if now >= 0 && (now as usize) < PIPE_SIZE {
-        // SAFETY: as above; a refusal (pipe-max-size, user limits) keeps the old size.
-        let grown = unsafe { libc::fcntl(0, libc::F_SETPIPE_SZ, PIPE_SIZE as i32) };
-        if grown > 0 {
-            return grown as usize;
+        // A refusal (pipe-max-size, user limits) keeps the old size.
+        if let Ok(grown) = fcntl(stdin(), FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32)) {
+            if grown > 0 {
+                return grown as usize;
+            }
         }
     }
     now.max(4096) as usize
@@ -401,32 +350,24 @@ fn grow_pipe() -> usize {
 
 /// Turns `O_ASYNC` (SIGIO to this process on every write to the pipe) on fd 0 on or off.
 fn set_async(on: bool) -> bool {
-    // SAFETY: fcntl on fd 0.
-    unsafe {
-        if on && libc::fcntl(0, libc::F_SETOWN, libc::getpid()) < 0 {
-            return false;
-        }
-        let fl = libc::fcntl(0, libc::F_GETFL);
-        if fl < 0 {
-            return false;
-        }
-        let fl = if on {
-            fl | libc::O_ASYNC
-        } else {
-            fl & !libc::O_ASYNC
-        };
-        libc::fcntl(0, libc::F_SETFL, fl) >= 0
+    // Raw libc: nix has no F_SETOWN.
+    // SAFETY: fcntl with integer arguments on fd 0.
+    if on && unsafe { libc::fcntl(0, libc::F_SETOWN, std::process::id() as libc::c_int) } < 0 {
+        return false;
     }
+    let Ok(fl) = fcntl(stdin(), FcntlArg::F_GETFL) else {
+        return false;
+    };
+    let mut fl = OFlag::from_bits_retain(fl);
+    fl.set(OFlag::O_ASYNC, on);
+    fcntl(stdin(), FcntlArg::F_SETFL(fl)).is_ok()
 }
 
 /// Whether fd 0's pipe has no writer left (POLLHUP).
 fn writer_gone() -> bool {
-    let mut p = libc::pollfd {
-        fd: 0,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: poll on one local pollfd, no timeout.
-    let r = unsafe { libc::poll(&mut p, 1, 0) };
-    r > 0 && p.revents & libc::POLLHUP != 0
+    let mut p = [PollFd::new(stdin(), PollFlags::POLLIN)];
+    matches!(nix::poll::poll(&mut p, PollTimeout::ZERO), Ok(n) if n > 0)
+        && p[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLHUP))
 }

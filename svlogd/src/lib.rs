@@ -5,7 +5,7 @@
 //! (spec/svlogd.md); the deliberate fixes of spec §12 are documented in the module that makes
 //! each of them.
 //!
-//! Layout, in the order data flows:
+//! Layout, in the order data flows ([`program`] is the command, argv to exit code):
 //! - parsing, no I/O: [`options`] (command line), [`config`] (per-directory settings; our
 //!   added lines in `config::added`, the `>` lines in `forward::config`), [`pmatch`];
 //! - lines: [`input`] takes standard input without losing it, [`split`] cuts it into lines,
@@ -24,19 +24,18 @@
 //! points).
 
 pub mod additions;
-pub mod archive;
 pub mod batch;
 pub mod census;
 pub mod check;
 pub mod compress;
 pub mod config;
 pub mod ctx;
-pub mod dirfd;
 pub mod faults;
 pub mod forward;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod input;
+pub mod links;
 pub mod logdir;
 pub mod logger;
 pub mod metrics;
@@ -45,12 +44,11 @@ pub mod options;
 pub mod overload;
 pub mod pmatch;
 pub mod processor;
+pub mod program;
 pub mod prune;
 pub mod reload;
 pub mod replace;
 pub mod rotate;
-pub mod scan;
 pub mod split;
-pub mod stamp;
 pub mod stdio_copy;
 pub mod udp;

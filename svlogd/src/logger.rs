@@ -30,6 +30,7 @@
 //! that cannot be written after TERM is given up rather than retried forever.
 
 use crate::compress::Compressor;
+use crate::faults::clock_now;
 use crate::input::{Fill, Input};
 use crate::logdir::{Ctx, LogDir, Progress};
 use crate::msg;
@@ -37,15 +38,18 @@ use crate::options::Options;
 use crate::reload::Watcher;
 use crate::replace::Replacer;
 use crate::split::{Event, LineEnd, Splitter};
-use crate::stamp::Timestamp;
-use crate::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
 use crate::udp;
+use formats::stamp::Timestamp;
+use formats::stamp::{Rendered, Stamper, STAMP_LEN};
+use formats::strerr::errno_of;
+use formats::tai64n::Tai64n;
+use nix::fcntl::OFlag;
 use nix::libc;
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use nix::sys::signal::Signal;
+use nix::sys::stat::Mode;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
-use supervise::tai64n::Tai64n;
+use sys::signal::SignalFd;
 
 /// How long, after TERM, svlogd waits for an unfinished line to end.
 pub const TERM_WAIT: Duration = Duration::from_secs(2);
@@ -125,45 +129,31 @@ impl Logger {
     /// Sets up signals, opens every directory and standard input. `Err` is the exit code
     /// after runit's fatal message.
     pub fn new(opts: &Options) -> Result<Logger, i32> {
-        // SAFETY: open of "." with constant flags; owned right after.
-        let cwd = unsafe {
-            libc::open(
-                c".".as_ptr(),
-                libc::O_RDONLY | libc::O_NDELAY | libc::O_CLOEXEC,
-            )
+        let cwd = match nix::fcntl::open(
+            ".",
+            OFlag::O_RDONLY | OFlag::O_NDELAY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(e) => {
+                msg::fatal("unable to open current working directory", e as i32);
+                return Err(EXIT_FATAL);
+            }
         };
-        if cwd < 0 {
-            msg::fatal(
-                "unable to open current working directory",
-                nix::errno::Errno::last_raw(),
-            );
-            return Err(EXIT_FATAL);
-        }
-        // SAFETY: just opened.
-        let cwd = unsafe { OwnedFd::from_raw_fd(cwd) };
-        let mut mask = SigSet::empty();
         // SIGIO: a write to the input pipe (see `input`); it only wakes the loop.
-        for s in [
+        let signals = match SignalFd::new(&[
             Signal::SIGTERM,
             Signal::SIGCHLD,
             Signal::SIGALRM,
             Signal::SIGHUP,
             Signal::SIGIO,
-        ] {
-            mask.add(s);
-        }
-        if let Err(e) = mask.thread_block() {
-            msg::fatal("unable to block signals", e as i32);
-            return Err(EXIT_FATAL);
-        }
-        let signals =
-            match SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
-                Ok(s) => s,
-                Err(e) => {
-                    msg::fatal("unable to create signalfd", e as i32);
-                    return Err(EXIT_FATAL);
-                }
-            };
+        ]) {
+            Ok(s) => s,
+            Err(e) => {
+                msg::fatal("unable to create signalfd", errno_of(&e));
+                return Err(EXIT_FATAL);
+            }
+        };
         let linemax = opts.linemax_usize();
         let mut lg = Logger {
             verbose: opts.verbose,
@@ -339,7 +329,7 @@ impl Logger {
                     }
                     return 0;
                 }
-                self.wait(now, false, busy);
+                self.wait(false, busy);
                 continue;
             }
             if !busy {
@@ -414,7 +404,7 @@ impl Logger {
                     }
                 }
             }
-            self.wait(now, !busy, busy);
+            self.wait(!busy, busy);
         }
     }
 
@@ -437,8 +427,8 @@ impl Logger {
 
     fn handle_signals(&mut self, now: Instant) {
         let mut child = false;
-        while let Ok(Some(info)) = self.signals.read_signal() {
-            match info.ssi_signo as i32 {
+        while let Some(signo) = self.signals.next() {
+            match signo {
                 libc::SIGTERM => {
                     if self.verbose {
                         msg::info(&[b"sigterm received."]);
@@ -477,16 +467,10 @@ impl Logger {
 
     /// Reaps every finished child and hands its status to the directory it belongs to.
     fn reap(&mut self, now: Instant) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid into a local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
+        while let Some(r) = sys::child::reap() {
             let give_up = self.term;
             for d in &mut self.dirs {
-                if d.child_exited(pid, status, now, give_up) {
+                if d.child_exited(r.pid as i32, r.wstat, now, give_up) {
                     break;
                 }
             }
@@ -795,7 +779,7 @@ impl Logger {
     }
 
     /// Waits for input (if `reading`), a signal, or the next deadline.
-    fn wait(&mut self, now: Instant, reading: bool, busy: bool) {
+    fn wait(&mut self, reading: bool, busy: bool) {
         let mut next: Option<Instant> = self.term_deadline.filter(|_| reading);
         if let Some(t) = self.give_up_at.filter(|_| !self.given_up) {
             next = Some(next.map_or(t, |n| n.min(t)));
@@ -807,37 +791,16 @@ impl Logger {
                 (a, b) => a.or(b),
             };
         }
-        let timeout = match next {
-            None => -1,
-            Some(t) => {
-                let d = t.saturating_duration_since(now);
-                // Round up: a 0.3 ms wait must not become a busy 0.
-                let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
-                ms.min(i32::MAX as u128) as i32
-            }
-        };
-        let pollfd = |fd: i32| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let mut fds = [
-            pollfd(self.signals.as_fd().as_raw_fd()),
-            pollfd(-1),
-            pollfd(-1),
-        ];
-        let mut n = 1;
-        if let Some(w) = &self.watcher {
-            fds[n] = pollfd(w.fd().as_raw_fd());
-            n += 1;
-        }
         // While bytes are held in the pipe it always polls readable: SIGIO says "more".
-        if reading && self.input.held() == 0 {
-            fds[n] = pollfd(self.input.wait_fd().as_raw_fd());
-            n += 1;
-        }
-        // SAFETY: poll on a local array.
-        unsafe { libc::poll(fds.as_mut_ptr(), n as libc::nfds_t, timeout) };
+        let input = (reading && self.input.held() == 0).then(|| self.input.wait_fd());
+        let _ = sys::poll::wait(
+            [
+                Some(self.signals.as_fd()),
+                self.watcher.as_ref().map(|w| w.fd()),
+                input,
+            ],
+            next,
+        );
     }
 }
 
@@ -901,16 +864,14 @@ fn push_body(
 /// Writes stderr output (the `e` lines) in one go; errors are ignored as runit does (a
 /// closed stderr pipe ends svlogd through SIGPIPE, which it does not catch).
 fn write_stderr(data: &[u8]) {
+    let err = std::io::stderr();
     let mut off = 0;
     while off < data.len() {
-        // SAFETY: write of our own buffer to fd 2.
-        let n = unsafe { libc::write(2, data[off..].as_ptr().cast(), data.len() - off) };
-        if n <= 0 {
-            if n < 0 && nix::errno::Errno::last_raw() == libc::EINTR {
-                continue;
-            }
-            return;
+        match nix::unistd::write(&err, &data[off..]) {
+            Ok(0) => return,
+            Ok(n) => off += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
         }
-        off += n as usize;
     }
 }

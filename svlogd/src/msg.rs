@@ -1,9 +1,9 @@
 //! svlogd's diagnostics, in runit's words (spec/svlogd.md §9).
 //!
 //! The prefix is always `svlogd: ` (not argv\[0\]); the error text is runit's own
-//! (`supervise::strerr::errstr`). Every message goes out in one `write(2)`.
+//! (`formats::strerr::errstr`). Every message goes out in one `write(2)`.
 
-use supervise::strerr::{errstr, say_bytes};
+use formats::strerr::{errstr, say_bytes};
 
 /// `svlogd: fatal: ` (exit 111 follows).
 pub const FATAL: &[u8] = b"svlogd: fatal: ";

@@ -12,11 +12,11 @@
 //! logging. (Not `--check`: runit's getopt reads any word starting with `--` as the end of
 //! the options, so `svlogd --check dir` logs to `dir` there.)
 
-use crate::scan::scan_ulong;
-use crate::stamp::Timestamp;
+use formats::getopt::{progname, Getopt, Opt};
+use formats::scan::scan_ulong;
+use formats::stamp::Timestamp;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
-use supervise::getopt::{progname, Getopt, Opt};
 
 /// runit's option string.
 pub const OPTSTRING: &str = "R:r:l:b:T:tvVLC";
@@ -113,7 +113,7 @@ impl Options {
                     }
                 }
                 b't' => stamps += 1,
-                b'T' => match crate::stamp::parse_stamp(arg) {
+                b'T' => match formats::stamp::parse_stamp(arg) {
                     Some(t) if !arg.is_empty() => format = Some(t),
                     _ => return Err(CliError::Usage(None)),
                 },

@@ -22,8 +22,8 @@
 //! text was not available to us, so ours is documented here rather than claimed equal: with
 //! `-L`, every directory without an `overload` line drops.
 
-use crate::stamp::rfc3339_utc;
-use supervise::tai64n::Tai64n;
+use formats::stamp::rfc3339_utc;
+use formats::tai64n::Tai64n;
 
 /// Lines dropped since the last marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

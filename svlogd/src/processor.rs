@@ -12,17 +12,17 @@
 //! requested with TERM, a processor that fails is not restarted: its `.u` is left for the
 //! admin, so that TERM always ends svlogd once running processors are done.
 //!
-//! The fork child only calls async-signal-safe functions: everything it needs (paths, argv,
-//! message pieces) is prepared before `fork`.
+//! The child is started by `sys::spawn`, with its files as a list of actions prepared before
+//! the fork.
 
-use crate::dirfd::{chmodat, openat, renameat, unlinkat};
 use crate::faults;
 use crate::msg;
+use formats::strerr::errno_of;
 use nix::libc;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
-use supervise::strerr::errstr;
+use sys::dirfd::{chmodat, openat, renameat, unlinkat};
 
 /// How long a failed processor waits before it is started again.
 pub const BACKOFF: Duration = Duration::from_secs(3);
@@ -126,7 +126,7 @@ pub fn start(job: Job, verbose: bool, now: Instant) -> Processor {
     // crashed svlogd may even still be writing them): start from fresh files.
     let _ = unlinkat(&job.dir, &job.with_suffix(b't'));
     let _ = unlinkat(&job.dir, b"newstate");
-    crate::dirfd::remove_link(&job.dir, &job.dirname, b"state");
+    crate::links::remove_link(&job.dir, &job.dirname, b"state");
     match spawn(&job, verbose) {
         Ok(pid) => {
             faults::hit("processor-started");
@@ -336,140 +336,83 @@ fn abandon(job: &Job) {
     msg::warnx("processor given up at exit, left unprocessed", &arg);
 }
 
-/// A message assembled without allocating, for the fork child.
-struct StackMsg {
-    buf: [u8; 1024],
-    len: usize,
-}
-
-impl StackMsg {
-    fn new() -> StackMsg {
-        StackMsg {
-            buf: [0; 1024],
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, b: &[u8]) -> &mut StackMsg {
-        let room = self.buf.len() - 1 - self.len;
-        let n = b.len().min(room);
-        self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
-        self.len += n;
-        self
-    }
-
-    fn write_line(&mut self) {
-        self.buf[self.len] = b'\n';
-        // SAFETY: write(2) of our own stack buffer.
-        unsafe { libc::write(2, self.buf.as_ptr().cast(), self.len + 1) };
-    }
-}
-
-/// Forks and execs the processor. Returns the child's pid, or the errno of `fork`.
+/// Forks and execs the processor: in the log directory, `@T.u` on fd 0, `@T.t` on fd 1,
+/// `state` (made empty if missing) on fd 4, `newstate` on fd 5, `/bin/sh -c CMD`. Returns the
+/// child's pid, or the errno of `fork`. A failing step ends the child with runit's message
+/// (`svlogd: fatal: unable to open input for processor: DIR: ...`) and exit 111.
 fn spawn(job: &Job, verbose: bool) -> Result<i32, i32> {
-    // Everything the child needs, prepared before fork.
+    use std::os::fd::AsRawFd;
+    use sys::spawn::{Action, Spawn, Step};
     let input = CString::new(job.name.to_vec()).expect("no NUL");
     let output = CString::new(job.with_suffix(b't').to_vec()).expect("no NUL");
-    let state = c"state";
-    let newstate = c"newstate";
-    let sh = c"/bin/sh";
-    let argv: [*const libc::c_char; 4] = [
-        c"sh".as_ptr(),
-        c"-c".as_ptr(),
-        job.command.as_ptr(),
-        std::ptr::null(),
+    if verbose {
+        msg::info(&[b"processing: ", &job.dirname, b"/", &job.name]);
+    }
+    // Each step's words: runit's, then the directory's name.
+    let words = |what: &str| [what.as_bytes(), b": ", &job.dirname, b": "].concat();
+    let chdir = words("unable to change directory, want processor");
+    let open_in = words("unable to open input for processor");
+    let open_out = words("unable to open output for processor");
+    let open_state = words("unable to open state for processor");
+    let create_state = words("unable to create empty state for processor");
+    let open_new = words("unable to open newstate for processor");
+    let run = words("unable to run processor");
+    // No link is followed (the parent removed those it could; one planted since fails).
+    let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW;
+    let read = libc::O_RDONLY | libc::O_NOFOLLOW;
+    let steps = [
+        Step {
+            action: Action::Fchdir(job.dir.as_raw_fd()),
+            what: &chdir,
+        },
+        Step {
+            action: Action::Open {
+                path: &input,
+                flags: read,
+                to: 0,
+            },
+            what: &open_in,
+        },
+        Step {
+            action: Action::Open {
+                path: &output,
+                flags: trunc,
+                to: 1,
+            },
+            what: &open_out,
+        },
+        Step {
+            action: Action::CreateIfMissing {
+                path: c"state",
+                create: &create_state,
+            },
+            what: &open_state,
+        },
+        Step {
+            action: Action::Open {
+                path: c"state",
+                flags: read,
+                to: 4,
+            },
+            what: &open_state,
+        },
+        Step {
+            action: Action::Open {
+                path: c"newstate",
+                flags: trunc,
+                to: 5,
+            },
+            what: &open_new,
+        },
     ];
-    let dirfd = job.dir.as_raw_fd();
-    let dirname: &[u8] = &job.dirname;
-
-    // SAFETY: the process is single-threaded; the child only makes async-signal-safe calls
-    // on data prepared above and ends in execve or _exit.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(nix::errno::Errno::last_raw());
-    }
-    if pid > 0 {
-        return Ok(pid);
-    }
-    // The child.
-    unsafe {
-        let die = |what: &[u8]| -> ! {
-            let e = nix::errno::Errno::last_raw();
-            StackMsg::new()
-                .push(msg::FATAL)
-                .push(what)
-                .push(b": ")
-                .push(dirname)
-                .push(b": ")
-                .push(errstr(e).as_bytes())
-                .write_line();
-            libc::_exit(111)
-        };
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        if libc::fchdir(dirfd) < 0 {
-            die(b"unable to change directory, want processor");
-        }
-        if verbose {
-            StackMsg::new()
-                .push(msg::INFO)
-                .push(b"processing: ")
-                .push(dirname)
-                .push(b"/")
-                .push(input.as_bytes())
-                .write_line();
-        }
-        let fd_move = |to: i32, fd: i32| -> bool {
-            if fd == to {
-                return true;
-            }
-            if libc::dup2(fd, to) < 0 {
-                return false;
-            }
-            libc::close(fd);
-            true
-        };
-        // Opens `path` and moves it to fd `to`, or dies with `what`.
-        let open_to = |path: &std::ffi::CStr, flags: i32, to: i32, what: &[u8]| {
-            let fd = libc::open(path.as_ptr(), flags, 0o644);
-            if fd < 0 {
-                die(what);
-            }
-            if !fd_move(to, fd) {
-                die(b"unable to move filedescriptor for processor");
-            }
-        };
-        // No link is followed (the parent removed those it could; one planted since fails).
-        let trunc = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW;
-        open_to(
-            &input,
-            libc::O_RDONLY | libc::O_NOFOLLOW,
-            0,
-            b"unable to open input for processor",
-        );
-        open_to(&output, trunc, 1, b"unable to open output for processor");
-        let fd = libc::open(state.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW);
-        if fd >= 0 {
-            libc::close(fd);
-        } else if nix::errno::Errno::last_raw() != libc::ENOENT {
-            die(b"unable to open state for processor");
-        } else {
-            let c = libc::open(state.as_ptr(), trunc, 0o644);
-            if c < 0 {
-                die(b"unable to create empty state for processor");
-            }
-            libc::close(c);
-        }
-        open_to(
-            state,
-            libc::O_RDONLY | libc::O_NOFOLLOW,
-            4,
-            b"unable to open state for processor",
-        );
-        open_to(newstate, trunc, 5, b"unable to open newstate for processor");
-        libc::execv(sh.as_ptr(), argv.as_ptr());
-        die(b"unable to run processor");
-    }
+    sys::spawn::spawn(&Spawn {
+        program: Some(c"/bin/sh"),
+        argv: &[c"sh", c"-c", &job.command],
+        steps: &steps,
+        exec_what: &run,
+        fail_prefix: msg::FATAL,
+        fail_code: 111,
+    })
+    .map(|pid| pid as i32)
+    .map_err(|e| errno_of(&e))
 }

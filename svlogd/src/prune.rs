@@ -32,7 +32,7 @@
 //! On a full disk (runit's `N`): if `N` < `n` and more than `N` archives remain, the oldest one
 //! that may be deleted is deleted and the write is retried at once.
 
-use crate::archive::Name;
+use formats::archive::Name;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The age check runs at least this often while an age limit is set and archives exist.
@@ -164,7 +164,7 @@ pub fn age_from_mtime(secs: i64, nanos: i64, now: SystemTime) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::Suffix;
+    use formats::archive::Suffix;
 
     fn entries(spec: &[(u64, u64, Hold)]) -> Vec<Entry> {
         spec.iter()

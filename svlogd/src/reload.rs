@@ -12,9 +12,11 @@
 //! The watch is on the directory itself (through its descriptor), so it follows the
 //! directory if it is renamed; a `config` that is a symbolic link is watched as the link.
 
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use formats::strerr::errno_of;
+use nix::libc;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
+use sys::inotify::{Inotify, WatchDescriptor};
 
 /// How long `config` must stay unchanged before it is read.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
@@ -27,16 +29,24 @@ pub struct Watcher {
     watches: Vec<(WatchDescriptor, usize)>,
 }
 
+/// `config` closed after writing, created, moved in or out, or deleted.
+const MASK: u32 = libc::IN_CLOSE_WRITE
+    | libc::IN_CREATE
+    | libc::IN_MOVED_TO
+    | libc::IN_MOVED_FROM
+    | libc::IN_DELETE
+    | libc::IN_ONLYDIR;
+
 impl Watcher {
     /// A new instance, or `None` (with a warning) if the system refuses one.
     pub fn new() -> Option<Watcher> {
-        match Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC) {
+        match Inotify::new() {
             Ok(inotify) => Some(Watcher {
                 inotify,
                 watches: Vec::new(),
             }),
             Err(e) => {
-                crate::msg::warn1("unable to watch config files", e as i32);
+                crate::msg::warn1("unable to watch config files", errno_of(&e));
                 None
             }
         }
@@ -45,16 +55,9 @@ impl Watcher {
     /// Watches the directory open as `dir` for directory number `index`.
     pub fn watch(&mut self, dir: BorrowedFd<'_>, index: usize, name: &[u8]) {
         self.unwatch(index);
-        let path = format!("/proc/self/fd/{}", dir.as_raw_fd());
-        let mask = AddWatchFlags::IN_CLOSE_WRITE
-            | AddWatchFlags::IN_CREATE
-            | AddWatchFlags::IN_MOVED_TO
-            | AddWatchFlags::IN_MOVED_FROM
-            | AddWatchFlags::IN_DELETE
-            | AddWatchFlags::IN_ONLYDIR;
-        match self.inotify.add_watch(path.as_str(), mask) {
+        match self.inotify.add_dir(dir, MASK) {
             Ok(wd) => self.watches.push((wd, index)),
-            Err(e) => crate::msg::warn("unable to watch config", name, e as i32),
+            Err(e) => crate::msg::warn("unable to watch config", name, errno_of(&e)),
         }
     }
 
@@ -64,7 +67,7 @@ impl Watcher {
             let (wd, _) = self.watches.remove(k);
             // Another directory may share the watch (the same directory named twice).
             if !self.watches.iter().any(|w| w.0 == wd) {
-                let _ = self.inotify.rm_watch(wd);
+                self.inotify.remove(wd);
             }
         }
     }
@@ -81,21 +84,18 @@ impl Watcher {
 
     /// Reads pending events; returns the indexes of directories whose `config` changed.
     pub fn changed(&mut self) -> Vec<usize> {
+        let mut events = Vec::new();
+        self.inotify.read(&mut events);
         let mut out = Vec::new();
-        while let Ok(events) = self.inotify.read_events() {
-            if events.is_empty() {
-                break;
+        for ev in events {
+            if ev.mask & libc::IN_IGNORED != 0 {
+                self.watches.retain(|w| w.0 != ev.wd);
+                continue;
             }
-            for ev in events {
-                if ev.mask.contains(AddWatchFlags::IN_IGNORED) {
-                    self.watches.retain(|w| w.0 != ev.wd);
-                    continue;
-                }
-                if ev.name.as_deref().is_some_and(|n| n == "config") {
-                    for &(wd, i) in &self.watches {
-                        if wd == ev.wd && !out.contains(&i) {
-                            out.push(i);
-                        }
+            if ev.name == "config" {
+                for &(wd, i) in &self.watches {
+                    if wd == ev.wd && !out.contains(&i) {
+                        out.push(i);
                     }
                 }
             }

@@ -12,8 +12,8 @@
 //!
 //! Each line carries the clock reading of the chunk that brought its first byte.
 
+use formats::tai64n::Tai64n;
 use std::ops::Range;
-use supervise::tai64n::Tai64n;
 
 /// How a body piece ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

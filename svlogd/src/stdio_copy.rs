@@ -12,7 +12,8 @@
 //! `overload`) a stream that is not ready is not waited for: whole lines that do not fit are
 //! dropped and counted (`svlogd_copy_lines_dropped_total`); a line is never cut in the middle.
 
-use nix::libc;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// What a pipe takes in one write without splitting it (POSIX `PIPE_BUF` on Linux).
 const PIPE_BUF: usize = 4096;
@@ -20,8 +21,8 @@ const PIPE_BUF: usize = 4096;
 /// One directory's copy stream.
 #[derive(Debug)]
 pub struct CopyOut {
-    /// 1 or 2.
-    fd: i32,
+    /// svlogd's stdout or stderr (a duplicate of it).
+    fd: OwnedFd,
     /// Written before each line.
     prefix: Vec<u8>,
     /// Copies of the chunk being handled.
@@ -31,8 +32,8 @@ pub struct CopyOut {
 }
 
 impl CopyOut {
-    /// A copy to fd `fd` (1 or 2) with `prefix`.
-    pub fn new(fd: i32, prefix: Vec<u8>) -> CopyOut {
+    /// A copy to `fd` (a duplicate of svlogd's stdout or stderr) with `prefix`.
+    pub fn new(fd: OwnedFd, prefix: Vec<u8>) -> CopyOut {
         CopyOut {
             fd,
             prefix,
@@ -65,7 +66,7 @@ impl CopyOut {
         while off < self.buf.len() {
             let rest = &self.buf[off..];
             let piece = if lossy && !self.mid_line {
-                if !writable(self.fd) {
+                if !writable(&self.fd) {
                     dropped = memchr::memchr_iter(b'\n', rest).count() as u64;
                     // A line without its newline yet: its end comes with a later chunk, and
                     // is dropped then.
@@ -86,7 +87,7 @@ impl CopyOut {
                     rest.len()
                 }
             };
-            match write_all(self.fd, &rest[..piece]) {
+            match write_all(&self.fd, &rest[..piece]) {
                 Ok(()) => {
                     off += piece;
                     self.mid_line = self.buf[off - 1] != b'\n';
@@ -105,44 +106,29 @@ impl CopyOut {
 }
 
 /// Whether a write to `fd` would not block now.
-fn writable(fd: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: poll on one local pollfd, no waiting.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n > 0 && p.revents & libc::POLLOUT != 0
+fn writable(fd: &impl AsFd) -> bool {
+    let mut p = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+    matches!(nix::poll::poll(&mut p, PollTimeout::ZERO), Ok(n) if n > 0)
+        && p[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLOUT))
 }
 
 /// Writes all of `data` to `fd` (blocking as the descriptor does).
-fn write_all(fd: i32, data: &[u8]) -> Result<(), ()> {
+fn write_all(fd: &impl AsFd, data: &[u8]) -> Result<(), ()> {
     let mut off = 0;
     while off < data.len() {
-        // SAFETY: write(2) of our own buffer.
-        let n = unsafe { libc::write(fd, data[off..].as_ptr().cast(), data.len() - off) };
-        if n < 0 {
-            match nix::errno::Errno::last_raw() {
-                libc::EINTR => continue,
-                libc::EAGAIN => {
-                    // A non-blocking stream (set so by someone else): wait for room.
-                    let mut p = libc::pollfd {
-                        fd,
-                        events: libc::POLLOUT,
-                        revents: 0,
-                    };
-                    // SAFETY: poll on one local pollfd.
-                    unsafe { libc::poll(&mut p, 1, 1000) };
-                    continue;
-                }
-                _ => return Err(()),
+        match nix::unistd::write(fd, &data[off..]) {
+            Ok(0) => return Err(()),
+            Ok(n) => off += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(nix::errno::Errno::EAGAIN) => {
+                // A non-blocking stream (set so by someone else): wait for room.
+                let mut p = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+                let _ = nix::poll::poll(&mut p, PollTimeout::from(1000u16));
             }
+            Err(_) => return Err(()),
         }
-        if n == 0 {
-            return Err(());
-        }
-        off += n as usize;
     }
     Ok(())
 }
@@ -151,23 +137,13 @@ fn write_all(fd: i32, data: &[u8]) -> Result<(), ()> {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-    fn pipe() -> (OwnedFd, OwnedFd) {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 into a local array; owned at once.
-        unsafe {
-            assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
-            (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
-        }
-    }
 
     #[test]
     fn lossy_copies_drop_whole_lines_when_the_pipe_is_full() {
-        let (rd, wr) = pipe();
-        // SAFETY: shrink our own pipe to one page.
-        unsafe { libc::fcntl(wr.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
-        let mut c = CopyOut::new(wr.as_raw_fd(), b"svc | ".to_vec());
+        let (rd, wr) = nix::unistd::pipe().unwrap();
+        // One page.
+        nix::fcntl::fcntl(&wr, nix::fcntl::FcntlArg::F_SETPIPE_SZ(4096)).unwrap();
+        let mut c = CopyOut::new(wr.try_clone().unwrap(), b"svc | ".to_vec());
         let line = [b'x'; 99];
         for _ in 0..200 {
             c.push(true, &line, true);

@@ -138,16 +138,20 @@ pub fn send_datagrams(
     if iov.is_empty() {
         return Ok(0);
     }
-    // SAFETY: a zeroed mmsghdr is a valid empty message header.
-    let mut msgs: Vec<libc::mmsghdr> = (0..iov.len())
-        .map(|_| unsafe { std::mem::zeroed() })
-        .collect();
-    for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
-        m.msg_hdr.msg_iov = v;
-        m.msg_hdr.msg_iovlen = 1;
-    }
-    // SAFETY: the headers point at iovecs and bytes that outlive the call.
-    let r = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), msgs.len() as u32, 0) };
+    // Raw libc: nix's sendmmsg copies into its own header buffer per call; this sends the
+    // bytes where they lie.
+    let mut msgs: Vec<libc::mmsghdr> = Vec::with_capacity(iov.len());
+    // SAFETY: a zeroed mmsghdr is a valid empty message header; each points at one iovec and
+    // bytes that outlive the call, and sendmmsg writes only their `msg_len`.
+    let r = unsafe {
+        for v in iov.iter_mut() {
+            let mut m: libc::mmsghdr = std::mem::zeroed();
+            m.msg_hdr.msg_iov = v;
+            m.msg_hdr.msg_iovlen = 1;
+            msgs.push(m);
+        }
+        libc::sendmmsg(fd, msgs.as_mut_ptr(), msgs.len() as u32, 0)
+    };
     if r < 0 {
         return Err(nix::errno::Errno::last_raw());
     }

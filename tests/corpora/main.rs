@@ -8,9 +8,9 @@ use std::path::PathBuf;
 type Target = (&'static str, fn(&[u8]));
 
 const TARGETS: &[Target] = &[
-    ("status_decode", supervise::fuzzing::status_decode),
-    ("control_bytes", supervise::fuzzing::control_bytes),
-    ("tai64n_parse", supervise::fuzzing::tai64n_parse),
+    ("status_decode", formats::fuzzing::status_decode),
+    ("control_bytes", formats::fuzzing::control_bytes),
+    ("tai64n_parse", formats::fuzzing::tai64n_parse),
     ("runsv_machine", supervise::fuzzing::runsv_machine),
     ("tai64nlocal_filter", tools::fuzzing::tai64nlocal_filter),
     ("chpst_uidgid", tools::fuzzing::chpst_uidgid),

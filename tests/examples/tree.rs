@@ -1,11 +1,12 @@
 //! A scratch service tree built from `examples/`, supervised by our runsvdir.
 
+use formats::status::{read_runit, State, Status};
+use harness::CleanEnv;
 use harness::{bin, read_text, test_path, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use supervise::status::{read_runit, State, Status};
 
 /// How long any wait of these tests may take.
 pub const T: Duration = Duration::from_secs(15);
@@ -72,7 +73,7 @@ impl Tree {
     pub fn start(&mut self) {
         let err = fs::File::create(self.s.join("runsvdir.err")).unwrap();
         let mut c = Command::new(bin("runsvdir"));
-        c.env_clear()
+        c.clean_env()
             .env("PATH", test_path())
             .env("SVDIR", self.s.join("service"))
             .arg(self.s.join("service"))
@@ -86,7 +87,7 @@ impl Tree {
     /// Runs our `sv` with SVDIR pointing at the tree.
     pub fn sv(&self, args: &[&str]) -> Output {
         let mut c = Command::new(bin("sv"));
-        c.env_clear()
+        c.clean_env()
             .env("PATH", test_path())
             .env("SVDIR", self.s.join("service"))
             .args(args)

@@ -173,18 +173,14 @@ impl Rsyslog {
         self.run();
     }
 
-    /// The lines it wrote so far.
+    /// The lines it wrote so far: whole lines only (it may be in the middle of one).
     pub fn lines(&self) -> Vec<String> {
-        harness::read_text(&self.out)
-            .lines()
-            .map(str::to_string)
-            .collect()
+        harness::whole_lines(&self.out)
     }
 
     /// Waits until it wrote at least `n` lines; returns them.
     pub fn wait_lines(&self, n: usize, timeout: Duration, svlogd_dir: &Path) -> Vec<String> {
-        let out = self.out.clone();
-        let count = move || harness::read_text(&out).lines().count();
+        let count = || self.lines().len();
         wait_until_or(
             timeout,
             &format!("rsyslog to write {n} lines"),

@@ -137,7 +137,7 @@ fn unstamped_lines_carry_their_time_of_receipt() {
 /// svlogd's own stamp reader (its first five fraction digits are a `-ttt` stamp).
 fn utc_seconds(t: &str) -> u64 {
     let stamp = format!("{} ", &t[..25]);
-    let (st, _) = svlogd::stamp::parse(stamp.as_bytes()).expect("an RFC 3339 time");
+    let (st, _) = formats::stamp::parse(stamp.as_bytes()).expect("an RFC 3339 time");
     st.moment().secs as u64
 }
 

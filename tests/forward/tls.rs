@@ -155,7 +155,7 @@ fn term_is_not_held_up_by_a_collector_that_never_answers_the_handshake() {
     let s = Scratch::new("fw-tls-mute");
     let certs = s.mkdir("certs");
     let (ca, ..) = certificates(&certs, "test ca");
-    // Never accepted: the kernel completes the TCP handshake, nobody speaks TLS.
+    // Accepted, and nobody ever speaks TLS on it.
     let mute = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = mute.local_addr().unwrap().port();
     let d = logdir(
@@ -168,10 +168,21 @@ fn term_is_not_held_up_by_a_collector_that_never_answers_the_handshake() {
     harness::wait_until(std::time::Duration::from_secs(10), "lines logged", || {
         harness::read_text(d.join("current")) == "one\ntwo\n"
     });
-    // The first try is in its handshake now.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The first try is in its handshake once its connection is there.
+    mute.set_nonblocking(true).unwrap();
+    let mut conn = None;
+    harness::wait_until(
+        std::time::Duration::from_secs(20),
+        "svlogd's connection",
+        || {
+            conn = mute.accept().ok();
+            conn.is_some()
+        },
+    );
     p.signal(nix::sys::signal::Signal::SIGTERM);
-    // Within the 1 s grace and some slack; the old wait was the 10 s connect timeout.
-    assert!(p.wait_timeout(std::time::Duration::from_secs(5)).success());
+    // Within the 1 s grace, waited for ten times as long; the old wait was the 10 s connect
+    // timeout (and longer under load).
+    assert!(p.wait_timeout(std::time::Duration::from_secs(10)).success());
+    drop(conn);
     drop(mute);
 }

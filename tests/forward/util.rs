@@ -1,5 +1,6 @@
 //! Running our svlogd for the forwarding tests, and reading back what it wrote.
 
+use harness::CleanEnv;
 use harness::{bin, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ pub fn spawn(cwd: &Path, args: &[&str], dir: &Path) -> Proc {
         .open(cwd.join("svlogd.stderr"))
         .expect("stderr file");
     let mut c = Command::new(bin("svlogd"));
-    c.env_clear()
+    c.clean_env()
         .env("PATH", harness::test_path())
         .env("TZ", "UTC")
         .current_dir(cwd)

@@ -2,9 +2,10 @@
 //! of runit's and daemontools' programs kept for the command lines they know.
 
 use crate::*;
+use formats::help::VERSION;
+use harness::CleanEnv;
 use harness::{bin_dir, reference};
 use std::path::Path;
-use supervise::help::VERSION;
 
 /// Installs the debug build into a scratch prefix; returns the installed `bin` directory.
 fn installed(s: &Scratch) -> PathBuf {
@@ -26,7 +27,7 @@ fn run(program: &Path, args: &[&str]) -> Output {
     harness::run(
         Command::new(program)
             .args(args)
-            .env_clear()
+            .clean_env()
             .env("PATH", "/usr/bin:/bin"),
         T,
     )

@@ -1,6 +1,7 @@
 //! Installing, uninstalling, and running a service on the installed binaries alone.
 
 use crate::*;
+use harness::CleanEnv;
 use harness::{bin_dir, reference, wait_until_or, Proc};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
@@ -121,7 +122,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     std::os::unix::fs::symlink(s.join("sv/hello"), services.join("hello")).unwrap();
 
     let mut c = Command::new(bindir.join("runsvdir"));
-    c.env_clear()
+    c.clean_env()
         .env("PATH", &path)
         .arg(&services)
         .current_dir(&s.path)
@@ -137,7 +138,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
         || s.listing(),
     );
     // The runsv that runsvdir started is the installed one.
-    let runsv: Vec<PathBuf> = children(tree.pid() as u32)
+    let runsv: Vec<PathBuf> = harness::children(tree.pid())
         .into_iter()
         .filter_map(|p| fs::read_link(format!("/proc/{p}/exe")).ok())
         .collect();
@@ -145,30 +146,42 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
 
     let sv = |args: &[&str]| {
         let mut c = Command::new(bindir.join("sv"));
-        c.env_clear()
+        c.clean_env()
             .env("PATH", &path)
             .env("SVDIR", &services)
             .args(args)
             .current_dir(&s.path);
         harness::run(&mut c, T)
     };
-    let o = sv(&["status", "hello"]);
-    stdout_is(&o, |out| {
+    // (The service can log before runsv has recorded it running.)
+    let says_run = |o: &std::process::Output| {
+        let out = String::from_utf8_lossy(&o.stdout);
         out.starts_with("run: hello: (pid ") && out.contains("; run: log: (pid ")
-    });
+    };
+    let last = std::cell::RefCell::new(String::new());
+    wait_until_or(
+        T,
+        "sv status: both running",
+        &mut || {
+            let o = sv(&["status", "hello"]);
+            *last.borrow_mut() = transcript(&o);
+            says_run(&o)
+        },
+        || last.borrow().clone(),
+    );
     let o = sv(&["-w", "10", "down", "hello"]);
     stdout_is(&o, |out| out.starts_with("ok: down: hello: "));
     // The daemontools names and filters are installed too.
     let o = harness::run(
         Command::new(bindir.join("svstat"))
-            .env_clear()
+            .clean_env()
             .arg(s.join("sv/hello")),
         T,
     );
     stdout_is(&o, |out| out.contains(": down "));
     let o = harness::run(
         Command::new(bindir.join("setuidgid"))
-            .env_clear()
+            .clean_env()
             .args(["nobody", "/usr/bin/id", "-u"]),
         T,
     );
@@ -177,11 +190,11 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
         "--- stdout\n65534\n--- stderr\n--- exit 0\n"
     );
     let stamped =
-        harness::run_with_input(Command::new(bindir.join("tai64n")).env_clear(), b"one\n", T);
+        harness::run_with_input(Command::new(bindir.join("tai64n")).clean_env(), b"one\n", T);
     stdout_is(&stamped, |out| out.starts_with('@'));
     let local = harness::run_with_input(
         Command::new(bindir.join("tai64nlocal"))
-            .env_clear()
+            .clean_env()
             .env("TZ", "UTC"),
         &stamped.stdout,
         T,
@@ -194,13 +207,13 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     );
 
     // HUP: runsvdir stops every runsv (and so the service and its logger) and exits 111.
-    let runsv_pids = children(tree.pid() as u32);
+    let runsv_pids = harness::children(tree.pid());
     tree.signal(nix::sys::signal::Signal::SIGHUP);
     assert_eq!(code(tree.wait_timeout(T)), 111);
     wait_until_or(
         T,
         "the installed runsv gone after runsvdir's HUP",
-        &mut || runsv_pids.iter().all(|p| !harness::alive(*p as i32)),
+        &mut || runsv_pids.iter().all(|p| !harness::alive(*p)),
         || s.listing(),
     );
 }

@@ -14,6 +14,7 @@ mod build_release;
 mod help;
 mod install;
 
+use harness::CleanEnv;
 use harness::{code, names, read_text, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,7 +75,7 @@ pub fn install(s: &Scratch, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new("/bin/sh");
     c.arg(script())
         .args(args)
-        .env_clear()
+        .clean_env()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .envs(env.iter().copied())
         .current_dir(&s.path);
@@ -93,21 +94,3 @@ pub fn transcript(o: &Output) -> String {
 
 /// The transcript of a command that succeeded without a word.
 pub const SILENT_OK: &str = "--- stdout\n--- stderr\n--- exit 0\n";
-
-/// Processes whose parent is `ppid`.
-pub fn children(ppid: u32) -> Vec<u32> {
-    let mut v = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let stat = read_text(format!("/proc/{pid}/stat"));
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if rest.split_whitespace().nth(1) == Some(&ppid.to_string()) {
-            v.push(pid);
-        }
-    }
-    v
-}

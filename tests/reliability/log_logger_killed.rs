@@ -6,12 +6,12 @@
 use crate::frame::{self, secs, Measure, Report};
 use crate::log_a_common::{tally_dir, Rng};
 use crate::sup_common::{log_files, median, read_status, runsv, service, wait_new_run, Impl, T};
+use formats::status::State;
 use harness::{wait_until_or, Scratch};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use supervise::status::State;
 
 /// The service: numbered lines (`N N`, see `log_a_common::line`) as fast as a shell can
 /// write them. On TERM it records how many it wrote; a line is written before the count moves

@@ -205,8 +205,12 @@ fn run_case(s: &Scratch, imp: Impl, n: usize, case: &Case) -> Outcome {
     let input: String = (1..=50).map(|i| format!("line {i}\n")).collect();
     let logs = format!("{}-{n}/log", imp.name());
     let ended = svlogd_with_input(s, imp, &[&logs], input.as_bytes(), Duration::from_secs(30));
-    // Compression and processors run in the background: give them their time.
-    std::thread::sleep(Duration::from_millis(200));
+    // Nothing of it left running (a processor, say) that could still touch anything.
+    harness::wait_until(
+        Duration::from_secs(20),
+        "nothing left running in the log",
+        || harness::processes_under(&s.join(&logs)).is_empty(),
+    );
     let after = other_state(&other);
     // The regular files in the order they were written (archives by name, then `current`;
     // a line can be split between two files by the size limit).
@@ -245,7 +249,7 @@ fn processor_ids(s: &Scratch, imp: Impl) -> String {
     let input: String = (1..=20).map(|i| format!("line {i}\n")).collect();
     let mut c = imp.cmd("chpst");
     c.args(["-u", "nobody"])
-        .arg(imp.bin("svlogd"))
+        .arg(imp.bin_for_anyone(s, "svlogd"))
         .arg(&log)
         .current_dir(&s.path);
     let out = harness::run_with_input(&mut c, input.as_bytes(), Duration::from_secs(30));
@@ -633,7 +637,7 @@ fn forwarder_connects_only_where_config_says_and_survives_hostile_collectors() {
         std::thread::sleep(Duration::from_millis(25));
     }
     // Every line in the log locally, at once, whatever the collectors do.
-    let local_ok = crate::sup_common::comes_true(Duration::from_secs(5), || {
+    let local_ok = crate::sup_common::comes_true(Duration::from_secs(20), || {
         harness::read_text(log.join("current")).contains(&format!("line {n}\n"))
     });
     // Octet-counted frames: `LEN <PRI>1 TIME HOST APP - - - line N`, no newline between.

@@ -1,12 +1,12 @@
 //! What the supervision scenarios share: which implementation runs (ours or runit's), service
 //! directories, status reads, process counts and CPU time from /proc.
 
+use formats::status::{self, State, Status};
 use harness::{bin, cmd_clean, reference, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use supervise::status::{self, State, Status};
 
 /// A generous bound for anything that should happen "at once".
 pub const T: Duration = Duration::from_secs(10);
@@ -51,6 +51,15 @@ impl Impl {
         match self {
             Impl::Ours => bin(name),
             Impl::Runit => reference(&format!("/usr/bin/{name}")),
+        }
+    }
+
+    /// This implementation's program `name` where any user can run it: ours copied into the
+    /// scratch directory (see [`Scratch::bin_for_anyone`]), runit's where Debian installs it.
+    pub fn bin_for_anyone(self, s: &Scratch, name: &str) -> PathBuf {
+        match self {
+            Impl::Ours => s.bin_for_anyone(name),
+            Impl::Runit => self.bin(name),
         }
     }
 

@@ -5,11 +5,11 @@
 
 use crate::frame::{self, secs, Measure, Report};
 use crate::sup_common::*;
+use formats::status::State;
 use harness::{wait_until_or, Scratch};
 use nix::sys::signal::Signal;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use supervise::status::State;
 
 struct Figures {
     services: usize,
@@ -116,7 +116,7 @@ fn run(imp: Impl, services: usize, limit: Option<usize>, remove: usize) -> Figur
                 } else {
                     sdir.join(n)
                 };
-                supervise::control::probe(&d).is_err()
+                formats::control::probe(&d).is_err()
             })
         },
         || harness::read_text(s.join("runsvdir.err")),

@@ -49,7 +49,7 @@ fn run(imp: Impl, services: usize, lines: u32) -> Figures {
     let bound = Duration::from_secs(120);
     let running = |n: &String| {
         read_status(&sdir.join(n), "supervise")
-            .is_some_and(|st| st.pid != 0 && st.state == supervise::status::State::Run)
+            .is_some_and(|st| st.pid != 0 && st.state == formats::status::State::Run)
     };
     let mut pending: Vec<&String> = names.iter().collect();
     wait_until_or(
@@ -119,7 +119,7 @@ fn run(imp: Impl, services: usize, lines: u32) -> Figures {
 
     let t = Instant::now();
     tree.signal(Signal::SIGHUP);
-    let supervised = |n: &String| supervise::control::probe(&sdir.join(n)).is_ok();
+    let supervised = |n: &String| formats::control::probe(&sdir.join(n)).is_ok();
     let mut pending: Vec<&String> = names.iter().collect();
     wait_until_or(
         bound,

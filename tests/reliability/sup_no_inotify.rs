@@ -7,12 +7,12 @@
 
 use crate::frame::{self, secs, Measure, Report};
 use crate::sup_common::*;
+use formats::status::State;
 use harness::{wait_until_or, Proc, Scratch};
 use nix::sys::signal::Signal;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use supervise::status::State;
 
 struct Figures {
     /// Move-in to running, for each service added while inotify was out of reach (`None`:
@@ -109,7 +109,7 @@ fn run(imp: Impl, services: usize) -> Figures {
         &mut || {
             names
                 .iter()
-                .all(|n| supervise::control::probe(&sdir.join(n)).is_err())
+                .all(|n| formats::control::probe(&sdir.join(n)).is_err())
         },
         || harness::read_text(s.join("runsvdir.err")),
     );

@@ -47,10 +47,7 @@ struct Figures {
 
 /// The runsv that runsvdir `parent` runs (its only child), if any.
 fn runsv_child(parent: i32) -> Option<i32> {
-    let text = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).ok()?;
-    text.split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .find(|&p| harness::alive(p))
+    harness::children(parent).first().copied()
 }
 
 fn run(imp: Impl, kills: u32, settle: Duration) -> Figures {

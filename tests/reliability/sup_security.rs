@@ -3,6 +3,7 @@
 
 use crate::frame::Report;
 use crate::sup_common::*;
+use formats::status::State;
 use harness::{wait_until, Proc, Scratch};
 use nix::unistd::{Gid, Uid};
 use std::fs;
@@ -10,7 +11,6 @@ use std::os::unix::fs::{lchown, symlink, MetadataExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
-use supervise::status::State;
 
 const RUN: &str = "#!/bin/sh\nexec sleep 100000\n";
 
@@ -141,7 +141,14 @@ struct Attempt {
     victim_hit: bool,
 }
 
-fn attempt(s: &Scratch, victim: &Path, program: &Path, args: &[&str], target: &str) -> Attempt {
+/// Runs `program args target` and looks at the victim (supervised by the runsv `runsv`).
+fn attempt(
+    s: &Scratch,
+    (victim, runsv): (&Path, i32),
+    program: &Path,
+    args: &[&str],
+    target: &str,
+) -> Attempt {
     let before = read_status(victim, "supervise").expect("victim status");
     let mut c = harness::cmd_clean(program.as_os_str());
     c.args(args).arg(target).current_dir(&s.path);
@@ -151,12 +158,12 @@ fn attempt(s: &Scratch, victim: &Path, program: &Path, args: &[&str], target: &s
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // A command that got through is acted on at once; give it the time to show.
-    std::thread::sleep(Duration::from_millis(300));
+    // A command that got through has been acted on once the victim's runsv has handled it.
+    harness::wait_handled(victim, runsv, T);
     let after = read_status(victim, "supervise").expect("victim status");
     let victim_hit = after.pid != before.pid || after.want != b'u' || after.state != State::Run;
     if victim_hit {
-        supervise::control::send(victim, b"u").expect("bring the victim back");
+        formats::control::send(victim, b"u").expect("bring the victim back");
         wait_new_run(s, victim, 0, T);
     }
     Attempt {
@@ -171,7 +178,7 @@ fn planted_supervise_symlinks_are_not_followed() {
     require_root();
     let s = Scratch::new("rel-planted");
     let victim = service(&s, "victim", RUN);
-    let _v = runsv_umask0(&s, Impl::Ours, &victim);
+    let v = runsv_umask0(&s, Impl::Ours, &victim);
     wait_new_run(&s, &victim, 0, T);
     // A directory of another user with `supervise` pointing at the victim's.
     let evil = s.mkdir("evil");
@@ -263,8 +270,9 @@ fn planted_supervise_symlinks_are_not_followed() {
     let mut hits = (0, 0);
     for target in ["./evil", "./evil2"] {
         for (name, ours, theirs, args) in tools {
-            let o = attempt(&s, &victim, ours, args, target);
-            let t = crate::frame::with_runit().then(|| attempt(&s, &victim, theirs, args, target));
+            let o = attempt(&s, (&victim, v.pid()), ours, args, target);
+            let t = crate::frame::with_runit()
+                .then(|| attempt(&s, (&victim, v.pid()), theirs, args, target));
             r.row(
                 &format!("{name} {target}"),
                 show(&o),

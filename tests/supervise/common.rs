@@ -1,14 +1,15 @@
 //! Helpers shared by the supervise tests: service directories, supervisors, status reads.
 
+use formats::status::{self, State, Status};
 use harness::{bin, cmd_clean, reference, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use supervise::status::{self, State, Status};
 
-/// A generous bound for anything that should happen "at once".
-pub const T: Duration = Duration::from_secs(5);
+/// The bound on a wait for anything that happens at once or after runsv's 1 s throttle: 20
+/// times that, so that only a hang fails, not a slow machine.
+pub const T: Duration = Duration::from_secs(20);
 
 /// Creates `name/` in the scratch dir with an executable `run` holding `run`.
 pub fn service(s: &Scratch, name: &str, run: &str) -> PathBuf {
@@ -105,17 +106,23 @@ pub fn wait_down(s: &Scratch, dir: &Path) {
 
 /// Writes control bytes to a service (through the library's client, as sv does).
 pub fn control(dir: &Path, bytes: &[u8]) {
-    supervise::control::send(dir, bytes).expect("send control bytes");
+    formats::control::send(dir, bytes).expect("send control bytes");
 }
 
-/// Lines of a file (empty if missing).
+/// Waits until the runsv `runsv` has handled every control byte sent to `dir` so far (see
+/// [`harness::wait_handled`]).
+pub fn handled(dir: &Path, runsv: i32) {
+    harness::wait_handled(dir, runsv, T);
+}
+
+/// The whole lines of a file (empty if missing): see [`harness::whole_lines`].
 pub fn lines(p: &Path) -> Vec<String> {
-    harness::read_text(p).lines().map(str::to_string).collect()
+    harness::whole_lines(p)
 }
 
 /// Whether a process runs for `dir`'s ok FIFO (svok semantics).
 pub fn supervised(dir: &Path) -> bool {
-    supervise::control::probe(dir).is_ok()
+    formats::control::probe(dir).is_ok()
 }
 
 /// Pids of live processes whose argv is exactly `args` (NUL-separated), for duplicate checks.
@@ -160,12 +167,4 @@ pub fn runsvdir(s: &Scratch, args: &[&str]) -> Proc {
     Proc::spawn_group(&mut c)
 }
 
-/// The runsv pids that are children of `parent`.
-pub fn children(parent: i32) -> Vec<i32> {
-    let text =
-        fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
-    text.split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .filter(|&p| harness::alive(p))
-        .collect()
-}
+pub use harness::children;

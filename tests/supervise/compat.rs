@@ -3,11 +3,11 @@
 //! runsv exactly as they drive runit's (`spec/supervise.md` §1.9, §2, §3, §5, §6).
 
 use crate::common::*;
+use formats::status::State;
 use harness::{assert_text_eq, bin, cmd_clean, code, reference, run, wait_until, Scratch};
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::time::Duration;
-use supervise::status::State;
 
 fn transcript(program: &std::path::Path, args: &[&str], cwd: &std::path::Path) -> (String, i32) {
     let mut c = cmd_clean(program.as_os_str());

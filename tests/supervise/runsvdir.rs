@@ -2,7 +2,7 @@
 //! removal, half-made directories, dead runsv recovery, recreation, signals, the log proctitle.
 
 use crate::common::*;
-use harness::{alive, code, wait_until, Scratch};
+use harness::{alive, code, wait_until, wait_until_or, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -28,10 +28,12 @@ fn add_rename_remove_and_dot_entries() {
     service(&s, "sv/b", "#!/bin/sh\nexec sleep 100\n");
     let b = svdir.join("b");
     let pid_b = wait_run(&s, &b);
-    // Renaming changes nothing: same runsv, same service process.
+    // Renaming changes nothing: same runsv, same service process. (runsvdir reads its events
+    // in order: once a service made after the rename runs, it has seen the rename.)
     let runsv_a = runsv_pid_of(p.pid(), "a").expect("runsv a");
     fs::rename(&a, svdir.join("a2")).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    service(&s, "sv/after", "#!/bin/sh\nexec sleep 100\n");
+    wait_run(&s, &svdir.join("after"));
     assert!(alive(runsv_a));
     assert_eq!(
         read_status(&svdir.join("a2"), "supervise").unwrap().pid,
@@ -47,18 +49,21 @@ fn add_rename_remove_and_dot_entries() {
         !svdir.join(".hidden/supervise").exists(),
         "dot entries are ignored"
     );
-    assert_eq!(children(p.pid()).len(), 1);
+    assert_eq!(children(p.pid()).len(), 2);
 }
 
 #[test]
 fn a_half_made_directory_waits_for_an_executable_run() {
     let s = Scratch::new("rd-grace");
     let svdir = s.mkdir("sv");
-    let _p = runsvdir(&s, &["sv"]);
-    std::thread::sleep(Duration::from_millis(100));
+    let p = runsvdir(&s, &["sv"]);
+    wait_until(T, "runsvdir idle", || harness::in_poll(p.pid()));
     let c = s.mkdir("sv/c");
     s.write("sv/c/run", "#!/bin/sh\nexec sleep 100\n");
-    std::thread::sleep(Duration::from_millis(400));
+    // A complete service made after c: once it runs, runsvdir has looked at c too (c's
+    // quiet period ended first).
+    service(&s, "sv/d", "#!/bin/sh\nexec sleep 100\n");
+    wait_run(&s, &svdir.join("d"));
     assert!(
         !c.join("supervise").exists(),
         "started before run was executable"
@@ -66,9 +71,10 @@ fn a_half_made_directory_waits_for_an_executable_run() {
     fs::write(c.join("down"), "").unwrap();
     s.script("sv/c/run", "#!/bin/sh\nexec sleep 100\n");
     wait_until(T, "supervised", || supervised(&svdir.join("c")));
-    // The down file written before run became executable was honoured.
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(read_status(&c, "supervise").unwrap().pid, 0);
+    // The down file written before run became executable was honoured: runsv started with
+    // `want down` (with `want up` it would start the service).
+    let st = wait_status(&s, &c, "c supervised, want down", |st| st.want == b'd');
+    assert_eq!((st.pid, st.state), (0, formats::status::State::Down));
 }
 
 #[test]
@@ -112,7 +118,7 @@ fn a_directory_recreated_while_its_runsv_exits_does_not_wedge() {
     fs::remove_dir_all(&tmp).unwrap();
     make(&s);
     wait_status(&s, &a, "new service running", |st| {
-        st.pid != 0 && st.pid != old && st.state == supervise::status::State::Run
+        st.pid != 0 && st.pid != old && st.state == formats::status::State::Run
     });
     let err = harness::read_text(s.join("runsvdir.err"));
     assert!(!err.contains("unable to lock"), "{err}");
@@ -145,21 +151,118 @@ fn sigterm_leaves_services_running_and_sighup_stops_them() {
     wait_until(T, "service stopped after HUP", || !alive(svc as i32));
 }
 
+/// A service directory `sv/NAME` that is a symbolic link to `real/NAME`, not there yet: inotify
+/// on `sv/` says nothing when the target is made later (see [`make_target`]); only a rescan
+/// finds it. Returns the link.
+fn linked_later(s: &Scratch, name: &str) -> std::path::PathBuf {
+    s.mkdir("sv");
+    s.mkdir("real");
+    let link = s.join(format!("sv/{name}"));
+    std::os::unix::fs::symlink(format!("../real/{name}"), &link).unwrap();
+    link
+}
+
+/// Makes the target of [`linked_later`]'s link, complete when it appears (made aside, then
+/// renamed).
+fn make_target(s: &Scratch, name: &str) {
+    let tmp = format!("real/.{name}");
+    service(s, &tmp, "#!/bin/sh\nexec sleep 100\n");
+    fs::rename(s.join(&tmp), s.join(format!("real/{name}"))).unwrap();
+}
+
 #[test]
 fn sigalrm_rescans_and_writes_forced_rescan() {
-    // Debian's patch (#933078): a 25-byte TAI64N label, no newline.
+    // Debian's patch (#933078): a 25-byte TAI64N label, no newline, and a rescan that finds
+    // what inotify could not tell about.
     let s = Scratch::new("rd-alrm");
-    s.mkdir("sv");
+    let a = linked_later(&s, "a");
+    // There already (an ALRM before): writing it again is no event runsvdir watches for, so
+    // it is the signal that makes the rescan.
+    s.write("sv/.forced-rescan", "");
     let p = runsvdir(&s, &["sv"]);
-    std::thread::sleep(Duration::from_millis(100));
+    // Its first scan is done (and its signals are caught: ALRM would kill it before).
+    wait_until(T, "the first scan", || {
+        harness::read_text(s.join("runsvdir.err")).contains("unable to stat a: file does not exist")
+    });
+    make_target(&s, "a");
     p.signal(Signal::SIGALRM);
     wait_until(T, "stamp written", || {
         fs::read(s.join("sv/.forced-rescan")).is_ok_and(|b| b.len() == 25)
     });
     let b = fs::read(s.join("sv/.forced-rescan")).unwrap();
     assert_eq!(b[0], b'@');
-    assert!(supervise::tai64n::Tai64n::parse_hex(&b[1..]).is_some());
+    assert!(formats::tai64n::Tai64n::parse_hex(&b[1..]).is_some());
+    // Found by that rescan: the fallback rescan is a minute away.
+    wait_run(&s, &a);
     assert!(alive(p.pid()));
+}
+
+#[test]
+fn the_fallback_rescan_finds_what_inotify_missed() {
+    // Every RESCAN (60 s) runsvdir reads the whole directory again. runsvdir runs under
+    // libfaketime with its clocks going 20 times as fast (the monotonic one included, and
+    // poll's timeouts shortened to match), so the minute passes in 3 s; where the library
+    // cannot be preloaded (a static binary) the minute is waited for.
+    let s = Scratch::new("rd-fallback");
+    let a = linked_later(&s, "a");
+    let err = fs::File::create(s.join("runsvdir.err")).expect("stderr file");
+    let mut c = ours_in(&s, "runsvdir");
+    c.arg("sv")
+        .env_remove("FAKETIME_DONT_FAKE_MONOTONIC")
+        .env("LD_PRELOAD", harness::libfaketime("libfaketime.so.1"))
+        .env("FAKETIME", "+0 x20")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(err);
+    let p = harness::Proc::spawn_group(&mut c);
+    let stats = || {
+        harness::read_text(s.join("runsvdir.err"))
+            .matches("unable to stat a: file does not exist")
+            .count()
+    };
+    wait_until(T, "the first scan", || stats() == 1);
+    make_target(&s, "a");
+    // docs/features.md: a 60 s fallback rescan.
+    let minute = std::time::Duration::from_secs(60);
+    wait_until_or(
+        minute * 10,
+        "a started by the fallback rescan",
+        &mut || supervised(&a),
+        || harness::read_text(s.join("runsvdir.err")),
+    );
+    wait_run(&s, &a);
+    // Nothing else started it: the directory was read once more, no other warning came.
+    assert_eq!(stats(), 1);
+    assert!(alive(p.pid()));
+    harness::faketime_cleanup(p.pid());
+}
+
+#[test]
+fn a_log_directory_added_to_a_running_service_is_announced_to_its_runsv() {
+    // runsvdir watches each running service's directory for a `log/` and tells its runsv
+    // (control byte `L`), which starts the logger without restarting the service; runit
+    // needed a restart of runsv.
+    let s = Scratch::new("rd-addlog");
+    service(&s, "sv/a", "#!/bin/sh\necho line-$$\nexec sleep 100\n");
+    let _p = runsvdir(&s, &["sv"]);
+    let a = s.join("sv/a");
+    let pid = wait_run(&s, &a);
+    // Made aside, moved in whole.
+    s.script("log-aside/run", "#!/bin/sh\nexec cat >out\n");
+    fs::rename(s.join("log-aside"), a.join("log")).unwrap();
+    wait_until(T, "log supervised", || {
+        read_status(&a, "log/supervise").is_some_and(|st| st.pid != 0)
+    });
+    assert_eq!(
+        read_status(&a, "supervise").unwrap().pid,
+        pid,
+        "service not restarted"
+    );
+    control(&a, b"t");
+    let pid2 = wait_status(&s, &a, "restarted", |st| st.pid != pid && st.pid != 0).pid;
+    wait_until(T, "output in the new log", || {
+        lines(&a.join("log/out")) == [format!("line-{pid2}")]
+    });
 }
 
 #[test]
@@ -343,7 +446,7 @@ fn without_inotify_new_services_start_by_polling_and_the_warning_names_the_limit
     // the 60 s rescan that started it before.
     wait_until(Duration::from_secs(50), "a started by polling", || {
         read_status(&svdir.join("a"), "supervise")
-            .is_some_and(|st| st.pid != 0 && st.state == supervise::status::State::Run)
+            .is_some_and(|st| st.pid != 0 && st.state == formats::status::State::Run)
     });
     // inotify back: raised inside runsvdir's namespace, taken up at the next poll.
     let mut raise = harness::cmd_clean(harness::reference("/usr/bin/nsenter").as_os_str());

@@ -3,7 +3,7 @@
 //! the clock did (item 9), the directory and `.t` are fsynced (item 11), `t` deadlines use a
 //! monotonic clock (item 12).
 
-use crate::util::{all_logs, logdir, rotated, run, send, Impl};
+use crate::util::{all_logs, exited_0, logdir, rotated, run, send, Impl};
 use harness::{read_text, reference, wait_until, Scratch};
 use std::fs;
 use std::process::Command;
@@ -16,7 +16,8 @@ fn the_matcher_never_reads_past_a_line() {
     for imp in Impl::BOTH {
         let s = Scratch::new(&format!("pmatch-{}", imp.name()));
         logdir(&s.path, "d", "-*\n+ab+c\n");
-        run(imp, &s.path, &["d"], b"abc\nab\nabcc\n");
+        let out = run(imp, &s.path, &["d"], b"abc\nab\nabcc\n");
+        exited_0(imp, &out);
         logs.push(read_text(s.join("d/current")));
     }
     assert_eq!(logs, ["abc\nab\nabcc\n", "abc\nabcc\n"]);
@@ -42,7 +43,8 @@ fn the_just_rotated_file_is_never_pruned() {
         let s = Scratch::new(&format!("prune-future-{}", imp.name()));
         logdir(&s.path, "d", "s10\nn2\n");
         future_files(&s.join("d"));
-        run(imp, &s.path, &["d"], b"0123456789\n");
+        let out = run(imp, &s.path, &["d"], b"0123456789\n");
+        exited_0(imp, &out);
         kept.push(all_logs(&s.join("d")).contains("0123456789"));
     }
     assert_eq!(
@@ -57,7 +59,8 @@ fn the_pending_u_is_never_pruned() {
     let s = Scratch::new("prune-future-u");
     logdir(&s.path, "d", "s10\nn1\n!cat\n");
     future_files(&s.join("d"));
-    run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
+    let out = run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
+    exited_0(Impl::Ours, &out);
     // The 11-byte line is split by the 10-byte cap: its first 10 bytes went to the .u.
     assert!(all_logs(&s.join("d")).contains("0123456789"));
     assert!(rotated(&s.join("d"), 'u').is_empty(), "processed");
@@ -108,9 +111,8 @@ fn directory_and_processed_output_are_fsynced() {
 fn t_deadlines_ignore_wall_clock_jumps() {
     // spec §12 item 12: runit measures `t` with gettimeofday, so a wall clock that jumps
     // forward rotates at once. The wall clock moves (not the monotonic one): runit's under
-    // libfaketime, ours (static in the musl build, out of LD_PRELOAD's reach) through its
-    // test-only clock hook; both read the offset in seconds from the same file.
-    let lib = reference("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
+    // libfaketime, ours through its test-only clock hook (a static build is out of
+    // LD_PRELOAD's reach); both read the offset in seconds from the same file.
     let mut rotated_after_jump = Vec::new();
     for imp in Impl::BOTH {
         let s = Scratch::new(&format!("tmono-{}", imp.name()));
@@ -119,16 +121,12 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         fs::write(&stamp, "+0\n").unwrap();
         let mut c = imp.cmd(&s.path);
         match imp {
-            Impl::Ref => c
-                .env("LD_PRELOAD", &lib)
-                .env("FAKETIME_TIMESTAMP_FILE", &stamp)
-                .env("FAKETIME_NO_CACHE", "1")
-                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-            Impl::Ours => c.env(svlogd::faults::CLOCK_VAR, &stamp),
-        };
-        c.arg("d")
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+            Impl::Ref => harness::faketime_file(&mut c, "libfaketime.so.1", &stamp),
+            Impl::Ours => harness::svlogd_clock_file(&mut c, &stamp),
+        }
+        .arg("d")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
         let mut p = harness::Proc::spawn_group(&mut c);
         send(&mut p, b"before\n");
         let cur = s.join("d/current");
@@ -147,11 +145,9 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         });
         rotated_after_jump.push(!rotated(&s.join("d"), 's').is_empty());
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(20));
-        // libfaketime leaves its shared memory behind when a process ends with _exit (runit).
-        let pid = p.pid();
-        let _ = fs::remove_file(format!("/dev/shm/faketime_shm_{pid}"));
-        let _ = fs::remove_file(format!("/dev/shm/sem.faketime_sem_{pid}"));
+        let st = p.wait_timeout(Duration::from_secs(20));
+        harness::faketime_cleanup(p.pid());
+        assert!(st.success(), "{}: {st:?}", imp.name());
     }
     assert_eq!(rotated_after_jump, [true, false]);
 }

@@ -17,13 +17,14 @@ fn a_changed_config_is_read_without_a_hup() {
     wait_until(Duration::from_secs(20), "one", || {
         read_text(d.join("current")) == "one\n"
     });
-    // Written in two goes, as an editor might: only the final text counts.
+    // Written in two goes, as an editor might (truncated, then written twice): one reload,
+    // once it has stopped changing.
     fs::write(d.join("config"), "autoreload\n").unwrap();
-    std::thread::sleep(Duration::from_millis(50));
     fs::write(d.join("config"), "autoreload\npNEW: \n").unwrap();
     wait_until(Duration::from_secs(20), "the reload", || {
         crate::util::stderr_of(&s.path).contains("info: config changed: d")
     });
+    assert!(inotify_watches(p.pid()) > 0, "autoreload watches config");
     send(&mut p, b"two\n");
     wait_until(Duration::from_secs(20), "two with the new prefix", || {
         read_text(d.join("current")) == "one\nNEW: two\n"
@@ -57,17 +58,35 @@ fn without_autoreload_a_change_waits_for_hup() {
         d.join("current").exists()
     });
     fs::write(d.join("config"), "pNEW: \n").unwrap();
-    std::thread::sleep(Duration::from_millis(500));
     send(&mut p, b"one\n");
     wait_until(Duration::from_secs(20), "one", || {
         read_text(d.join("current")) == "one\n"
     });
+    // Nothing watches `config` (no inotify watch at all) to reload it later.
+    assert_eq!(inotify_watches(p.pid()), 0);
+    // The HUP taken (svlogd woke for it and sleeps again), then the next line.
+    let t = Duration::from_secs(20);
+    harness::wait_idle_in_syscall(p.pid(), t);
+    let slept = harness::voluntary_switches(p.pid());
     p.signal(Signal::SIGHUP);
-    std::thread::sleep(Duration::from_millis(200));
+    harness::wait_slept_again(p.pid(), slept, t);
     send(&mut p, b"two\n");
     wait_until(Duration::from_secs(20), "two", || {
         read_text(d.join("current")) == "one\nNEW: two\n"
     });
     p.signal(Signal::SIGTERM);
     assert!(p.wait_timeout(Duration::from_secs(20)).success());
+}
+
+/// How many inotify watches process `pid` holds (`inotify wd:` lines of its fdinfo).
+fn inotify_watches(pid: i32) -> usize {
+    harness::names(format!("/proc/{pid}/fdinfo"))
+        .iter()
+        .map(|fd| {
+            read_text(format!("/proc/{pid}/fdinfo/{fd}"))
+                .lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count()
+        })
+        .sum()
 }

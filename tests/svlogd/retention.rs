@@ -123,16 +123,13 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
 /// Seconds in a day, for clock offsets.
 const DAY: i64 = 86_400;
 
-/// Our svlogd with its wall clock `offset` seconds away (the monotonic clock stays), through
-/// its test-only clock hook: a file named by `svlogd::faults::CLOCK_VAR` holds the offset.
+/// Our svlogd with its wall clock `offset` seconds away from the one the test runs with (the
+/// monotonic clock stays), through its test-only clock hook (see `harness::svlogd_clock_file`).
 fn faked(s: &Scratch, offset: i64, args: &[&str]) -> std::process::Command {
     let file = s.write("clock-offset", format!("{offset:+}\n"));
-    let mut c = std::process::Command::new(harness::bin("svlogd"));
-    c.current_dir(&s.path)
-        .env_clear()
-        .env("PATH", harness::test_path())
-        .env(svlogd::faults::CLOCK_VAR, file)
-        .args(args);
+    let mut c = harness::cmd_clean(harness::bin("svlogd").as_os_str());
+    c.current_dir(&s.path);
+    harness::svlogd_clock_file(&mut c, &file).args(args);
     c
 }
 
@@ -188,7 +185,7 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
             .as_secs() as i64;
         let tag = format!("round{round} ");
         for l in text.lines().filter(|l| l.contains(&tag)) {
-            let (stamp, _) = svlogd::stamp::parse(l.as_bytes()).expect("a -tt stamp");
+            let (stamp, _) = formats::stamp::parse(l.as_bytes()).expect("a -tt stamp");
             let secs = stamp.moment().secs;
             assert!(
                 (secs - (now + offset)).abs() < 600,
@@ -210,7 +207,7 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     // reading of the wall clock.
     let offset = s.write("clock-offset", "+0\n");
     let mut c = crate::util::Impl::Ours.cmd(&s.path);
-    c.env(svlogd::faults::CLOCK_VAR, &offset)
+    harness::svlogd_clock_file(&mut c, &offset)
         .arg("d")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

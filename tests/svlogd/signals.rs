@@ -66,7 +66,7 @@ fn hup_resets_the_stderr_selection() {
             read_text(s.join("d/current")).contains("quiet two")
         });
         p.close_stdin();
-        p.wait_timeout(Duration::from_secs(20));
+        assert!(p.wait_timeout(Duration::from_secs(20)).success());
         alerts.push(stderr_of(&s.path).contains("quiet two"));
     }
     assert_eq!(
@@ -110,8 +110,12 @@ fn term_completes_a_partial_line_and_keeps_it() {
             // runit reads the partial line (ours leaves it in the pipe until it is complete).
             drained(&p);
         }
+        // The rest comes once the TERM has been taken: svlogd woke for it and waits again.
+        let t = Duration::from_secs(20);
+        harness::wait_idle_in_syscall(p.pid(), t);
+        let slept = harness::voluntary_switches(p.pid());
         p.signal(Signal::SIGTERM);
-        std::thread::sleep(Duration::from_millis(200));
+        harness::wait_slept_again(p.pid(), slept, t);
         send(&mut p, b"rest\nafter\n");
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
@@ -136,17 +140,20 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
         if imp == Impl::Ref {
             drained(&p);
         }
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
+        let t = Duration::from_secs(20);
+        harness::wait_idle_in_syscall(p.pid(), t);
+        let slept = harness::voluntary_switches(p.pid());
         p.signal(Signal::SIGTERM);
-        let pid = p.pid();
-        let t = std::time::Instant::now();
-        while alive(pid) && t.elapsed() < Duration::from_secs(4) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        still_running.push(alive(pid));
         if imp == Impl::Ours {
-            assert_eq!(code(p.wait_timeout(Duration::from_secs(1))), 0);
+            // Within its bound (2 s; waited for up to ten times that).
+            assert_eq!(code(p.wait_timeout(t)), 0);
             assert_eq!(read_text(s.join("d/current")), "done\nno newline\n");
+            still_running.push(false);
+        } else {
+            // runit took the TERM and went back to reading, with no deadline: it waits for
+            // the rest of the line for ever.
+            harness::wait_slept_again(p.pid(), slept, t);
+            still_running.push(alive(p.pid()));
         }
         p.signal(Signal::SIGKILL);
     }
@@ -189,6 +196,27 @@ fn eof_keeps_the_partial_last_line() {
     assert_eq!(logs, ["a\n", "a\nb-partial\n"]);
 }
 
+/// Whether `pid` holds a SIGTERM back: pending, blocked (`/proc/PID/status`), and the process
+/// asleep in a plain sleep, where nothing will take it (a poll on a signalfd would).
+fn term_held(pid: i32) -> bool {
+    use nix::libc;
+    let sleeping = read_text(format!("/proc/{pid}/syscall"))
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<libc::c_long>().ok())
+        .is_some_and(|n| n == libc::SYS_nanosleep || n == libc::SYS_clock_nanosleep);
+    let status = read_text(format!("/proc/{pid}/status"));
+    let mask = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    let term = 1u64 << (Signal::SIGTERM as i32 - 1);
+    sleeping && (mask("ShdPnd:") | mask("SigPnd:")) & term != 0 && mask("SigBlk:") & term != 0
+}
+
 /// Fills a 64 KiB tmpfs through an svlogd, then sends TERM.
 fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
     let s = Scratch::new(&format!("full-{}", imp.name()));
@@ -209,14 +237,17 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
         stderr_of(&s.path).contains("pausing: unable to write to current: mnt/d: out of disk space")
     });
     p.signal(Signal::SIGTERM);
+    // It exits, or holds the TERM blocked (pending) through its pause: runit's pause is a
+    // sleep with its signals blocked.
     let pid = p.pid();
-    let t = std::time::Instant::now();
-    while alive(pid) && t.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "svlogd to exit or hold TERM",
+        || !alive(pid) || term_held(pid),
+    );
     let exited = !alive(pid);
     if exited {
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(1))), 0);
+        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(
             crate::util::mode(&fs_.path.join("d/current")),
             0o644,

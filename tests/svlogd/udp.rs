@@ -69,7 +69,8 @@ fn one_socket_for_all_datagrams() {
         let port = rx.local_addr().unwrap().port();
         let s = Scratch::new(&format!("udp-sock-{}", imp.name()));
         logdir(&s.path, "u", &format!("U127.0.0.1:{port}\n"));
-        run(imp, &s.path, &["u"], b"a\nb\nc\nd\n");
+        let out = run(imp, &s.path, &["u"], b"a\nb\nc\nd\n");
+        crate::util::exited_0(imp, &out);
         let mut from: Vec<u16> = received(&rx).into_iter().map(|(_, a)| a.port()).collect();
         assert_eq!(from.len(), 4, "{}", imp.name());
         from.sort();
@@ -127,7 +128,8 @@ fn failed_sends_are_reported_in_the_log() {
         logdir(&s.path, "d", "U127.0.0.1:9\n");
         let mut input = vec![b'a'; 69_990];
         input.extend_from_slice(b"\nshort\n");
-        run(imp, &s.path, &["-l", "70000", "-b", "70001", "d"], &input);
+        let out = run(imp, &s.path, &["-l", "70000", "-b", "70001", "d"], &input);
+        crate::util::exited_0(imp, &out);
         let text = fs::read(s.join("d/current")).unwrap();
         snaps.push(text);
     }

@@ -1,6 +1,7 @@
 //! Helpers for the svlogd tests: run our svlogd or runit's on the same input, and describe a
 //! log directory (names, modes, sizes, contents, timestamps masked) so two runs compare.
 
+use harness::CleanEnv;
 use harness::{assert_text_eq, bin, mask_stamps, reference, run_with_input, Proc, Scratch};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 /// The reference binary.
 pub const REF: &str = "/usr/bin/svlogd";
-/// How long a one-shot run may take.
-pub const RUN: Duration = Duration::from_secs(10);
+/// How long a one-shot run may take: the longest take a second or two.
+pub const RUN: Duration = Duration::from_secs(60);
 
 /// Which svlogd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,7 @@ impl Impl {
         };
         let mut c = Command::new(path);
         c.arg0("svlogd");
-        c.env_clear();
+        c.clean_env();
         c.env("PATH", harness::test_path());
         c.current_dir(cwd);
         c
@@ -54,6 +55,18 @@ impl Impl {
 /// Runs `imp` with `args` in `cwd`, feeding `input` through a pipe, until it exits.
 pub fn run(imp: Impl, cwd: &Path, args: &[&str], input: &[u8]) -> Output {
     run_with_input(imp.cmd(cwd).args(args), input, RUN)
+}
+
+/// Asserts that a run of `imp` ([`run`]) exited 0, showing its stderr if not.
+#[track_caller]
+pub fn exited_0(imp: Impl, out: &Output) {
+    assert_eq!(
+        harness::code(out.status),
+        0,
+        "{} svlogd: {}",
+        imp.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Where [`spawn`] sends the logger's stderr.
@@ -198,14 +211,7 @@ pub fn numbered(prefix: &str, n: usize) -> Vec<u8> {
 
 pub use harness::Tmpfs;
 
-/// Bytes waiting in the pipe behind `fd` (either end), by FIONREAD.
-pub fn pipe_bytes(fd: &impl std::os::fd::AsRawFd) -> usize {
-    let mut n: nix::libc::c_int = 0;
-    // SAFETY: FIONREAD into a local int.
-    let r = unsafe { nix::libc::ioctl(fd.as_raw_fd(), nix::libc::FIONREAD, &mut n) };
-    assert!(r >= 0, "FIONREAD failed");
-    n as usize
-}
+pub use harness::pipe_bytes;
 
 /// Waits until the logger has taken everything written to its stdin out of the pipe.
 pub fn drained(p: &Proc) {
@@ -220,7 +226,7 @@ pub fn drained(p: &Proc) {
 pub fn archives(dir: &Path) -> Vec<String> {
     harness::names(dir)
         .into_iter()
-        .filter(|n| n.starts_with('@') && svlogd::archive::Name::parse(n.as_bytes()).is_some())
+        .filter(|n| n.starts_with('@') && formats::archive::Name::parse(n.as_bytes()).is_some())
         .collect()
 }
 

@@ -2,6 +2,7 @@
 //! daemontools' svscan picking the services up.
 
 use crate::common::*;
+use harness::CleanEnv;
 use harness::{bin, reference, Proc, Scratch};
 use std::fs;
 use std::path::PathBuf;
@@ -140,7 +141,7 @@ fn scanner(s: &Scratch, which: &str) -> Proc {
         _ => (reference("/usr/bin/svscan"), "/usr/bin:/bin".to_string()),
     };
     let mut cmd = std::process::Command::new(prog);
-    cmd.env_clear()
+    cmd.clean_env()
         .env("PATH", path)
         .arg(s.join("service"))
         .current_dir(&s.path)
@@ -157,7 +158,7 @@ fn lifecycle(which: &str) {
     let o = tool(&s, "svactivate", &["-w", "15", "web", "quiet"]);
     assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
     let web = s.join("service/web");
-    supervise::control::probe(&web).expect("web supervised when svactivate -w returns");
+    formats::control::probe(&web).expect("web supervised when svactivate -w returns");
     // The generated logger writes the service's output into the log directory.
     let logs = s.join("logs/web");
     harness::wait_until_or(

@@ -2,13 +2,13 @@
 //! or daemontools' supervise), running our tool and the reference side by side, and masking
 //! pids and seconds so two transcripts compare.
 
+use formats::status::{read_any, Status};
 use harness::{bin, cmd_clean, reference, run, wait_until_or, Proc, Scratch};
 use std::fs;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use supervise::status::{read_any, Status};
 
 /// How long any single command of these tests may take.
 pub const CMD_TIMEOUT: Duration = Duration::from_secs(20);
@@ -64,7 +64,7 @@ pub fn supervise(s: &Scratch, sup: Sup, dir: &Path) -> Proc {
     wait_until_or(
         STATE_TIMEOUT,
         &format!("{sup:?} to supervise {}", dir.display()),
-        &mut || supervise::control::probe(dir).is_ok() && status(dir).is_some(),
+        &mut || formats::control::probe(dir).is_ok() && status(dir).is_some(),
         || s.listing(),
     );
     p
@@ -88,7 +88,7 @@ pub fn wait_status(s: &Scratch, dir: &Path, what: &str, pred: impl Fn(&Status) -
 /// Waits until `dir`'s service runs, and returns its pid.
 pub fn wait_running(s: &Scratch, dir: &Path) -> u32 {
     wait_status(s, dir, &format!("{} to run", dir.display()), |st| {
-        st.pid != 0 && st.state == supervise::status::State::Run
+        st.pid != 0 && st.state == formats::status::State::Run
     });
     status(dir).map(|st| st.pid).unwrap_or(0)
 }

@@ -2,13 +2,13 @@
 //! the reference) and on hand-made ones with known stamps. TZ is always set.
 
 use crate::common::*;
+use formats::tai64n::Tai64n;
 use harness::{bin, cmd_clean, reference, Proc, Scratch};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use supervise::tai64n::Tai64n;
 
 const T0: i64 = 1_795_372_941; // 2026-11-22 18:42:21 UTC
 
@@ -299,7 +299,7 @@ fn w_log_follows_across_rotations(svlogd: &Path, old_archives: usize) {
         .count();
     assert!(archives - old_archives > 100, "only {archives} rotations");
     drop(input);
-    svlogd.wait_timeout(CMD_TIMEOUT);
+    assert!(svlogd.wait_timeout(CMD_TIMEOUT).success());
 }
 
 #[test]
@@ -371,4 +371,58 @@ fn w_log_shows_the_last_lines_then_new_ones_tagged_when_several() {
         w2.wait_lines(5)[4],
         "2026-11-22 18:45:41.000000500 ./b: live b"
     );
+}
+
+#[test]
+fn w_log_reads_and_follows_compressed_archives() {
+    // `compress gzip`: the last lines are in `.s.gz` archives when w_log starts, and every
+    // file it follows into is compressed (and its `.s` removed) while it reads on.
+    let s = Scratch::new("w_log-gz");
+    let dir = s.mkdir("busy");
+    fs::write(dir.join("config"), "s100\nn100000\ncompress gzip\n").unwrap();
+    let mut cmd = cmd_clean(bin("svlogd").as_os_str());
+    cmd.arg(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut svlogd = Proc::spawn_group(&mut cmd);
+    let mut input = svlogd.child.stdin.take().unwrap();
+    let send = |input: &mut std::process::ChildStdin, from: usize, to: usize| {
+        let text: String = (from..=to).map(|i| format!("line {i}\n")).collect();
+        input.write_all(text.as_bytes()).unwrap();
+        input.flush().unwrap();
+    };
+    // 50 lines, then a rotation of what is left in `current`: everything ends up compressed.
+    send(&mut input, 1, 50);
+    let all_gz = |dir: &Path| {
+        let names = harness::names(dir);
+        let archives: Vec<&String> = names.iter().filter(|n| n.starts_with('@')).collect();
+        archives.len() >= 3 && archives.iter().all(|n| n.ends_with(".s.gz"))
+    };
+    harness::wait_until(STATE_TIMEOUT, "50 lines logged", || {
+        harness::read_text(dir.join("current")).contains("line 50\n")
+    });
+    svlogd.signal(nix::sys::signal::Signal::SIGALRM);
+    harness::wait_until_or(
+        STATE_TIMEOUT,
+        "every archive compressed, current empty",
+        &mut || all_gz(&dir) && harness::read_text(dir.join("current")).is_empty(),
+        || harness::listing(&dir),
+    );
+    let w = Watching::start(&s, &["-n", "15", "./busy"]);
+    let expected = |to: usize| -> Vec<String> { (36..=to).map(|i| format!("line {i}")).collect() };
+    assert_eq!(w.wait_lines(15), expected(50));
+    let n = 2000;
+    for from in (51..=n).step_by(100) {
+        send(&mut input, from, (from + 99).min(n));
+    }
+    assert_eq!(w.wait_lines(n - 35), expected(n));
+    harness::wait_until_or(
+        STATE_TIMEOUT,
+        "what was followed compressed",
+        &mut || all_gz(&dir),
+        || harness::listing(&dir),
+    );
+    drop(input);
+    assert!(svlogd.wait_timeout(CMD_TIMEOUT).success());
 }

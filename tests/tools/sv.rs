@@ -2,10 +2,10 @@
 //! runit's runsv, ours and daemontools' supervise. See `spec/supervise.md` §5.
 
 use crate::common::*;
+use formats::status::State;
 use harness::{bin, reference, Scratch};
 use std::fs;
 use std::path::Path;
-use supervise::status::State;
 
 fn sv_both(
     s: &Scratch,
@@ -64,9 +64,9 @@ fn status_lines_match_runit_for_every_state() {
         stubborn.join("trapped").exists()
     });
     wait_running(&s, &up.join("log"));
-    supervise::control::send(&paused, b"p").unwrap();
+    formats::control::send(&paused, b"p").unwrap();
     wait_status(&s, &paused, "paused", |st| st.paused);
-    supervise::control::send(&stubborn, b"d").unwrap();
+    formats::control::send(&stubborn, b"d").unwrap();
     wait_status(&s, &stubborn, "got TERM", |st| st.got_term);
     dead_service(&s, "dead");
     s.mkdir("unsupervised");
@@ -203,7 +203,7 @@ fn up_after_down_is_not_lost_while_runsv_sleeps() {
 }
 
 fn wait_until_fifo_drained(dir: &Path) {
-    let f = supervise::control::open_writer(&dir.join("supervise/control")).unwrap();
+    let f = formats::control::open_writer(&dir.join("supervise/control")).unwrap();
     harness::wait_until(STATE_TIMEOUT, "control FIFO read by runsv", || {
         tools::sv::fifo_pending(&f) == Some(0)
     });
@@ -259,9 +259,11 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     harness::wait_until(STATE_TIMEOUT, "a ignores TERM", || {
         a.join("trapped").exists()
     });
-    // The harness bounds the command: the default 7 s would not fit in this one.
-    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "30")]);
-    let o = harness::run(&mut cmd, std::time::Duration::from_secs(5));
+    // The harness bounds the command (15 times the file's wait): the $SVWAIT of 120 s would
+    // not fit in this one.
+    let bound = std::time::Duration::from_secs(15);
+    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "120")]);
+    let o = harness::run(&mut cmd, bound);
     assert!(
         stdout(&o).starts_with("timeout: run: ./a: (pid "),
         "{}",
@@ -276,7 +278,7 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     // -w overrides the file; force-stop kills after the wait.
     fs::write(a.join("sv-timeout"), "100\n").unwrap();
     let mut cmd = command(&bin("sv"), &s.path, &["-w", "1", "force-stop", "./a"], &[]);
-    let o = harness::run(&mut cmd, std::time::Duration::from_secs(5));
+    let o = harness::run(&mut cmd, bound);
     assert!(
         stdout(&o).starts_with("kill: run: ./a: (pid "),
         "{}",
@@ -285,6 +287,50 @@ fn sv_timeout_file_gives_a_service_its_own_wait() {
     wait_status(&s, &a, "killed", |st| {
         st.pid == 0 && st.state == State::Down
     });
+}
+
+#[test]
+fn svwait_alone_sets_the_wait() {
+    // $SVWAIT, with no `sv-timeout` file and no -w: sv waits that long, not its default 7 s.
+    // Two services ignore TERM; `sv stop` with SVWAIT=600 on one, then a plain `sv stop` on
+    // the other: the plain one gives up (after the default) while the first still waits, and
+    // the first sees its service go down once it lets itself be stopped.
+    let s = Scratch::new("sv-svwait");
+    let body = "trap '' TERM\n: >trapped\nwhile [ ! -e release ]; do sleep 0.05; done";
+    let a = make_service(&s, "a", body, false);
+    let b = make_service(&s, "b", body, false);
+    let _pa = supervise(&s, Sup::Ours, &a);
+    let _pb = supervise(&s, Sup::Ours, &b);
+    for d in [&a, &b] {
+        wait_running(&s, d);
+        harness::wait_until(STATE_TIMEOUT, "TERM ignored", || d.join("trapped").exists());
+    }
+    let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "600")]);
+    cmd.stdout(std::process::Stdio::piped());
+    let mut long = harness::Proc::spawn(&mut cmd);
+    // It has sent `d` and waits.
+    wait_status(&s, &a, "a asked down", |st| st.want == b'd');
+    harness::wait_idle_in_syscall(long.pid(), STATE_TIMEOUT);
+    let o = harness::run(
+        &mut command(&bin("sv"), &s.path, &["stop", "./b"], &[]),
+        std::time::Duration::from_secs(70),
+    );
+    assert!(
+        stdout(&o).starts_with("timeout: run: ./b: (pid "),
+        "{}",
+        transcript(&o)
+    );
+    assert!(
+        long.is_running(),
+        "SVWAIT=600 gave up with the default wait"
+    );
+    fs::write(a.join("release"), "").unwrap();
+    fs::write(b.join("release"), "").unwrap();
+    let st = long.wait_timeout(CMD_TIMEOUT);
+    let mut out = String::new();
+    std::io::Read::read_to_string(long.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(out.starts_with("ok: down: ./a: "), "{out}");
+    assert!(st.success());
 }
 
 #[test]
@@ -384,7 +430,7 @@ fn up_waits_for_readiness_on_our_runsv() {
         transcript(&o)
     );
     let st = status(&a).unwrap();
-    let ready = supervise::status::Ready::read_for(&a.join("supervise"), &st);
+    let ready = formats::status::Ready::read_for(&a.join("supervise"), &st);
     assert!(ready.is_some(), "sv returned before the service was ready");
 }
 
@@ -394,7 +440,7 @@ fn finish_state_is_reported(sup: Sup) {
     s.script("a/finish", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, sup, &a);
     wait_running(&s, &a);
-    supervise::control::send(&a, b"d").unwrap();
+    formats::control::send(&a, b"d").unwrap();
     wait_status(&s, &a, "finish running", |st| {
         st.state == State::Finish && st.pid != 0
     });

@@ -2,10 +2,10 @@
 //! directories run by runit's runsv, ours and daemontools' supervise (`spec/supervise.md` §6).
 
 use crate::common::*;
+use formats::status::State;
 use harness::Scratch;
 use std::fs;
 use std::process::Output;
-use supervise::status::State;
 
 fn both(s: &Scratch, tool: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Output) {
     (
@@ -122,7 +122,7 @@ fn states_over(sup: Sup) {
     // -dx: down and exit the supervisor.
     ours("svc", &s.path, &["-dx", "./a", "./dn"], &[]);
     harness::wait_until(STATE_TIMEOUT, "supervisors gone", || {
-        supervise::control::probe(&a).is_err() && supervise::control::probe(&dn).is_err()
+        formats::control::probe(&a).is_err() && formats::control::probe(&dn).is_err()
     });
     let (o, t) = both(&s, "svstat", &args, &[]);
     assert_same(&format!("svstat on {sup:?} after exit"), &o, &t);
@@ -154,14 +154,16 @@ fn letters_are_sent_once_each_in_the_order_given() {
     let b = make_service(&s, "b", "exec sleep 100", false);
     let _pa = supervise(&s, Sup::Runit, &a);
     let _pb = supervise(&s, Sup::Runit, &b);
-    wait_running(&s, &a);
+    let old = wait_running(&s, &a);
     wait_running(&s, &b);
-    // "-du": down then up, the service ends up wanted up; "-u -d -u": "ud", ends down.
+    // "-du": down then up, the service ends up wanted up (a new process: d stopped the old
+    // one); "-u -d -u": "ud", ends down.
     ours("svc", &s.path, &["-du", "./a"], &[]);
     ours("svc", &s.path, &["-u", "-d", "-u", "./b"], &[]);
     wait_status(&s, &b, "b down", |st| st.pid == 0 && st.want == b'd');
-    let pid = wait_running(&s, &a);
-    assert!(pid != 0 && status(&a).unwrap().want == b'u');
+    wait_status(&s, &a, "a restarted, wanted up", |st| {
+        st.pid != 0 && st.pid != old && st.want == b'u'
+    });
     // runsv's extra letters: -1 sends SIGUSR1.
     let c = make_service(
         &s,
@@ -212,7 +214,7 @@ fn svstat_shows_readiness_and_json() {
     let _pd = supervise(&s, Sup::Ours, &d);
     let pid = wait_running(&s, &a);
     harness::wait_until(STATE_TIMEOUT, "ready recorded", || {
-        supervise::status::Ready::read_for(&a.join("supervise"), &status(&a).unwrap()).is_some()
+        formats::status::Ready::read_for(&a.join("supervise"), &status(&a).unwrap()).is_some()
     });
     let o = ours("svstat", &s.path, &["./a"], &[]);
     assert_eq!(

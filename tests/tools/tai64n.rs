@@ -1,11 +1,11 @@
 //! `tai64n` and `tai64nlocal` through the binaries, next to daemontools' (TZ always set).
 
 use crate::common::*;
+use formats::tai64n::Tai64n;
 use harness::{bin, reference, run_with_input, Proc, Scratch};
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
-use supervise::tai64n::Tai64n;
 
 fn filter(program: &std::path::Path, input: &[u8], tz: &str) -> std::process::Output {
     let mut cmd = harness::cmd_clean(program.as_os_str());
@@ -125,6 +125,6 @@ fn filters_pass_each_line_on_at_once() {
         assert!(line.ends_with(word), "{line}");
     }
     drop(input);
-    p.wait_timeout(CMD_TIMEOUT);
-    l.wait_timeout(CMD_TIMEOUT);
+    assert!(p.wait_timeout(CMD_TIMEOUT).success());
+    assert!(l.wait_timeout(CMD_TIMEOUT).success());
 }

@@ -13,8 +13,11 @@
 //! for it (`-w`, the service's `sv-timeout`, `SVWAIT` or 7 s; then SIGKILL and one more wait),
 //! and removes the directory. Logs are kept.
 
-use crate::svdir::DEFAULT_SVDIR;
+use crate::enter::DEFAULT_SVDIR;
 use crate::watch::{supervise_event_matters, Watch, SUPERVISE_MASK};
+use formats::control::{self, ClientError};
+use formats::getopt::{Getopt, Opt};
+use formats::strerr::{ioerr, say};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
@@ -22,9 +25,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use supervise::control::{self, ClientError};
-use supervise::getopt::{Getopt, Opt};
-use supervise::strerr::{ioerr, say};
 
 /// Where services are installed by default.
 pub const DEFAULT_INSTALL: &str = "/etc/rc";
@@ -82,7 +82,7 @@ fn parse(argv: &[OsString], prog: &str, spec: &str, usage: &str) -> Result<Optio
             Opt::Flag(b'a', _) => o.all = true,
             Opt::Flag(b'v', _) => o.verbose = true,
             Opt::Flag(b'w', Some(w)) => {
-                o.wait = Some(crate::sv::scan_ulong(w.as_bytes()));
+                o.wait = Some(formats::scan::scan_ulong(w.as_bytes()).0);
             }
             other => return Err(fail(other.error_message(prog))),
         }
@@ -249,7 +249,7 @@ fn activate(o: &Options, name: &OsStr) -> Result<bool, Failure> {
             "unable to rename {} to {}: {}",
             tmp.display(),
             live.display(),
-            supervise::strerr::errstr(e as i32)
+            formats::strerr::errstr(e as i32)
         ));
     }
     Ok(true)
@@ -337,11 +337,11 @@ fn timeout_for(o: &Options, dir: &Path) -> Duration {
     let secs = o
         .wait
         .or_else(|| {
-            supervise::svdir::read_number(&dir.join(crate::sv::TIMEOUT_FILE))
+            formats::svdir::read_number(&dir.join(crate::sv::TIMEOUT_FILE))
                 .ok()
                 .flatten()
         })
-        .or_else(|| std::env::var_os("SVWAIT").map(|v| crate::sv::scan_ulong(v.as_bytes())))
+        .or_else(|| std::env::var_os("SVWAIT").map(|v| formats::scan::scan_ulong(v.as_bytes()).0))
         .unwrap_or(crate::sv::DEFAULT_WAIT);
     Duration::from_secs(secs)
 }
@@ -444,8 +444,8 @@ fn stop(o: &Options, dir: &Path) -> Result<(), Failure> {
 /// The bytes that make the supervisor of `dir` stop the service and exit: `x` for runsv
 /// (20-byte status), `dx` for daemontools' supervise (18 bytes).
 fn exit_bytes(dir: &Path) -> &'static [u8] {
-    match supervise::status::read_raw(&dir.join("supervise/status")) {
-        Ok(raw) if raw.len() == supervise::status::RUNIT_LEN => b"x",
+    match formats::status::read_path(&dir.join("supervise/status")) {
+        Ok((_, len)) if len == formats::status::RUNIT_LEN => b"x",
         _ => b"dx",
     }
 }
@@ -456,7 +456,7 @@ fn send(dir: &Path, bytes: &[u8]) -> Result<(), Failure> {
         Err(e) => Err(format!(
             "unable to control {}: {}",
             dir.display(),
-            supervise::strerr::errstr(e.errno())
+            formats::strerr::errstr(e.errno())
         )),
     }
 }
@@ -485,7 +485,7 @@ pub fn svdeactivate(argv: Vec<OsString>) -> i32 {
                 "svdeactivate: fatal: unable to rename ",
                 &live.to_string_lossy(),
                 ": ",
-                supervise::strerr::errstr(e as i32),
+                formats::strerr::errstr(e as i32),
             ]);
             rc = EXIT_FATAL;
             continue;

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Local, TimeZone};
 
 // Reading the stamps back is the stamp format's business: it lives beside the code that writes
-// them (`svlogd::stamp`), which svlogd's forwarder uses too.
-pub use svlogd::stamp::{line_moment, parse, Moment, Stamp, DECIDE_LEN, TAI_LEN, UTC_LEN};
+// them (`formats::stamp`), which svlogd's forwarder uses too.
+pub use formats::stamp::{line_moment, parse, Moment, Stamp, DECIDE_LEN, TAI_LEN, UTC_LEN};
 
 /// Renders stamps in local time, formatting the date and time once per second.
 #[derive(Default)]

@@ -7,19 +7,19 @@ use std::io::{self, Write};
 /// Restores the default SIGPIPE action, which Rust's runtime sets to "ignore" before `main`.
 /// Call first thing in a tool's `main`; the default action also crosses `exec` into children.
 pub fn default_sigpipe() {
-    // SAFETY: setting a signal's disposition to SIG_DFL has no preconditions.
-    unsafe {
-        nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL);
-    }
+    sys::signal::set(
+        nix::sys::signal::Signal::SIGPIPE,
+        sys::signal::Disposition::Default,
+    );
 }
 
 /// Prints an optional message and a usage line to stderr; returns the usage exit code (100),
 /// for the tools that follow s6's exit-code convention.
 pub fn usage(message: Option<String>, usage: &str) -> i32 {
     if let Some(m) = message {
-        supervise::strerr::say(&[&m]);
+        formats::strerr::say(&[&m]);
     }
-    supervise::strerr::say(&[usage]);
+    formats::strerr::say(&[usage]);
     100
 }
 

@@ -3,15 +3,15 @@
 //! `svc -udopchaitkx DIR...`: the option letters, duplicates dropped and in the order first
 //! given, are written in one write to each `DIR/supervise/control`. Warnings never change the
 //! exit code (0), as in daemontools. Differences: a bare DIR is looked up under `SVDIR` first
-//! (see [`crate::svdir::enter_daemontools`]), and runsv's `-q`, `-1`, `-2` are accepted too.
+//! (see [`crate::enter::enter_daemontools`]), and runsv's `-q`, `-1`, `-2` are accepted too.
 
-use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
+use crate::enter::{enter_daemontools, svdir_from_env, Origin};
+use formats::control::{self, ClientError};
+use formats::getopt::{Getopt, Opt};
+use formats::strerr::{errno_of, errstr, say};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
-use supervise::control::{self, ClientError};
-use supervise::getopt::{Getopt, Opt};
-use supervise::strerr::{errno_of, errstr, say};
 
 /// daemontools' usage text (printed alone, exit 100).
 pub const USAGE: &str = "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill";

@@ -7,17 +7,15 @@
 //! supervisor recorded readiness for that run (`supervise/ready`), and `-j` (or `--json`) as
 //! the first argument for one JSON object per directory, for monitoring.
 
+use crate::enter::{enter_daemontools, svdir_from_env, Origin};
 use crate::sv::line::age;
-use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
+use formats::control::{self, ClientError};
+use formats::status::{Ready, State, Status, STATUS};
+use formats::strerr::{errno_of, errstr, say};
+use formats::svdir::DOWN;
+use formats::tai64n::Tai64n;
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
-use supervise::control::{self, ClientError};
-use supervise::status::{Ready, State, Status, DAEMONTOOLS_LEN, RUNIT_LEN, STATUS};
-use supervise::strerr::{errno_of, errstr, say};
-use supervise::svdir::DOWN;
-use supervise::tai64n::Tai64n;
 
 /// Exit code when the current directory cannot be opened.
 pub const EXIT_FATAL: i32 = 111;
@@ -53,14 +51,13 @@ pub fn inspect() -> Report {
         Err(ClientError::NotRunning) => return Report::NotRunning,
         Err(e) => return Report::Error(format!("unable to open supervise/ok: {}", e.text())),
     }
-    let status = supervise::svdir::open_supervised(Path::new("."), STATUS, nix::libc::O_RDONLY);
+    let status = formats::svdir::open_supervised(Path::new("."), STATUS, nix::libc::O_RDONLY);
     let mut f = match status {
         Ok(f) => f,
         Err(e) => return Report::Error(format!("unable to open supervise/status: {}", e.text())),
     };
-    let mut buf = [0u8; RUNIT_LEN];
-    let n = match read_once(&mut f, &mut buf) {
-        Ok(n) => n,
+    let (head, len) = match formats::status::read_head(&mut f) {
+        Ok(h) => h,
         Err(e) => {
             return Report::Error(format!(
                 "unable to read supervise/status: {}",
@@ -68,12 +65,7 @@ pub fn inspect() -> Report {
             ))
         }
     };
-    let rec = if n == RUNIT_LEN {
-        &buf[..]
-    } else {
-        &buf[..DAEMONTOOLS_LEN.min(n)]
-    };
-    let Some(status) = Status::decode(rec) else {
+    let Ok(status) = formats::status::decode_any(&head, len) else {
         return Report::Error("unable to read supervise/status: bad format".into());
     };
     let ready = Ready::read_for(Path::new("supervise"), &status);
@@ -82,19 +74,6 @@ pub fn inspect() -> Report {
         normally_up,
         ready,
     }
-}
-
-fn read_once(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match f.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// The text after `DIR: ` for a report.

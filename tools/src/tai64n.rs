@@ -9,8 +9,8 @@
 //! holding only a label is converted (daemontools' drops it).
 
 use crate::localtime::{Renderer, DECIDE_LEN};
+use formats::tai64n::Tai64n;
 use nix::errno::Errno;
-use supervise::tai64n::Tai64n;
 
 /// Exit code on a read or write error.
 pub const EXIT_IO: i32 = 111;

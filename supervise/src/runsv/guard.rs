@@ -7,41 +7,26 @@
 //! runit's tools never look at the directory lock; they still see `supervise/lock`, which
 //! runsv holds as runit's does.
 
+use nix::fcntl::OFlag;
 use nix::libc;
+use nix::sys::stat::Mode;
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Opens the directory `dir` and flocks it (exclusive, without waiting: a held lock fails
 /// with EWOULDBLOCK).
 pub fn lock_dir(dir: &Path) -> io::Result<OwnedFd> {
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: open with a NUL-terminated path; the fd is owned at once.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    loop {
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(fd);
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
-        }
-    }
+    let fd = nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    sys::lock::exclusive(&fd, false).map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    Ok(fd)
 }
 
 /// Whether a lock failure means another process holds the lock (rather than a file system
@@ -80,8 +65,7 @@ pub fn trusted(pid: u32) -> bool {
         .lines()
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|l| l.split_ascii_whitespace().nth(1)?.parse::<u32>().ok());
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = nix::unistd::geteuid().as_raw();
     euid.is_some_and(|u| u == me || u == 0)
 }
 
@@ -90,15 +74,7 @@ pub fn same_file(path: &Path, fd: &OwnedFd) -> bool {
     let Ok(m) = fs::metadata(path) else {
         return false;
     };
-    // SAFETY: fstat fills a zeroed stat buffer for an fd we hold.
-    let st = unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(fd.as_raw_fd(), &mut st) != 0 {
-            return false;
-        }
-        st
-    };
-    m.dev() == st.st_dev && m.ino() == st.st_ino
+    nix::sys::stat::fstat(fd).is_ok_and(|st| m.dev() == st.st_dev && m.ino() == st.st_ino)
 }
 
 /// Whether the directory this process works in has been removed (its link count is 0), so

@@ -20,24 +20,27 @@
 pub mod guard;
 pub mod machine;
 
-use crate::control;
-use crate::event;
 use crate::procinfo::{self, Identity};
-use crate::sig::{self, SignalFd};
-use crate::spawn::{self, Spawn};
+use crate::setup::{self, SetupError};
 use crate::spell::{self, Say, Spell};
-use crate::status::{self, Ready, Snapshot, WriteError};
-use crate::strerr::{errstr, say};
-use crate::svdir::{self, SetupError};
-use crate::tai64n::Tai64n;
+use formats::control::{self, Command};
+use formats::status::{self, Ready, Snapshot, WriteError};
+use formats::strerr::{errstr, say};
+use formats::svdir;
+use formats::tai64n::Tai64n;
 use machine::{Host, Role, Start, Svc};
 use nix::libc;
+use nix::sys::signal::Signal;
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use sys::child;
+use sys::poll;
+use sys::signal::{self as sig, Disposition, SignalFd};
+use sys::spawn::{self, Action, Spawn, Step};
 
 /// The usage text after `usage: <argv0>` (runit's).
 pub const USAGE: &str = " dir";
@@ -157,7 +160,7 @@ impl Io {
 impl Host for Io {
     fn custom(&mut self, letter: u8, pid: u32) -> bool {
         let name = format!("control/{}", letter as char);
-        match svdir::owner_executable(Path::new(&name)) {
+        match sys::fs::owner_executable(Path::new(&name)) {
             Ok(true) => {}
             Ok(false) => return false,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
@@ -174,14 +177,19 @@ impl Host for Io {
         })
         .unwrap_or_default();
         let prefix = format!("runsv {}: fatal: unable to run {name}: ", self.dir);
+        let out: Vec<Step<'_>> = self
+            .log_w()
+            .map(|fd| Step {
+                action: Action::Dup { from: fd, to: 1 },
+                what: b"",
+            })
+            .into_iter()
+            .collect();
         let child = spawn::spawn(&Spawn {
             program: Some(&path),
             argv: &[&path, &arg],
-            stdin: None,
-            stdout: self.log_w(),
-            extra: None,
-            chdir: None,
-            setsid: false,
+            steps: &out,
+            exec_what: b"",
             fail_prefix: prefix.as_bytes(),
             fail_code: EXIT_FATAL,
         });
@@ -190,7 +198,7 @@ impl Host for Io {
                 self.warn_io(&format!("unable to fork for {name}"), &e);
                 false
             }
-            Ok(child) => match sig::wait_for(child) {
+            Ok(child) => match child::wait_for(child) {
                 // runit's test: the exit code is 0 (a signal also reads as 0).
                 Ok(w) => (w >> 8) & 0xff == 0,
                 Err(e) => {
@@ -254,20 +262,39 @@ struct Fifos {
     ok: Option<OwnedFd>,
 }
 
+/// Everything runsv holds for one of its two services.
+struct Side {
+    svc: Svc,
+    fifos: Fifos,
+    /// Read end of the readiness pipe of the running `./run`.
+    notify: Option<OwnedFd>,
+    /// `supervise/ready` as written for the running process.
+    ready: Option<Ready>,
+    /// What a killed predecessor left running in this role.
+    orphan: Option<Orphan>,
+}
+
+impl Side {
+    fn new(svc: Svc) -> Side {
+        Side {
+            svc,
+            fifos: Fifos::default(),
+            notify: None,
+            ready: None,
+            orphan: None,
+        }
+    }
+}
+
 /// One runsv.
 struct Runsv {
     io: Io,
-    svc: [Svc; 2],
+    /// The main service and its logger, indexed by [`idx`].
+    sides: [Side; 2],
     has_log: bool,
     sigfd: SignalFd,
-    fifos: [Fifos; 2],
     /// The lock on the service directory itself, if the file system has one ([`guard`]).
     dir_lock: Option<OwnedFd>,
-    /// Read end of the readiness pipe of the running `./run`.
-    notify: [Option<OwnedFd>; 2],
-    /// `supervise/ready` as written for the running process.
-    ready: [Option<Ready>; 2],
-    orphans: [Option<Orphan>; 2],
     boot: String,
     /// The log was told to exit (runit closes its pipe ends once).
     log_exiting: bool,
@@ -280,9 +307,27 @@ struct Runsv {
     repair_spell: Spell,
 }
 
+/// The `runsv` command: answers `--help`/`--version`, or runs runsv with `argv` (argv\[0\]
+/// included); returns the exit code. Its own binary and the multicall binary start here,
+/// without std's start-up code (see `sys::start`).
+pub fn main(argv: Vec<OsString>) -> i32 {
+    // Built only when asked for: every runsv that does not answer keeps no trace of it.
+    if formats::help::request(&argv).is_some() {
+        let synopsis = ["runsv", USAGE].concat();
+        let about = formats::help::About {
+            name: "runsv",
+            synopsis: &[&synopsis],
+            text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+                   starts ./log/run too, with ./run's output piped into it.",
+        };
+        return formats::help::answer(&argv, &about).unwrap_or(0);
+    }
+    run(&argv)
+}
+
 /// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
-    spawn::sanitize_stdio();
+fn run(argv: &[OsString]) -> i32 {
+    sys::start::sanitize_stdio();
     if argv.len() != 2 {
         let prog = argv
             .first()
@@ -292,7 +337,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         return EXIT_USAGE;
     }
     let dir = argv[1].to_string_lossy().into_owned();
-    sig::ignore_sigpipe();
+    sig::set(Signal::SIGPIPE, Disposition::Ignore);
     let fatal = |what: &str, err: Option<i32>| {
         let io = Io {
             dir: dir.clone(),
@@ -302,7 +347,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         io.msg(": fatal: ", what, err);
         EXIT_FATAL
     };
-    let sigfd = match SignalFd::new(&[libc::SIGCHLD, libc::SIGTERM]) {
+    let sigfd = match SignalFd::new(&[Signal::SIGCHLD, Signal::SIGTERM]) {
         Ok(s) => s,
         Err(e) => return fatal("unable to create selfpipe", e.raw_os_error()),
     };
@@ -315,22 +360,18 @@ pub fn run(argv: &[OsString]) -> i32 {
             logpipe: None,
             write_spell: Spell::new(),
         },
-        svc: [
-            Svc::new(
+        sides: [
+            Side::new(Svc::new(
                 Role::Main,
-                svdir::exists(Path::new(svdir::DOWN)),
+                sys::fs::exists(Path::new(svdir::DOWN)),
                 Tai64n::now(),
-            ),
-            Svc::new(Role::Log, false, Tai64n::now()),
+            )),
+            Side::new(Svc::new(Role::Log, false, Tai64n::now())),
         ],
         has_log: false,
         sigfd,
-        fifos: [Fifos::default(), Fifos::default()],
         dir_lock: None,
-        notify: [None, None],
-        ready: [None, None],
-        orphans: [None, None],
-        boot: procinfo::boot_id(),
+        boot: sys::proc::boot_id(),
         log_exiting: false,
         fork_retry: None,
         sigterm: false,
@@ -348,8 +389,8 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// a FIFO.
 fn fifo(path: &str) -> Result<(), SetupError> {
     let p = Path::new(path);
-    let _ = svdir::make_fifo(p);
-    match svdir::is_fifo(p) {
+    let _ = sys::fs::make_fifo(p);
+    match sys::fs::is_fifo(p) {
         Err(e) => Err(SetupError {
             what: format!("unable to stat {path}"),
             errno: e.raw_os_error(),
@@ -378,10 +419,10 @@ impl Runsv {
             Ok(_) => self.enable_log_pipe()?,
         }
         self.lock_service_dir()?;
-        svdir::make_supervise(Path::new("."), "./supervise")?;
+        setup::make_supervise(Path::new("."), "./supervise")?;
         self.lock(Role::Main, false)?;
         if self.has_log {
-            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            setup::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
             self.lock(Role::Log, true)?;
         }
         self.control_fifo(Role::Main)?;
@@ -396,15 +437,15 @@ impl Runsv {
     }
 
     fn enable_log_pipe(&mut self) -> Result<(), SetupError> {
-        let p = svdir::pipe(false).map_err(|e| SetupError {
+        let p = sys::fs::pipe(false).map_err(|e| SetupError {
             what: "unable to create log pipe".into(),
             errno: e.raw_os_error(),
         })?;
         self.io.logpipe = Some(p);
         self.has_log = true;
-        self.svc[1] = Svc::new(
+        self.sides[1].svc = Svc::new(
             Role::Log,
-            svdir::exists(Path::new("log/down")),
+            sys::fs::exists(Path::new("log/down")),
             Tai64n::now(),
         );
         Ok(())
@@ -440,7 +481,7 @@ impl Runsv {
 
     fn lock(&mut self, role: Role, blocking: bool) -> Result<(), SetupError> {
         let path = format!("{}/{}", sup(role), svdir::LOCK);
-        let fd = svdir::lock(Path::new(&path), blocking).map_err(|e| {
+        let fd = sys::lock::open(Path::new(&path), blocking).map_err(|e| {
             let step = if e.raw_os_error() == Some(libc::EAGAIN)
                 || e.raw_os_error() == Some(libc::EWOULDBLOCK)
             {
@@ -453,7 +494,7 @@ impl Runsv {
                 errno: e.raw_os_error(),
             }
         })?;
-        self.fifos[idx(role)].lock = Some(fd);
+        self.sides[idx(role)].fifos.lock = Some(fd);
         Ok(())
     }
 
@@ -465,14 +506,16 @@ impl Runsv {
             errno: e.raw_os_error(),
         };
         fifo(&path)?;
-        let f = &mut self.fifos[idx(role)];
-        f.control =
-            Some(svdir::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?);
-        f.control_w =
-            Some(svdir::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?);
+        let f = &mut self.sides[idx(role)].fifos;
+        f.control = Some(
+            sys::fs::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?,
+        );
+        f.control_w = Some(
+            sys::fs::open_fifo(p, true).map_err(|e| err(format!("unable to open {path}"), e))?,
+        );
         let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
         let i = idx(role);
-        self.svc[i].publish(&mut self.io);
+        self.sides[i].svc.publish(&mut self.io);
         Ok(())
     }
 
@@ -481,11 +524,11 @@ impl Runsv {
         // runit opens whatever is there; a regular file would tell every client that runsv
         // runs, even after it has gone.
         fifo(&path)?;
-        let fd = svdir::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
+        let fd = sys::fs::open_fifo(Path::new(&path), false).map_err(|e| SetupError {
             what: format!("unable to read {path}"),
             errno: e.raw_os_error(),
         })?;
-        self.fifos[idx(role)].ok = Some(fd);
+        self.sides[idx(role)].fifos.ok = Some(fd);
         Ok(())
     }
 
@@ -499,7 +542,7 @@ impl Runsv {
             return;
         }
         let result = (|| {
-            svdir::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
+            setup::make_supervise(Path::new(svdir::LOG), "./log/supervise")?;
             self.lock(Role::Log, false)?;
             self.enable_log_pipe()?;
             self.control_fifo(Role::Log)?;
@@ -509,7 +552,7 @@ impl Runsv {
             self.io.warn(&e.what, e.errno);
             self.has_log = false;
             self.io.logpipe = None;
-            self.fifos[1] = Fifos::default();
+            self.sides[1].fifos = Fifos::default();
             return;
         }
         self.adopt_orphan(Role::Log, Instant::now());
@@ -536,7 +579,7 @@ impl Runsv {
         if !id.alive(&self.boot) {
             return;
         }
-        let Ok(pidfd) = procinfo::pidfd_open(id.pid) else {
+        let Ok(pidfd) = sys::proc::pidfd_open(id.pid) else {
             return;
         };
         if !id.alive(&self.boot) {
@@ -565,14 +608,14 @@ impl Runsv {
                 kill_at: None,
             },
         };
-        self.orphans[idx(role)] = Some(orphan);
+        self.sides[idx(role)].orphan = Some(orphan);
         self.schedule_log_orphan(now);
     }
 
     /// The orphaned logger gets its TERM only once the orphaned service is gone.
     fn schedule_log_orphan(&mut self, now: Instant) {
-        if self.orphans[0].is_none() {
-            if let Some(o) = &mut self.orphans[1] {
+        if self.sides[0].orphan.is_none() {
+            if let Some(o) = &mut self.sides[1].orphan {
                 if o.term_at.is_none() && o.kill_at.is_none() {
                     o.term_at = Some(now + ORPHAN_LOG_GRACE);
                 }
@@ -581,7 +624,7 @@ impl Runsv {
     }
 
     fn orphan_ticks(&mut self, now: Instant) {
-        for o in self.orphans.iter_mut().flatten() {
+        for o in self.sides.iter_mut().filter_map(|s| s.orphan.as_mut()) {
             if o.term_at.is_some_and(|t| now >= t) {
                 o.term_at = None;
                 if o.id.alive(&self.boot) {
@@ -618,13 +661,13 @@ impl Runsv {
         }
         for &role in self.roles() {
             let i = idx(role);
-            if self.orphans[i].is_some() {
+            if self.sides[i].orphan.is_some() {
                 continue;
             }
-            if let Some(what) = self.svc[i].due(now) {
+            if let Some(what) = self.sides[i].svc.due(now) {
                 if role == Role::Main && what == Start::Run {
                     self.check_log();
-                    self.svc[0].before_run(&mut self.io);
+                    self.sides[0].svc.before_run(&mut self.io);
                 }
                 if !self.spawn(role, what) {
                     return;
@@ -653,7 +696,7 @@ impl Runsv {
                 )
             }
             Start::Finish(wstat) => {
-                let (c, s) = spawn::finish_args(wstat);
+                let (c, s) = finish_args(wstat);
                 code = CString::new(c).unwrap_or_default();
                 stat = CString::new(s).unwrap_or_default();
                 argv.extend([finish.as_c_str(), &code, &stat]);
@@ -665,15 +708,15 @@ impl Runsv {
         };
         // Readiness: a fresh pipe for each start of ./run whose directory has notification-fd.
         let mut notify_w = None;
-        self.notify[i] = None;
+        self.sides[i].notify = None;
         if what == Start::Run {
             if let Some(n) = self.notification_fd(role) {
-                if let Ok((r, w)) = svdir::pipe(true) {
-                    self.notify[i] = Some(r);
+                if let Ok((r, w)) = sys::fs::pipe(true) {
+                    self.sides[i].notify = Some(r);
                     notify_w = Some((w, n));
                 }
             }
-            if self.ready[i].take().is_some() {
+            if self.sides[i].ready.take().is_some() {
                 let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
             }
         }
@@ -684,14 +727,25 @@ impl Runsv {
             _ => (None, None),
         };
         let logdir = spawn::cstring("./log");
+        let dup = |from: i32, to: i32| Step {
+            action: Action::Dup { from, to },
+            what: b"",
+        };
+        let mut steps: Vec<Step<'_>> = Vec::with_capacity(4);
+        steps.extend(stdin.map(|fd| dup(fd, 0)));
+        steps.extend(stdout.map(|fd| dup(fd, 1)));
+        steps.extend(notify_w.as_ref().map(|(w, n)| dup(w.as_raw_fd(), *n)));
+        if role == Role::Log {
+            steps.push(Step {
+                action: Action::Chdir(&logdir),
+                what: b"",
+            });
+        }
         let result = spawn::spawn(&Spawn {
             program: Some(program),
             argv: &argv,
-            stdin,
-            stdout,
-            extra: notify_w.as_ref().map(|(w, n)| (w.as_raw_fd(), *n)),
-            chdir: (role == Role::Log).then_some(logdir.as_c_str()),
-            setsid: false,
+            steps: &steps,
+            exec_what: b"",
             fail_prefix: fail.as_bytes(),
             fail_code: EXIT_FATAL,
         });
@@ -701,11 +755,13 @@ impl Runsv {
                 // Before the status files: whoever sees the new pid can rely on a successor
                 // runsv finding this process if this runsv is killed.
                 self.record_start(role, pid);
-                self.svc[i].started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
+                self.sides[i]
+                    .svc
+                    .started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
                 true
             }
             Err(e) => {
-                self.notify[i] = None;
+                self.sides[i].notify = None;
                 self.io.warn_io("unable to fork, sleeping", &e);
                 self.fork_retry = Some(Instant::now() + Duration::from_secs(5));
                 false
@@ -727,7 +783,7 @@ impl Runsv {
     /// Whether the lock and FIFOs runsv holds are still the files `supervise/` names.
     fn intact(&self) -> bool {
         self.roles().iter().all(|&role| {
-            let f = &self.fifos[idx(role)];
+            let f = &self.sides[idx(role)].fifos;
             let dir = Path::new(sup(role));
             [
                 (svdir::LOCK, &f.lock),
@@ -801,29 +857,29 @@ impl Runsv {
             Role::Main => (".", "./supervise"),
             Role::Log => (svdir::LOG, "./log/supervise"),
         };
-        svdir::make_supervise(Path::new(base), display)?;
+        setup::make_supervise(Path::new(base), display)?;
         let dir = Path::new(sup(role));
         let holds = |fd: &Option<OwnedFd>, name: &str| {
             fd.as_ref()
                 .is_some_and(|fd| guard::same_file(&dir.join(name), fd))
         };
-        if !holds(&self.fifos[i].lock, svdir::LOCK) {
+        if !holds(&self.sides[i].fifos.lock, svdir::LOCK) {
             self.lock(role, false)?;
         }
-        if !holds(&self.fifos[i].control, svdir::CONTROL) {
+        if !holds(&self.sides[i].fifos.control, svdir::CONTROL) {
             // Publishes the status and removes a stale `ready`, as at start-up.
             self.control_fifo(role)?;
         }
-        if !holds(&self.fifos[i].ok, svdir::OK) {
+        if !holds(&self.sides[i].fifos.ok, svdir::OK) {
             self.ok_fifo(role)?;
         }
-        self.svc[i].pid_changed = true;
-        self.svc[i].publish(&mut self.io);
-        let pid = self.svc[i].pid;
+        self.sides[i].svc.pid_changed = true;
+        self.sides[i].svc.publish(&mut self.io);
+        let pid = self.sides[i].svc.pid;
         if pid != 0 {
             self.record_start(role, pid);
         }
-        if let Some(rec) = self.ready[i] {
+        if let Some(rec) = self.sides[i].ready {
             if let Err(e) = status::write_file(dir, status::READY, &rec.encode()) {
                 self.io.warn_write(&e);
             }
@@ -854,16 +910,16 @@ impl Runsv {
     /// The earliest scheduled event: a start waiting on the throttle, a kill timer, an orphan
     /// deadline, a fork retry. `None` when idle.
     fn deadline(&self) -> Option<Instant> {
-        let mut d = event::earliest(self.fork_retry, self.repair_at);
+        let mut d = poll::earliest(self.fork_retry, self.repair_at);
         for &role in self.roles() {
             let i = idx(role);
-            let s = &self.svc[i];
-            d = event::earliest(d, s.kill_at);
-            if self.orphans[i].is_none() && self.fork_retry.is_none() {
-                d = event::earliest(d, s.deadline());
+            let s = &self.sides[i].svc;
+            d = poll::earliest(d, s.kill_at);
+            if self.sides[i].orphan.is_none() && self.fork_retry.is_none() {
+                d = poll::earliest(d, s.deadline());
             }
-            if let Some(o) = &self.orphans[i] {
-                d = event::earliest(d, event::earliest(o.term_at, o.kill_at));
+            if let Some(o) = &self.sides[i].orphan {
+                d = poll::earliest(d, poll::earliest(o.term_at, o.kill_at));
             }
         }
         d
@@ -875,14 +931,14 @@ impl Runsv {
             let ready = {
                 let fds: [Option<BorrowedFd<'_>>; 7] = [
                     Some(self.sigfd.as_fd()),
-                    b(&self.fifos[0].control),
-                    b(&self.fifos[1].control),
-                    b(&self.notify[0]),
-                    b(&self.notify[1]),
-                    self.orphans[0].as_ref().map(|o| o.pidfd.as_fd()),
-                    self.orphans[1].as_ref().map(|o| o.pidfd.as_fd()),
+                    b(&self.sides[0].fifos.control),
+                    b(&self.sides[1].fifos.control),
+                    b(&self.sides[0].notify),
+                    b(&self.sides[1].notify),
+                    self.sides[0].orphan.as_ref().map(|o| o.pidfd.as_fd()),
+                    self.sides[1].orphan.as_ref().map(|o| o.pidfd.as_fd()),
                 ];
-                match event::wait(fds, self.deadline()) {
+                match poll::wait(fds, self.deadline()) {
                     Ok(r) => r,
                     Err(e) => {
                         self.io.warn_io("unable to poll", &e);
@@ -904,7 +960,7 @@ impl Runsv {
                     self.read_notify(role);
                 }
                 if ready[5 + idx(role)] {
-                    self.orphans[idx(role)] = None;
+                    self.sides[idx(role)].orphan = None;
                     self.schedule_log_orphan(Instant::now());
                 }
             }
@@ -916,11 +972,13 @@ impl Runsv {
             }
             if self.sigterm {
                 self.sigterm = false;
-                self.svc[0].command(b'x', Instant::now(), &mut self.io);
+                self.sides[0]
+                    .svc
+                    .command(Command::Exit, Instant::now(), &mut self.io);
             }
             let now = Instant::now();
-            self.svc[0].tick(now, &mut self.io);
-            self.svc[1].tick(now, &mut self.io);
+            self.sides[0].svc.tick(now, &mut self.io);
+            self.sides[1].svc.tick(now, &mut self.io);
             self.orphan_ticks(now);
             self.check_supervise(now);
             if let Some(code) = self.exit_check() {
@@ -930,51 +988,59 @@ impl Runsv {
     }
 
     fn reap(&mut self) {
-        while let Some(r) = sig::reap() {
+        while let Some(r) = child::reap() {
             for role in [Role::Main, Role::Log] {
                 let i = idx(role);
-                if self.svc[i].pid == 0 || self.svc[i].pid != r.pid {
+                if self.sides[i].svc.pid == 0 || self.sides[i].svc.pid != r.pid {
                     continue;
                 }
-                self.notify[i] = None;
-                if self.ready[i].take().is_some() {
+                self.sides[i].notify = None;
+                if self.sides[i].ready.take().is_some() {
                     let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
                 }
                 let finish = role == Role::Main && fs::File::open("finish").is_ok();
-                self.svc[i].reaped(r.wstat, finish, Instant::now(), Tai64n::now(), &mut self.io);
+                self.sides[i].svc.reaped(
+                    r.wstat,
+                    finish,
+                    Instant::now(),
+                    Tai64n::now(),
+                    &mut self.io,
+                );
             }
         }
     }
 
     fn read_notify(&mut self, role: Role) {
         let i = idx(role);
-        let Some(fd) = &self.notify[i] else { return };
+        let Some(fd) = &self.sides[i].notify else {
+            return;
+        };
         let mut buf = [0u8; 64];
         let n = nix::unistd::read(fd, &mut buf);
         match n {
-            Ok(0) => self.notify[i] = None,
+            Ok(0) => self.sides[i].notify = None,
             Ok(n) => {
                 if buf[..n].contains(&b'\n') {
-                    self.notify[i] = None;
+                    self.sides[i].notify = None;
                     let rec = Ready {
                         stamp: Tai64n::now(),
-                        pid: self.svc[i].pid,
+                        pid: self.sides[i].svc.pid,
                     };
                     match status::write_file(Path::new(sup(role)), status::READY, &rec.encode()) {
-                        Ok(()) => self.ready[i] = Some(rec),
+                        Ok(()) => self.sides[i].ready = Some(rec),
                         Err(e) => self.io.warn_write(&e),
                     }
                 }
             }
             Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => self.notify[i] = None,
+            Err(_) => self.sides[i].notify = None,
         }
     }
 
     /// Reads and acts on one byte, as runit does per loop iteration (§1.2 step 4).
     fn read_control(&mut self, role: Role) {
         let i = idx(role);
-        let Some(fd) = &self.fifos[i].control else {
+        let Some(fd) = &self.sides[i].fifos.control else {
             return;
         };
         let mut b = [0u8; 1];
@@ -983,25 +1049,53 @@ impl Runsv {
                 self.check_log();
                 return;
             }
-            self.svc[i].command(b[0], Instant::now(), &mut self.io);
+            if let Some(cmd) = Command::from_byte(b[0]) {
+                self.sides[i].svc.command(cmd, Instant::now(), &mut self.io);
+            }
         }
     }
 
     /// §1.2 step 6: once the service is down for good, let the logger drain, then exit 0.
     fn exit_check(&mut self) -> Option<i32> {
-        let main = &self.svc[0];
+        let main = &self.sides[0].svc;
         if main.want != status::Want::Exit || main.state != status::State::Down || main.pid != 0 {
             return None;
         }
-        if !self.has_log || self.svc[1].pid == 0 {
+        if !self.has_log || self.sides[1].svc.pid == 0 {
             return Some(0);
         }
         if !self.log_exiting {
             self.log_exiting = true;
-            self.svc[1].want = status::Want::Exit;
-            self.svc[1].publish(&mut self.io);
+            self.sides[1].svc.want = status::Want::Exit;
+            self.sides[1].svc.publish(&mut self.io);
             self.io.logpipe = None;
         }
         None
+    }
+}
+
+/// `./finish`'s arguments for a wait status: the exit code (or `-1` if the process was killed
+/// by a signal) and `wstat & 0xff` (the signal, +128 with a core dump).
+pub fn finish_args(wstat: i32) -> (String, String) {
+    let code = if libc::WIFSIGNALED(wstat) {
+        "-1".to_string()
+    } else {
+        libc::WEXITSTATUS(wstat).to_string()
+    };
+    (code, (wstat & 0xff).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_arguments_as_runit() {
+        // spec/supervise.md §1.4: exit 3 → "3 0"; SIGTERM → "-1 15"; SIGKILL → "-1 9".
+        assert_eq!(finish_args(3 << 8), ("3".into(), "0".into()));
+        assert_eq!(finish_args(15), ("-1".into(), "15".into()));
+        assert_eq!(finish_args(9), ("-1".into(), "9".into()));
+        assert_eq!(finish_args(11 | 0x80), ("-1".into(), "139".into()));
+        assert_eq!(finish_args(111 << 8), ("111".into(), "0".into()));
     }
 }

@@ -23,14 +23,12 @@ pub mod orphans;
 pub mod proctitle;
 pub mod watch;
 
-use crate::control;
-use crate::event;
-use crate::sig::{self, SignalFd};
-use crate::spawn::{self, Spawn};
 use crate::spell::{self, Say, Spell};
-use crate::strerr::say;
-use crate::tai64n::Tai64n;
+use formats::control;
+use formats::strerr::say;
+use formats::tai64n::Tai64n;
 use nix::libc;
+use nix::sys::signal::Signal;
 use proctitle::Proctitle;
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -41,6 +39,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use sys::child;
+use sys::inotify::WatchDescriptor;
+use sys::poll;
+use sys::signal::{self as sig, Disposition, SignalFd};
+use sys::spawn::{self, Action, Spawn, Step};
 use watch::{DirStamp, Inotify};
 
 /// The usage text after `usage: <argv0>` (runit's; `-c` and the `log` argument are not in it).
@@ -101,7 +104,7 @@ struct Entry {
     first_seen: Instant,
     /// Still being populated: wait for an executable `run`.
     new: bool,
-    wd: Option<i32>,
+    wd: Option<WatchDescriptor>,
     /// When to tell runsv about a new `log/`.
     nudge_at: Option<Instant>,
     /// When to tell runsv that its `supervise` was removed or replaced.
@@ -126,7 +129,7 @@ struct Runsvdir {
     shutdown_bound: Duration,
     sigfd: SignalFd,
     inotify: Option<Inotify>,
-    dir_wd: Option<i32>,
+    dir_wd: Option<WatchDescriptor>,
     entries: Vec<Entry>,
     /// runsv processes TERMed for removed directories, not yet exited: (name, pid).
     exiting: Vec<(OsString, u32)>,
@@ -155,8 +158,27 @@ struct Runsvdir {
     orphans_termed: Vec<u32>,
 }
 
+/// The `runsvdir` command: answers `--help`/`--version`, or runs runsvdir with `argv`
+/// (argv\[0\] included); returns the exit code. Its own binary and the multicall binary start
+/// here.
+pub fn main(argv: Vec<OsString>) -> i32 {
+    let synopsis = format!("runsvdir{SYNOPSIS}");
+    let about = formats::help::About {
+        name: "runsvdir",
+        synopsis: &[&synopsis],
+        text: "Starts a runsv for every service directory in dir, as soon as it appears, and\n\
+               keeps it running; a removed directory's runsv is stopped. At most max services\n\
+               run (-c, default 1000; 0 for no limit). A log argument of seven characters or\n\
+               more shows the latest error output in the process title.",
+    };
+    if let Some(code) = formats::help::answer(&argv, &about) {
+        return code;
+    }
+    run(&argv)
+}
+
 /// Runs runsvdir with `argv` (argv\[0\] included); returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
+fn run(argv: &[OsString]) -> i32 {
     let prog = argv
         .first()
         .map(|a| a.to_string_lossy().into_owned())
@@ -170,7 +192,7 @@ pub fn run(argv: &[OsString]) -> i32 {
     };
     let dir = &argv[i];
     let log_arg = argv.get(i + 1).map(|l| (i + 1, l.clone()));
-    sig::ignore_sigpipe();
+    sig::set(Signal::SIGPIPE, Disposition::Ignore);
     let container = std::process::id() == 1
         || std::env::var_os(CONTAINER_ENV).is_some_and(|v| !v.is_empty() && v != "0");
     let shutdown_bound = std::env::var(SHUTDOWN_ENV)
@@ -189,18 +211,20 @@ pub fn run(argv: &[OsString]) -> i32 {
             ": fatal: ",
             what,
             ": ",
-            &crate::strerr::ioerr(e),
+            &formats::strerr::ioerr(e),
         ]);
         EXIT_FATAL
     };
-    let mut signals = vec![libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGALRM];
+    let mut signals = vec![
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGALRM,
+    ];
     if container {
-        signals.push(libc::SIGINT);
+        signals.push(Signal::SIGINT);
         if std::process::id() != 1 {
-            // SAFETY: prctl with integer arguments.
-            unsafe {
-                libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-            }
+            let _ = child::become_subreaper();
         }
     }
     let sigfd = match SignalFd::new(&signals) {
@@ -304,7 +328,7 @@ impl Runsvdir {
                 ": warning: ",
                 what,
                 ": ",
-                &crate::strerr::ioerr(e),
+                &formats::strerr::ioerr(e),
             ]),
             None => say(&["runsvdir ", &self.dir_text, ": warning: ", what]),
         }
@@ -316,7 +340,7 @@ impl Runsvdir {
             self.warn("log service disabled.", None);
             return;
         }
-        let (r, w) = match crate::svdir::pipe(true) {
+        let (r, w) = match sys::fs::pipe(true) {
             Ok(p) => p,
             Err(_) => {
                 self.warn("unable to create pipe for log.", None);
@@ -324,9 +348,9 @@ impl Runsvdir {
                 return;
             }
         };
-        crate::svdir::set_nonblock(&w);
-        // SAFETY: dup2 onto fd 2; the pipe's own write end is then closed.
-        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&w), 2) } != 2 {
+        sys::fs::set_nonblock(&w);
+        // The pipe's own write end is closed right after.
+        if nix::unistd::dup2_stderr(&w).is_err() {
             self.warn("unable to set filedescriptor for log.", None);
             self.warn("log service disabled.", None);
             return;
@@ -456,7 +480,7 @@ impl Runsvdir {
                 return code;
             }
             let deadline = self.deadline();
-            let ready = event::wait(
+            let ready = poll::wait(
                 [
                     Some(self.sigfd.as_fd()),
                     self.inotify.as_ref().map(|i| i.as_fd()),
@@ -540,7 +564,7 @@ impl Runsvdir {
     }
 
     fn reap(&mut self, now: Instant) {
-        while let Some(r) = sig::reap() {
+        while let Some(r) = child::reap() {
             if let Some(e) = self.entries.iter_mut().find(|e| e.pid == r.pid) {
                 e.pid = 0;
                 let at = e.started.map_or(now, |s| s + RESTART);
@@ -554,7 +578,7 @@ impl Runsvdir {
     }
 
     fn on_event(&mut self, ev: watch::Event, now: Instant) {
-        if ev.wd < 0 || ev.mask & libc::IN_Q_OVERFLOW != 0 {
+        if ev.mask & libc::IN_Q_OVERFLOW != 0 {
             self.scan_now = true;
             return;
         }
@@ -630,7 +654,7 @@ impl Runsvdir {
                 let text = format!(
                     "unable to open directory {}: {}",
                     self.dir_text,
-                    crate::strerr::ioerr(&e)
+                    formats::strerr::ioerr(&e)
                 );
                 self.warn_spell(|r| &mut r.unreadable, now, &text);
                 self.rescan_at = now + RESTART;
@@ -652,7 +676,7 @@ impl Runsvdir {
                     let text = format!(
                         "unable to read directory {}: {}",
                         self.dir_text,
-                        crate::strerr::ioerr(&e)
+                        formats::strerr::ioerr(&e)
                     );
                     self.warn_spell(|r| &mut r.unreadable, now, &text);
                     failed = true;
@@ -850,14 +874,21 @@ impl Runsvdir {
             self.dir_text,
             name.to_string_lossy()
         );
+        let mut steps = vec![Step {
+            action: Action::Chdir(&cdir),
+            what: b"",
+        }];
+        if self.pgrp {
+            steps.push(Step {
+                action: Action::Setsid,
+                what: b"",
+            });
+        }
         let result = spawn::spawn(&Spawn {
             program: runsv.as_deref(),
             argv: &[c"runsv", &cname],
-            stdin: None,
-            stdout: None,
-            extra: None,
-            chdir: Some(&cdir),
-            setsid: self.pgrp,
+            steps: &steps,
+            exec_what: b"",
             fail_prefix: prefix.as_bytes(),
             fail_code: EXIT_FATAL,
         });
@@ -881,7 +912,7 @@ impl Runsvdir {
                 let what = format!(
                     "unable to fork for {}: {}",
                     name.to_string_lossy(),
-                    crate::strerr::ioerr(&err)
+                    formats::strerr::ioerr(&err)
                 );
                 self.warn_spell(|r| &mut r.no_fork, now, &what);
             }
@@ -890,17 +921,17 @@ impl Runsvdir {
 
     fn deadline(&self) -> Option<Instant> {
         let mut d = Some(self.rescan_at);
-        d = event::earliest(d, self.log_dot_at);
-        d = event::earliest(d, self.shutdown_at);
-        d = event::earliest(d, self.poll_at);
-        d = event::earliest(d, self.orphan_tick_at);
+        d = poll::earliest(d, self.log_dot_at);
+        d = poll::earliest(d, self.shutdown_at);
+        d = poll::earliest(d, self.poll_at);
+        d = poll::earliest(d, self.orphan_tick_at);
         if self.shutdown_at.is_none() {
             for e in &self.entries {
                 if e.pid == 0 && !self.blocked(e) {
-                    d = event::earliest(d, Some(e.start_at));
+                    d = poll::earliest(d, Some(e.start_at));
                 }
-                d = event::earliest(d, e.nudge_at);
-                d = event::earliest(d, e.sup_nudge_at);
+                d = poll::earliest(d, e.nudge_at);
+                d = poll::earliest(d, e.sup_nudge_at);
             }
         }
         d
@@ -954,24 +985,19 @@ impl Runsvdir {
                 sig::send(*p, libc::SIGKILL);
             }
             if std::process::id() == 1 {
-                // SAFETY: kill(-1) as process 1 reaches every other process of the namespace.
-                unsafe {
-                    libc::kill(-1, libc::SIGKILL);
-                }
+                // As process 1, kill(-1) reaches every other process of the namespace.
+                sig::send_all(Signal::SIGKILL);
             }
         }
         // Reap everything that is left, KILLing what is still re-parented to us (the
         // children of killed orphans), briefly bounded.
         let until = Instant::now() + Duration::from_secs(1);
         loop {
-            while sig::reap().is_some() {}
+            while child::reap().is_some() {}
             for p in orphans::children() {
                 sig::send(p, libc::SIGKILL);
             }
-            let mut st = 0;
-            // SAFETY: waitpid with WNOHANG on any child; ECHILD means none are left.
-            let r = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
-            if r < 0 || Instant::now() >= until {
+            if !child::any_left() || Instant::now() >= until {
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));

@@ -51,8 +51,8 @@ pub fn adopted(runsv: &[u32]) -> Vec<u32> {
 /// Sends TERM and then CONT (a stopped daemon must see its TERM) to each of `pids`.
 pub fn terminate(pids: &[u32]) {
     for &p in pids {
-        crate::sig::send(p, libc::SIGTERM);
-        crate::sig::send(p, libc::SIGCONT);
+        sys::signal::send(p, libc::SIGTERM);
+        sys::signal::send(p, libc::SIGCONT);
     }
 }
 

@@ -9,8 +9,8 @@
 //! invalid config line: LINE`) and changes nothing; a line whose first word is none of these
 //! stays an unknown line, ignored as runit ignores it (`svlogd -C` names both).
 
-use crate::scan::scan_ulong;
-use crate::stamp::{parse_stamp, Timestamp};
+use formats::scan::scan_ulong;
+use formats::stamp::{parse_stamp, Timestamp};
 use std::time::Duration;
 
 /// Default `queue`: how many rotated files may wait for a busy processor.
@@ -358,9 +358,10 @@ mod tests {
 
     #[test]
     fn first_bytes_are_unknown_to_runit() {
-        // runit's directives: a line of ours must never start with one of them.
+        // runit's directives: a line of ours must never start with one of them, or runit's
+        // svlogd would take it for its own.
         let runit = b"#+-eEsnNt!uUp";
-        for l in [
+        let ours = [
             "S1",
             "T",
             "maxage 1",
@@ -370,8 +371,29 @@ mod tests {
             "copy stdout",
             "metrics",
             "autoreload",
-        ] {
+        ];
+        for l in ours {
+            // Every one is a line of ours (the list is not stale) ...
+            assert_eq!(
+                apply(&mut Extras::default(), l.as_bytes()),
+                Outcome::Applied
+            );
             assert!(!runit.contains(&l.as_bytes()[0]), "{l}");
+        }
+        // ... and none is taken with one of runit's bytes in front or in place of its first:
+        // what the parser takes, not only the list, stays clear of runit's letters.
+        for &b in runit {
+            for l in ours {
+                for tail in [l.as_bytes(), &l.as_bytes()[1..], b"", b"1", b" 1"] {
+                    let line = [&[b][..], tail].concat();
+                    assert_eq!(
+                        apply(&mut Extras::default(), &line),
+                        Outcome::NotOurs,
+                        "{}",
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+            }
         }
     }
 }

@@ -51,8 +51,8 @@ pub mod warning;
 
 use crate::forward::config::{self as forward, ForwardConfig};
 use crate::pmatch::pmatch;
-use crate::scan::scan_ulong;
 use added::Extras;
+use formats::scan::scan_ulong;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 pub use warning::Warning;
 

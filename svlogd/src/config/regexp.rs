@@ -149,7 +149,10 @@ fn required(source: &str) -> Option<Vec<u8>> {
             b'\\' => {
                 let n = *b.get(i)?;
                 i += 1;
-                if n.is_ascii_punctuation() {
+                if n == b'<' || n == b'>' {
+                    // Word boundaries.
+                    flush(&mut run);
+                } else if n.is_ascii_punctuation() {
                     // An escaped metacharacter: the character itself.
                     if depth == 0 {
                         run.push(n);
@@ -296,6 +299,7 @@ mod tests {
             ("a.b", None),
             ("aé?bc", Some("bc")),
             ("é.", None),
+            (r"\<ab\>cd", Some("ab")),
         ] {
             assert_eq!(
                 required(re).map(|r| String::from_utf8(r).unwrap()),

@@ -13,11 +13,11 @@
 //! `current` that was rotated and compressed while svlogd was not running can still be found:
 //! it is the first archive rotated after SAVED). It is written to `.new`, fsynced and renamed.
 
-use crate::dirfd::{openat, renameat};
+use formats::tai64n::Tai64n;
 use nix::libc;
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
-use supervise::tai64n::Tai64n;
+use sys::dirfd::{openat, renameat};
 
 /// The prefix of every cursor file's name.
 pub const PREFIX: &str = "forward.";
@@ -47,23 +47,6 @@ pub struct Cursor {
     pub pos: Pos,
     /// When it was saved.
     pub saved: Tai64n,
-}
-
-/// The label of a rotated file's name (`@` + 24 hex + `.` + suffix), if it is one.
-pub fn archive_label(name: &[u8]) -> Option<[u8; 24]> {
-    if name.len() < 27 || name[0] != b'@' || name[25] != b'.' {
-        return None;
-    }
-    let hex = &name[1..25];
-    if !hex
-        .iter()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-    {
-        return None;
-    }
-    let mut l = [0u8; 24];
-    l.copy_from_slice(hex);
-    Some(l)
 }
 
 impl Cursor {
@@ -98,9 +81,7 @@ impl Cursor {
         let file = if let Some(ino) = file.strip_prefix(b"current:") {
             FileId::Current(number(ino)?)
         } else {
-            let mut name = file.to_vec();
-            name.extend_from_slice(b".s");
-            FileId::Archive(archive_label(&name).filter(|_| file.len() == 25)?)
+            FileId::Archive(formats::archive::label(file.strip_prefix(b"@")?)?)
         };
         Some(Cursor {
             pos: Pos { file, offset },
@@ -119,7 +100,7 @@ impl Cursor {
         std::fs::File::from(fd)
             .take(4096)
             .read_to_end(&mut data)
-            .map_err(|e| supervise::strerr::errno_of(&e))?;
+            .map_err(|e| formats::strerr::errno_of(&e))?;
         Ok(Cursor::parse(&data))
     }
 
@@ -129,7 +110,7 @@ impl Cursor {
         tmp.extend_from_slice(b".new");
         let fd = openat(dir, &tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)?;
         let mut f = std::fs::File::from(fd);
-        let errno = |e: std::io::Error| supervise::strerr::errno_of(&e);
+        let errno = |e: std::io::Error| formats::strerr::errno_of(&e);
         f.write_all(&self.render()).map_err(errno)?;
         f.sync_data().map_err(errno)?;
         renameat(dir, &tmp, name)
@@ -186,14 +167,5 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
-    }
-
-    #[test]
-    fn labels_of_names() {
-        assert!(archive_label(b"@400000006b0337972f6e0954.s").is_some());
-        assert!(archive_label(b"@400000006b0337972f6e0954.s.gz").is_some());
-        assert!(archive_label(b"@400000006b0337972f6e0954").is_none());
-        assert!(archive_label(b"@400000006b0337972f6e095x.s").is_none());
-        assert!(archive_label(b"current").is_none());
     }
 }

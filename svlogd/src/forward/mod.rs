@@ -43,8 +43,9 @@ pub mod syslog;
 pub mod tls;
 pub mod transport;
 
-use crate::stamp::Timestamp;
 use cursor::FileId;
+use formats::stamp::Timestamp;
+use formats::tai64n::Tai64n;
 pub use shared::{
     needed_of, DirInfo, Mark, Needed, Shared, Stats, MARKS_MAX, MARK_STEP_NANOS, STOP_GRACE,
 };
@@ -52,7 +53,6 @@ use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use supervise::tai64n::Tai64n;
 
 /// One running target.
 #[derive(Debug)]
@@ -123,7 +123,7 @@ impl Forwarders {
                     crate::msg::warn(
                         "unable to start forwarding",
                         &info.name,
-                        supervise::strerr::errno_of(&e),
+                        formats::strerr::errno_of(&e),
                     );
                     continue;
                 }
@@ -134,7 +134,7 @@ impl Forwarders {
                     crate::msg::warn(
                         "unable to start forwarding",
                         &info.name,
-                        supervise::strerr::errno_of(&e),
+                        formats::strerr::errno_of(&e),
                     );
                     continue;
                 }
@@ -148,7 +148,7 @@ impl Forwarders {
                 predecessor,
                 fresh: cursor::Pos {
                     file: FileId::Current(self.current_ino),
-                    offset: crate::dirfd::statat(dir, b"current")
+                    offset: sys::dirfd::statat(dir, b"current")
                         .map(|(_, s)| s)
                         .unwrap_or(0),
                 },
@@ -171,7 +171,7 @@ impl Forwarders {
                 Err(e) => crate::msg::warn(
                     "unable to start forwarding",
                     &info.name,
-                    supervise::strerr::errno_of(&e),
+                    formats::strerr::errno_of(&e),
                 ),
             }
         }
@@ -246,7 +246,7 @@ impl Forwarders {
 
     /// `current` (inode `ino`) was renamed to the rotated file `name`.
     pub fn rotated(&mut self, ino: u64, name: &[u8]) {
-        let Some(label) = cursor::archive_label(name) else {
+        let Some(label) = formats::archive::label_of(name) else {
             return;
         };
         for r in &self.running {
@@ -295,7 +295,7 @@ impl Forwarders {
     /// The pruner deleted the rotated file `name` (`bytes` long) although some target still
     /// needed it: count and report the loss.
     pub fn lost(&self, dirname: &[u8], name: &[u8], bytes: u64) {
-        let Some(label) = cursor::archive_label(name) else {
+        let Some(label) = formats::archive::label_of(name) else {
             return;
         };
         let mut any = false;

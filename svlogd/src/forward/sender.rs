@@ -20,22 +20,23 @@
 //! an `info:` line.
 
 use super::config::{ForwardConfig, Target, Transport};
-use super::cursor::{archive_label, Cursor, FileId, Pos, PREFIX};
+use super::cursor::{Cursor, FileId, Pos, PREFIX};
 use super::shared::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
 use super::spool::{backlog, Missing, Spool, LONG_LINE};
 use super::syslog::{Renderer, Wire};
 use super::transport::{wait, Link, LinkError};
-use crate::dirfd::list;
 use crate::msg;
-use crate::stamp;
-use crate::stamp::Timestamp;
+use formats::archive::label_of as archive_label;
+use formats::stamp;
+use formats::stamp::Timestamp;
+use formats::tai64n::Tai64n;
 use nix::libc;
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use supervise::tai64n::Tai64n;
+use sys::dirfd::list;
 
 /// Rendered bytes per batch.
 pub const BATCH: usize = 64 * 1024;
@@ -356,7 +357,6 @@ impl Sender {
                 continue;
             }
             // Nothing more to send now, or the socket is full: wait.
-            let fd = self.link.as_ref().map(|l| l.fd());
             let events = libc::POLLIN | if flushed { 0 } else { libc::POLLOUT };
             self.shared.sleeping.store(true, Ordering::SeqCst);
             if flushed && self.spool_has_more() {
@@ -373,6 +373,7 @@ impl Sender {
             } else {
                 None
             };
+            let fd = self.link.as_ref().map(|l| l.fd());
             let rev = wait(fd, events, self.shared.wake.as_fd(), deadline);
             self.shared.sleeping.store(false, Ordering::SeqCst);
             if rev & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0 {
@@ -742,7 +743,7 @@ fn receipt_time(marks: &mut VecDeque<Mark>, file: Option<(u64, i64)>, after: Pos
 /// The inode of the directory's `current`.
 pub fn current_ino(dir: &OwnedFd) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    let fd = crate::dirfd::openat(dir, b"current", libc::O_RDONLY).ok()?;
+    let fd = sys::dirfd::openat(dir, b"current", libc::O_RDONLY).ok()?;
     std::fs::File::from(fd).metadata().ok().map(|m| m.ino())
 }
 

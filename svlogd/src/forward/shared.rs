@@ -3,14 +3,13 @@
 //! directory when it starts.
 
 use super::cursor::FileId;
-use crate::stamp::Timestamp;
-use nix::libc;
+use formats::stamp::Timestamp;
+use formats::tai64n::Tai64n;
+use nix::sys::eventfd::{EfdFlags, EventFd};
 use std::collections::VecDeque;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Mutex;
 use std::time::Duration;
-use supervise::tai64n::Tai64n;
 
 /// How long a stopping forwarder may wait for the collector to acknowledge what is in flight.
 pub const STOP_GRACE: Duration = Duration::from_secs(1);
@@ -77,7 +76,7 @@ pub struct Inbox {
 #[derive(Debug)]
 pub struct Shared {
     /// An eventfd that wakes the thread.
-    pub wake: OwnedFd,
+    pub wake: EventFd,
     /// Set by the thread before it waits: only then is the eventfd written.
     pub sleeping: AtomicBool,
     /// Set to make the thread stop.
@@ -91,14 +90,10 @@ pub struct Shared {
 impl Shared {
     /// A target's shared state, with its wake-up eventfd.
     pub fn new() -> std::io::Result<Shared> {
-        // SAFETY: eventfd(2) with constant flags; owned at once.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+            .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
         Ok(Shared {
-            // SAFETY: just created.
-            wake: unsafe { OwnedFd::from_raw_fd(fd) },
+            wake,
             sleeping: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             inbox: Mutex::new(Inbox {
@@ -113,16 +108,12 @@ impl Shared {
 
     /// Wakes the thread.
     pub fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: an 8-byte write to our eventfd.
-        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        let _ = self.wake.write(1);
     }
 
     /// Empties the eventfd after a wake-up.
     pub fn drain(&self) {
-        let mut v: u64 = 0;
-        // SAFETY: an 8-byte read from our eventfd.
-        unsafe { libc::read(self.wake.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+        let _ = self.wake.read();
     }
 
     /// The inbox, locked (a thread that panicked holding it left it usable).

@@ -14,14 +14,15 @@
 //! the uncompressed bytes that svlogd wrote. With a processor, the raw `@T.u` is read while it
 //! exists, else its `.s` (whatever the processor made of it, gunzipped if it is gzip).
 
-use super::cursor::{archive_label, FileId, Pos};
-use crate::dirfd::{list, openat, statat};
+use super::cursor::{FileId, Pos};
 use flate2::read::MultiGzDecoder;
+use formats::archive::label_of as archive_label;
 use nix::libc;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
+use sys::dirfd::{list, openat, statat};
 
 /// Bytes read from a file at a time.
 const CHUNK: usize = 128 * 1024;
@@ -151,10 +152,10 @@ impl Spool {
         let mut open = self.open(pos.file)?;
         if let Reader::Plain(f) = &mut open.reader {
             f.seek(SeekFrom::Start(pos.offset))
-                .map_err(|e| Missing::Sys(supervise::strerr::errno_of(&e)))?;
+                .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         } else {
             let skipped = io::copy(&mut (&mut open.reader).take(pos.offset), &mut io::sink())
-                .map_err(|e| Missing::Sys(supervise::strerr::errno_of(&e)))?;
+                .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
             if skipped < pos.offset {
                 self.file_base = skipped;
             }
@@ -199,7 +200,7 @@ impl Spool {
         let f = File::from(fd);
         let md = f
             .metadata()
-            .map_err(|e| Missing::Sys(supervise::strerr::errno_of(&e)))?;
+            .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         Ok(Open {
             id: FileId::Current(md.ino()),
             ino: md.ino(),
@@ -233,11 +234,11 @@ impl Spool {
         let mut f = File::from(fd);
         let md = f
             .metadata()
-            .map_err(|e| Missing::Sys(supervise::strerr::errno_of(&e)))?;
+            .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         let mut magic = [0u8; 2];
         let n = read_full(&mut f, &mut magic);
         f.seek(SeekFrom::Start(0))
-            .map_err(|e| Missing::Sys(supervise::strerr::errno_of(&e)))?;
+            .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         let reader = if n == 2 && magic == [0x1f, 0x8b] {
             Reader::Gz(Box::new(MultiGzDecoder::new(f)))
         } else {
@@ -321,7 +322,7 @@ impl Spool {
                 Err(e) if e.kind() == io::ErrorKind::InvalidInput => 0,
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => 0,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-                Err(e) => return Err(Missing::Sys(supervise::strerr::errno_of(&e))),
+                Err(e) => return Err(Missing::Sys(formats::strerr::errno_of(&e))),
             };
             if n > 0 {
                 self.end += n;

@@ -17,10 +17,14 @@
 use super::config::{Target, Transport};
 use super::tls;
 use nix::libc;
-use rustls::ClientConnection;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{
+    connect, getsockopt, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType,
+    SockaddrStorage,
+};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// How long a connection (and a TLS handshake) may take.
@@ -50,7 +54,7 @@ impl LinkError {
     pub fn text(&self) -> String {
         match self {
             LinkError::Io(e) => match e.raw_os_error() {
-                Some(errno) => supervise::strerr::errstr(errno).to_string(),
+                Some(errno) => formats::strerr::errstr(errno).to_string(),
                 None => e.to_string(),
             },
             LinkError::Closed => "connection closed by the collector".to_string(),
@@ -74,7 +78,7 @@ enum Sock {
 /// An open connection to a collector.
 pub struct Link {
     sock: Sock,
-    tls: Option<Box<ClientConnection>>,
+    tls: Option<Box<tls::Session>>,
     /// Bytes to write (datagrams back to back for UDP; TLS records for TLS).
     out: Vec<u8>,
     /// How much of `out` is written.
@@ -89,66 +93,24 @@ pub struct Link {
     read_buf: Vec<u8>,
 }
 
-/// Waits for `fd` to become ready for `events`, or for `wake` to become readable, at most
-/// until `deadline`. Returns the socket's revents (0 on timeout or wake-up).
-pub fn wait(fd: Option<RawFd>, events: i16, wake: BorrowedFd, deadline: Option<Instant>) -> i16 {
-    let mut fds = [
-        libc::pollfd {
-            fd: wake.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: fd.unwrap_or(-1),
-            events,
-            revents: 0,
-        },
-    ];
-    let timeout = match deadline {
-        None => -1,
-        Some(t) => {
-            let d = t.saturating_duration_since(Instant::now());
-            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
-            ms.min(i32::MAX as u128) as i32
-        }
-    };
-    let n = if fd.is_some() { 2 } else { 1 };
-    // SAFETY: poll on a local array of valid pollfds.
-    let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) };
-    if r <= 0 || n < 2 {
-        return 0;
+/// Waits for `fd` to become ready for `events` (`POLL*` bits), or for `wake` to become
+/// readable, at most until `deadline`. Returns the socket's revents (0 on timeout or wake-up).
+pub fn wait(
+    fd: Option<BorrowedFd<'_>>,
+    events: i16,
+    wake: BorrowedFd<'_>,
+    deadline: Option<Instant>,
+) -> i16 {
+    let mut fds = vec![PollFd::new(wake, PollFlags::POLLIN)];
+    if let Some(fd) = fd {
+        fds.push(PollFd::new(fd, PollFlags::from_bits_truncate(events)));
     }
-    fds[1].revents
-}
-
-/// Handles what a collector sent over TLS (already given to `conn` with `read_tls`): rustls
-/// checks it, plaintext is read into `scratch` and thrown away, and what rustls has to send
-/// back (handshake, alerts, key updates) is appended to `out`. `Err` ends the connection: a
-/// TLS error, or the collector closed it.
-pub fn absorb_tls(
-    conn: &mut ClientConnection,
-    scratch: &mut [u8],
-    out: &mut Vec<u8>,
-) -> Result<(), LinkError> {
-    let state = conn
-        .process_new_packets()
-        .map_err(|e| LinkError::Tls(e.to_string()))?;
-    let mut plain = state.plaintext_bytes_to_read();
-    while plain > 0 {
-        let n = conn.reader().read(scratch).map_err(LinkError::Io)?;
-        if n == 0 {
-            break;
-        }
-        plain = plain.saturating_sub(n);
+    let timeout = sys::poll::timeout_ms(deadline, Instant::now());
+    let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::NONE);
+    match nix::poll::poll(&mut fds, timeout) {
+        Ok(n) if n > 0 && fds.len() == 2 => fds[1].revents().map_or(0, |r| r.bits()),
+        _ => 0,
     }
-    let closed = state.peer_has_closed();
-    while conn.wants_write() {
-        conn.write_tls(out)?;
-    }
-    if closed {
-        return Err(LinkError::Closed);
-    }
-    Ok(())
 }
 
 /// The addresses `target` names (a literal, or a name looked up now).
@@ -170,31 +132,21 @@ fn connect_tcp(
     deadline: Instant,
 ) -> Result<TcpStream, LinkError> {
     let family = if addr.is_ipv4() {
-        libc::AF_INET
+        AddressFamily::Inet
     } else {
-        libc::AF_INET6
+        AddressFamily::Inet6
     };
-    // SAFETY: socket(2) with constant arguments; owned at once.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error().into());
-    }
-    // SAFETY: just created, owned by nobody else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let sa = nix::sys::socket::SockaddrStorage::from(addr);
-    use nix::sys::socket::SockaddrLike;
-    // SAFETY: connect with a valid sockaddr and its length.
-    let r = unsafe { libc::connect(fd, sa.as_ptr(), sa.len()) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(e.into());
+    let owned = socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    let sa = SockaddrStorage::from(addr);
+    if let Err(e) = connect(owned.as_raw_fd(), &sa) {
+        if e != nix::errno::Errno::EINPROGRESS {
+            return Err(io::Error::from_raw_os_error(e as i32).into());
         }
         loop {
             if stop() {
@@ -203,12 +155,12 @@ fn connect_tcp(
             if Instant::now() >= deadline {
                 return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT).into());
             }
-            let rev = wait(Some(fd), libc::POLLOUT, wake, Some(deadline));
+            let rev = wait(Some(owned.as_fd()), libc::POLLOUT, wake, Some(deadline));
             if rev != 0 {
                 break;
             }
         }
-        let err = nix::sys::socket::getsockopt(&owned, nix::sys::socket::sockopt::SocketError)
+        let err = getsockopt(&owned, sockopt::SocketError)
             .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
         if err != 0 {
             return Err(io::Error::from_raw_os_error(err).into());
@@ -217,30 +169,16 @@ fn connect_tcp(
     // A collector that vanished without a word (a host or a link down) is noticed by
     // keepalive when idle, and after [`DEAD_PEER`] of unacknowledged data when not, instead of
     // after TCP's quarter of an hour of retransmissions.
-    let secs = KEEPALIVE.as_secs() as libc::c_int;
-    let millis = DEAD_PEER.as_millis() as libc::c_uint;
-    for (level, opt, val) in [
-        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, secs / 3),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
-        (
-            libc::IPPROTO_TCP,
-            libc::TCP_USER_TIMEOUT,
-            millis as libc::c_int,
-        ),
-    ] {
-        // SAFETY: setsockopt with a pointer to a local int and its size.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                level,
-                opt,
-                (&val as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-    }
+    let secs = KEEPALIVE.as_secs().min(u32::MAX as u64) as u32;
+    let _ = setsockopt(&owned, sockopt::KeepAlive, &true);
+    let _ = setsockopt(&owned, sockopt::TcpKeepIdle, &secs);
+    let _ = setsockopt(&owned, sockopt::TcpKeepInterval, &(secs / 3));
+    let _ = setsockopt(&owned, sockopt::TcpKeepCount, &3);
+    let _ = setsockopt(
+        &owned,
+        sockopt::TcpUserTimeout,
+        &(DEAD_PEER.as_millis().min(u32::MAX as u128) as u32),
+    );
     Ok(TcpStream::from(owned))
 }
 
@@ -306,8 +244,8 @@ impl Link {
                 read_buf: vec![0; 16 * 1024],
             };
             if target.transport == Transport::Tls {
-                let conn = tls::client(target).map_err(LinkError::Tls)?;
-                link.tls = Some(Box::new(conn));
+                let session = tls::Session::new(target).map_err(LinkError::Tls)?;
+                link.tls = Some(Box::new(session));
                 match link.handshake(wake, stop, deadline) {
                     Ok(()) => {}
                     Err(LinkError::Stopped) => return Err(LinkError::Stopped),
@@ -350,10 +288,10 @@ impl Link {
     }
 
     /// The socket, for `poll`.
-    pub fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> BorrowedFd<'_> {
         match &self.sock {
-            Sock::Udp(s) => s.as_raw_fd(),
-            Sock::Tcp(s) => s.as_raw_fd(),
+            Sock::Udp(s) => s.as_fd(),
+            Sock::Tcp(s) => s.as_fd(),
         }
     }
 
@@ -391,12 +329,8 @@ impl Link {
 
     /// Queues framed messages: a stream's bytes, or (UDP) one datagram.
     pub fn queue(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
-        match &self.tls {
-            Some(_) => {
-                let conn = self.tls.as_mut().expect("checked");
-                conn.writer().write_all(bytes)?;
-                self.take_tls_output()
-            }
+        match self.tls.as_mut() {
+            Some(session) => session.send(bytes, &mut self.out),
             None => {
                 self.out.extend_from_slice(bytes);
                 if self.is_datagram() {
@@ -409,12 +343,10 @@ impl Link {
 
     /// Moves what rustls has to send into the output buffer.
     fn take_tls_output(&mut self) -> Result<(), LinkError> {
-        if let Some(conn) = self.tls.as_mut() {
-            while conn.wants_write() {
-                conn.write_tls(&mut self.out)?;
-            }
+        match self.tls.as_mut() {
+            Some(session) => session.take_output(&mut self.out),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes queued bytes until the socket takes no more. `Ok(true)` when all are written.
@@ -504,8 +436,8 @@ impl Link {
             Sock::Tcp(_) => loop {
                 match self.read_once() {
                     Ok(0) => {
-                        if let Some(conn) = self.tls.as_mut() {
-                            let _ = conn.process_new_packets();
+                        if let Some(session) = self.tls.as_mut() {
+                            session.end_of_input();
                         }
                         return Err(LinkError::Closed);
                     }
@@ -529,22 +461,22 @@ impl Link {
         };
         match self.tls.as_mut() {
             None => s.read(&mut self.read_buf),
-            Some(conn) => conn.read_tls(s),
+            Some(session) => session.read_from(s),
         }
     }
 
     /// Lets rustls handle what was read; plaintext from the collector is thrown away.
     fn process_tls(&mut self) -> Result<(), LinkError> {
         match self.tls.as_mut() {
-            Some(conn) => absorb_tls(conn, &mut self.read_buf, &mut self.out),
+            Some(session) => session.absorb(&mut self.read_buf, &mut self.out),
             None => Ok(()),
         }
     }
 
     /// Ends the connection politely (TLS close_notify, then FIN).
     pub fn close(mut self) {
-        if let Some(conn) = self.tls.as_mut() {
-            conn.send_close_notify();
+        if let Some(session) = self.tls.as_mut() {
+            session.close();
         }
         let _ = self.take_tls_output();
         let _ = self.flush();

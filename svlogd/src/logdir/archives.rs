@@ -3,15 +3,15 @@
 //! (`prune` decides, this deletes), and runit's disk-full rule.
 
 use super::{Ctx, LogDir};
-use crate::archive::{Name, Suffix};
 use crate::census::{Archive, Born};
-use crate::dirfd::{list, metaat, unlinkat};
 use crate::msg;
 use crate::processor::Job;
 use crate::prune::{age_from_mtime, plan, Entry, Hold, Limits};
+use formats::archive::{Name, Suffix};
 use nix::libc;
 use std::os::fd::OwnedFd;
 use std::time::Duration;
+use sys::dirfd::{list, metaat, unlinkat};
 
 impl LogDir {
     /// Looks at the directory once when it is opened: the census of its archives, the newest
@@ -77,7 +77,7 @@ impl LogDir {
         };
         for label in requeue {
             let Ok(dup) = dir.try_clone() else { break };
-            let name = crate::archive::short_name(&label, b'u');
+            let name = formats::archive::short_name(&label, b'u');
             if ctx.verbose {
                 msg::info(&[b"requeue: ", &self.name, b"/", &name]);
             }
@@ -90,7 +90,7 @@ impl LogDir {
     /// `.s.gz.tmp`. Returns every archive-like name found, sorted; `None` if it cannot be read.
     fn relist(&mut self) -> Option<Vec<Name>> {
         let dir = self.dir.as_ref()?;
-        let stamp = crate::dirfd::mtime(dir);
+        let stamp = sys::dirfd::mtime(dir);
         let raw = match list(dir) {
             Ok(n) => n,
             Err(e) => {
@@ -163,7 +163,7 @@ impl LogDir {
             });
             self.census.changed(c.before, c.after);
         }
-        if !self.census.matches(crate::dirfd::mtime(dir)) {
+        if !self.census.matches(sys::dirfd::mtime(dir)) {
             self.relist();
         }
     }
@@ -172,9 +172,9 @@ impl LogDir {
     /// census's stamp in step with it.
     pub(super) fn own_change<T>(&mut self, op: impl FnOnce(&OwnedFd) -> T) -> T {
         let dir = self.dir.as_ref().expect("an open directory");
-        let before = crate::dirfd::mtime(dir);
+        let before = sys::dirfd::mtime(dir);
         let r = op(dir);
-        self.census.changed(before, crate::dirfd::mtime(dir));
+        self.census.changed(before, sys::dirfd::mtime(dir));
         r
     }
 

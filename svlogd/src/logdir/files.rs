@@ -2,16 +2,16 @@
 //! `current`, the archives and the processor queue, with runit's messages.
 
 use super::{Ctx, LogDir};
-use crate::archive::{next_label, short_name};
-use crate::dirfd::{openat, renameat, statat};
 use crate::faults;
 use crate::msg;
 use crate::processor::Job;
 use crate::rotate::{Effects, Failure, Kind};
+use formats::archive::{next_label, short_name};
+use formats::strerr::errno_of;
 use nix::libc;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
-use supervise::strerr::errno_of;
+use sys::dirfd::{openat, renameat, statat};
 
 /// A directory in the middle of a rotation, with the logger's view of this turn.
 pub(super) struct Files<'a> {
@@ -39,7 +39,7 @@ impl Effects for Files<'_> {
 
     fn pick_name(&mut self, letter: u8) -> [u8; 27] {
         loop {
-            let label = next_label(crate::stamp::clock_now(), self.d.newest);
+            let label = next_label(crate::faults::clock_now(), self.d.newest);
             self.d.newest = Some(label);
             let n = short_name(&label, letter);
             // Taken (by any suffix): the next label. Any other failure: take the name and let

@@ -30,23 +30,24 @@ use crate::compress::Compressor;
 use crate::config::added::Stream;
 use crate::config::{self, Config};
 pub use crate::ctx::Ctx;
-use crate::dirfd::{metaat, openat, openat_follow, remove_link, statat};
+use crate::links::remove_link;
 use crate::metrics::{self, Metrics};
 use crate::msg;
 use crate::processor::{self, Job, Processor};
 use crate::rotate::{Kind, Outcome, Rotation};
-use crate::stamp::Timestamp;
 use crate::stdio_copy::CopyOut;
 use crate::udp::UdpOut;
+use formats::stamp::Timestamp;
+use formats::strerr::errno_of;
 use nix::libc;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
-use supervise::strerr::errno_of;
+use sys::dirfd::{metaat, openat, openat_follow, statat};
 
 /// How long a failed operation waits before it is retried (runit's `sleep(3)`).
 pub const RETRY: Duration = Duration::from_secs(3);
@@ -260,14 +261,12 @@ impl LogDir {
         };
         // runit fchdir()s into the directory: that is what says "not a directory" or
         // "access denied" for a directory we cannot enter.
-        // SAFETY: plain syscalls; svlogd is single-threaded and goes straight back.
-        let entered = unsafe { libc::fchdir(dir.as_raw_fd()) };
-        let err = nix::errno::Errno::last_raw();
-        // SAFETY: as above.
-        unsafe { libc::fchdir(cwd.as_raw_fd()) };
-        if entered < 0 {
+        // svlogd goes straight back (its other threads never look at the working directory).
+        let entered = nix::unistd::fchdir(&dir);
+        let _ = nix::unistd::fchdir(cwd);
+        if let Err(e) = entered {
             self.verbose_failed_close(ctx);
-            msg::warn("unable to change directory", &self.name, err);
+            msg::warn("unable to change directory", &self.name, e as i32);
             return false;
         }
         // Links planted where svlogd creates and writes files: removed, never followed.
@@ -282,16 +281,16 @@ impl LogDir {
         self.out.selected = true;
         self.stamp = self.cfg.extras.stamp.unwrap_or(ctx.stamp);
         self.add.opening(&dir, &self.cfg, ctx);
-        self.out.copy = self.cfg.extras.copy.as_ref().map(|c| {
+        self.out.copy = self.cfg.extras.copy.as_ref().and_then(|c| {
             let prefix = c
                 .prefix
                 .clone()
                 .unwrap_or_else(|| self.add.service_prefix());
             let fd = match c.to {
-                Stream::Stdout => 1,
-                Stream::Stderr => 2,
+                Stream::Stdout => std::io::stdout().as_fd().try_clone_to_owned(),
+                Stream::Stderr => std::io::stderr().as_fd().try_clone_to_owned(),
             };
-            CopyOut::new(fd, prefix)
+            Some(CopyOut::new(fd.ok()?, prefix))
         });
         self.deadline = if self.cfg.tmax > 0 {
             ctx.now.checked_add(Duration::from_secs(self.cfg.tmax))
@@ -324,13 +323,12 @@ impl LogDir {
 
     fn take_lock(&self, dir: &OwnedFd, held: Option<OwnedFd>, ctx: &Ctx) -> Option<OwnedFd> {
         if let Some(h) = held {
-            // SAFETY: fstat into a zeroed buffer on an fd we own.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            let ok = unsafe { libc::fstat(h.as_raw_fd(), &mut st) } == 0;
-            if let (true, Ok(now)) = (ok, metaat(dir, b"lock")) {
-                if now.st_dev == st.st_dev && now.st_ino == st.st_ino {
-                    return Some(h);
-                }
+            let same = nix::sys::stat::fstat(&h).is_ok_and(|st| {
+                metaat(dir, b"lock")
+                    .is_ok_and(|now| (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino))
+            });
+            if same {
+                return Some(h);
             }
         }
         let lock = match openat(
@@ -350,11 +348,10 @@ impl LogDir {
         // directory retries for a moment before it gives the directory up as runit does.
         let mut tries = 0;
         loop {
-            // SAFETY: flock on an fd we own.
-            if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Some(lock);
-            }
-            let e = nix::errno::Errno::last_raw();
+            let e = match sys::lock::exclusive(&lock, false) {
+                Ok(()) => return Some(lock),
+                Err(e) => e as i32,
+            };
             tries += 1;
             if e != libc::EWOULDBLOCK || tries > LOCK_TRIES {
                 self.verbose_failed_close(ctx);
@@ -451,8 +448,8 @@ impl LogDir {
         if !peeked {
             return;
         }
-        let mut stamper = crate::stamp::Stamper::new(self.stamp);
-        let head = stamper.render(crate::stamp::clock_now()).len() + self.cfg.prefix.len();
+        let mut stamper = formats::stamp::Stamper::new(self.stamp);
+        let head = stamper.render(crate::faults::clock_now()).len() + self.cfg.prefix.len();
         let text = f.bytes.get(head..).unwrap_or(&[]);
         let found = text.is_empty()
             || chunk
@@ -466,7 +463,7 @@ impl LogDir {
             .map(File::from)
             .and_then(|file| file.set_len(f.keep).map_err(|e| errno_of(&e)));
         if cut.is_ok() {
-            if let Some(n) = crate::archive::Name::parse(&f.name) {
+            if let Some(n) = formats::archive::Name::parse(&f.name) {
                 if let Some(a) = self.census.get(&n).copied() {
                     self.census
                         .add(crate::census::Archive { size: f.keep, ..a });
@@ -488,13 +485,13 @@ impl LogDir {
         let (Some(dir), Some(_)) = (&self.dir, self.cfg.extras.gzip) else {
             return;
         };
-        let Ok(names) = crate::dirfd::list(dir) else {
+        let Ok(names) = sys::dirfd::list(dir) else {
             return;
         };
         let left = names
             .iter()
-            .filter_map(|n| crate::archive::Name::parse(n))
-            .filter(|n| n.suffix == crate::archive::Suffix::Saved)
+            .filter_map(|n| formats::archive::Name::parse(n))
+            .filter(|n| n.suffix == formats::archive::Suffix::Saved)
             .count();
         if left > 0 {
             let what = format!("{left} archives left uncompressed for the next svlogd");
@@ -685,7 +682,7 @@ impl LogDir {
                 let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
                 f.write_all(m.text().as_bytes()).map_err(|e| errno_of(&e))
             })
-            .and_then(|()| crate::dirfd::renameat(dir, metrics::FILE_NEW, metrics::FILE))
+            .and_then(|()| sys::dirfd::renameat(dir, metrics::FILE_NEW, metrics::FILE))
         });
         let failed = written.err();
         if self.add.metrics_written(now, failed.is_none()) {

@@ -3,12 +3,13 @@
 //! and a retry in block mode, dropping in drop mode (see `overload`), giving up after TERM.
 
 use super::{Ctx, LogDir, Progress, RETRY};
+use crate::faults::clock_now;
 use crate::msg;
-use crate::stamp::{clock_now, Stamper};
+use formats::stamp::Stamper;
+use formats::strerr::errno_of;
 use nix::libc;
 use std::io::{IoSlice, Write};
 use std::time::Instant;
-use supervise::strerr::errno_of;
 
 /// At most this many slices per `writev` (Linux's IOV_MAX).
 const IOV_MAX: usize = 1024;
@@ -76,7 +77,7 @@ impl LogDir {
     /// with a warning, as if it had failed to open, until the next HUP; when no directory is
     /// left, svlogd exits 111 (see `Logger::run`).
     pub(crate) fn failed(&mut self, ctx: &Ctx) -> Progress {
-        if self.dir.as_ref().is_some_and(crate::dirfd::removed) {
+        if self.dir.as_ref().is_some_and(sys::dirfd::removed) {
             msg::warnx("log directory removed, giving it up", &self.name);
             self.out.batch.clear();
             self.close(ctx);

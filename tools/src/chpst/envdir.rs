@@ -56,7 +56,7 @@ pub fn read(
     skip_dirs: bool,
     mut skipped: impl FnMut(&OsStr, Errno),
 ) -> Result<Vec<Change>, EnvdirError> {
-    let origin = crate::svdir::Origin::open().map_err(EnvdirError::Origin)?;
+    let origin = crate::enter::Origin::open().map_err(EnvdirError::Origin)?;
     nix::unistd::chdir(std::path::Path::new(dir)).map_err(EnvdirError::Chdir)?;
     let result = read_here(skip_dirs, &mut skipped);
     origin.back().map_err(EnvdirError::Back)?;
@@ -88,7 +88,7 @@ fn read_here(
 }
 
 fn errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(supervise::strerr::errno_of(e))
+    Errno::from_raw(formats::strerr::errno_of(e))
 }
 
 #[cfg(test)]

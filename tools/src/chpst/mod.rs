@@ -14,15 +14,16 @@ pub mod pathexec;
 pub mod uidgid;
 
 use envdir::EnvdirError;
+use formats::getopt::{progname, Getopt, Opt};
+use formats::strerr::{errstr, say};
 use limits::{LimitStep, Soft};
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::sys::resource::Resource;
 use pathexec::Env;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use supervise::getopt::{progname, Getopt, Opt};
-use supervise::strerr::{errstr, say};
 use uidgid::{DropStep, LookupError, UidGid};
 
 /// chpst's usage text after the program name (Debian's runit 2.1.2; `-C` is accepted too).
@@ -96,9 +97,9 @@ pub fn personality(arg0: &OsStr) -> &'static str {
 }
 
 /// `--help` and `--version` as the first argument, for chpst or the personality `argv[0]`
-/// names (see `supervise::help`).
+/// names (see `formats::help`).
 pub fn help(argv: &[OsString]) -> Option<i32> {
-    supervise::help::request(argv)?;
+    formats::help::request(argv)?;
     let name = personality(argv.first().map_or(OsStr::new("chpst"), |a| a.as_os_str()));
     let (synopsis, text) = match PERSONALITIES.iter().find(|p| p.0 == name) {
         Some(p) => (format!("{name} {}", p.1), p.2),
@@ -110,9 +111,9 @@ pub fn help(argv: &[OsString]) -> Option<i32> {
              setlock and softlimit when run under those names.",
         ),
     };
-    supervise::help::answer(
+    formats::help::answer(
         argv,
-        &supervise::help::About {
+        &formats::help::About {
             name,
             synopsis: &[&synopsis],
             text,
@@ -366,7 +367,8 @@ fn set_uid_env(env: &mut Env, ug: &UidGid) {
 fn set_nice(inc: i64) -> Result<(), Errno> {
     let inc = inc.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
     Errno::clear();
-    // SAFETY: nice(2) has no memory-safety preconditions.
+    // Raw libc: nix has no nice(2).
+    // SAFETY: nice takes an integer only.
     let r = unsafe { nix::libc::nice(inc) };
     if r == -1 && Errno::last_raw() != 0 {
         return Err(Errno::last());
@@ -386,35 +388,15 @@ pub enum LockStep {
 /// Opens `file` for appending (created 0600) and takes an exclusive flock, waiting for it when
 /// `wait`. The descriptor is inherited across exec, so the program holds the lock.
 pub fn lock_file(file: &OsStr, wait: bool) -> Result<OwnedFd, (LockStep, Errno)> {
-    let c = std::ffi::CString::new(file.as_bytes()).map_err(|_| (LockStep::Open, Errno::EINVAL))?;
-    // SAFETY: open(2) with a valid C string; the fd is owned at once.
-    let fd = unsafe {
-        nix::libc::open(
-            c.as_ptr(),
-            nix::libc::O_WRONLY | nix::libc::O_NONBLOCK | nix::libc::O_APPEND | nix::libc::O_CREAT,
-            0o600,
-        )
-    };
-    if fd < 0 {
-        return Err((LockStep::Open, Errno::last()));
-    }
-    // SAFETY: a fresh fd from open.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let op = if wait {
-        nix::libc::LOCK_EX
-    } else {
-        nix::libc::LOCK_EX | nix::libc::LOCK_NB
-    };
-    loop {
-        // SAFETY: flock on an fd we own.
-        if unsafe { nix::libc::flock(fd.as_raw_fd(), op) } == 0 {
-            return Ok(fd);
-        }
-        let e = Errno::last();
-        if e != Errno::EINTR {
-            return Err((LockStep::Lock, e));
-        }
-    }
+    // No O_CLOEXEC: the program chpst runs holds the lock.
+    let fd = nix::fcntl::open(
+        std::path::Path::new(file),
+        OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_APPEND | OFlag::O_CREAT,
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .map_err(|e| (LockStep::Open, e))?;
+    sys::lock::exclusive(&fd, wait).map_err(|e| (LockStep::Lock, e))?;
+    Ok(fd)
 }
 
 // ---------------------------------------------------------------------------------------

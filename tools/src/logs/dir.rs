@@ -5,13 +5,13 @@
 
 use crate::localtime::Moment;
 use flate2::read::MultiGzDecoder;
+use formats::tai64n::Tai64n;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use supervise::tai64n::Tai64n;
 
 /// The file svlogd appends to.
 pub const CURRENT: &str = "current";
@@ -40,16 +40,18 @@ fn rank(name: &[u8]) -> u8 {
     }
 }
 
-/// The archive a file name stands for, if it is one.
+/// The archive a file name stands for, if it is one a viewer reads (`.s`, `.u`, `.s.gz`,
+/// `.u.gz`; not a processor's or the compressor's work file).
 pub fn archive(name: &[u8]) -> Option<Archive> {
-    if name.len() < 27 || name[0] != b'@' {
+    use formats::archive::{Name, Suffix};
+    let n = Name::parse(name)?;
+    if !matches!(
+        n.suffix,
+        Suffix::Saved | Suffix::Unfinished | Suffix::SavedGz | Suffix::UnfinishedGz
+    ) {
         return None;
     }
-    let suffix = &name[25..];
-    if !matches!(suffix, b".s" | b".u" | b".s.gz" | b".u.gz") {
-        return None;
-    }
-    let t = Tai64n::parse_hex(&name[1..25])?;
+    let t = Tai64n::parse_hex(&n.label)?;
     let mut key = [0u8; 25];
     key.copy_from_slice(&name[..25]);
     Some(Archive {
@@ -59,7 +61,7 @@ pub fn archive(name: &[u8]) -> Option<Archive> {
             secs: t.unix_secs(),
             nanos: t.nanos.min(999_999_999),
         },
-        gz: suffix.ends_with(b".gz"),
+        gz: matches!(n.suffix, Suffix::SavedGz | Suffix::UnfinishedGz),
     })
 }
 

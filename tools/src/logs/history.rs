@@ -138,7 +138,7 @@ impl History {
                             "unable to read {}/{}: {}",
                             self.dir.display(),
                             what.to_string_lossy(),
-                            supervise::strerr::ioerr(&e)
+                            formats::strerr::ioerr(&e)
                         ));
                         self.reader = None;
                     }
@@ -157,7 +157,7 @@ impl History {
                         "unable to open {}/{}: {}",
                         self.dir.display(),
                         a.name.to_string_lossy(),
-                        supervise::strerr::ioerr(&e)
+                        formats::strerr::ioerr(&e)
                     )),
                 },
                 Some(Source::Current(floor)) => {
@@ -169,7 +169,7 @@ impl History {
                         Some(Err(e)) => self.warnings.push(format!(
                             "unable to read {}/{CURRENT}: {}",
                             self.dir.display(),
-                            supervise::strerr::ioerr(&e)
+                            formats::strerr::ioerr(&e)
                         )),
                         None => {}
                     }

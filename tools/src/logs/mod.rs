@@ -16,14 +16,13 @@ pub mod since;
 
 use crate::localtime::{self, Moment, Renderer};
 use crate::watch::Watch;
-use nix::sys::inotify::AddWatchFlags;
+use formats::getopt::{Getopt, Opt};
+use formats::strerr::{ioerr, say};
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
-use supervise::getopt::{Getopt, Opt};
-use supervise::strerr::{ioerr, say};
 
 /// The default base directory of service logs.
 pub const DEFAULT_LOGDIR: &str = "/var/log/service";
@@ -193,10 +192,10 @@ impl Sink {
             if let Ok(mut child) = cmd.spawn() {
                 if let Some(stdin) = child.stdin.take() {
                     // The reader may quit early: a broken pipe ends the output, not the program.
-                    // SAFETY: ignoring SIGPIPE has no preconditions.
-                    unsafe {
-                        nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_IGN);
-                    }
+                    sys::signal::set(
+                        nix::sys::signal::Signal::SIGPIPE,
+                        sys::signal::Disposition::Ignore,
+                    );
                     return Sink {
                         w: Box::new(io::BufWriter::with_capacity(64 * 1024, stdin)),
                         pager: Some(child),
@@ -311,14 +310,14 @@ fn merge(
 }
 
 /// The inotify events that mean a log directory changed.
-const LOG_MASK: AddWatchFlags = AddWatchFlags::IN_MODIFY
-    .union(AddWatchFlags::IN_CREATE)
-    .union(AddWatchFlags::IN_MOVED_FROM)
-    .union(AddWatchFlags::IN_MOVED_TO)
-    .union(AddWatchFlags::IN_DELETE)
-    .union(AddWatchFlags::IN_CLOSE_WRITE)
-    .union(AddWatchFlags::IN_DELETE_SELF)
-    .union(AddWatchFlags::IN_MOVE_SELF);
+const LOG_MASK: u32 = nix::libc::IN_MODIFY
+    | nix::libc::IN_CREATE
+    | nix::libc::IN_MOVED_FROM
+    | nix::libc::IN_MOVED_TO
+    | nix::libc::IN_DELETE
+    | nix::libc::IN_CLOSE_WRITE
+    | nix::libc::IN_DELETE_SELF
+    | nix::libc::IN_MOVE_SELF;
 
 /// Runs `w_log` and returns the exit code (it follows until killed or its output closes).
 pub fn w_log(argv: Vec<OsString>) -> i32 {
@@ -433,7 +432,7 @@ fn wait_changes(
         Some(w) => match w.wait(timeout) {
             Ok(evs) if !evs.is_empty() => {
                 for ev in evs {
-                    if ev.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
+                    if ev.mask & nix::libc::IN_Q_OVERFLOW != 0 {
                         dirty.iter_mut().for_each(|d| *d = true);
                     }
                     for (i, wd) in wds.iter().enumerate() {

@@ -6,7 +6,7 @@
 
 use crate::localtime::Moment;
 use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use supervise::tai64n::Tai64n;
+use formats::tai64n::Tai64n;
 
 fn relative(spec: &str) -> Option<i64> {
     if spec.is_empty() {

@@ -1,8 +1,8 @@
 //! The text of `sv status` lines (`spec/supervise.md` §5.4):
 //! `run: NAME: (pid N) 5s, normally down, paused, want down, got TERM`.
 
-use supervise::status::{State, Status};
-use supervise::tai64n::Tai64n;
+use formats::status::{State, Status};
+use formats::tai64n::Tai64n;
 
 /// Seconds since the stamp, in whole TAI seconds, never below 0 (runit compares the seconds
 /// labels only).

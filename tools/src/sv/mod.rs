@@ -18,25 +18,26 @@
 pub mod action;
 pub mod line;
 
+use crate::enter::{enter_sv, svdir_from_env, Origin};
 use crate::out::Out;
-use crate::svdir::{enter_sv, svdir_from_env, Origin};
 use crate::watch::{supervise_event_matters, Watch, SUPERVISE_MASK};
 use action::{Act, Action};
+use formats::control::{self, ClientError};
+use formats::getopt::{progname, Getopt, Opt};
+use formats::scan::scan_ulong;
+use formats::status::{Ready, State, Status, STATUS};
+use formats::strerr::{errno_of, errstr};
+use formats::svdir::{open_supervised, NOTIFICATION_FD};
+use formats::tai64n::Tai64n;
 use nix::errno::Errno;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use supervise::control::{self, ClientError};
-use supervise::getopt::{progname, Getopt, Opt};
-use supervise::status::{Ready, State, Status, RUNIT_LEN, STATUS};
-use supervise::strerr::{errno_of, errstr};
-use supervise::svdir::{open_supervised, NOTIFICATION_FD};
-use supervise::tai64n::Tai64n;
 
 /// Usage text after the program name.
 pub const USAGE: &str = " [-v] [-w sec] command service ...";
@@ -56,18 +57,6 @@ pub const DEFAULT_WAIT: u64 = 7;
 pub const TIMEOUT_FILE: &str = "sv-timeout";
 /// How often a `./check` script is re-run while waiting, at most (runit's fixed poll period).
 pub const CHECK_PERIOD: Duration = Duration::from_millis(420);
-
-/// runit's `scan_ulong`: the value of the leading decimal digits (0 if there are none).
-pub fn scan_ulong(s: &[u8]) -> u64 {
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add((c - b'0') as u64);
-    }
-    v
-}
 
 /// What reading a service's status found.
 enum Get {
@@ -124,31 +113,31 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let lsb = prog != "sv";
     let usage = |prog: &str| -> i32 {
         if lsb {
-            supervise::strerr::say(&["usage: ", prog, USAGE_LSB, "\n"]);
+            formats::strerr::say(&["usage: ", prog, USAGE_LSB, "\n"]);
             EXIT_USAGE_LSB
         } else {
-            supervise::strerr::say(&["usage: ", prog, USAGE, "\n"]);
+            formats::strerr::say(&["usage: ", prog, USAGE, "\n"]);
             EXIT_USAGE
         }
     };
     let mut wait_opt: Option<u64> = None;
-    let env_wait = std::env::var_os("SVWAIT").map(|v| scan_ulong(v.as_bytes()));
+    let env_wait = std::env::var_os("SVWAIT").map(|v| scan_ulong(v.as_bytes()).0);
     let mut verbose = false;
     let mut g = Getopt::new(&argv, "w:vV");
     for opt in g.by_ref() {
         match opt {
             Opt::Flag(b'w', Some(a)) => {
-                wait_opt = Some(scan_ulong(a.as_bytes()));
+                wait_opt = Some(scan_ulong(a.as_bytes()).0);
                 verbose = true;
             }
             Opt::Flag(b'v', _) => verbose = true,
             Opt::Flag(b'V', _) => {
-                supervise::strerr::say(&["$Id: sv ", env!("CARGO_PKG_VERSION"), " (runit-rs) $"]);
+                formats::strerr::say(&["$Id: sv ", env!("CARGO_PKG_VERSION"), " (runit-rs) $"]);
                 return usage(&prog);
             }
             other => {
                 if let Some(m) = other.error_message(&prog) {
-                    supervise::strerr::say(&[&m]);
+                    formats::strerr::say(&[&m]);
                 }
                 return usage(&prog);
             }
@@ -208,7 +197,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
 impl Sv {
     fn fatal(&mut self, what: &str, errno: i32) -> i32 {
         self.out.flush();
-        supervise::strerr::say(&["fatal: ", what, ": ", errstr(errno)]);
+        formats::strerr::say(&["fatal: ", what, ": ", errstr(errno)]);
         if let Some(o) = &self.origin {
             let _ = o.back();
         }
@@ -263,7 +252,7 @@ impl Sv {
 
     /// A warning on stderr that names `NAME/file` (runit's `outs2` messages).
     fn warn2(&self, what: &str, file: &str, errno: i32) {
-        supervise::strerr::say(&[
+        formats::strerr::say(&[
             "warning: ",
             what,
             &self.current,
@@ -307,20 +296,16 @@ impl Sv {
                 return Get::Failed;
             }
         };
-        let mut buf = [0u8; RUNIT_LEN];
-        let n = loop {
-            match f.read(&mut buf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.warn("unable to read supervise/status", Some(errno_of(&e)));
-                    return Get::Failed;
-                }
+        let (head, len) = match formats::status::read_head(&mut f) {
+            Ok(h) => h,
+            Err(e) => {
+                self.warn("unable to read supervise/status", Some(errno_of(&e)));
+                return Get::Failed;
             }
         };
-        match (n == RUNIT_LEN).then(|| Status::decode(&buf)).flatten() {
-            Some(st) => Get::Status(st),
-            None => {
+        match formats::status::decode_runit(&head, len) {
+            Ok(st) => Get::Status(st),
+            Err(_) => {
                 self.warn("unable to read supervise/status: bad format", None);
                 Get::Failed
             }
@@ -527,7 +512,7 @@ impl Sv {
             return;
         }
         svc.timeout_known = true;
-        if let Ok(Some(secs)) = supervise::svdir::read_number(Path::new(TIMEOUT_FILE)) {
+        if let Ok(Some(secs)) = formats::svdir::read_number(Path::new(TIMEOUT_FILE)) {
             svc.deadline = started + Duration::from_secs(secs);
         }
     }
@@ -665,17 +650,4 @@ pub fn fifo_pending(f: &File) -> Option<usize> {
     // SAFETY: FIONREAD writes one int through the pointer, which is valid for the call.
     let r = unsafe { nix::libc::ioctl(f.as_raw_fd(), nix::libc::FIONREAD, &mut n) };
     (r == 0 && n >= 0).then_some(n as usize)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scan_ulong_reads_leading_digits() {
-        assert_eq!(scan_ulong(b"12x"), 12);
-        assert_eq!(scan_ulong(b"abc"), 0);
-        assert_eq!(scan_ulong(b""), 0);
-        assert_eq!(scan_ulong(b"99999999999999999999999"), u64::MAX);
-    }
 }

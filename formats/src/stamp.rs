@@ -4,7 +4,7 @@
 //! runit's stamps are 26 bytes including their trailing space: `-t`
 //! `@400000006b03379301a86e4c `, `-tt` `2026-11-22_18:42:17.03672 `, `-ttt`
 //! `2026-11-22T18:42:17.03672 `. The TAI64N form uses libtai's reading (label
-//! 2^62+10+seconds, nanoseconds µs×1000+500, see `supervise::tai64n`), whatever the precision
+//! 2^62+10+seconds, nanoseconds µs×1000+500, see `tai64n`), whatever the precision
 //! of the clock reading given; the UTC forms print the first five of the nine nanosecond digits.
 //!
 //! Additions (`-T` and the `T` config line): `local` is `-tt`'s shape in local time
@@ -19,8 +19,8 @@
 //! [`parse`] reads runit's three back from the start of a line (for `tai64nlocal`, `p_log`
 //! and the syslog forwarder, which recovers each line's time of receipt from it).
 
+use crate::tai64n::{write_hex_u64, Tai64n};
 use chrono::NaiveDate;
-use supervise::tai64n::{write_hex_u64, Tai64n};
 
 /// Which timestamp every line gets (`-t` counted, capped at 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +109,7 @@ impl Rendered {
 /// The wall clock now, with the full precision the system gives (runit's formats round it
 /// as libtai did when they render it).
 pub fn clock_now() -> Tai64n {
-    let now = crate::faults::clock(std::time::SystemTime::now());
-    match now.duration_since(std::time::UNIX_EPOCH) {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         Ok(d) => Tai64n::from_unix(d.as_secs() as i64, d.subsec_nanos()),
         Err(_) => Tai64n::now(),
     }

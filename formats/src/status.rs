@@ -275,8 +275,8 @@ impl Ready {
     /// Reads `DIR/ready` for the supervise directory `dir` and returns it if it belongs to the
     /// run `status` describes (same non-zero pid, state Run).
     pub fn read_for(dir: &Path, status: &Status) -> Option<Ready> {
-        let raw = read_raw(&dir.join(READY)).ok()?;
-        let r = Ready::decode(&raw)?;
+        let (head, len) = read_path(&dir.join(READY)).ok()?;
+        let r = Ready::decode(&head[..len])?;
         (status.pid != 0 && status.state == State::Run && r.pid == status.pid).then_some(r)
     }
 }
@@ -290,38 +290,62 @@ pub enum ReadError {
     BadFormat,
 }
 
-/// Reads the raw bytes of a status file (at most 64, enough to tell a wrong size).
-pub fn read_raw(path: &Path) -> io::Result<Vec<u8>> {
-    let f = fs::OpenOptions::new()
+/// The first bytes of a status file as runit's and daemontools' readers take them: up to
+/// runit's 20 (a longer file is read by its first 20 bytes), and how many there were. Every
+/// program reads the record through this (the tools from a file opened with
+/// `svdir::open_supervised`).
+pub fn read_head(f: &mut impl Read) -> io::Result<([u8; RUNIT_LEN], usize)> {
+    let mut buf = [0u8; RUNIT_LEN];
+    let mut got = 0;
+    while got < RUNIT_LEN {
+        match f.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((buf, got))
+}
+
+/// The record as `sv` reads it: 20 bytes, or a bad format.
+pub fn decode_runit(head: &[u8; RUNIT_LEN], len: usize) -> Result<Status, ReadError> {
+    (len == RUNIT_LEN)
+        .then(|| Status::decode(head))
+        .flatten()
+        .ok_or(ReadError::BadFormat)
+}
+
+/// The record as daemontools' `svstat` reads it: runit's 20 bytes, or the first 18 of at
+/// least 18 (daemontools' `supervise` writes 18).
+pub fn decode_any(head: &[u8; RUNIT_LEN], len: usize) -> Result<Status, ReadError> {
+    let take = match len {
+        RUNIT_LEN => RUNIT_LEN,
+        n if n >= DAEMONTOOLS_LEN => DAEMONTOOLS_LEN,
+        _ => return Err(ReadError::BadFormat),
+    };
+    Status::decode(&head[..take]).ok_or(ReadError::BadFormat)
+}
+
+/// Opens a status file read-only and non-blocking, and reads its head ([`read_head`]).
+pub fn read_path(path: &Path) -> io::Result<([u8; RUNIT_LEN], usize)> {
+    let mut f = fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK)
         .open(path)?;
-    let mut buf = Vec::with_capacity(64);
-    f.take(64).read_to_end(&mut buf)?;
-    Ok(buf)
+    read_head(&mut f)
 }
 
-/// Reads `path` as `sv` does: exactly 20 bytes, or a bad format.
+/// Reads `path` as `sv` does ([`decode_runit`]).
 pub fn read_runit(path: &Path) -> Result<Status, ReadError> {
-    let raw = read_raw(path).map_err(ReadError::Io)?;
-    if raw.len() != RUNIT_LEN {
-        return Err(ReadError::BadFormat);
-    }
-    Status::decode(&raw).ok_or(ReadError::BadFormat)
+    let (head, len) = read_path(path).map_err(ReadError::Io)?;
+    decode_runit(&head, len)
 }
 
-/// Reads `path` as daemontools' `svstat` does: at least 18 bytes, of which the first 18 count
-/// (and the last two as well when the file is runit's 20-byte record).
+/// Reads `path` as daemontools' `svstat` does ([`decode_any`]).
 pub fn read_any(path: &Path) -> Result<Status, ReadError> {
-    let raw = read_raw(path).map_err(ReadError::Io)?;
-    let take = if raw.len() == RUNIT_LEN {
-        RUNIT_LEN
-    } else if raw.len() >= DAEMONTOOLS_LEN {
-        DAEMONTOOLS_LEN
-    } else {
-        return Err(ReadError::BadFormat);
-    };
-    Status::decode(&raw[..take]).ok_or(ReadError::BadFormat)
+    let (head, len) = read_path(path).map_err(ReadError::Io)?;
+    decode_any(&head, len)
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The poll step of the daemons' event loops: wait for any of a few fds to become readable, or
-//! for the earliest deadline, with no timeout at all when nothing is scheduled (an idle
-//! supervisor never wakes up on its own).
+//! The poll step of every event loop: wait for any of a few fds to become readable, or for the
+//! earliest deadline, with no timeout at all when nothing is scheduled (an idle supervisor
+//! never wakes up on its own).
 
-use nix::libc;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 /// The poll timeout in milliseconds for an optional deadline: -1 (forever) for none, rounded
@@ -31,72 +31,60 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 /// Waits until one of `fds` is readable (or hung up) or `deadline` passes. Returns, for each
-/// fd in order, whether it is ready. EINTR counts as "nothing ready".
+/// fd in order, whether it is ready; an absent fd is never ready. EINTR counts as "nothing
+/// ready".
 pub fn wait<const N: usize>(
     fds: [Option<BorrowedFd<'_>>; N],
     deadline: Option<Instant>,
 ) -> io::Result<[bool; N]> {
-    let mut pfd = [libc::pollfd {
-        fd: -1,
-        events: 0,
-        revents: 0,
-    }; N];
-    for (p, fd) in pfd.iter_mut().zip(fds.iter()) {
-        if let Some(fd) = fd {
-            p.fd = fd.as_raw_fd();
-            p.events = libc::POLLIN;
-        }
-    }
-    let timeout = timeout_ms(deadline, Instant::now());
-    // SAFETY: pfd is a valid array of N pollfd structures; negative fds are ignored by poll.
-    let r = unsafe { libc::poll(pfd.as_mut_ptr(), N as libc::nfds_t, timeout) };
+    let present: Vec<BorrowedFd<'_>> = fds.iter().flatten().copied().collect();
+    let mut got = Vec::with_capacity(present.len());
+    wait_many(&present, deadline, &mut got)?;
     let mut ready = [false; N];
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EINTR) {
-            return Ok(ready);
+    let mut k = 0;
+    for (r, fd) in ready.iter_mut().zip(fds.iter()) {
+        if fd.is_some() {
+            *r = got[k];
+            k += 1;
         }
-        return Err(e);
-    }
-    for (out, p) in ready.iter_mut().zip(pfd.iter()) {
-        *out = p.fd >= 0 && p.revents != 0;
     }
     Ok(ready)
 }
 
-/// Like [`wait`] for a variable number of fds (runsvdir's per-service pidfds and the like).
+/// [`wait`] for a variable number of fds (runsvdir's per-service pidfds and the like):
+/// `ready` gets one flag per fd.
 pub fn wait_many(
     fds: &[BorrowedFd<'_>],
     deadline: Option<Instant>,
     ready: &mut Vec<bool>,
 ) -> io::Result<()> {
-    let mut pfd: Vec<libc::pollfd> = fds
+    let mut pfd: Vec<PollFd<'_>> = fds
         .iter()
-        .map(|fd| libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
+        .map(|&fd| PollFd::new(fd, PollFlags::POLLIN))
         .collect();
-    let timeout = timeout_ms(deadline, Instant::now());
-    // SAFETY: pfd is a valid vector of pollfd structures.
-    let r = unsafe { libc::poll(pfd.as_mut_ptr(), pfd.len() as libc::nfds_t, timeout) };
+    let timeout =
+        PollTimeout::try_from(timeout_ms(deadline, Instant::now())).unwrap_or(PollTimeout::NONE);
     ready.clear();
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        ready.resize(fds.len(), false);
-        if e.raw_os_error() == Some(libc::EINTR) {
-            return Ok(());
+    match nix::poll::poll(&mut pfd, timeout) {
+        Ok(_) => {
+            ready.extend(
+                pfd.iter()
+                    .map(|p| p.revents().is_some_and(|r| !r.is_empty())),
+            );
+            Ok(())
         }
-        return Err(e);
+        Err(nix::errno::Errno::EINTR) => {
+            ready.resize(fds.len(), false);
+            Ok(())
+        }
+        Err(e) => Err(io::Error::from_raw_os_error(e as i32)),
     }
-    ready.extend(pfd.iter().map(|p| p.revents != 0));
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
     use std::time::Duration;
 
     #[test]
@@ -113,11 +101,6 @@ mod tests {
             timeout_ms(Some(now + Duration::from_secs(100 * 86400)), now),
             i32::MAX
         );
-    }
-
-    #[test]
-    fn earliest_of_two() {
-        let now = Instant::now();
         let later = now + Duration::from_secs(1);
         assert_eq!(earliest(Some(later), Some(now)), Some(now));
         assert_eq!(earliest(None, Some(now)), Some(now));
@@ -127,9 +110,11 @@ mod tests {
     #[test]
     fn pipe_readiness_and_deadline() {
         let (r, w) = nix::unistd::pipe().unwrap();
-        use std::os::fd::AsFd;
-        let start = Instant::now();
-        let got = wait([Some(r.as_fd())], Some(start + Duration::from_millis(20))).unwrap();
+        let got = wait(
+            [Some(r.as_fd())],
+            Some(Instant::now() + Duration::from_millis(20)),
+        )
+        .unwrap();
         assert_eq!(got, [false]);
         nix::unistd::write(&w, b"x").unwrap();
         let got = wait([Some(r.as_fd()), None], None).unwrap();

@@ -86,11 +86,9 @@ pub fn answer(argv: &[OsString], about: &About) -> Option<i32> {
 /// Writes all of `bytes` to descriptor 1 with plain `write(2)` calls: std's buffered stdout
 /// would add its statics (and relocated pages) to every runsv.
 fn write_stdout(mut bytes: &[u8]) -> nix::Result<()> {
-    // SAFETY: descriptor 1 is only borrowed here, never closed; if it is not open, write
-    // fails with EBADF.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
+    let out = std::io::stdout();
     while !bytes.is_empty() {
-        match nix::unistd::write(fd, bytes) {
+        match nix::unistd::write(&out, bytes) {
             Ok(n) => bytes = &bytes[n..],
             Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e),

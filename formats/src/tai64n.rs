@@ -5,6 +5,10 @@
 //! [`Tai64n::now`] has nanoseconds `µs × 1000 + 500`, as libtai's `taia_now` produces them from
 //! `gettimeofday`. This module is the one home of that format: the 12-byte packed form used by
 //! `supervise/status`, and the 24-hex-digit form used by `svlogd -t` and rotated file names.
+//!
+//! The `tai64` crate is not used: its `SystemTime` conversion adds 37 s (the leap seconds to
+//! date, s6's labels), where runit, daemontools and multilog add 10, and a label one program
+//! writes must read back the same in every other.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

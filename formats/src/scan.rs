@@ -1,4 +1,5 @@
-//! djb's `scan_ulong`: the decimal-prefix number reader behind every number svlogd accepts.
+//! djb's `scan_ulong`: the decimal-prefix number reader behind every number runit's programs
+//! accept (svlogd's options and `config`, `sv -w`, `$SVWAIT`).
 //!
 //! runit reads `-l 12abc` as 12, `sfoo` as 0 and `s1k` as 1 followed by the suffix `k`: it takes
 //! the longest run of leading ASCII digits, never complains, and lets the value wrap on overflow

@@ -15,7 +15,7 @@
 //! clock does; after a step back they run ahead of the clock (by at most the size of the
 //! step) until the clock catches up, and a step forward simply leaves a gap.
 
-use supervise::tai64n::Tai64n;
+use crate::tai64n::Tai64n;
 
 /// What a rotated file is, by its suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +24,9 @@ pub enum Suffix {
     Saved,
     /// `.s.gz`: a finished file, gzip-compressed.
     SavedGz,
+    /// `.u.gz`: an unfinished file someone compressed (svlogd never makes one; the log
+    /// viewers read it, svlogd leaves it alone).
+    UnfinishedGz,
     /// `.u`: unfinished (waiting for the processor, or recovered after a crash).
     Unfinished,
     /// `.t`: a processor's output in progress.
@@ -38,6 +41,7 @@ impl Suffix {
         match self {
             Suffix::Saved => b".s",
             Suffix::SavedGz => b".s.gz",
+            Suffix::UnfinishedGz => b".u.gz",
             Suffix::Unfinished => b".u",
             Suffix::Processing => b".t",
             Suffix::GzTemp => b".s.gz.tmp",
@@ -61,7 +65,9 @@ pub struct Name {
 }
 
 impl Name {
-    /// Reads `@<24 hex>.<suffix>`; `None` for anything else.
+    /// Reads `@<24 hex>.<suffix>`; `None` for anything else. This is the one reader of
+    /// archive names: svlogd's retention, compressor and forwarder and the log viewers all
+    /// use it.
     pub fn parse(name: &[u8]) -> Option<Name> {
         if name.len() < 27 || name[0] != b'@' || name[25] != b'.' {
             return None;
@@ -70,16 +76,15 @@ impl Name {
             b".s" => Suffix::Saved,
             b".s.gz" => Suffix::SavedGz,
             b".u" => Suffix::Unfinished,
+            b".u.gz" => Suffix::UnfinishedGz,
             b".t" => Suffix::Processing,
             b".s.gz.tmp" => Suffix::GzTemp,
             _ => return None,
         };
-        let mut label = [0u8; 24];
-        label.copy_from_slice(&name[1..25]);
-        if !label.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-            return None;
-        }
-        Some(Name { label, suffix })
+        Some(Name {
+            label: label(&name[1..25])?,
+            suffix,
+        })
     }
 
     /// The file name.
@@ -95,6 +100,20 @@ impl Name {
     pub fn with(self, suffix: Suffix) -> Name {
         Name { suffix, ..self }
     }
+}
+
+/// A label: exactly 24 lowercase hex digits, as runit writes them.
+pub fn label(hex: &[u8]) -> Option<[u8; 24]> {
+    let label: [u8; 24] = hex.try_into().ok()?;
+    label
+        .iter()
+        .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        .then_some(label)
+}
+
+/// The label of an archive's file name, if it is one.
+pub fn label_of(name: &[u8]) -> Option<[u8; 24]> {
+    Name::parse(name).map(|n| n.label)
 }
 
 /// runit's 27-byte form of a name (`@` + label + `.` + letter).
@@ -148,6 +167,7 @@ mod tests {
             "@400000006b0337972f6e0954.u",
             "@400000006b0337972f6e0954.t",
             "@400000006b0337972f6e0954.s.gz.tmp",
+            "@400000006b0337972f6e0954.u.gz",
         ] {
             let n = Name::parse(s.as_bytes()).unwrap();
             assert_eq!(n.to_bytes(), s.as_bytes());
@@ -157,7 +177,7 @@ mod tests {
             "@400000006b0337972f6e095.s",
             "@400000006B0337972f6e0954.s",
             "400000006b0337972f6e0954.s",
-            "@400000006b0337972f6e0954.u.gz",
+            "@400000006b0337972f6e0954.t.gz",
             "current",
         ] {
             assert_eq!(Name::parse(bad.as_bytes()), None, "{bad}");
@@ -168,6 +188,20 @@ mod tests {
             n.with(Suffix::SavedGz).to_bytes(),
             b"@400000006b0337972f6e0954.s.gz"
         );
+    }
+
+    #[test]
+    fn labels_of_names() {
+        assert!(label_of(b"@400000006b0337972f6e0954.s").is_some());
+        assert!(label_of(b"@400000006b0337972f6e0954.s.gz").is_some());
+        assert!(label_of(b"@400000006b0337972f6e0954").is_none());
+        assert!(label_of(b"@400000006b0337972f6e095x.s").is_none());
+        assert!(label_of(b"current").is_none());
+        assert_eq!(
+            label(b"400000006b0337972f6e0954"),
+            Some(*b"400000006b0337972f6e0954")
+        );
+        assert_eq!(label(b"400000006B0337972F6E0954"), None);
     }
 
     #[test]

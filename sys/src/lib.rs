@@ -1,0 +1,23 @@
+//! The mechanisms every program of the toolkit is built on, once each, on `nix`: raw `libc`
+//! only where `nix` lacks the call, each with a one-line reason, so the programs above hold
+//! almost no `unsafe`.
+//!
+//! - [`spawn`]: the only `fork`: a program started with its fds, directory and session
+//!   arranged by a list of file actions.
+//! - [`signal`]: signals read from a signalfd, dispositions, sending; [`child`]: reaping.
+//! - [`poll`]: waiting on a few fds until a deadline; [`inotify`]: watching directories.
+//! - [`lock`]: `flock`; [`fs`]: FIFOs, pipes and small file tests; [`dirfd`]: files reached
+//!   through a directory descriptor.
+//! - [`proc`]: what `/proc` says about a process, and pidfds.
+//! - [`start`]: what std's start-up does, for the `no_main` binaries.
+
+pub mod child;
+pub mod dirfd;
+pub mod fs;
+pub mod inotify;
+pub mod lock;
+pub mod poll;
+pub mod proc;
+pub mod signal;
+pub mod spawn;
+pub mod start;
