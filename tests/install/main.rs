@@ -12,6 +12,7 @@
 
 mod help;
 mod install;
+mod multicall;
 
 use harness::CleanEnv;
 use harness::{code, names, read_text, Scratch};
