@@ -13,6 +13,7 @@
 mod build_release;
 mod help;
 mod install;
+mod multicall;
 
 use harness::CleanEnv;
 use harness::{code, names, read_text, Scratch};
