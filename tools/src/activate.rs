@@ -72,7 +72,7 @@ fn parse(argv: &[OsString], prog: &str, spec: &str, usage: &str) -> Result<Optio
         wait: None,
         names: Vec::new(),
     };
-    let mut g = Getopt::new(argv, spec);
+    let mut g = Getopt::new(argv, spec).strict();
     for opt in g.by_ref() {
         match opt {
             Opt::Flag(b'i', Some(d)) => o.install = d.into(),
