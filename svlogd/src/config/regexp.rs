@@ -177,19 +177,28 @@ fn required(source: &str) -> Option<Vec<u8>> {
                 depth = depth.checked_sub(1)?;
             }
             b'|' if depth == 0 => return None,
-            b'?' | b'*' | b'{' => {
-                // The atom before may be absent: it is not part of the required text (a
-                // character, all of its UTF-8 bytes).
-                while run.last().is_some_and(|&x| x & 0xC0 == 0x80) {
+            b'?' | b'*' | b'{' | b'+' => {
+                // A quantifier, and any that follow it (`+?`, `+??`, `*+`, `{2}?`): the atom
+                // before is certain to be there only under `+` alone or lazy `+?`; otherwise it
+                // is not part of the required text (a character, all of its UTF-8 bytes).
+                let start = i - 1;
+                let mut end = start;
+                loop {
+                    match b.get(end) {
+                        Some(b'?' | b'*' | b'+') => end += 1,
+                        Some(b'{') => end += b[end..].iter().position(|&x| x == b'}')? + 1,
+                        _ => break,
+                    }
+                }
+                if c != b'+' || !matches!(&b[start..end], b"+" | b"+?") {
+                    while run.last().is_some_and(|&x| x & 0xC0 == 0x80) {
+                        run.pop();
+                    }
                     run.pop();
                 }
-                run.pop();
                 flush(&mut run);
-                if c == b'{' {
-                    i += b[i..].iter().position(|&x| x == b'}')? + 1;
-                }
+                i = end;
             }
-            b'+' => flush(&mut run),
             b'.' | b'^' | b'$' | b'|' => flush(&mut run),
             _ if depth == 0 => run.push(c),
             _ => {}
@@ -289,6 +298,11 @@ mod tests {
             ("err.r", Some("err")),
             (r"^\[ERROR\] (db|web)", Some("[ERROR] ")),
             ("ab+c", Some("ab")),
+            ("ab+?c", Some("ab")),
+            // (b+)?? and (b+)*: b may be absent (found by the fuzz target).
+            ("ab+??", None),
+            ("xab+*cde", Some("cde")),
+            ("xyb{2}?c", Some("xy")),
             ("abc?d", Some("ab")),
             ("x{2}yz", Some("yz")),
             ("[[:digit:]]{3} down", Some(" down")),
@@ -312,6 +326,8 @@ mod tests {
         assert!(r.is_match(b"[ERROR] web down"));
         assert!(!r.is_match(b"[ERROR] api down"));
         assert!(!r.is_match(b"x [ERROR] web"));
+        let r = Regexp::new("ab+??").unwrap();
+        assert!(r.is_match(b"a\xb8bbc"));
     }
 
     #[test]
