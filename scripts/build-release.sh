@@ -22,10 +22,24 @@
 # compiler also links, unless CARGO_TARGET_TRIPLE_LINKER says otherwise. What is missing is
 # said before anything is built (exit 111); a wrong command line exits 100.
 # scripts/install.sh --from=target/TRIPLE/release installs the result.
+#
+# --no-tls builds without svlogd's forwarding over TLS (the cargo feature tls: rustls and
+# ring, most of svlogd's size), into target/notls/ instead of target/.
+#
+# --small builds the smallest form: the multicall binary runit-rs alone, for TRIPLE (default:
+# this machine's musl target), into target/small/TRIPLE/small/runit-rs (target/notls/small/...
+# with --no-tls). It needs a nightly toolchain (NIGHTLY, default nightly) with rust-src and
+# the target's standard library (rustup component add rust-src --toolchain nightly; rustup
+# target add TRIPLE --toolchain nightly): std is rebuilt with the program (-Z build-std) and
+# for size (the cargo profile small: opt-level z, svlogd and memchr kept at 3), a panic aborts
+# at once, with no message and no unwind tables (-C panic=immediate-abort; the programs never
+# panic on any input: that is fuzzed), and on musl it is linked static at a fixed address
+# (no relocations to apply at start: fewer private pages per process). What is missing is
+# named before anything is built.
 set -eu
 prog=build-release.sh
 usage() {
-    echo "usage: $prog [--target TRIPLE]" >&2
+    echo "usage: $prog [--target TRIPLE] [--no-tls] [--small]" >&2
     exit 100
 }
 fatal() {
@@ -35,15 +49,22 @@ fatal() {
 
 triple=""
 cross=""
+notls=""
+small=""
 while [ $# -gt 0 ]; do
     case $1 in
         --target) [ $# -ge 2 ] || usage; triple=$2; cross=1; shift ;;
         --target=*) triple=${1#*=}; cross=1 ;;
+        --no-tls) notls=1 ;;
+        --small) small=1 ;;
         -h | --help)
-            echo "usage: $prog [--target TRIPLE]"
+            echo "usage: $prog [--target TRIPLE] [--no-tls] [--small]"
             echo "Builds every binary for release, into target/release, or target/TRIPLE/release"
             echo "for a Rust target (installed with rustup target add TRIPLE; C compiler from"
             echo "CC_TRIPLE or TARGET_CC, else TRIPLE's usual cross compiler)."
+            echo "--no-tls: without svlogd's forwarding over TLS, into target/notls/."
+            echo "--small: the multicall binary runit-rs alone, as small as it gets (nightly"
+            echo "toolchain with rust-src; TRIPLE defaults to this machine's musl target)."
             exit 0
             ;;
         *) usage ;;
@@ -54,9 +75,19 @@ done
 
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+features=""
+if [ -n "$notls" ]; then
+    features=--no-default-features
+    target=$target/notls
+fi
+host=$(rustc -vV | sed -n 's/^host: //p')
+if [ -n "$small" ] && [ -z "$cross" ]; then
+    triple=${host%%-*}-unknown-linux-musl
+    cross=1
+fi
 
 if [ -z "$cross" ]; then
-    cargo build --release --bins --locked
+    cargo build --release --bins --locked $features --target-dir "$target"
     RUSTFLAGS="-C target-feature=+crt-static" \
         cargo build --release -p supervise --bins --locked --target-dir "$target/static"
     exit 0
@@ -66,12 +97,22 @@ fi
 command -v rustc >/dev/null || fatal "rustc not found"
 rustc --print target-list | grep -qx -- "$triple" ||
     fatal "unknown Rust target $triple (rustc --print target-list lists them)"
-[ -d "$(rustc --print sysroot)/lib/rustlib/$triple/lib" ] ||
-    fatal "the Rust target $triple is not installed: rustup target add $triple"
+nightly=${NIGHTLY:-nightly}
+if [ -n "$small" ]; then
+    rustup run "$nightly" rustc -V >/dev/null 2>&1 ||
+        fatal "--small needs a nightly Rust toolchain: rustup toolchain install $nightly (NIGHTLY names another)"
+    sysroot=$(rustup run "$nightly" rustc --print sysroot)
+    [ -d "$sysroot/lib/rustlib/src/rust/library" ] ||
+        fatal "--small needs the standard library's source: rustup component add rust-src --toolchain $nightly"
+    [ -d "$sysroot/lib/rustlib/$triple/lib" ] ||
+        fatal "the Rust target $triple is not installed for $nightly: rustup target add $triple --toolchain $nightly"
+else
+    [ -d "$(rustc --print sysroot)/lib/rustlib/$triple/lib" ] ||
+        fatal "the Rust target $triple is not installed: rustup target add $triple"
+fi
 
 # The C side: the compiler cc (ring's build) would take, found before anything is built.
 var=$(echo "$triple" | tr - _)
-host=$(rustc -vV | sed -n 's/^host: //p')
 arch=${triple%%-*}
 cc=""
 for v in "CC_$triple" "CC_$var" TARGET_CC; do
@@ -98,17 +139,29 @@ if [ -z "$cc" ]; then
             break
         fi
     done
-    [ -n "$cc" ] || fatal "no C compiler for $triple (ring, svlogd's TLS crypto, is partly C): \
+    # Without TLS nothing is C (ring is svlogd's TLS): rustc's own linker choice then stands.
+    [ -n "$cc" ] || [ -n "$notls" ] || fatal "no C compiler for $triple (ring, svlogd's TLS crypto, is partly C): \
 looked for $candidates; set CC_$var to one (for x86_64-unknown-linux-musl, Debian's \
 musl-tools gives x86_64-linux-musl-gcc; for OpenWrt, its SDK's toolchain-*/bin/*-gcc)"
-    export "CC_$var=$cc"
+    [ -z "$cc" ] || export "CC_$var=$cc"
 fi
 linker_var=CARGO_TARGET_$(echo "$var" | tr '[:lower:]' '[:upper:]')_LINKER
-if [ "$arch" != "${host%%-*}" ] && [ -z "$(env | sed -n "s/^$linker_var=//p")" ]; then
+if [ -n "$cc" ] && [ "$arch" != "${host%%-*}" ] && [ -z "$(env | sed -n "s/^$linker_var=//p")" ]; then
     export "$linker_var=${cc%% *}"
 fi
 
-cargo build --release --bins --locked --target "$triple"
+if [ -n "$small" ]; then
+    flags="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no"
+    case $triple in
+        *-musl*) flags="$flags -Crelocation-model=static -Ctarget-feature=+crt-static" ;;
+    esac
+    RUSTFLAGS="$flags" rustup run "$nightly" cargo build -Zbuild-std=std,panic_abort \
+        --profile small -p runit-rs --locked $features --target "$triple" --target-dir "$target/small"
+    echo "$prog: $target/small/$triple/small/runit-rs"
+    exit 0
+fi
+
+cargo build --release --bins --locked $features --target "$triple" --target-dir "$target"
 case $triple in
     *-gnu*)
         RUSTFLAGS="-C target-feature=+crt-static" \

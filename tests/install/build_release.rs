@@ -35,7 +35,7 @@ fn host() -> String {
         .to_string()
 }
 
-const USAGE: &str = "usage: build-release.sh [--target TRIPLE]\n";
+const USAGE: &str = "usage: build-release.sh [--target TRIPLE] [--no-tls] [--small]\n";
 
 #[test]
 fn a_wrong_command_line_gets_the_usage() {
@@ -48,6 +48,16 @@ fn a_wrong_command_line_gets_the_usage() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn the_small_build_names_a_missing_nightly() {
+    let o = build_release(&["--small"], &[("NIGHTLY", "no-such-toolchain")]);
+    assert_eq!(
+        transcript(&o),
+        "--- stdout\n--- stderr\nbuild-release.sh: fatal: --small needs a nightly Rust toolchain: \
+         rustup toolchain install no-such-toolchain (NIGHTLY names another)\n--- exit 111\n"
+    );
 }
 
 #[test]
