@@ -1,9 +1,8 @@
 //! How a test knows a process has dealt with what it was given, instead of sleeping a while:
-//! it sleeps again in read or poll, its pipe is empty or full, runsv has read its control bytes.
+//! it sleeps again in read or poll, its pipe is empty or full (and see [`crate::wait_handled`]).
 
-use crate::{alive, read_text, wait_until};
+use crate::{read_text, wait_until};
 use std::fs;
-use std::path::Path;
 use std::time::Duration;
 
 /// The numbers, on this architecture, of the system calls a main loop sleeps in: read and
@@ -102,21 +101,4 @@ pub fn pipe_full(fd: &impl std::os::fd::AsRawFd) -> bool {
     };
     assert!(size > 0 && page > 0, "F_GETPIPE_SZ failed");
     pipe_bytes(fd) + page as usize > size as usize
-}
-
-/// Waits until the runsv `runsv` has handled every control byte sent to the service `dir` so
-/// far: its control FIFO holds no unread byte and runsv sleeps in poll again (it handles what
-/// it read before it polls again). What a command did not do by then, it will not do: the way
-/// a test shows that something does not happen, instead of sleeping a while. (A runsv that
-/// exited, after `x`, has handled everything too.)
-pub fn wait_handled(dir: &Path, runsv: i32, timeout: Duration) {
-    use std::os::unix::fs::OpenOptionsExt;
-    let fifo = fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(dir.join("supervise/control"))
-        .expect("open supervise/control");
-    wait_until(timeout, "runsv to handle its control bytes", || {
-        !alive(runsv) || (pipe_bytes(&fifo) == 0 && in_poll(runsv))
-    });
 }

@@ -189,3 +189,74 @@ pub fn alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+/// Sends `sig` to the process `pid` (by pid, as every test kills). Refuses pid 0 and negative
+/// pids, which kill(2) would take for a whole process group: the test runner's own, for 0.
+pub fn signal(pid: i32, sig: Signal) {
+    assert!(pid > 0, "refusing to send {sig:?} to pid {pid}");
+    let _ = kill(Pid::from_raw(pid), sig);
+}
+
+/// The parent pid of a process (`None` when it is gone).
+pub fn parent(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_ascii_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// CPU time (user + system) a process has used so far, or `None` if it is gone.
+pub fn cpu_time(pid: i32) -> Option<Duration> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    // After the command: state is field 3, utime 14, stime 15.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { nix::libc::sysconf(nix::libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(Duration::from_micros(ticks * 1_000_000 / hz))
+}
+
+/// Live processes (zombies left out) whose argv is exactly `argv` and, with `cwd`, whose
+/// working directory is `cwd`: the copies of a service's `./run`, to show that a supervisor
+/// never runs two. A shell's child between fork and exec looks the same as the shell, so a
+/// process whose parent is one of them is not counted.
+pub fn copies(cwd: Option<&Path>, argv: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if fs::read(format!("/proc/{pid}/cmdline")).ok().as_deref() != Some(&want[..]) {
+            continue;
+        }
+        let in_cwd = cwd.is_none_or(|cwd| {
+            fs::read_link(format!("/proc/{pid}/cwd")).ok().as_deref() == Some(cwd)
+        });
+        if in_cwd && alive(pid) {
+            out.push(pid);
+        }
+    }
+    let parents: Vec<Option<i32>> = out.iter().map(|&p| parent(p)).collect();
+    let all = out.clone();
+    out.into_iter()
+        .zip(parents)
+        .filter(|(_, pp)| !pp.is_some_and(|pp| all.contains(&pp)))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// Fails the test unless it runs as root, saying `why` it needs root: tests that change
+/// owners, drop privileges or mount fail loudly instead of skipping.
+pub fn require_root(why: &str) {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test must run as root: {why}"
+    );
+}

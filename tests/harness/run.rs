@@ -1,7 +1,8 @@
 //! Running a command to completion, bounded, with its output captured.
 
-use crate::Proc;
+use crate::{cmd_clean, Proc, WAIT};
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
@@ -47,4 +48,40 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
 pub fn code(st: ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
+}
+
+/// A command for `program` run from `cwd` with `args`, and a clean environment (see
+/// [`cmd_clean`]) plus `env`: how the tools' tests run ours and the reference side by side.
+pub fn command(program: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = cmd_clean(program.as_os_str());
+    c.current_dir(cwd).args(args).envs(env.iter().copied());
+    c
+}
+
+/// Runs [`command`] to completion, bounded by [`WAIT`].
+pub fn exec(program: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run(&mut command(program, cwd, args, env), WAIT)
+}
+
+/// Stdout, stderr and the exit code as one text, for comparing whole runs.
+pub fn transcript(o: &Output) -> String {
+    format!(
+        "--- stdout\n{}--- stderr\n{}--- exit {}\n",
+        stdout(o),
+        stderr(o),
+        code(o.status)
+    )
+}
+
+/// The transcript of a run that succeeded without a word.
+pub const SILENT_OK: &str = "--- stdout\n--- stderr\n--- exit 0\n";
+
+/// A run's stdout as (lossy) text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's stderr as (lossy) text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
