@@ -6,12 +6,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The archives of the log directory `dir` (`@` + 24 hex digits + `.s`, `.u`, `.t`, `.s.gz`,
-/// ..., as `formats::archive` reads them), sorted: by name, which is by time.
+/// The archives of the log directory `dir`: every name that starts with `@` (svlogd names a
+/// rotated file `@` + 24 hex digits + `.s`, `.u`, `.t`, `.s.gz`, ...; a name it should not
+/// have made shows here too), sorted: by name, which is by time.
 pub fn archives(dir: &Path) -> Vec<String> {
     names(dir)
         .into_iter()
-        .filter(|n| formats::archive::Name::parse(n.as_bytes()).is_some())
+        .filter(|n| n.starts_with('@'))
         .collect()
 }
 
@@ -35,6 +36,7 @@ pub fn log_files(dir: &Path) -> Vec<PathBuf> {
     };
     let mut names: Vec<String> = archives(dir)
         .into_iter()
+        .filter(|n| formats::archive::Name::parse(n.as_bytes()).is_some())
         .filter(|n| n.ends_with(".s") || n.ends_with(".s.gz") || n.ends_with(".u"))
         .collect();
     names.sort_by(|a, b| a[..25].cmp(&b[..25]).then(rank(a).cmp(&rank(b))));

@@ -95,13 +95,20 @@ impl Proc {
 
     /// Waits for exit at most `timeout`; panics if it is still running then.
     pub fn wait_timeout(&mut self, timeout: Duration) -> ExitStatus {
+        self.exit_within(timeout)
+            .unwrap_or_else(|| panic!("{} did not exit within {timeout:?}", self.name))
+    }
+
+    /// Waits for exit at most `timeout`: how it ended, or `None` if it still runs (for
+    /// figures, where a hang is counted, and the caller kills it).
+    pub fn exit_within(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(st) = self.child.try_wait().expect("try_wait") {
-                return st;
+                return Some(st);
             }
             if Instant::now() >= deadline {
-                panic!("{} did not exit within {timeout:?}", self.name);
+                return None;
             }
             std::thread::sleep(Duration::from_millis(5));
         }

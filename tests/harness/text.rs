@@ -52,3 +52,10 @@ pub fn names(dir: impl AsRef<Path>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The permission bits (`0o7777`) of `p` itself, a link's own included (never its target's);
+/// `None` when it is missing.
+pub fn mode(p: impl AsRef<Path>) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(p).ok().map(|m| m.mode() & 0o7777)
+}
