@@ -99,3 +99,14 @@ pub fn test_path() -> String {
         bin_dir().display()
     )
 }
+
+/// The daemontools names chpst answers to (its behaviour follows its `argv[0]`), which the
+/// install step links to it.
+pub const CHPST_ALIASES: [&str; 6] = [
+    "envdir",
+    "envuidgid",
+    "pgrphack",
+    "setuidgid",
+    "setlock",
+    "softlimit",
+];

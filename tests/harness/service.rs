@@ -120,17 +120,17 @@ pub fn wait_status(
     wait_status_by(s, what, WAIT, || read_status(dir), pred)
 }
 
-/// Waits (at most `timeout`) until the service `dir` runs (state run) under a pid other than
-/// 0 and `not`; returns its status.
+/// The condition "the service runs (state run) under a pid other than 0 and `not`", for
+/// [`wait_status_by`] and [`wait_new_run`].
+pub fn running(not: u32) -> impl Fn(&Status) -> bool {
+    move |st| st.state == State::Run && st.pid != 0 && st.pid != not
+}
+
+/// Waits (at most `timeout`) until the service `dir` runs under a pid other than 0 and
+/// `not`; returns its status.
 pub fn wait_new_run(s: &Scratch, dir: &Path, not: u32, timeout: Duration) -> Status {
     let what = format!("{} running (not pid {not})", dir.display());
-    wait_status_by(
-        s,
-        &what,
-        timeout,
-        || read_status(dir),
-        |st| st.state == State::Run && st.pid != 0 && st.pid != not,
-    )
+    wait_status_by(s, &what, timeout, || read_status(dir), running(not))
 }
 
 /// Waits until the service `dir` runs, and returns its pid.

@@ -59,3 +59,16 @@ pub fn mode(p: impl AsRef<Path>) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     fs::symlink_metadata(p).ok().map(|m| m.mode() & 0o7777)
 }
+
+/// Replaces pids, ages in seconds and `$Id$` strings with placeholders: what differs between
+/// two runs of `sv`, `svstat` and the like that otherwise print the same.
+pub fn mask_pids(s: &str) -> String {
+    let pid = regex::Regex::new(r"pid [0-9]+").unwrap();
+    let secs = regex::Regex::new(r"(?-u)\b[0-9]+s\b").unwrap();
+    let seconds = regex::Regex::new(r"(?-u)\b[0-9]+ seconds").unwrap();
+    let id = regex::Regex::new(r"\$Id:[^$]*\$").unwrap();
+    let s = pid.replace_all(s, "pid N");
+    let s = secs.replace_all(&s, "Ns");
+    let s = seconds.replace_all(&s, "N seconds");
+    id.replace_all(&s, "$$Id$$").into_owned()
+}

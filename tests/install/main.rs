@@ -14,22 +14,12 @@ mod help;
 mod install;
 
 use harness::CleanEnv;
-use harness::{code, names, read_text, Scratch};
+use harness::{code, names, read_text, transcript, Scratch, CHPST_ALIASES, SILENT_OK, WAIT as T};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
-pub const T: Duration = Duration::from_secs(20);
 pub const CRATES: [&str; 3] = ["supervise", "svlogd", "tools"];
-pub const ALIASES: [&str; 6] = [
-    "envdir",
-    "envuidgid",
-    "pgrphack",
-    "setuidgid",
-    "setlock",
-    "softlimit",
-];
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -80,16 +70,3 @@ pub fn install(s: &Scratch, args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(&s.path);
     harness::run(&mut c, T)
 }
-
-/// A command's output as one text: stdout, stderr, exit code.
-pub fn transcript(o: &Output) -> String {
-    format!(
-        "--- stdout\n{}--- stderr\n{}--- exit {}\n",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        code(o.status)
-    )
-}
-
-/// The transcript of a command that succeeded without a word.
-pub const SILENT_OK: &str = "--- stdout\n--- stderr\n--- exit 0\n";
