@@ -31,6 +31,7 @@ mod rng;
 mod run;
 mod scratch;
 mod service;
+mod svlogd;
 mod text;
 mod wait;
 
@@ -46,5 +47,6 @@ pub use rng::*;
 pub use run::*;
 pub use scratch::*;
 pub use service::*;
+pub use svlogd::*;
 pub use text::*;
 pub use wait::*;

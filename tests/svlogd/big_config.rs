@@ -2,8 +2,7 @@
 //! patterns took 71-84 MB, runit's svlogd 22-34 MB): the parsed lines are not kept, and the
 //! patterns share one buffer.
 
-use crate::util::logdir;
-use harness::{wait_until, Scratch};
+use harness::{logdir, wait_until, Impl, Scratch};
 use std::fs;
 use std::time::Duration;
 
@@ -27,8 +26,8 @@ fn half_a_million_patterns_take_about_their_own_size() {
         n += 1;
     }
     logdir(&s.path, "d", &config);
-    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["d"]);
-    crate::util::send(&mut p, b"pattern0000001 is deselected\nkept\n");
+    let mut p = crate::util::spawn(Impl::Ours, &s.path, &["d"]);
+    p.send(b"pattern0000001 is deselected\nkept\n");
     wait_until(Duration::from_secs(60), "the config read", || {
         harness::read_text(s.join("d/current")) == "kept\n"
     });

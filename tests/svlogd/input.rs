@@ -1,8 +1,7 @@
 //! Standard input in its forms: a pipe (peeked with tee), a regular file, /dev/null, a
 //! socket; and lines far longer than any buffer, which must pass through in bounded memory.
 
-use crate::util::{logdir, Impl};
-use harness::{code, read_text, Proc, Scratch};
+use harness::{code, logdir, read_text, svlogd_cmd, Impl, Proc, Scratch};
 use std::fs;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -13,7 +12,7 @@ use std::time::Duration;
 /// RSS, KiB) seen in /proc while it ran (rusage would include the spawner's pages from before
 /// exec).
 fn run_from(imp: Impl, cwd: &std::path::Path, args: &[&str], stdin: Stdio) -> (i32, u64) {
-    let mut c = imp.cmd(cwd);
+    let mut c = svlogd_cmd(imp, cwd);
     c.args(args)
         .stdin(stdin)
         .stdout(Stdio::null())

@@ -1,10 +1,11 @@
 //! Signals: HUP re-reads config, TERM flushes and exits 0, and the TERM bugs of runit fixed
 //! (spec/svlogd.md §7, §8, §12 items 2, 6 and 10).
 
-use crate::util::{
-    drained, logdir, mask, pipe_bytes, send, snapshot, spawn, stderr_of, Impl, Tmpfs,
+use crate::util::{drained, snapshot, spawn};
+use harness::{
+    alive, assert_text_eq, code, log_text, logdir, mask_stamps, mode, pipe_bytes, read_text,
+    svlogd_stderr, wait_until, Impl, Scratch, Tmpfs,
 };
-use harness::{alive, assert_text_eq, code, read_text, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -16,7 +17,7 @@ fn hup_rereads_config_and_appends() {
         let s = Scratch::new(&format!("hup-{}", imp.name()));
         logdir(&s.path, "d", "pA: \n");
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"one\n");
+        p.send(b"one\n");
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "one", || {
             read_text(&cur) == "A: one\n"
@@ -25,9 +26,9 @@ fn hup_rereads_config_and_appends() {
         harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
-        send(&mut p, b"two\n");
+        p.send(b"two\n");
         wait_until(Duration::from_secs(20), "two", || {
             read_text(&cur) == "A: one\nB: two\n"
         });
@@ -36,7 +37,7 @@ fn hup_rereads_config_and_appends() {
         snaps.push(format!(
             "{}{}",
             snapshot(&s.join("d")),
-            mask(&stderr_of(&s.path))
+            mask_stamps(&svlogd_stderr(&s.path))
         ));
     }
     assert_text_eq("HUP: runit vs ours", &snaps[0], &snaps[1]);
@@ -51,23 +52,23 @@ fn hup_resets_the_stderr_selection() {
         let s = Scratch::new(&format!("hup-e-{}", imp.name()));
         logdir(&s.path, "d", "e*\n");
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"alert one\n");
+        p.send(b"alert one\n");
         wait_until(Duration::from_secs(20), "alert", || {
-            stderr_of(&s.path).contains("alert one")
+            svlogd_stderr(&s.path).contains("alert one")
         });
         fs::write(s.join("d/config"), "").unwrap();
         harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
-        send(&mut p, b"quiet two\n");
+        p.send(b"quiet two\n");
         wait_until(Duration::from_secs(20), "logged", || {
             read_text(s.join("d/current")).contains("quiet two")
         });
         p.close_stdin();
         assert!(p.wait_timeout(Duration::from_secs(20)).success());
-        alerts.push(stderr_of(&s.path).contains("quiet two"));
+        alerts.push(svlogd_stderr(&s.path).contains("quiet two"));
     }
     assert_eq!(
         alerts,
@@ -82,15 +83,15 @@ fn term_flushes_and_exits_zero() {
         let s = Scratch::new(&format!("term-{}", imp.name()));
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"a\nb\n");
+        p.send(b"a\nb\n");
         wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
         });
         harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
         p.signal(Signal::SIGTERM);
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
-        assert_eq!(crate::util::mode(&s.join("d/current")), 0o744);
-        assert!(stderr_of(&s.path).contains("svlogd: info: sigterm received.\n"));
+        assert_eq!(mode(s.join("d/current")), Some(0o744));
+        assert!(svlogd_stderr(&s.path).contains("svlogd: info: sigterm received.\n"));
     }
 }
 
@@ -105,8 +106,8 @@ fn term_completes_a_partial_line_and_keeps_it() {
         wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
-        send(&mut p, b"partial");
-        if imp == Impl::Ref {
+        p.send(b"partial");
+        if imp == Impl::Runit {
             // runit reads the partial line (ours leaves it in the pipe until it is complete).
             drained(&p);
         }
@@ -116,7 +117,7 @@ fn term_completes_a_partial_line_and_keeps_it() {
         let slept = harness::voluntary_switches(p.pid());
         p.signal(Signal::SIGTERM);
         harness::wait_slept_again(p.pid(), slept, t);
-        send(&mut p, b"rest\nafter\n");
+        p.send(b"rest\nafter\n");
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
     }
@@ -133,11 +134,11 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
         let s = Scratch::new(&format!("term-wait-{}", imp.name()));
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"done\nno newline");
+        p.send(b"done\nno newline");
         wait_until(Duration::from_secs(20), "done", || {
             read_text(s.join("d/current")) == "done\n"
         });
-        if imp == Impl::Ref {
+        if imp == Impl::Runit {
             drained(&p);
         }
         let t = Duration::from_secs(20);
@@ -168,12 +169,12 @@ fn term_with_data_in_the_pipe_logs_all_of_it() {
         let s = Scratch::new(&format!("term-pipe-{}", imp.name()));
         logdir(&s.path, "d", "");
         let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"w\n");
+        p.send(b"w\n");
         wait_until(Duration::from_secs(20), "w", || {
             read_text(s.join("d/current")) == "w\n"
         });
         p.signal(Signal::SIGSTOP);
-        send(&mut p, b"x\ny\n");
+        p.send(b"x\ny\n");
         p.signal(Signal::SIGTERM);
         p.signal(Signal::SIGCONT);
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
@@ -231,10 +232,11 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
     }
     // 100 KiB: more than the disk holds (the pipe takes the rest).
     for _ in 0..50 {
-        send(&mut p, &chunk);
+        p.send(&chunk);
     }
     wait_until(Duration::from_secs(10), "disk full", || {
-        stderr_of(&s.path).contains("pausing: unable to write to current: mnt/d: out of disk space")
+        svlogd_stderr(&s.path)
+            .contains("pausing: unable to write to current: mnt/d: out of disk space")
     });
     p.signal(Signal::SIGTERM);
     // It exits, or holds the TERM blocked (pending) through its pause: runit's pause is a
@@ -249,8 +251,8 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
     if exited {
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(
-            crate::util::mode(&fs_.path.join("d/current")),
-            0o644,
+            mode(fs_.path.join("d/current")),
+            Some(0o644),
             "current left without u+x"
         );
         // Zero loss: what could not be written is still in the pipe for the next svlogd.
@@ -265,7 +267,7 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
 #[test]
 fn term_works_during_a_disk_full_pause() {
     // spec §12 item 10: runit blocks TERM while it pauses; only SIGKILL stops it.
-    let (runit, _a) = term_on_a_full_disk(Impl::Ref);
+    let (runit, _a) = term_on_a_full_disk(Impl::Runit);
     let (ours, _b) = term_on_a_full_disk(Impl::Ours);
     assert!(!runit, "runit exited on TERM during the pause");
     assert!(ours, "ours did not exit on TERM during the pause");
@@ -288,7 +290,7 @@ fn disk_full_deletes_old_files_down_to_n_min() {
             "{}: {err}",
             imp.name()
         );
-        let logs = crate::util::all_logs(&fs_.path.join("d"));
+        let logs = log_text(&fs_.path.join("d"));
         assert!(
             logs.ends_with("line of some length to fill the disk 3999\n"),
             "{}",
@@ -310,7 +312,7 @@ fn hup_never_lets_go_of_the_directory_lock() {
     let s = Scratch::new("hup-lock");
     logdir(&s.path, "d", "s100\n");
     let mut p = spawn(Impl::Ours, &s.path, &["-v", "d"]);
-    send(&mut p, b"first\n");
+    p.send(b"first\n");
     let cur = s.join("d/current");
     wait_until(Duration::from_secs(20), "first line", || {
         read_text(&cur) == "first\n"
@@ -336,12 +338,12 @@ fn hup_never_lets_go_of_the_directory_lock() {
     for i in 0..40 {
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == i + 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == i + 2
         });
     }
     stop.store(true, Ordering::Relaxed);
     competitor.join().unwrap();
-    send(&mut p, b"last\n");
+    p.send(b"last\n");
     wait_until(Duration::from_secs(20), "last line", || {
         read_text(&cur) == "first\nlast\n"
     });
@@ -353,8 +355,8 @@ fn hup_never_lets_go_of_the_directory_lock() {
         "the lock was free during a HUP"
     );
     assert!(
-        !stderr_of(&s.path).contains("unable to lock"),
+        !svlogd_stderr(&s.path).contains("unable to lock"),
         "{}",
-        stderr_of(&s.path)
+        svlogd_stderr(&s.path)
     );
 }

@@ -1,9 +1,9 @@
 //! Timestamps byte for byte: TAI64N with runit's +10 s label and +500 ns, `-tt`/`-ttt` UTC
 //! with five fraction digits, taken when a line's first byte arrives (spec/svlogd.md §6).
 
-use crate::util::{logdir, run, spawn, Impl};
+use crate::util::{run, spawn};
 use formats::tai64n::Tai64n;
-use harness::{code, read_text, wait_until, Scratch};
+use harness::{code, logdir, read_text, wait_until, Impl, Scratch};
 use regex::Regex;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
