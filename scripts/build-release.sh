@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds every binary of the workspace for release.
 #
-#   scripts/build-release.sh        -> target/release/* and target/static/release/runsv{,dir}
+#   scripts/build-release.sh                  -> target/release/* and target/static/release/runsv{,dir}
+#   scripts/build-release.sh --target TRIPLE  -> target/TRIPLE/release/* (and, for a glibc
+#                                                triple, target/static/TRIPLE/release/runsv{,dir})
 #
 # runsv and runsvdir are also linked static-PIE (crt-static) into target/static/release: one
 # runsv runs per supervised service, and a static binary maps no dynamic loader, shared libc or
@@ -10,9 +12,107 @@
 # two: the other tools look up users and groups through NSS (chpst -u, ...), which a static
 # glibc binary cannot do safely (getpwnam of an unknown user crashes it on Debian 12).
 # The install step takes runsv and runsvdir from target/static/release.
+#
+# --target TRIPLE builds for any Rust target installed here (rustup target add TRIPLE), such as
+# x86_64-unknown-linux-musl, whose binaries are all static (musl reads /etc/passwd itself; no
+# NSS), or an OpenWrt router's. ring, the crypto of svlogd's TLS forwarding, is partly C, so the
+# target needs a C compiler: CC_TRIPLE (cc's variable, dashes or underscores), TARGET_CC, or
+# else the usual cross-compiler name (x86_64-linux-musl-gcc, which Debian's musl-tools installs;
+# TRIPLE-gcc; cc for this machine's own triple). For a target of another architecture that
+# compiler also links, unless CARGO_TARGET_TRIPLE_LINKER says otherwise. What is missing is
+# said before anything is built (exit 111); a wrong command line exits 100.
+# scripts/install.sh --from=target/TRIPLE/release installs the result.
 set -eu
+prog=build-release.sh
+usage() {
+    echo "usage: $prog [--target TRIPLE]" >&2
+    exit 100
+}
+fatal() {
+    echo "$prog: fatal: $*" >&2
+    exit 111
+}
+
+triple=""
+cross=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --target) [ $# -ge 2 ] || usage; triple=$2; cross=1; shift ;;
+        --target=*) triple=${1#*=}; cross=1 ;;
+        -h | --help)
+            echo "usage: $prog [--target TRIPLE]"
+            echo "Builds every binary for release, into target/release, or target/TRIPLE/release"
+            echo "for a Rust target (installed with rustup target add TRIPLE; C compiler from"
+            echo "CC_TRIPLE or TARGET_CC, else TRIPLE's usual cross compiler)."
+            exit 0
+            ;;
+        *) usage ;;
+    esac
+    shift
+done
+[ -z "$cross" ] || case $triple in -* | "") usage ;; esac
+
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release --bins --locked
-RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release -p supervise --bins --locked --target-dir "$target/static"
+
+if [ -z "$cross" ]; then
+    cargo build --release --bins --locked
+    RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --release -p supervise --bins --locked --target-dir "$target/static"
+    exit 0
+fi
+
+# The Rust side: a triple rustc knows, with its standard library installed.
+command -v rustc >/dev/null || fatal "rustc not found"
+rustc --print target-list | grep -qx -- "$triple" ||
+    fatal "unknown Rust target $triple (rustc --print target-list lists them)"
+[ -d "$(rustc --print sysroot)/lib/rustlib/$triple/lib" ] ||
+    fatal "the Rust target $triple is not installed: rustup target add $triple"
+
+# The C side: the compiler cc (ring's build) would take, found before anything is built.
+var=$(echo "$triple" | tr - _)
+host=$(rustc -vV | sed -n 's/^host: //p')
+arch=${triple%%-*}
+cc=""
+for v in "CC_$triple" "CC_$var" TARGET_CC; do
+    # Read through env: CC_x86_64-unknown-linux-musl is no shell name (and dash drops it).
+    val=$(env | sed -n "s/^$v=//p" | head -n 1)
+    if [ -n "$val" ]; then
+        # shellcheck disable=SC2086
+        set -- $val
+        command -v "$1" >/dev/null ||
+            fatal "the C compiler for $triple is missing: $v=$val, but $1 is not found"
+        cc=$val
+        break
+    fi
+done
+if [ -z "$cc" ]; then
+    # x86_64-unknown-linux-musl -> x86_64-linux-musl-gcc (the vendor left out), then the
+    # whole triple, then this machine's own compiler for its own triple.
+    rest=${triple#*-}
+    candidates="$arch-${rest#*-}-gcc $triple-gcc"
+    [ "$triple" != "$host" ] || candidates="$candidates cc"
+    for c in $candidates; do
+        if command -v "$c" >/dev/null; then
+            cc=$c
+            break
+        fi
+    done
+    [ -n "$cc" ] || fatal "no C compiler for $triple (ring, svlogd's TLS crypto, is partly C): \
+looked for $candidates; set CC_$var to one (for x86_64-unknown-linux-musl, Debian's \
+musl-tools gives x86_64-linux-musl-gcc; for OpenWrt, its SDK's toolchain-*/bin/*-gcc)"
+    export "CC_$var=$cc"
+fi
+linker_var=CARGO_TARGET_$(echo "$var" | tr '[:lower:]' '[:upper:]')_LINKER
+if [ "$arch" != "${host%%-*}" ] && [ -z "$(env | sed -n "s/^$linker_var=//p")" ]; then
+    export "$linker_var=${cc%% *}"
+fi
+
+cargo build --release --bins --locked --target "$triple"
+case $triple in
+    *-gnu*)
+        RUSTFLAGS="-C target-feature=+crt-static" \
+            cargo build --release -p supervise --bins --locked --target "$triple" \
+            --target-dir "$target/static"
+        ;;
+esac

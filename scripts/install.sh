@@ -5,6 +5,7 @@
 #   scripts/install.sh                          # build for release, install into /usr/local
 #   scripts/install.sh --prefix=/usr --destdir=/tmp/pkg   # a package's staging tree
 #   PREFIX=/usr DESTDIR=/tmp/pkg scripts/install.sh        # the same, as variables
+#   scripts/install.sh --multicall              # one binary, runit-rs, and a link per program
 #   scripts/install.sh --uninstall              # remove what an install put there
 #
 # Options (each also read from the environment variable in capitals; an option wins):
@@ -15,6 +16,8 @@
 #   --from=DIR      BINSRC   take every binary from DIR and build nothing (a packager's own
 #                            build, or the debug build the tests use)
 #   --no-build      NO_BUILD=1   do not build; install the release build that is there
+#   --multicall     MULTICALL=1  install the multicall binary runit-rs and link every program's
+#                            name to it (busybox style; the smallest install)
 #   --uninstall              remove the binaries, links and pages from BINDIR and MANDIR
 #
 # Without --from, scripts/build-release.sh builds first (cargo does nothing if the build is
@@ -42,13 +45,14 @@ for arg in "$@"; do
         --mandir=*) MANDIR=${arg#*=} ;;
         --from=*) BINSRC=${arg#*=} ;;
         --no-build) NO_BUILD=1 ;;
+        --multicall) MULTICALL=1 ;;
         --uninstall) uninstall=1 ;;
         -h | --help)
             sed -n '2,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
-            echo "usage: $prog [--prefix=DIR] [--destdir=DIR] [--bindir=DIR] [--mandir=DIR] [--from=DIR] [--no-build] [--uninstall]" >&2
+            echo "usage: $prog [--prefix=DIR] [--destdir=DIR] [--bindir=DIR] [--mandir=DIR] [--from=DIR] [--no-build] [--multicall] [--uninstall]" >&2
             exit 100
             ;;
     esac
@@ -82,7 +86,7 @@ for c in $crates; do
 done
 
 if [ -n "$uninstall" ]; then
-    for b in $binaries $aliases; do
+    for b in $binaries $aliases runit-rs; do
         rm -f "$bindir/$b"
     done
     for p in $pages; do
@@ -114,6 +118,21 @@ source_of() {
         *) echo "$release/$1" ;;
     esac
 }
+
+if [ -n "${MULTICALL:-}" ]; then
+    src=$release/runit-rs
+    [ -f "$src" ] && [ -x "$src" ] || fatal "$src is missing: build the workspace first"
+    mkdir -p "$bindir"
+    install -m 0755 "$src" "$bindir/.runit-rs.new"
+    mv -f "$bindir/.runit-rs.new" "$bindir/runit-rs"
+    # Every name, whatever an earlier install left there (a binary becomes a link).
+    for b in $binaries $aliases; do
+        ln -sf runit-rs "$bindir/.$b.new"
+        mv -f "$bindir/.$b.new" "$bindir/$b"
+    done
+    binaries=""
+    aliases=""
+fi
 
 for b in $binaries; do
     src=$(source_of "$b")

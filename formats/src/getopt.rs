@@ -1,7 +1,8 @@
 //! Option scanning the way runit's `sgetopt` does it.
 //!
 //! Options stop at the first argument that does not start with `-` (or is just `-`), or after
-//! `--`; letters may be combined (`-tt`, `-vw5`); an option argument is the rest of the word or
+//! any argument that starts with `--` (`--` itself, but also `--check`: sgetopt takes the whole
+//! word as the end of the options, and skips it); letters may be combined (`-tt`, `-vw5`); an option argument is the rest of the word or
 //! the next word. Errors are reported as runit prints them: `PROG: illegal option -- x` and
 //! `PROG: option requires an argument -- l`, where PROG is the basename of argv\[0\].
 
@@ -41,6 +42,8 @@ pub struct Getopt<'a> {
     pub optind: usize,
     /// Position inside a combined option word.
     pos: usize,
+    /// See [`Getopt::strict`].
+    strict: bool,
 }
 
 impl<'a> Getopt<'a> {
@@ -51,7 +54,17 @@ impl<'a> Getopt<'a> {
             spec: spec.as_bytes(),
             optind: 1,
             pos: 0,
+            strict: false,
         }
+    }
+
+    /// For the toolkit's own commands, which have no runit original to follow: a word that
+    /// starts with `--` (other than `--` itself) is scanned as option letters, so that an
+    /// unknown long option is reported (`illegal option -- -`) rather than silently taken for
+    /// the end of the options.
+    pub fn strict(mut self) -> Getopt<'a> {
+        self.strict = true;
+        self
     }
 
     /// The operands left once scanning has returned `None`.
@@ -77,7 +90,7 @@ impl Iterator for Getopt<'_> {
             if word.len() < 2 || word[0] != b'-' {
                 return None;
             }
-            if word == b"--" {
+            if word == b"--" || (word[1] == b'-' && !self.strict) {
                 self.optind += 1;
                 return None;
             }
@@ -191,6 +204,27 @@ mod tests {
             "svlogd: option requires an argument -- l"
         );
         assert_eq!(progname(OsStr::new("/usr/bin/svlogd")), "svlogd");
+    }
+
+    #[test]
+    fn any_double_dash_word_ends_the_options() {
+        // runit's `svlogd --check d` logs to d; `sv --foo status d` gives the status of d.
+        let (o, rest) = scan(&["svlogd", "-t", "--check", "d", "-v"], "tv");
+        assert_eq!(o, vec![Opt::Flag(b't', None)]);
+        assert_eq!(rest, vec!["d", "-v"]);
+        // As an option's argument it is just the argument.
+        let (o, rest) = scan(&["p", "-l", "--x", "d"], "l:");
+        assert_eq!(o, vec![Opt::Flag(b'l', Some("--x".into()))]);
+        assert_eq!(rest, vec!["d"]);
+        // The toolkit's own commands report it instead.
+        let a = argv(&["p_log", "-m", "--mrege", "a"]);
+        let mut g = Getopt::new(&a, "m").strict();
+        assert_eq!(g.next(), Some(Opt::Flag(b'm', None)));
+        assert_eq!(g.next(), Some(Opt::Illegal(b'-')));
+        let a = argv(&["p_log", "--", "-m"]);
+        let mut g = Getopt::new(&a, "m").strict();
+        assert_eq!(g.next(), None);
+        assert_eq!(g.operands(), &a[2..]);
     }
 
     #[test]

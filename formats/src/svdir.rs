@@ -192,26 +192,52 @@ fn open_checked(
     Ok(fd)
 }
 
-/// Reads a small decimal setting file (`notification-fd`, `timeout-kill`): the leading digits
-/// of its first line. `Ok(None)` when the file does not exist.
+/// Reads a small decimal setting file (`notification-fd`, `timeout-kill`, `sv-timeout`): see
+/// [`parse_number`]. `Ok(None)` when the file does not exist; a file without a number is
+/// `EINVAL`, a number beyond 64 bits `ERANGE`.
 pub fn read_number(path: &Path) -> io::Result<Option<u64>> {
     let text = match fs::read(path) {
         Ok(t) => t,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let digits: Vec<u8> = text
-        .iter()
-        .copied()
-        .skip_while(|b| *b == b' ' || *b == b'\t')
-        .take_while(u8::is_ascii_digit)
-        .collect();
-    if digits.is_empty() {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    match parse_number(&text) {
+        Ok(n) => Ok(Some(n)),
+        Err(NumberError::NoDigits) => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+        Err(NumberError::TooLarge) => Err(io::Error::from_raw_os_error(libc::ERANGE)),
     }
-    Ok(std::str::from_utf8(&digits)
-        .ok()
-        .and_then(|s| s.parse().ok()))
+}
+
+/// Why a setting file's text is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    /// No digit after the leading blanks.
+    NoDigits,
+    /// The digits make a number beyond 64 bits.
+    TooLarge,
+}
+
+/// The number a setting file says: after any spaces and tabs, its leading decimal digits
+/// (what follows them, a newline or anything else, is ignored). Unlike [`crate::scan`]'s
+/// options, a number too large is refused rather than wrapped.
+pub fn parse_number(text: &[u8]) -> Result<u64, NumberError> {
+    let start = text
+        .iter()
+        .position(|b| *b != b' ' && *b != b'\t')
+        .unwrap_or(text.len());
+    let digits = &text[start..];
+    let n = digits
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if n == 0 {
+        return Err(NumberError::NoDigits);
+    }
+    digits[..n].iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or(NumberError::TooLarge)
+    })
 }
 
 /// `base/name` for a relative name, as runit builds `log/supervise/...` paths.
@@ -312,6 +338,25 @@ mod tests {
         fs::write(d.join("bad"), "x\n").unwrap();
         assert!(read_number(&d.join("bad")).is_err());
         assert_eq!(read_number(&d.join("none")).unwrap(), None);
+        // Beyond 64 bits is an error, not a missing file (it was read as one).
+        fs::write(d.join("big"), "18446744073709551616\n").unwrap();
+        let e = read_number(&d.join("big")).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ERANGE));
         fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn number_texts() {
+        assert_eq!(parse_number(b"3\n"), Ok(3));
+        assert_eq!(parse_number(b" \t 0042 trailing"), Ok(42));
+        assert_eq!(parse_number(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_number(b"18446744073709551616"),
+            Err(NumberError::TooLarge)
+        );
+        assert_eq!(parse_number(b""), Err(NumberError::NoDigits));
+        assert_eq!(parse_number(b"\n3"), Err(NumberError::NoDigits));
+        assert_eq!(parse_number(b"-3"), Err(NumberError::NoDigits));
+        assert_eq!(parse_number(b"+3"), Err(NumberError::NoDigits));
     }
 }

@@ -1,14 +1,17 @@
-# Shared by the supervise benchmarks: build, scratch directory, service trees, cleanup.
+# Shared by the supervise benchmarks: build, scratch directory, service trees, cleanup, and
+# the records and scale of scripts/bench/lib.sh (each benchmark appends its raw figures to
+# $BENCH_OUT; BENCH_SCALE scales its sizes).
 # Every process a benchmark starts runs inside $SCRATCH; cleanup kills exactly those (by pid,
 # found through their working directory), never by name.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+. "$ROOT/scripts/bench/lib.sh"
+need /usr/bin/runsv /usr/bin/runsvdir python3
 # runsv and runsvdir as they are installed: release build, linked static-PIE (see
 # scripts/build-release.sh for why only these two).
 OURS=$CARGO_TARGET_DIR/static/release
 [ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release -p supervise --bins --target-dir "$CARGO_TARGET_DIR/static" >&2)
+    cargo build --release --locked -p supervise --bins --target-dir "$CARGO_TARGET_DIR/static" >&2)
 SCRATCH=$(mktemp -d /tmp/supervise-bench.XXXXXX)
 
 cleanup() {

@@ -1,172 +1,150 @@
 #!/bin/sh
-# svlogd throughput benchmark: our svlogd against runit's svlogd, s6-log, multilog and
-# `cat > file`, on the same input in the same run, then UDP forwarding against runit's.
+# svlogd throughput: our svlogd against runit's svlogd, s6-log, multilog and `cat > file`, on
+# the same input in the same run, the loggers taking turns; the selection-pattern rows (issue
+# 16.3); and compression, timed until every archive is compressed, beside `gzip -6` on the
+# same files.
 #
-#   svlogd/bench/throughput.sh            # no arguments; builds the release binary itself
+#   svlogd/bench/throughput.sh       (scripts/bench.sh runs it with the others)
 #
-# Input: 2,000,000 lines of 120 bytes (240 MB), piped by `cat` from a file on /dev/shm into
-# each logger; log directories on /dev/shm (tmpfs); timestamps on (`-tt` for the svlogds,
-# `t`/`T` for s6-log, `t` for multilog); rotation at 100 MB (multilog: its maximum, 16 MB).
-# Each logger runs RUNS times (default 5), the loggers taking turns so that a busy moment of
-# the machine hits them all alike; the best time counts. Every run's line count is
-# checked. Peak RSS is the logger process's own (GNU time's %M, the logger run directly
-# under /usr/bin/time).
+# Input: LINES lines of 120 bytes (2,000,000 at full size: 240 MB), generated on /dev/shm and
+# piped by `cat` into each logger, whose log directory is on /dev/shm (tmpfs) too. Every
+# logger rotates at the same size, ROTATE bytes (multilog's maximum, 16777215, at full size;
+# scaled with the input, so that the number of rotations is the same at every scale) and
+# keeps up to 100 archives (none is deleted): svlogd `sROTATE n100`, s6-log `sROTATE n100`,
+# multilog `sROTATE n100`. Each logger runs RUNS times (default 5), in turns, so a busy moment
+# of the machine hits them all alike; every run's lines are counted afterwards. The time is
+# wall-clock from the start of `cat` to the exit of both, measured by scripts/bench/benchexec
+# (no shell in between); peak RSS is the logger's own (wait4's ru_maxrss).
 #
-# Targets (from the issue): >= 2x faster than s6-log with timestamps, >= 4x faster than
-# runit's svlogd -tt, within 1.3x of cat, peak RSS <= runit's + 1 MB at default settings;
-# UDP: >= 10x runit's lines per second to a local receiver.
+# Cases (records `throughput CASE IMPL RUN METRIC VALUE`, metrics wall_ns, maxrss_kb,
+# user_us, sys_us, lines, bytes):
+#   cat coreutils         `cat > file`, the ceiling
+#   plain ours|runit      svlogd without timestamps
+#   tt ours|runit         svlogd -tt
+#   T-local ours          svlogd -T local (local-time stamps)
+#   t s6, T s6            s6-log t (TAI64N), s6-log T (ISO 8601)
+#   t multilog            multilog t
+# Selection patterns, svlogd -tt with one pattern line in `config`, none of which matches a
+# line of the input (so every line is searched in full, and every line is logged):
+#   regex-literal ours     `~+error`      (a plain word: memchr's search)
+#   regex-alternation ours `~+error|warn` (the regular-expression engine)
+#   glob ours              `+*error*`     (runit's glob)
+# Compression (`compress gzip`, level 6), records `compress gzip ours|gzip RUN ...`: the pipe
+# stays open until every archive is compressed; written_ns (all lines written), compressed_ns
+# (every archive compressed), compress_cpu_ns (CPU time of svlogd's compression thread),
+# archives, archive_bytes; then `gzip -6` compresses the same files' contents, one process:
+# its user_us + sys_us.
 #
-# Rows for issue 5: `svlogd-ours-T-local` (-T local: local-time stamps, beside s6-log's T);
-# `svlogd-ours-tt-rot` (-tt, rotating every 10 MiB: 24 rotations) and `svlogd-ours-tt-gz`
-# (the same with `compress gzip`): rotating with compression must not slow the input path by
-# more than 10% (gz / rot <= 1.10). The time is the input path's: until svlogd has written
-# every line and exited; files the compression worker had not reached by then stay `.s` (the
-# next svlogd compresses them), and the line count reads both.
-#
-# Environment: LINES (default 2000000), UDP_LINES (default 200000), RUNS (default 5),
-# BENCH_DIR (default /dev/shm/svlogd-bench.PID). UDP_PORT (default 55514).
+# Environment: LINES, ROTATE, RUNS (defaults from BENCH_SCALE, BENCH_RUNS), BENCH_DIR (default
+# /dev/shm/svlogd-bench.PID), NO_BUILD=1 to use the release build that is there.
 set -eu
-cd "$(dirname "$0")/../.."
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/scripts/bench/lib.sh"
 
-LINES=${LINES:-2000000}
-UDP_LINES=${UDP_LINES:-200000}
-RUNS=${RUNS:-5}
+LINES=${LINES:-$(scaled 2000000 10000)}
+ROTATE=${ROTATE:-$(scaled 16777215 4096)}
+RUNS=${RUNS:-$(runs 5)}
+KEEP=100
 DIR=${BENCH_DIR:-/dev/shm/svlogd-bench.$$}
 
-cargo build --release --quiet -p svlogd --bin svlogd
-OURS="${CARGO_TARGET_DIR:-target}/release/svlogd"
-OURS=$(cd "$(dirname "$OURS")" && pwd)/$(basename "$OURS")
-for tool in /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog /usr/bin/time /usr/bin/socat /usr/bin/gzip; do
-    [ -x "$tool" ] || { echo "missing $tool (install runit, s6, daemontools, time, socat)" >&2; exit 1; }
-done
+[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && cargo build --release --quiet --locked -p svlogd --bin svlogd)
+OURS=$CARGO_TARGET_DIR/release/svlogd
+need "$OURS" /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog gzip
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
 trap 'rm -rf "$DIR"' EXIT INT TERM
-INPUT="$DIR/input"
-echo "generating $LINES lines of 120 bytes..."
-awk -v n="$LINES" 'BEGIN {
-    pad = "the quick brown fox jumps over the lazy dog, while a log line of typical length goes by"
-    for (i = 0; i < n; i++) printf "%010d %s %020d\n", i, pad, i
-}' > "$INPUT"
-BYTES=$(wc -c < "$INPUT")
+INPUT=$DIR/input
+echo "throughput: generating $LINES lines of 120 bytes..."
+gen_lines "$LINES" "$INPUT"
+BYTES=$(wc -c <"$INPUT")
+record throughput - - - lines "$LINES"
+record throughput - - - bytes "$BYTES"
+record throughput - - - rotate_bytes "$ROTATE"
+record throughput - - - keep "$KEEP"
+record throughput - - - runs "$RUNS"
 
-now() { date +%s%N; }
+# count DIR: "lines bytes" of everything a logger wrote into DIR (archives decompressed).
+count() {
+    for f in "$1"/current "$1"/@* "$1"/out; do
+        [ -e "$f" ] || continue
+        case $f in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
+    done | wc -lc | awk '{ print $1, $2 }'
+}
 
-# once NAME KIND CMD...: runs "cat input | CMD" once in a fresh $DIR/NAME, checks the line
-# count, and keeps the best time and the highest peak RSS in $DIR/NAME.best / .rss.
+# once BENCH CASE IMPL CONFIG CMD...: one run of `cat input | CMD` in a fresh directory whose
+# log/config is CONFIG (printf format; empty: none), timed, its lines counted; the records.
+TT_BYTES=""
 once() {
-    name=$1; kind=$2; shift 2
-    rm -rf "${DIR:?}/$name/log"; mkdir -p "$DIR/$name/log"
-    case $kind in
-        svlogd) echo "s100000000" > "$DIR/$name/log/config" ;;
-        svlogd-rot) printf 's10485760\nn0\n' > "$DIR/$name/log/config" ;;
-        svlogd-gz) printf 's10485760\nn0\ncompress gzip\n' > "$DIR/$name/log/config" ;;
-    esac
+    bench=$1 cs=$2 impl=$3 config=$4
+    shift 4
+    d=$DIR/run
+    rm -rf "$d"
+    mkdir -p "$d/log"
+    [ -z "$config" ] || printf "$config" >"$d/log/config"
+    out=""
+    [ "$impl" != coreutils ] || out="-o $d/log/out"
     sync
-    t0=$(now)
-    ( cd "$DIR/$name" && cat "$INPUT" | /usr/bin/time -o "$DIR/$name/time" -f "%M" "$@" )
-    t1=$(now)
-    got=$(for f in "$DIR/$name"/log/current "$DIR/$name"/log/@* "$DIR/$name"/log/out; do
-        case $f in *.gz) gzip -dc "$f" ;; *) cat "$f" 2>/dev/null || true ;; esac
-    done | wc -l)
-    if [ "$got" -ne "$LINES" ]; then
-        echo "$name: $got lines logged, want $LINES" >&2
-        exit 1
-    fi
-    ns=$((t1 - t0))
-    m=$(tail -n 1 "$DIR/$name/time")
-    best=$(cat "$DIR/$name/best" 2>/dev/null || echo "")
-    if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then echo "$ns" > "$DIR/$name/best"; fi
-    rss=$(cat "$DIR/$name/rss" 2>/dev/null || echo 0)
-    if [ "$m" -gt "$rss" ]; then echo "$m" > "$DIR/$name/rss"; fi
+    # shellcheck disable=SC2086
+    "$BENCHEXEC" -d "$d" -c "$INPUT" $out -r "$d/res" -- "$@"
+    [ "$(value "$d/res" status)" = 0 ] || bench_fatal "$cs $impl exited with status $(value "$d/res" status)"
+    set -- $(count "$d/log")
+    [ "$1" -eq "$LINES" ] || bench_fatal "$bench $cs $impl: $1 lines logged, want $LINES"
+    record_file "$bench" "$cs" "$impl" "$r" "$d/res"
+    record "$bench" "$cs" "$impl" "$r" lines "$1"
+    record "$bench" "$cs" "$impl" "$r" bytes "$2"
+    [ "$cs.$impl" != tt.ours ] || TT_BYTES=$2
+    awk -v b="$bench" -v c="$cs" -v i="$impl" -v r="$r" -v ns="$(value "$d/res" wall_ns)" -v kb="$(value "$d/res" maxrss_kb)" \
+        'BEGIN { printf "  %-10s %-17s %-9s run %d: %8.3f s, peak %6d KiB\n", b, c, i, r, ns / 1e9, kb }'
+    rm -rf "$d"
 }
 
-# The loggers take turns, RUNS rounds, so that a busy moment of the machine hits them all.
-NAMES="svlogd-ours-tt svlogd-runit-tt s6-log-t s6-log-T multilog-t cat svlogd-ours svlogd-runit svlogd-ours-T-local svlogd-ours-tt-rot svlogd-ours-tt-gz"
-for n in $NAMES; do mkdir -p "$DIR/$n"; done
-echo "running each logger $RUNS times on $LINES lines ($BYTES bytes), in turns..."
+# compress_once: svlogd -tt with `compress gzip`, until every archive is compressed; then gzip
+# -6 on the same contents.
+compress_once() {
+    [ -n "$TT_BYTES" ] || bench_fatal "compress: run after a plain -tt run (its bytes are the log's size)"
+    d=$DIR/run
+    rm -rf "$d"
+    mkdir -p "$d/log" "$d/plain"
+    printf 's%s\nn%s\ncompress gzip\n' "$ROTATE" "$KEEP" >"$d/log/config"
+    sync
+    "$BENCHEXEC" -d "$d" -c "$INPUT" -w "$d/log" -b "$TT_BYTES" -r "$d/res" -- "$OURS" -tt log
+    [ "$(value "$d/res" status)" = 0 ] || bench_fatal "compress: svlogd exited with status $(value "$d/res" status)"
+    set -- $(count "$d/log")
+    [ "$1" -eq "$LINES" ] || bench_fatal "compress: $1 lines logged, want $LINES"
+    [ "$(value "$d/res" archives)" -gt 0 ] || bench_fatal "compress: no archive (ROTATE $ROTATE too large for $BYTES bytes?)"
+    record_file compress gzip ours "$r" "$d/res"
+    record compress gzip ours "$r" lines "$1"
+    for f in "$d"/log/@*.s.gz; do
+        gzip -dc "$f" >"$d/plain/${f##*/}"
+    done
+    "$BENCHEXEC" -o /dev/null -r "$d/gz" -- gzip -6 -c "$d"/plain/@*
+    [ "$(value "$d/gz" status)" = 0 ] || bench_fatal "gzip -6 failed"
+    record_file compress gzip gzip "$r" "$d/gz"
+    record compress gzip gzip "$r" bytes "$(cat "$d"/plain/@* | wc -c)"
+    awk -v w="$(value "$d/res" written_ns)" -v c="$(value "$d/res" compressed_ns)" -v cpu="$(value "$d/res" compress_cpu_ns)" \
+        -v b="$(value "$d/res" archive_bytes)" -v gu="$(value "$d/gz" user_us)" -v gs="$(value "$d/gz" sys_us)" -v r="$r" \
+        'BEGIN { printf "  compress   gzip              ours      run %d: written %.3f s, compressed %.3f s, %.1f MB/s of CPU (gzip -6: %.1f)\n",
+                 r, w / 1e9, c / 1e9, b / cpu * 1e3, b / (gu + gs) }'
+    rm -rf "$d"
+}
+
+echo "throughput: $RUNS runs of each logger on $LINES lines ($BYTES bytes), rotating at $ROTATE bytes, in turns"
 r=0
 while [ "$r" -lt "$RUNS" ]; do
     r=$((r + 1))
-    once "svlogd-ours-tt"   svlogd "$OURS" -tt log
-    once "svlogd-runit-tt"  svlogd /usr/bin/svlogd -tt log
-    once "s6-log-t"         s6     /usr/bin/s6-log t s100000000 n5 ./log
-    once "s6-log-T"         s6     /usr/bin/s6-log T s100000000 n5 ./log
-    once "multilog-t"       multi  /usr/bin/multilog t s16777215 n20 ./log
-    once "cat"              cat    sh -c 'cat > log/out'
-    once "svlogd-ours"      svlogd "$OURS" log
-    once "svlogd-runit"     svlogd /usr/bin/svlogd log
-    once "svlogd-ours-T-local" svlogd "$OURS" -T local log
-    once "svlogd-ours-tt-rot"  svlogd-rot "$OURS" -tt log
-    once "svlogd-ours-tt-gz"   svlogd-gz "$OURS" -tt log
+    cfg="s$ROTATE\nn$KEEP\n"
+    once throughput tt ours "$cfg" "$OURS" -tt log
+    once throughput tt runit "$cfg" /usr/bin/svlogd -tt log
+    once throughput t s6 "" /usr/bin/s6-log t "s$ROTATE" "n$KEEP" ./log
+    once throughput T s6 "" /usr/bin/s6-log T "s$ROTATE" "n$KEEP" ./log
+    once throughput t multilog "" /usr/bin/multilog t "s$ROTATE" "n$KEEP" ./log
+    once throughput cat coreutils "" cat
+    once throughput plain ours "$cfg" "$OURS" log
+    once throughput plain runit "$cfg" /usr/bin/svlogd log
+    once throughput T-local ours "$cfg" "$OURS" -T local log
+    once throughput regex-literal ours "$cfg~+error\n" "$OURS" -tt log
+    once throughput regex-alternation ours "$cfg~+error|warn\n" "$OURS" -tt log
+    once throughput glob ours "$cfg+*error*\n" "$OURS" -tt log
+    compress_once
 done
-results="$DIR/results"
-: > "$results"
-for n in $NAMES; do
-    echo "$n $(cat "$DIR/$n/best") $(cat "$DIR/$n/rss")" >> "$results"
-done
-
-ours_ns=$(awk '$1 == "svlogd-ours-tt" { print $2 }' "$results")
-echo
-printf '%-20s %9s %12s %9s %12s %10s\n' logger seconds lines/s MB/s "time/ours" "peak KB"
-while read -r name ns rss; do
-    awk -v name="$name" -v ns="$ns" -v rss="$rss" -v lines="$LINES" -v bytes="$BYTES" -v ours="$ours_ns" \
-        'BEGIN { s = ns / 1e9; printf "%-20s %9.3f %12.0f %9.1f %11.2fx %10d\n", name, s, lines / s, bytes / s / 1e6, ns / ours, rss }'
-done < "$results"
-
-# UDP: lines per second sent to a local receiver, `U` (UDP only), no timestamps.
-PORT=${UDP_PORT:-55514}
-udp_once() {
-    name=$1; shift
-    rm -rf "${DIR:?}/$name/log"; mkdir -p "$DIR/$name/log"
-    echo "U127.0.0.1:$PORT" > "$DIR/$name/log/config"
-    socat -u "UDP-RECV:$PORT,bind=127.0.0.1,rcvbuf=8388608" /dev/null &
-    rx=$!
-    sleep 0.2
-    t0=$(now)
-    ( cd "$DIR/$name" && head -n "$UDP_LINES" "$INPUT" | "$@" log )
-    t1=$(now)
-    kill "$rx" 2>/dev/null || true
-    wait "$rx" 2>/dev/null || true
-    if [ -s "$DIR/$name/log/current" ]; then
-        echo "$name: datagrams failed:" >&2; head -n 3 "$DIR/$name/log/current" >&2
-    fi
-    ns=$((t1 - t0))
-    best=$(cat "$DIR/$name/best" 2>/dev/null || echo "")
-    if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then echo "$ns" > "$DIR/$name/best"; fi
-}
-r=0
-while [ "$r" -lt "$RUNS" ]; do
-    r=$((r + 1))
-    udp_once "udp-ours" "$OURS"
-    udp_once "udp-runit" /usr/bin/svlogd
-done
-: > "$DIR/udp"
-for n in udp-ours udp-runit; do echo "$n $(cat "$DIR/$n/best")" >> "$DIR/udp"; done
-echo
-printf '%-18s %9s %12s\n' "UDP ($UDP_LINES lines)" seconds lines/s
-while read -r name ns; do
-    awk -v name="$name" -v ns="$ns" -v lines="$UDP_LINES" \
-        'BEGIN { s = ns / 1e9; printf "%-18s %9.3f %12.0f\n", name, s, lines / s }'
-done < "$DIR/udp"
-
-# The targets.
-echo
-awk -v r="$results" -v u="$DIR/udp" 'BEGIN {
-    while ((getline l < r) > 0) { split(l, f, " "); t[f[1]] = f[2]; m[f[1]] = f[3] }
-    while ((getline l < u) > 0) { split(l, f, " "); t[f[1]] = f[2] }
-    s6 = t["s6-log-t"] < t["s6-log-T"] ? t["s6-log-t"] : t["s6-log-T"]
-    check("vs s6-log with timestamps (fastest of t, T)", s6 / t["svlogd-ours-tt"], ">=", 2)
-    check("vs runit svlogd -tt", t["svlogd-runit-tt"] / t["svlogd-ours-tt"], ">=", 4)
-    check("cat time / ours -tt (within 1.3x of cat)", t["svlogd-ours-tt"] / t["cat"], "<=", 1.3)
-    check("peak RSS ours - runit, MB (-tt)", (m["svlogd-ours-tt"] - m["svlogd-runit-tt"]) / 1024, "<=", 1)
-    check("peak RSS ours - runit, MB (no -t)", (m["svlogd-ours"] - m["svlogd-runit"]) / 1024, "<=", 1)
-    check("UDP lines/s vs runit", t["udp-runit"] / t["udp-ours"], ">=", 10)
-    check("vs s6-log T, with -T local", t["s6-log-T"] / t["svlogd-ours-T-local"], ">=", 2)
-    check("compress gzip / plain, rotating every 10 MiB", t["svlogd-ours-tt-gz"] / t["svlogd-ours-tt-rot"], "<=", 1.10)
-}
-function check(what, v, op, want) {
-    ok = (op == ">=") ? v >= want : v <= want
-    printf "%-48s %8.2f  (target %s %s)  %s\n", what, v, op, want, ok ? "ok" : "MISSED"
-}'

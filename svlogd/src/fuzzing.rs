@@ -1,5 +1,6 @@
 //! Property checks shared by the cargo-fuzz targets (`fuzz/`: `svlogd_config`, `pmatch`,
-//! `line_split`, `forward_frame`, `forward_cursor`, `forward_response`) and the corpus replay test, so both run exactly the same code. Each function
+//! `line_split`, `forward_frame`, `forward_cursor`, `forward_response`, `svlogd_options`) and
+//! the corpus replay test, so both run exactly the same code. Each function
 //! panics when a property fails; it must never panic otherwise, whatever the input.
 
 use crate::config::{self, Meaning};
@@ -329,14 +330,11 @@ pub fn forward_cursor(data: &[u8]) {
 
 /// Whatever a collector sends back over TLS, in any chunks: rustls and the forwarder's
 /// handling of it never panic, and once the connection is refused it stays refused.
+#[cfg(feature = "tls")]
 pub fn forward_response(data: &[u8]) {
-    use crate::forward::tls::untrusting_client;
-    use crate::forward::transport::absorb_tls;
-    let mut conn = untrusting_client();
+    let mut conn = crate::forward::tls::untrusting_session();
     let mut out = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut out).expect("to a Vec");
-    }
+    conn.take_output(&mut out).expect("to a Vec");
     let mut scratch = [0u8; 4096];
     let mut rng = Rng(data.len() as u64 + 7);
     let mut rest = data;
@@ -347,11 +345,11 @@ pub fn forward_response(data: &[u8]) {
         rest = tail;
         let mut src = chunk;
         while !src.is_empty() {
-            match conn.read_tls(&mut src) {
+            match conn.read_from(&mut src) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            if absorb_tls(&mut conn, &mut scratch, &mut out).is_err() {
+            if conn.absorb(&mut scratch, &mut out).is_err() {
                 failed = true;
                 break;
             }
@@ -362,10 +360,122 @@ pub fn forward_response(data: &[u8]) {
     }
     if failed {
         let mut src: &[u8] = &[0x17, 0x03, 0x03, 0x00, 0x01, 0x00];
-        let _ = conn.read_tls(&mut src);
-        assert!(absorb_tls(&mut conn, &mut scratch, &mut out).is_err());
+        let _ = conn.read_from(&mut src);
+        assert!(conn.absorb(&mut scratch, &mut out).is_err());
     }
     assert!(out.len() < 1 << 20, "bounded replies");
+}
+
+/// What runit's svlogd makes of its command line.
+#[derive(Debug)]
+enum RunitCli {
+    /// It logs: `-t` count (at most 3), `-v`, `repl` (0: none), `replace`, `linemax`,
+    /// `buflen`, the directories.
+    Logs(u8, bool, u8, Vec<u8>, u64, u64, Vec<Vec<u8>>),
+    /// The usage message, after sgetopt's message if there is one.
+    Usage(Option<Vec<u8>>),
+    /// `-V`: the version line, then the usage.
+    Version,
+}
+
+/// runit 2.1.2's svlogd `main` up to its directories, from its C: getopt over
+/// `R:r:l:b:tvV`, then at least one directory and `buflen > linemax`.
+fn runit_svlogd(words: &[&[u8]]) -> RunitCli {
+    use formats::fuzzing::sgetopt::{Scan, Step};
+    let (mut ts, mut verbose, mut repl, mut replace) = (0u8, false, 0u8, Vec::new());
+    let (mut linemax, mut buflen) = (1000u64, 1024u64);
+    let mut g = Scan::new(words, b"R:r:l:b:tvV");
+    loop {
+        let (c, arg) = match g.getopt() {
+            Step::Done => break,
+            Step::Problem(_, m) => return RunitCli::Usage(Some(m)),
+            Step::Opt(c, arg) => (c, arg.unwrap_or_default()),
+        };
+        match c {
+            b'R' => {
+                replace = arg;
+                if repl == 0 {
+                    repl = b'_';
+                }
+            }
+            b'r' => {
+                repl = arg.first().copied().unwrap_or(0);
+                if repl == 0 || arg.len() > 1 {
+                    return RunitCli::Usage(None);
+                }
+            }
+            b'l' => {
+                linemax = formats::scan::scan_ulong(&arg).0;
+                if linemax == 0 {
+                    linemax = 1000;
+                }
+            }
+            b'b' => {
+                buflen = formats::scan::scan_ulong(&arg).0;
+                if buflen == 0 {
+                    buflen = 1024;
+                }
+            }
+            b't' => ts = (ts + 1).min(3),
+            b'v' => verbose = true,
+            b'V' => return RunitCli::Version,
+            _ => unreachable!("getopt returns the letters of its option string"),
+        }
+    }
+    let dirs: Vec<Vec<u8>> = words[g.optind.min(words.len())..]
+        .iter()
+        .map(|w| w.to_vec())
+        .collect();
+    if dirs.is_empty() || buflen <= linemax {
+        return RunitCli::Usage(None);
+    }
+    RunitCli::Logs(ts, verbose, repl, replace, linemax, buflen, dirs)
+}
+
+/// svlogd's command line (the input's words between NUL bytes, argv[0] first): wherever
+/// runit's svlogd would get to its directories, ours takes the same options and
+/// directories; wherever runit's refuses, ours refuses with the same message (sgetopt's, or
+/// none) or the `-V` version line. Only a command line that uses an addition (`-T`, `-L`,
+/// `-C`, which runit refuses as illegal options) may differ, and then whatever ours accepts
+/// still has a directory and `buflen > linemax`.
+pub fn svlogd_options(data: &[u8]) {
+    use crate::options::{CliError, Options};
+    use formats::stamp::Timestamp;
+    use std::os::unix::ffi::OsStrExt;
+    let argv = formats::fuzzing::argv_of(data);
+    let words: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    let ours = Options::parse(&argv);
+    match (runit_svlogd(&words), &ours) {
+        (RunitCli::Usage(Some(m)), _) if m.len() >= 2 && b"TLC".contains(&m[m.len() - 1]) => {
+            // An addition letter, unless runit complained about a missing argument.
+            if let Ok(o) = &ours {
+                assert!(!o.dirs.is_empty() && o.buflen > o.linemax && o.linemax > 0);
+            }
+        }
+        (RunitCli::Usage(m), Err(CliError::Usage(ours))) => match (m, ours) {
+            (None, None) => {}
+            (Some(m), Some(ours)) => formats::fuzzing::same_message(ours, &m),
+            (m, ours) => panic!("runit's message {m:?}, ours {ours:?}"),
+        },
+        (RunitCli::Version, Err(CliError::Version)) => {}
+        (RunitCli::Logs(ts, verbose, repl, replace, linemax, buflen, dirs), Ok(o)) => {
+            let stamp = [
+                Timestamp::None,
+                Timestamp::Tai64n,
+                Timestamp::Utc,
+                Timestamp::Iso8601,
+            ][usize::from(ts)];
+            assert_eq!(o.timestamp, stamp);
+            assert_eq!(o.verbose, verbose);
+            assert_eq!(o.replace_char, (repl != 0).then_some(repl));
+            assert_eq!(o.replace_set, replace);
+            assert_eq!((o.linemax, o.buflen), (linemax, buflen));
+            let ours: Vec<&[u8]> = o.dirs.iter().map(|d| d.as_bytes()).collect();
+            assert_eq!(ours, dirs);
+            assert!(!o.lossy && !o.check);
+        }
+        (runit, ours) => panic!("runit's svlogd: {runit:?}, ours: {ours:?}, argv {argv:?}"),
+    }
 }
 
 #[cfg(test)]
@@ -384,5 +494,12 @@ mod tests {
         super::line_split(b"\x03\x07one\ntwo long line\n\npartial");
         super::line_split(b"\x00\x00\n\n\n");
         super::line_split(b"\x27\x99abcdefghijklmnopqrstuvwxyz0123456789abcdefghij\nx");
+        super::svlogd_options(b"svlogd\0-ttv\0-l5\0-b\x0099\0-R\0ab\0d1\0-t");
+        super::svlogd_options(b"/bin/svlogd\0-x\0d");
+        super::svlogd_options(b"svlogd\0-l");
+        super::svlogd_options(b"svlogd\0-V\0d");
+        super::svlogd_options(b"svlogd\0--check\0d");
+        super::svlogd_options(b"svlogd\0-r\0xy\0d");
+        super::svlogd_options(b"svlogd\0-T\0rfc3339\0-L\0d");
     }
 }

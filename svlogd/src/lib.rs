@@ -5,7 +5,7 @@
 //! (spec/svlogd.md); the deliberate fixes of spec §12 are documented in the module that makes
 //! each of them.
 //!
-//! Layout, in the order data flows:
+//! Layout, in the order data flows ([`program`] is the command, argv to exit code):
 //! - parsing, no I/O: [`options`] (command line), [`config`] (per-directory settings; our
 //!   added lines in `config::added`, the `>` lines in `forward::config`), [`pmatch`];
 //! - lines: [`input`] takes standard input without losing it, [`split`] cuts it into lines,
@@ -44,6 +44,7 @@ pub mod options;
 pub mod overload;
 pub mod pmatch;
 pub mod processor;
+pub mod program;
 pub mod prune;
 pub mod reload;
 pub mod replace;

@@ -30,6 +30,7 @@
 //! that cannot be written after TERM is given up rather than retried forever.
 
 use crate::compress::Compressor;
+use crate::faults::clock_now;
 use crate::input::{Fill, Input};
 use crate::logdir::{Ctx, LogDir, Progress};
 use crate::msg;
@@ -39,7 +40,7 @@ use crate::replace::Replacer;
 use crate::split::{Event, LineEnd, Splitter};
 use crate::udp;
 use formats::stamp::Timestamp;
-use formats::stamp::{clock_now, Rendered, Stamper, STAMP_LEN};
+use formats::stamp::{Rendered, Stamper, STAMP_LEN};
 use formats::strerr::errno_of;
 use formats::tai64n::Tai64n;
 use nix::fcntl::OFlag;

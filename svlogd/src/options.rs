@@ -227,6 +227,11 @@ mod tests {
         );
         assert_eq!(parse(&["s", "-T", "", "d"]), Err(CliError::Usage(None)));
         assert_eq!(parse(&["s", "-C"]), Err(CliError::Usage(None)));
+        // runit's getopt takes `--check` for the end of the options.
+        let o = parse(&["s", "-t", "--check", "d"]).unwrap();
+        assert!(!o.check);
+        assert_eq!(o.timestamp, Timestamp::Tai64n);
+        assert_eq!(o.dirs, vec![OsString::from("d")]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`lock`]: `flock`; [`fs`]: FIFOs, pipes and small file tests; [`dirfd`]: files reached
 //!   through a directory descriptor.
 //! - [`proc`]: what `/proc` says about a process, and pidfds.
+//! - [`start`]: what std's start-up does, for the `no_main` binaries.
 
 pub mod child;
 pub mod dirfd;
@@ -19,3 +20,4 @@ pub mod poll;
 pub mod proc;
 pub mod signal;
 pub mod spawn;
+pub mod start;

@@ -195,28 +195,6 @@ unsafe fn child(
     }
 }
 
-/// Opens `/dev/null` on any of fds 0, 1, 2 that is closed, so no file the program opens later
-/// lands there by accident (std's start-up does the same; `no_main` binaries call this).
-pub fn sanitize_stdio() {
-    use std::os::fd::AsFd;
-    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    for fd in [i.as_fd(), o.as_fd(), e.as_fd()] {
-        // F_GETFD only asks: EBADF says the number is free.
-        let closed =
-            nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD) == Err(nix::errno::Errno::EBADF);
-        if closed {
-            // The lowest free number, which is this one; it stays open for the process's life.
-            if let Ok(null) = nix::fcntl::open(
-                "/dev/null",
-                nix::fcntl::OFlag::O_RDWR,
-                nix::sys::stat::Mode::empty(),
-            ) {
-                std::mem::forget(null);
-            }
-        }
-    }
-}
-
 /// A path as a C string (paths never hold NUL on Unix; one that does becomes empty).
 pub fn cstring(p: impl AsRef<Path>) -> CString {
     CString::new(p.as_ref().as_os_str().as_bytes()).unwrap_or_default()

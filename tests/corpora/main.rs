@@ -11,11 +11,16 @@ const TARGETS: &[Target] = &[
     ("status_decode", formats::fuzzing::status_decode),
     ("control_bytes", formats::fuzzing::control_bytes),
     ("tai64n_parse", formats::fuzzing::tai64n_parse),
+    ("getopt", formats::fuzzing::getopt),
+    ("archive_name", formats::fuzzing::archive_name),
+    ("numbers", formats::fuzzing::numbers),
     ("runsv_machine", supervise::fuzzing::runsv_machine),
+    ("runsv_start", supervise::fuzzing::runsv_start),
     ("tai64nlocal_filter", tools::fuzzing::tai64nlocal_filter),
     ("chpst_uidgid", tools::fuzzing::chpst_uidgid),
     ("log_since", tools::fuzzing::log_since),
     ("sv_action", tools::fuzzing::sv_action),
+    ("chpst_options", tools::fuzzing::chpst_options),
     ("svlogd_config", svlogd::fuzzing::svlogd_config),
     ("pmatch", svlogd::fuzzing::pmatch),
     ("svlogd_regex", svlogd::fuzzing::svlogd_regex),
@@ -23,6 +28,7 @@ const TARGETS: &[Target] = &[
     ("forward_frame", svlogd::fuzzing::forward_frame),
     ("forward_cursor", svlogd::fuzzing::forward_cursor),
     ("forward_response", svlogd::fuzzing::forward_response),
+    ("svlogd_options", svlogd::fuzzing::svlogd_options),
 ];
 
 fn fuzz_dir() -> PathBuf {

@@ -5,9 +5,17 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The directory holding the workspace's binaries (`target/<profile>`), found from the test
-/// executable's own path (`target/<profile>/deps/NAME-HASH`).
+/// The environment variable naming the directory of the binaries under test, so the same
+/// tests run on another build of them (scripts/test.sh points it at the static musl build).
+pub const BIN_DIR_ENV: &str = "TEST_BIN_DIR";
+
+/// The directory holding the binaries under test: `TEST_BIN_DIR` when set, else the
+/// workspace's own (`target/<profile>`), found from the test executable's own path
+/// (`target/<profile>/deps/NAME-HASH`).
 pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(BIN_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     let exe = std::env::current_exe().expect("current_exe");
     let deps = exe.parent().expect("deps dir");
     deps.parent().expect("profile dir").to_path_buf()

@@ -38,6 +38,15 @@ pub fn faketime_file<'c>(c: &'c mut Command, lib: &str, offset_file: &Path) -> &
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
 }
 
+/// Runs our svlogd `c` with its wall clock moved by the offset written in the file
+/// `offset_file`, as [`faketime_file`] does for the reference programs, but through svlogd's
+/// test-only hook (`svlogd::faults::CLOCK_VAR`, compiled in by the test build's `faults`
+/// feature): `LD_PRELOAD` cannot reach a static build (the musl leg). The offset is in seconds
+/// (`+0`, `-86400`, `+7200`), which libfaketime reads the same way, so one file can drive both.
+pub fn svlogd_clock_file<'c>(c: &'c mut Command, offset_file: &Path) -> &'c mut Command {
+    c.env(::svlogd::faults::CLOCK_VAR, offset_file)
+}
+
 /// Removes what libfaketime leaves in `/dev/shm` for a process that ended with `_exit`
 /// (runit's programs do).
 pub fn faketime_cleanup(pid: i32) {

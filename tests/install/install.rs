@@ -98,6 +98,13 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
     assert_eq!(transcript(&o), SILENT_OK);
     let bindir = dest.join("opt/rs/bin");
     assert!(bindir.join("runsv").is_file());
+    run_a_logged_service(&s, &bindir, &bindir.join("runsv"));
+}
+
+/// A service under the runsvdir in `bindir`, logging through its svlogd, driven by its sv and
+/// the daemontools names, with only `bindir` and the system on PATH; the runsv processes must
+/// run `runsv_exe`.
+pub fn run_a_logged_service(s: &Scratch, bindir: &Path, runsv_exe: &Path) {
     // Only the installed tree and the system on PATH: runsvdir must find the installed runsv.
     let path = format!("{}:/usr/bin:/bin", bindir.display());
 
@@ -142,7 +149,7 @@ fn the_installed_binaries_run_a_logged_service_on_their_own() {
         .into_iter()
         .filter_map(|p| fs::read_link(format!("/proc/{p}/exe")).ok())
         .collect();
-    assert_eq!(runsv, [bindir.join("runsv")]);
+    assert_eq!(runsv, [runsv_exe.to_path_buf()]);
 
     let sv = |args: &[&str]| {
         let mut c = Command::new(bindir.join("sv"));

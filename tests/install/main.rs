@@ -10,8 +10,10 @@
 //! need no release build; the default path (release and static-PIE builds) is the same code
 //! after the build step.
 
+mod build_release;
 mod help;
 mod install;
+mod multicall;
 
 use harness::CleanEnv;
 use harness::{code, names, read_text, transcript, Scratch, CHPST_ALIASES, SILENT_OK, WAIT as T};

@@ -1,5 +1,7 @@
-//! Scenario 6: clock steps during rotation. svlogd runs under libfaketime (its wall clock read
-//! from a file on every call, the monotonic clock left alone) with two directories, one
+//! Scenario 6: clock steps during rotation. svlogd runs with its wall clock moved by an offset
+//! read from a file on every reading (the monotonic clock left alone): ours through its
+//! test-only clock hook (`svlogd::faults::CLOCK_VAR`; a static build is out of `LD_PRELOAD`'s
+//! reach), runit's under libfaketime. It runs with two directories, one
 //! rotated every second (`t1`) and one by size (`s4000`), both keeping `n5`, while a writer
 //! sends a numbered line every 5 ms. The clock is stepped back by a day, forward by a year,
 //! and back by a year to the real time. Nothing may wedge (lines keep arriving, both
@@ -23,8 +25,11 @@ use std::time::{Duration, Instant};
 /// line written last may take to arrive (both take milliseconds to a second).
 const EXTRA: Duration = Duration::from_secs(20);
 
-/// The clock offsets, in order (libfaketime's syntax).
-const PHASES: [&str; 4] = ["+0", "-1d", "+365d", "+0"];
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+/// The clock offsets, in order: as shown (libfaketime's syntax), and in seconds (what the
+/// offset file holds, which libfaketime and our hook both read).
+const PHASES: [(&str, i64); 4] = [("+0", 0), ("-1d", -DAY), ("+365d", 365 * DAY), ("+0", 0)];
 /// What the directories keep.
 const N: usize = 5;
 /// The two directories and their configs.
@@ -72,13 +77,15 @@ fn run(imp: Impl, phase: Duration) -> Figures {
     let stamp = s.join("faketime");
     fs::write(&stamp, "+0\n").expect("faketime file");
     let mut c = imp.cmd("svlogd");
-    // libfaketime's multi-threaded library: our svlogd has threads.
-    harness::faketime_file(&mut c, "libfaketimeMT.so.1", &stamp)
-        .args(["-tt", "t", "s"])
-        .current_dir(&s.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(s.join("stderr")).expect("stderr"));
+    match imp {
+        Impl::Ours => harness::svlogd_clock_file(&mut c, &stamp),
+        Impl::Runit => harness::faketime_file(&mut c, "libfaketimeMT.so.1", &stamp),
+    }
+    .args(["-tt", "t", "s"])
+    .current_dir(&s.path)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(fs::File::create(s.join("stderr")).expect("stderr"));
     let mut p = Proc::spawn_group(&mut c);
     let mut stdin = p.child.stdin.take().expect("stdin");
     let written = Arc::new(AtomicU64::new(0));
@@ -110,8 +117,8 @@ fn run(imp: Impl, phase: Duration) -> Figures {
         })
         .collect();
     let mut stalls = 0;
-    for (i, offset) in PHASES.iter().enumerate() {
-        fs::write(&stamp, format!("{offset}\n")).expect("faketime file");
+    for (i, (_, offset)) in PHASES.iter().enumerate() {
+        fs::write(&stamp, format!("{offset:+}\n")).expect("faketime file");
         // A phase lasts `phase`, and longer (up to EXTRA more) until each directory has
         // made an archive in it: a slow machine makes it longer, never empty.
         let start = Instant::now();
@@ -184,8 +191,10 @@ fn clock_steps_during_rotation() {
     let phase = Duration::from_millis(frame::size(2000, 6000));
     let mut r = Report::new("06-clock-steps", "Clock steps during rotation");
     r.how(&format!(
-        "svlogd `-tt t s` runs under libfaketime (`LD_PRELOAD` libfaketimeMT, the offset read \
-         from `FAKETIME_TIMESTAMP_FILE` on every call, the monotonic clock not faked); `t` \
+        "svlogd `-tt t s` runs with its wall clock moved by an offset read from a file on \
+         every reading, the monotonic clock not moved (ours: its test-only hook \
+         `SVLOGD_FAULT_CLOCK`; runit's: libfaketime, `LD_PRELOAD` libfaketimeMT with \
+         `FAKETIME_TIMESTAMP_FILE`); `t` \
          has `t1 s0 n5` (a rotation a second), `s` has `s4000 n5` (about two a second). A \
          writer sends `line N` every 5 ms. The clock offset goes {} for {} s each (a phase \
          goes on, {} s at most, until each directory has made an archive in it). Every 20 \
@@ -194,7 +203,7 @@ fn clock_steps_during_rotation() {
          within {} s (else a stall). At the end the logs must hold an unbroken run of lines \
          ending with the last one written (a hole means newer data was pruned while older \
          was kept). `tests/reliability/log_clock_steps.rs`.",
-        PHASES.join(" → "),
+        PHASES.map(|(shown, _)| shown).join(" → "),
         phase.as_secs_f64(),
         EXTRA.as_secs(),
         EXTRA.as_secs()

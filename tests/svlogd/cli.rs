@@ -71,6 +71,21 @@ fn options_stop_at_the_first_directory() {
 }
 
 #[test]
+fn a_double_dash_word_ends_the_options() {
+    // sgetopt takes any word starting with `--` for the end of the options and skips it, so
+    // runit's `svlogd --check d` logs to d.
+    conform(
+        "cli-dashdash",
+        |cwd| {
+            logdir(cwd, "d", "");
+        },
+        &["--check", "d"],
+        b"one\ntwo\n",
+        &["d"],
+    );
+}
+
+#[test]
 fn lenient_numbers_and_combined_flags() {
     // -l abc = 1000, -b 0 = 1024, -l 3x = 3; -ttv combined.
     conform(

@@ -20,6 +20,7 @@ mod handover;
 mod input;
 mod logdir;
 mod metrics;
+mod no_tls;
 mod overload;
 mod processor;
 mod regex_select;

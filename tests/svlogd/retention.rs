@@ -1,6 +1,7 @@
 //! Retention beyond runit: the byte budget `S` and the age limit `maxage`, applied at once
 //! and never to the newest data, and archive order that survives the clock stepping back
-//! and forward (issue 5; `faketime` moves the clock).
+//! and forward (issue 5; svlogd's test-only clock offset, `svlogd::faults::CLOCK_VAR`, moves
+//! the clock).
 
 use crate::util::{line_counts, numbered, SharedPipe};
 use harness::{
@@ -121,16 +122,16 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
     assert!(!archives(&d).is_empty());
 }
 
-/// Our svlogd under libfaketime with the clock `offset` away from the real one (`-1d`,
-/// `+365d`), whatever clock the test itself runs with.
-fn faked(s: &Scratch, offset: &str, args: &[&str]) -> std::process::Command {
+/// Seconds in a day, for clock offsets.
+const DAY: i64 = 86_400;
+
+/// Our svlogd with its wall clock `offset` seconds away from the one the test runs with (the
+/// monotonic clock stays), through its test-only clock hook (see `harness::svlogd_clock_file`).
+fn faked(s: &Scratch, offset: i64, args: &[&str]) -> std::process::Command {
+    let file = s.write("clock-offset", format!("{offset:+}\n"));
     let mut c = harness::cmd_clean(harness::bin("svlogd").as_os_str());
-    c.current_dir(&s.path)
-        .env("LD_PRELOAD", harness::libfaketime("libfaketimeMT.so.1"))
-        .env("FAKETIME", offset)
-        // Only the wall clock moves (the monotonic one would go negative).
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .args(args);
+    c.current_dir(&s.path);
+    harness::svlogd_clock_file(&mut c, &file).args(args);
     c
 }
 
@@ -144,7 +145,7 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
     logdir(&s.path, "d", "s300\nn8\n!cat\n");
     let d = s.join("d");
     let mut made: Vec<String> = Vec::new();
-    for (round, offset) in ["+0", "-1d", "+365d", "-30d", "+0"].iter().enumerate() {
+    for (round, offset) in [0, -DAY, 365 * DAY, -30 * DAY, 0].into_iter().enumerate() {
         let lines = numbered(&format!("round{round}"), 40);
         let out = harness::run_with_input(
             &mut faked(&s, offset, &["-tt", "-l", "10", "d"]),
@@ -179,6 +180,20 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
                 .all(|&c| c == 1),
             "round {round}: newest lines pruned"
         );
+        // The clock did move: this round's lines carry stamps `offset` away from now.
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let tag = format!("round{round} ");
+        for l in text.lines().filter(|l| l.contains(&tag)) {
+            let (stamp, _) = formats::stamp::parse(l.as_bytes()).expect("a -tt stamp");
+            let secs = stamp.moment().secs;
+            assert!(
+                (secs - (now + offset)).abs() < 600,
+                "round {round} ({offset:+} s): {l}"
+            );
+        }
     }
     assert!(made.len() > 15, "rotations in every round: {made:?}");
 }
@@ -190,10 +205,11 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     let s = Scratch::new("clock-jump");
     logdir(&s.path, "d", "maxage 1h\n");
     let d = s.join("d");
-    let offset = s.join("faketime");
-    fs::write(&offset, "+0\n").unwrap();
+    // svlogd's test-only clock hook reads the offset (seconds) from this file at every
+    // reading of the wall clock.
+    let offset = s.write("clock-offset", "+0\n");
     let mut c = svlogd_cmd(Impl::Ours, &s.path);
-    harness::faketime_file(&mut c, "libfaketimeMT.so.1", &offset)
+    harness::svlogd_clock_file(&mut c, &offset)
         .arg("d")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -210,7 +226,7 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
         });
     };
     rotate(&mut p, "before the jump", 1);
-    fs::write(&offset, "+365d\n").unwrap();
+    fs::write(&offset, format!("{:+}\n", 365 * DAY)).unwrap();
     rotate(&mut p, "after the jump", 2);
     rotate(&mut p, "later", 3);
     // A year by the wall clock, seconds by svlogd's: nothing aged out.

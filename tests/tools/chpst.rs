@@ -73,6 +73,9 @@ fn usage_and_errors_match_runit() {
         &["-n", "3x", "true"],
         &["-n", "-", "true"],
         &["-o", "", "true"],
+        // sgetopt: any word starting with `--` ends the options, and is skipped.
+        &["--foo", "true"],
+        &["-v", "--", "true"],
         &["-e", "/nonexistent", "true"],
         &["-/", "/nonexistent", "true"],
         &["-b", "fake", "no-such-program"],

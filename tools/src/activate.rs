@@ -13,12 +13,11 @@
 //! for it (`-w`, the service's `sv-timeout`, `SVWAIT` or 7 s; then SIGKILL and one more wait),
 //! and removes the directory. Logs are kept.
 
-use crate::svdir::DEFAULT_SVDIR;
+use crate::enter::DEFAULT_SVDIR;
 use crate::watch::{supervise_event_matters, Watch, SUPERVISE_MASK};
 use formats::control::{self, ClientError};
 use formats::getopt::{Getopt, Opt};
 use formats::strerr::{ioerr, say};
-use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
@@ -73,7 +72,7 @@ fn parse(argv: &[OsString], prog: &str, spec: &str, usage: &str) -> Result<Optio
         wait: None,
         names: Vec::new(),
     };
-    let mut g = Getopt::new(argv, spec);
+    let mut g = Getopt::new(argv, spec).strict();
     for opt in g.by_ref() {
         match opt {
             Opt::Flag(b'i', Some(d)) => o.install = d.into(),
@@ -241,13 +240,7 @@ fn activate(o: &Options, name: &OsStr) -> Result<bool, Failure> {
         let _ = remove(&tmp);
         return Err(f);
     }
-    if let Err(e) = renameat2(
-        AT_FDCWD,
-        &tmp,
-        AT_FDCWD,
-        &live,
-        RenameFlags::RENAME_NOREPLACE,
-    ) {
+    if let Err(e) = rename_noreplace(&tmp, &live) {
         let _ = remove(&tmp);
         if e == nix::errno::Errno::EEXIST {
             return Ok(false);
@@ -260,6 +253,41 @@ fn activate(o: &Options, name: &OsStr) -> Result<bool, Failure> {
         ));
     }
     Ok(true)
+}
+
+/// Renames `from` to `to` in one step, failing with EEXIST rather than replacing anything
+/// (`renameat2` with `RENAME_NOREPLACE`): the live name appears or goes whole, never over
+/// another service. nix wraps the call on glibc only, so musl and the other C libraries make
+/// the same system call directly.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn rename_noreplace(from: &Path, to: &Path) -> nix::Result<()> {
+    use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+    renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE)
+}
+
+/// Renames `from` to `to` in one step, failing with EEXIST rather than replacing anything
+/// (the raw `renameat2` system call with `RENAME_NOREPLACE`, which musl does not wrap).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn rename_noreplace(from: &Path, to: &Path) -> nix::Result<()> {
+    use nix::libc;
+    use nix::NixPath;
+    let res = from.with_nix_path(|from| {
+        to.with_nix_path(|to| {
+            // SAFETY: both paths are NUL-terminated C strings that live across the call; the
+            // system call reads them and nothing else.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_renameat2,
+                    libc::AT_FDCWD,
+                    from.as_ptr(),
+                    libc::AT_FDCWD,
+                    to.as_ptr(),
+                    libc::RENAME_NOREPLACE,
+                )
+            }
+        })
+    })??;
+    nix::errno::Errno::result(res).map(drop)
 }
 
 /// Removes a live entry: a symlink itself, or a directory tree (never following symlinks).
@@ -452,13 +480,7 @@ pub fn svdeactivate(argv: Vec<OsString>) -> i32 {
         tmp_name.push(name);
         tmp_name.push(".svdeactivate");
         let tmp = o.svdir.join(tmp_name);
-        if let Err(e) = renameat2(
-            AT_FDCWD,
-            &live,
-            AT_FDCWD,
-            &tmp,
-            RenameFlags::RENAME_NOREPLACE,
-        ) {
+        if let Err(e) = rename_noreplace(&live, &tmp) {
             say(&[
                 "svdeactivate: fatal: unable to rename ",
                 &live.to_string_lossy(),

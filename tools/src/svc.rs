@@ -3,9 +3,9 @@
 //! `svc -udopchaitkx DIR...`: the option letters, duplicates dropped and in the order first
 //! given, are written in one write to each `DIR/supervise/control`. Warnings never change the
 //! exit code (0), as in daemontools. Differences: a bare DIR is looked up under `SVDIR` first
-//! (see [`crate::svdir::enter_daemontools`]), and runsv's `-q`, `-1`, `-2` are accepted too.
+//! (see [`crate::enter::enter_daemontools`]), and runsv's `-q`, `-1`, `-2` are accepted too.
 
-use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
+use crate::enter::{enter_daemontools, svdir_from_env, Origin};
 use formats::control::{self, ClientError};
 use formats::getopt::{Getopt, Opt};
 use formats::strerr::{errno_of, errstr, say};

@@ -4,7 +4,7 @@
 //! supervised yet), 111 on other errors. It opens the FIFO non-blocking, so it never hangs on
 //! a dead supervisor (busybox's does). A bare DIR is looked up under `SVDIR` first.
 
-use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
+use crate::enter::{enter_daemontools, svdir_from_env, Origin};
 use formats::control::{self, ClientError};
 use formats::strerr::{errstr, say};
 use std::ffi::OsString;

@@ -7,8 +7,8 @@
 //! supervisor recorded readiness for that run (`supervise/ready`), and `-j` (or `--json`) as
 //! the first argument for one JSON object per directory, for monitoring.
 
+use crate::enter::{enter_daemontools, svdir_from_env, Origin};
 use crate::sv::line::age;
-use crate::svdir::{enter_daemontools, svdir_from_env, Origin};
 use formats::control::{self, ClientError};
 use formats::status::{Ready, State, Status, STATUS};
 use formats::strerr::{errno_of, errstr, say};

@@ -254,11 +254,8 @@ impl Svc {
         true
     }
 
-    /// Acts on one command byte (§3.1); other bytes are ignored.
-    pub fn command(&mut self, byte: u8, now: Instant, host: &mut dyn Host) {
-        let Some(cmd) = Command::from_byte(byte) else {
-            return;
-        };
+    /// Acts on one command (§3.1); runsv decodes the byte and ignores the others.
+    pub fn command(&mut self, cmd: Command, now: Instant, host: &mut dyn Host) {
         match cmd {
             Command::Up => {
                 self.want = Want::Up;
@@ -384,7 +381,8 @@ mod tests {
             handled: handled.to_vec(),
             ..Rec::default()
         };
-        for &c in cmds {
+        // Bytes as runsv reads them: the ones that are no command are ignored.
+        for c in cmds.iter().filter_map(|&b| Command::from_byte(b)) {
             s.command(c, Instant::now(), &mut h);
         }
         h.log
@@ -540,7 +538,7 @@ mod tests {
         assert_eq!(s.state, State::Finish);
         assert_eq!(s.due(now), Some(Start::Finish(15)));
         s.started(Start::Finish(15), 200, now, Tai64n::default(), &mut h);
-        s.command(b'k', now, &mut h);
+        s.command(Command::Kill, now, &mut h);
         assert_eq!(s.state, State::Finish);
         s.reaped(0, true, now, Tai64n::default(), &mut h);
         assert_eq!(s.state, State::Down);
@@ -563,9 +561,9 @@ mod tests {
         assert_eq!(s.deadline(), Some(t1 + THROTTLE));
         assert_eq!(s.due(t1 + THROTTLE), Some(Start::Run));
         // `sv down; sv up` inside the throttle (void-linux/runit#33): the start stays due.
-        s.command(b'd', t1, &mut h);
+        s.command(Command::Down, t1, &mut h);
         assert_eq!(s.wanted_start(), None);
-        s.command(b'u', t1, &mut h);
+        s.command(Command::Up, t1, &mut h);
         assert_eq!(s.due(t1 + THROTTLE), Some(Start::Run));
         // A run that lasted long enough restarts at once.
         let mut l = running(Role::Main, Want::Up);
@@ -580,7 +578,7 @@ mod tests {
         let now = Instant::now();
         let mut s = Svc::new(Role::Main, true, Tai64n::default());
         assert_eq!(s.due(now), None, "a down file keeps it down");
-        s.command(b'o', now, &mut h);
+        s.command(Command::Once, now, &mut h);
         assert_eq!(s.due(now), Some(Start::Run));
         let stamp = Tai64n::from_unix(1000, 0);
         s.started(Start::Run, 5, now, stamp, &mut h);
@@ -603,7 +601,7 @@ mod tests {
         };
         let now = Instant::now();
         let mut s = running(Role::Main, Want::Up);
-        s.command(b'd', now, &mut h);
+        s.command(Command::Down, now, &mut h);
         assert_eq!(s.kill_at, Some(now + Duration::from_millis(300)));
         h.log.clear();
         s.tick(now + Duration::from_millis(100), &mut h);

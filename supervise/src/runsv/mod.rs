@@ -23,7 +23,7 @@ pub mod machine;
 use crate::procinfo::{self, Identity};
 use crate::setup::{self, SetupError};
 use crate::spell::{self, Say, Spell};
-use formats::control;
+use formats::control::{self, Command};
 use formats::status::{self, Ready, Snapshot, WriteError};
 use formats::strerr::{errstr, say};
 use formats::svdir;
@@ -262,20 +262,39 @@ struct Fifos {
     ok: Option<OwnedFd>,
 }
 
+/// Everything runsv holds for one of its two services.
+struct Side {
+    svc: Svc,
+    fifos: Fifos,
+    /// Read end of the readiness pipe of the running `./run`.
+    notify: Option<OwnedFd>,
+    /// `supervise/ready` as written for the running process.
+    ready: Option<Ready>,
+    /// What a killed predecessor left running in this role.
+    orphan: Option<Orphan>,
+}
+
+impl Side {
+    fn new(svc: Svc) -> Side {
+        Side {
+            svc,
+            fifos: Fifos::default(),
+            notify: None,
+            ready: None,
+            orphan: None,
+        }
+    }
+}
+
 /// One runsv.
 struct Runsv {
     io: Io,
-    svc: [Svc; 2],
+    /// The main service and its logger, indexed by [`idx`].
+    sides: [Side; 2],
     has_log: bool,
     sigfd: SignalFd,
-    fifos: [Fifos; 2],
     /// The lock on the service directory itself, if the file system has one ([`guard`]).
     dir_lock: Option<OwnedFd>,
-    /// Read end of the readiness pipe of the running `./run`.
-    notify: [Option<OwnedFd>; 2],
-    /// `supervise/ready` as written for the running process.
-    ready: [Option<Ready>; 2],
-    orphans: [Option<Orphan>; 2],
     boot: String,
     /// The log was told to exit (runit closes its pipe ends once).
     log_exiting: bool,
@@ -288,9 +307,27 @@ struct Runsv {
     repair_spell: Spell,
 }
 
+/// The `runsv` command: answers `--help`/`--version`, or runs runsv with `argv` (argv\[0\]
+/// included); returns the exit code. Its own binary and the multicall binary start here,
+/// without std's start-up code (see `sys::start`).
+pub fn main(argv: Vec<OsString>) -> i32 {
+    // Built only when asked for: every runsv that does not answer keeps no trace of it.
+    if formats::help::request(&argv).is_some() {
+        let synopsis = ["runsv", USAGE].concat();
+        let about = formats::help::About {
+            name: "runsv",
+            synopsis: &[&synopsis],
+            text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+                   starts ./log/run too, with ./run's output piped into it.",
+        };
+        return formats::help::answer(&argv, &about).unwrap_or(0);
+    }
+    run(&argv)
+}
+
 /// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
-    spawn::sanitize_stdio();
+fn run(argv: &[OsString]) -> i32 {
+    sys::start::sanitize_stdio();
     if argv.len() != 2 {
         let prog = argv
             .first()
@@ -323,21 +360,17 @@ pub fn run(argv: &[OsString]) -> i32 {
             logpipe: None,
             write_spell: Spell::new(),
         },
-        svc: [
-            Svc::new(
+        sides: [
+            Side::new(Svc::new(
                 Role::Main,
                 sys::fs::exists(Path::new(svdir::DOWN)),
                 Tai64n::now(),
-            ),
-            Svc::new(Role::Log, false, Tai64n::now()),
+            )),
+            Side::new(Svc::new(Role::Log, false, Tai64n::now())),
         ],
         has_log: false,
         sigfd,
-        fifos: [Fifos::default(), Fifos::default()],
         dir_lock: None,
-        notify: [None, None],
-        ready: [None, None],
-        orphans: [None, None],
         boot: sys::proc::boot_id(),
         log_exiting: false,
         fork_retry: None,
@@ -410,7 +443,7 @@ impl Runsv {
         })?;
         self.io.logpipe = Some(p);
         self.has_log = true;
-        self.svc[1] = Svc::new(
+        self.sides[1].svc = Svc::new(
             Role::Log,
             sys::fs::exists(Path::new("log/down")),
             Tai64n::now(),
@@ -461,7 +494,7 @@ impl Runsv {
                 errno: e.raw_os_error(),
             }
         })?;
-        self.fifos[idx(role)].lock = Some(fd);
+        self.sides[idx(role)].fifos.lock = Some(fd);
         Ok(())
     }
 
@@ -473,7 +506,7 @@ impl Runsv {
             errno: e.raw_os_error(),
         };
         fifo(&path)?;
-        let f = &mut self.fifos[idx(role)];
+        let f = &mut self.sides[idx(role)].fifos;
         f.control = Some(
             sys::fs::open_fifo(p, false).map_err(|e| err(format!("unable to open {path}"), e))?,
         );
@@ -482,7 +515,7 @@ impl Runsv {
         );
         let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
         let i = idx(role);
-        self.svc[i].publish(&mut self.io);
+        self.sides[i].svc.publish(&mut self.io);
         Ok(())
     }
 
@@ -495,7 +528,7 @@ impl Runsv {
             what: format!("unable to read {path}"),
             errno: e.raw_os_error(),
         })?;
-        self.fifos[idx(role)].ok = Some(fd);
+        self.sides[idx(role)].fifos.ok = Some(fd);
         Ok(())
     }
 
@@ -519,7 +552,7 @@ impl Runsv {
             self.io.warn(&e.what, e.errno);
             self.has_log = false;
             self.io.logpipe = None;
-            self.fifos[1] = Fifos::default();
+            self.sides[1].fifos = Fifos::default();
             return;
         }
         self.adopt_orphan(Role::Log, Instant::now());
@@ -575,14 +608,14 @@ impl Runsv {
                 kill_at: None,
             },
         };
-        self.orphans[idx(role)] = Some(orphan);
+        self.sides[idx(role)].orphan = Some(orphan);
         self.schedule_log_orphan(now);
     }
 
     /// The orphaned logger gets its TERM only once the orphaned service is gone.
     fn schedule_log_orphan(&mut self, now: Instant) {
-        if self.orphans[0].is_none() {
-            if let Some(o) = &mut self.orphans[1] {
+        if self.sides[0].orphan.is_none() {
+            if let Some(o) = &mut self.sides[1].orphan {
                 if o.term_at.is_none() && o.kill_at.is_none() {
                     o.term_at = Some(now + ORPHAN_LOG_GRACE);
                 }
@@ -591,7 +624,7 @@ impl Runsv {
     }
 
     fn orphan_ticks(&mut self, now: Instant) {
-        for o in self.orphans.iter_mut().flatten() {
+        for o in self.sides.iter_mut().filter_map(|s| s.orphan.as_mut()) {
             if o.term_at.is_some_and(|t| now >= t) {
                 o.term_at = None;
                 if o.id.alive(&self.boot) {
@@ -628,13 +661,13 @@ impl Runsv {
         }
         for &role in self.roles() {
             let i = idx(role);
-            if self.orphans[i].is_some() {
+            if self.sides[i].orphan.is_some() {
                 continue;
             }
-            if let Some(what) = self.svc[i].due(now) {
+            if let Some(what) = self.sides[i].svc.due(now) {
                 if role == Role::Main && what == Start::Run {
                     self.check_log();
-                    self.svc[0].before_run(&mut self.io);
+                    self.sides[0].svc.before_run(&mut self.io);
                 }
                 if !self.spawn(role, what) {
                     return;
@@ -675,15 +708,15 @@ impl Runsv {
         };
         // Readiness: a fresh pipe for each start of ./run whose directory has notification-fd.
         let mut notify_w = None;
-        self.notify[i] = None;
+        self.sides[i].notify = None;
         if what == Start::Run {
             if let Some(n) = self.notification_fd(role) {
                 if let Ok((r, w)) = sys::fs::pipe(true) {
-                    self.notify[i] = Some(r);
+                    self.sides[i].notify = Some(r);
                     notify_w = Some((w, n));
                 }
             }
-            if self.ready[i].take().is_some() {
+            if self.sides[i].ready.take().is_some() {
                 let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
             }
         }
@@ -722,11 +755,13 @@ impl Runsv {
                 // Before the status files: whoever sees the new pid can rely on a successor
                 // runsv finding this process if this runsv is killed.
                 self.record_start(role, pid);
-                self.svc[i].started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
+                self.sides[i]
+                    .svc
+                    .started(what, pid, Instant::now(), Tai64n::now(), &mut self.io);
                 true
             }
             Err(e) => {
-                self.notify[i] = None;
+                self.sides[i].notify = None;
                 self.io.warn_io("unable to fork, sleeping", &e);
                 self.fork_retry = Some(Instant::now() + Duration::from_secs(5));
                 false
@@ -748,7 +783,7 @@ impl Runsv {
     /// Whether the lock and FIFOs runsv holds are still the files `supervise/` names.
     fn intact(&self) -> bool {
         self.roles().iter().all(|&role| {
-            let f = &self.fifos[idx(role)];
+            let f = &self.sides[idx(role)].fifos;
             let dir = Path::new(sup(role));
             [
                 (svdir::LOCK, &f.lock),
@@ -828,23 +863,23 @@ impl Runsv {
             fd.as_ref()
                 .is_some_and(|fd| guard::same_file(&dir.join(name), fd))
         };
-        if !holds(&self.fifos[i].lock, svdir::LOCK) {
+        if !holds(&self.sides[i].fifos.lock, svdir::LOCK) {
             self.lock(role, false)?;
         }
-        if !holds(&self.fifos[i].control, svdir::CONTROL) {
+        if !holds(&self.sides[i].fifos.control, svdir::CONTROL) {
             // Publishes the status and removes a stale `ready`, as at start-up.
             self.control_fifo(role)?;
         }
-        if !holds(&self.fifos[i].ok, svdir::OK) {
+        if !holds(&self.sides[i].fifos.ok, svdir::OK) {
             self.ok_fifo(role)?;
         }
-        self.svc[i].pid_changed = true;
-        self.svc[i].publish(&mut self.io);
-        let pid = self.svc[i].pid;
+        self.sides[i].svc.pid_changed = true;
+        self.sides[i].svc.publish(&mut self.io);
+        let pid = self.sides[i].svc.pid;
         if pid != 0 {
             self.record_start(role, pid);
         }
-        if let Some(rec) = self.ready[i] {
+        if let Some(rec) = self.sides[i].ready {
             if let Err(e) = status::write_file(dir, status::READY, &rec.encode()) {
                 self.io.warn_write(&e);
             }
@@ -878,12 +913,12 @@ impl Runsv {
         let mut d = poll::earliest(self.fork_retry, self.repair_at);
         for &role in self.roles() {
             let i = idx(role);
-            let s = &self.svc[i];
+            let s = &self.sides[i].svc;
             d = poll::earliest(d, s.kill_at);
-            if self.orphans[i].is_none() && self.fork_retry.is_none() {
+            if self.sides[i].orphan.is_none() && self.fork_retry.is_none() {
                 d = poll::earliest(d, s.deadline());
             }
-            if let Some(o) = &self.orphans[i] {
+            if let Some(o) = &self.sides[i].orphan {
                 d = poll::earliest(d, poll::earliest(o.term_at, o.kill_at));
             }
         }
@@ -896,12 +931,12 @@ impl Runsv {
             let ready = {
                 let fds: [Option<BorrowedFd<'_>>; 7] = [
                     Some(self.sigfd.as_fd()),
-                    b(&self.fifos[0].control),
-                    b(&self.fifos[1].control),
-                    b(&self.notify[0]),
-                    b(&self.notify[1]),
-                    self.orphans[0].as_ref().map(|o| o.pidfd.as_fd()),
-                    self.orphans[1].as_ref().map(|o| o.pidfd.as_fd()),
+                    b(&self.sides[0].fifos.control),
+                    b(&self.sides[1].fifos.control),
+                    b(&self.sides[0].notify),
+                    b(&self.sides[1].notify),
+                    self.sides[0].orphan.as_ref().map(|o| o.pidfd.as_fd()),
+                    self.sides[1].orphan.as_ref().map(|o| o.pidfd.as_fd()),
                 ];
                 match poll::wait(fds, self.deadline()) {
                     Ok(r) => r,
@@ -925,7 +960,7 @@ impl Runsv {
                     self.read_notify(role);
                 }
                 if ready[5 + idx(role)] {
-                    self.orphans[idx(role)] = None;
+                    self.sides[idx(role)].orphan = None;
                     self.schedule_log_orphan(Instant::now());
                 }
             }
@@ -937,11 +972,13 @@ impl Runsv {
             }
             if self.sigterm {
                 self.sigterm = false;
-                self.svc[0].command(b'x', Instant::now(), &mut self.io);
+                self.sides[0]
+                    .svc
+                    .command(Command::Exit, Instant::now(), &mut self.io);
             }
             let now = Instant::now();
-            self.svc[0].tick(now, &mut self.io);
-            self.svc[1].tick(now, &mut self.io);
+            self.sides[0].svc.tick(now, &mut self.io);
+            self.sides[1].svc.tick(now, &mut self.io);
             self.orphan_ticks(now);
             self.check_supervise(now);
             if let Some(code) = self.exit_check() {
@@ -954,48 +991,56 @@ impl Runsv {
         while let Some(r) = child::reap() {
             for role in [Role::Main, Role::Log] {
                 let i = idx(role);
-                if self.svc[i].pid == 0 || self.svc[i].pid != r.pid {
+                if self.sides[i].svc.pid == 0 || self.sides[i].svc.pid != r.pid {
                     continue;
                 }
-                self.notify[i] = None;
-                if self.ready[i].take().is_some() {
+                self.sides[i].notify = None;
+                if self.sides[i].ready.take().is_some() {
                     let _ = fs::remove_file(Path::new(sup(role)).join(status::READY));
                 }
                 let finish = role == Role::Main && fs::File::open("finish").is_ok();
-                self.svc[i].reaped(r.wstat, finish, Instant::now(), Tai64n::now(), &mut self.io);
+                self.sides[i].svc.reaped(
+                    r.wstat,
+                    finish,
+                    Instant::now(),
+                    Tai64n::now(),
+                    &mut self.io,
+                );
             }
         }
     }
 
     fn read_notify(&mut self, role: Role) {
         let i = idx(role);
-        let Some(fd) = &self.notify[i] else { return };
+        let Some(fd) = &self.sides[i].notify else {
+            return;
+        };
         let mut buf = [0u8; 64];
         let n = nix::unistd::read(fd, &mut buf);
         match n {
-            Ok(0) => self.notify[i] = None,
+            Ok(0) => self.sides[i].notify = None,
             Ok(n) => {
                 if buf[..n].contains(&b'\n') {
-                    self.notify[i] = None;
+                    self.sides[i].notify = None;
                     let rec = Ready {
                         stamp: Tai64n::now(),
-                        pid: self.svc[i].pid,
+                        pid: self.sides[i].svc.pid,
                     };
                     match status::write_file(Path::new(sup(role)), status::READY, &rec.encode()) {
-                        Ok(()) => self.ready[i] = Some(rec),
+                        Ok(()) => self.sides[i].ready = Some(rec),
                         Err(e) => self.io.warn_write(&e),
                     }
                 }
             }
             Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => self.notify[i] = None,
+            Err(_) => self.sides[i].notify = None,
         }
     }
 
     /// Reads and acts on one byte, as runit does per loop iteration (§1.2 step 4).
     fn read_control(&mut self, role: Role) {
         let i = idx(role);
-        let Some(fd) = &self.fifos[i].control else {
+        let Some(fd) = &self.sides[i].fifos.control else {
             return;
         };
         let mut b = [0u8; 1];
@@ -1004,23 +1049,25 @@ impl Runsv {
                 self.check_log();
                 return;
             }
-            self.svc[i].command(b[0], Instant::now(), &mut self.io);
+            if let Some(cmd) = Command::from_byte(b[0]) {
+                self.sides[i].svc.command(cmd, Instant::now(), &mut self.io);
+            }
         }
     }
 
     /// §1.2 step 6: once the service is down for good, let the logger drain, then exit 0.
     fn exit_check(&mut self) -> Option<i32> {
-        let main = &self.svc[0];
+        let main = &self.sides[0].svc;
         if main.want != status::Want::Exit || main.state != status::State::Down || main.pid != 0 {
             return None;
         }
-        if !self.has_log || self.svc[1].pid == 0 {
+        if !self.has_log || self.sides[1].svc.pid == 0 {
             return Some(0);
         }
         if !self.log_exiting {
             self.log_exiting = true;
-            self.svc[1].want = status::Want::Exit;
-            self.svc[1].publish(&mut self.io);
+            self.sides[1].svc.want = status::Want::Exit;
+            self.sides[1].svc.publish(&mut self.io);
             self.io.logpipe = None;
         }
         None

@@ -158,8 +158,27 @@ struct Runsvdir {
     orphans_termed: Vec<u32>,
 }
 
+/// The `runsvdir` command: answers `--help`/`--version`, or runs runsvdir with `argv`
+/// (argv\[0\] included); returns the exit code. Its own binary and the multicall binary start
+/// here.
+pub fn main(argv: Vec<OsString>) -> i32 {
+    let synopsis = format!("runsvdir{SYNOPSIS}");
+    let about = formats::help::About {
+        name: "runsvdir",
+        synopsis: &[&synopsis],
+        text: "Starts a runsv for every service directory in dir, as soon as it appears, and\n\
+               keeps it running; a removed directory's runsv is stopped. At most max services\n\
+               run (-c, default 1000; 0 for no limit). A log argument of seven characters or\n\
+               more shows the latest error output in the process title.",
+    };
+    if let Some(code) = formats::help::answer(&argv, &about) {
+        return code;
+    }
+    run(&argv)
+}
+
 /// Runs runsvdir with `argv` (argv\[0\] included); returns the exit code.
-pub fn run(argv: &[OsString]) -> i32 {
+fn run(argv: &[OsString]) -> i32 {
     let prog = argv
         .first()
         .map(|a| a.to_string_lossy().into_owned())

@@ -277,6 +277,9 @@ fn parse_address(s: &str, default_port: u16) -> Option<(String, u16)> {
     Some((host.to_string(), port))
 }
 
+/// The warning for a `>tls` line in a build without the cargo feature `tls`.
+pub const NO_TLS: &str = "forward over tls needs svlogd built with the cargo feature tls";
+
 fn bad(what: &'static str, arg: &[u8]) -> Warning {
     Warning {
         what,
@@ -394,6 +397,9 @@ pub fn apply(fc: &mut ForwardConfig, line: &[u8]) -> Result<(), Warning> {
                 // RFC 5425 knows octet counting only.
                 return Err(bad("unknown forward option", b"framing=lf"));
             }
+            if transport == Transport::Tls && !super::tls::AVAILABLE {
+                return Err(bad(NO_TLS, line));
+            }
             if fc.targets.iter().any(|o| o.id() == t.id()) {
                 return Err(bad("duplicate forward target", line));
             }
@@ -453,11 +459,14 @@ mod tests {
         let t = &one("udp [::1]:5514 format=rfc3164").unwrap().targets[0];
         assert_eq!((t.host.as_str(), t.port, t.max), ("::1", 5514, MAX_3164));
         assert_eq!(t.format, Format::Rfc3164);
-        let t = &one("tls logs.example.org ca=/etc/ca.pem cert=c.pem key=k.pem name=x")
-            .unwrap()
-            .targets[0];
-        assert_eq!((t.port, t.ca.as_deref()), (6514, Some("/etc/ca.pem")));
-        assert_eq!(t.server_name.as_deref(), Some("x"));
+        let tls = "tls logs.example.org ca=/etc/ca.pem cert=c.pem key=k.pem name=x";
+        if super::super::tls::AVAILABLE {
+            let t = &one(tls).unwrap().targets[0];
+            assert_eq!((t.port, t.ca.as_deref()), (6514, Some("/etc/ca.pem")));
+            assert_eq!(t.server_name.as_deref(), Some("x"));
+        } else {
+            assert_eq!(one(tls).unwrap_err(), bad(NO_TLS, tls.as_bytes()));
+        }
         let t = &one("tcp h:1 framing=lf app=web host=box max=4k")
             .unwrap()
             .targets[0];

@@ -22,7 +22,6 @@ use nix::sys::socket::{
     connect, getsockopt, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType,
     SockaddrStorage,
 };
-use rustls::ClientConnection;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -79,7 +78,7 @@ enum Sock {
 /// An open connection to a collector.
 pub struct Link {
     sock: Sock,
-    tls: Option<Box<ClientConnection>>,
+    tls: Option<Box<tls::Session>>,
     /// Bytes to write (datagrams back to back for UDP; TLS records for TLS).
     out: Vec<u8>,
     /// How much of `out` is written.
@@ -112,36 +111,6 @@ pub fn wait(
         Ok(n) if n > 0 && fds.len() == 2 => fds[1].revents().map_or(0, |r| r.bits()),
         _ => 0,
     }
-}
-
-/// Handles what a collector sent over TLS (already given to `conn` with `read_tls`): rustls
-/// checks it, plaintext is read into `scratch` and thrown away, and what rustls has to send
-/// back (handshake, alerts, key updates) is appended to `out`. `Err` ends the connection: a
-/// TLS error, or the collector closed it.
-pub fn absorb_tls(
-    conn: &mut ClientConnection,
-    scratch: &mut [u8],
-    out: &mut Vec<u8>,
-) -> Result<(), LinkError> {
-    let state = conn
-        .process_new_packets()
-        .map_err(|e| LinkError::Tls(e.to_string()))?;
-    let mut plain = state.plaintext_bytes_to_read();
-    while plain > 0 {
-        let n = conn.reader().read(scratch).map_err(LinkError::Io)?;
-        if n == 0 {
-            break;
-        }
-        plain = plain.saturating_sub(n);
-    }
-    let closed = state.peer_has_closed();
-    while conn.wants_write() {
-        conn.write_tls(out)?;
-    }
-    if closed {
-        return Err(LinkError::Closed);
-    }
-    Ok(())
 }
 
 /// The addresses `target` names (a literal, or a name looked up now).
@@ -275,8 +244,8 @@ impl Link {
                 read_buf: vec![0; 16 * 1024],
             };
             if target.transport == Transport::Tls {
-                let conn = tls::client(target).map_err(LinkError::Tls)?;
-                link.tls = Some(Box::new(conn));
+                let session = tls::Session::new(target).map_err(LinkError::Tls)?;
+                link.tls = Some(Box::new(session));
                 match link.handshake(wake, stop, deadline) {
                     Ok(()) => {}
                     Err(LinkError::Stopped) => return Err(LinkError::Stopped),
@@ -360,12 +329,8 @@ impl Link {
 
     /// Queues framed messages: a stream's bytes, or (UDP) one datagram.
     pub fn queue(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
-        match &self.tls {
-            Some(_) => {
-                let conn = self.tls.as_mut().expect("checked");
-                conn.writer().write_all(bytes)?;
-                self.take_tls_output()
-            }
+        match self.tls.as_mut() {
+            Some(session) => session.send(bytes, &mut self.out),
             None => {
                 self.out.extend_from_slice(bytes);
                 if self.is_datagram() {
@@ -378,12 +343,10 @@ impl Link {
 
     /// Moves what rustls has to send into the output buffer.
     fn take_tls_output(&mut self) -> Result<(), LinkError> {
-        if let Some(conn) = self.tls.as_mut() {
-            while conn.wants_write() {
-                conn.write_tls(&mut self.out)?;
-            }
+        match self.tls.as_mut() {
+            Some(session) => session.take_output(&mut self.out),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes queued bytes until the socket takes no more. `Ok(true)` when all are written.
@@ -473,8 +436,8 @@ impl Link {
             Sock::Tcp(_) => loop {
                 match self.read_once() {
                     Ok(0) => {
-                        if let Some(conn) = self.tls.as_mut() {
-                            let _ = conn.process_new_packets();
+                        if let Some(session) = self.tls.as_mut() {
+                            session.end_of_input();
                         }
                         return Err(LinkError::Closed);
                     }
@@ -498,22 +461,22 @@ impl Link {
         };
         match self.tls.as_mut() {
             None => s.read(&mut self.read_buf),
-            Some(conn) => conn.read_tls(s),
+            Some(session) => session.read_from(s),
         }
     }
 
     /// Lets rustls handle what was read; plaintext from the collector is thrown away.
     fn process_tls(&mut self) -> Result<(), LinkError> {
         match self.tls.as_mut() {
-            Some(conn) => absorb_tls(conn, &mut self.read_buf, &mut self.out),
+            Some(session) => session.absorb(&mut self.read_buf, &mut self.out),
             None => Ok(()),
         }
     }
 
     /// Ends the connection politely (TLS close_notify, then FIN).
     pub fn close(mut self) {
-        if let Some(conn) = self.tls.as_mut() {
-            conn.send_close_notify();
+        if let Some(session) = self.tls.as_mut() {
+            session.close();
         }
         let _ = self.take_tls_output();
         let _ = self.flush();

@@ -250,7 +250,7 @@ impl LogDir {
         let forwarding = !needs.is_empty();
         let gz = self.add.gz.clone();
         let gz_busy = *gz.busy();
-        let wall = std::time::SystemTime::now();
+        let wall = crate::faults::clock(std::time::SystemTime::now());
         let age = |a: &Archive| match a.born {
             _ if lim.age_max.is_none() => Duration::ZERO,
             Born::Made(t) => ctx.now.saturating_duration_since(t),

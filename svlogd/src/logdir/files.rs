@@ -39,7 +39,7 @@ impl Effects for Files<'_> {
 
     fn pick_name(&mut self, letter: u8) -> [u8; 27] {
         loop {
-            let label = next_label(formats::stamp::clock_now(), self.d.newest);
+            let label = next_label(crate::faults::clock_now(), self.d.newest);
             self.d.newest = Some(label);
             let n = short_name(&label, letter);
             // Taken (by any suffix): the next label. Any other failure: take the name and let

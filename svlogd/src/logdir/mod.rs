@@ -449,7 +449,7 @@ impl LogDir {
             return;
         }
         let mut stamper = formats::stamp::Stamper::new(self.stamp);
-        let head = stamper.render(formats::stamp::clock_now()).len() + self.cfg.prefix.len();
+        let head = stamper.render(crate::faults::clock_now()).len() + self.cfg.prefix.len();
         let text = f.bytes.get(head..).unwrap_or(&[]);
         let found = text.is_empty()
             || chunk

@@ -3,8 +3,9 @@
 //! and a retry in block mode, dropping in drop mode (see `overload`), giving up after TERM.
 
 use super::{Ctx, LogDir, Progress, RETRY};
+use crate::faults::clock_now;
 use crate::msg;
-use formats::stamp::{clock_now, Stamper};
+use formats::stamp::Stamper;
 use formats::strerr::errno_of;
 use nix::libc;
 use std::io::{IoSlice, Write};

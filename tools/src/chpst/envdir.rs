@@ -56,7 +56,7 @@ pub fn read(
     skip_dirs: bool,
     mut skipped: impl FnMut(&OsStr, Errno),
 ) -> Result<Vec<Change>, EnvdirError> {
-    let origin = crate::svdir::Origin::open().map_err(EnvdirError::Origin)?;
+    let origin = crate::enter::Origin::open().map_err(EnvdirError::Origin)?;
     nix::unistd::chdir(std::path::Path::new(dir)).map_err(EnvdirError::Chdir)?;
     let result = read_here(skip_dirs, &mut skipped);
     origin.back().map_err(EnvdirError::Back)?;

@@ -70,6 +70,15 @@ pub fn parse_number(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// softlimit's value: `=` (as high as the hard limit) or a number as [`parse_number`] reads it.
+pub fn soft_value(s: &[u8]) -> Option<Soft> {
+    if s == b"=" {
+        Some(Soft::Hard)
+    } else {
+        parse_number(s).map(Soft::Value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +89,11 @@ mod tests {
         assert_eq!(parse_number(b""), Some(0));
         assert_eq!(parse_number(b"1x"), None);
         assert_eq!(parse_number(b"-1"), None);
+        // unsigned long arithmetic: 2^64 + 5 is 5.
+        assert_eq!(parse_number(b"18446744073709551621"), Some(5));
+        assert_eq!(soft_value(b"="), Some(Soft::Hard));
+        assert_eq!(soft_value(b"7"), Some(Soft::Value(7)));
+        assert_eq!(soft_value(b"=="), None);
     }
 
     #[test]

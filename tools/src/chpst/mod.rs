@@ -138,38 +138,56 @@ pub fn main(argv: Vec<OsString>) -> i32 {
 }
 
 /// Everything chpst's options ask for, parsed before anything is done.
-#[derive(Default)]
-struct Plan {
-    set_user: Option<OsString>,
-    env_user: Option<OsString>,
-    argv0: Option<OsString>,
-    env_dir: Option<OsString>,
-    root: Option<OsString>,
-    pwd: Option<OsString>,
-    nice: i64,
-    lock: Option<(OsString, bool)>,
-    verbose: bool,
-    pgrp: bool,
-    close: [bool; 3],
-    limits: Vec<(Resource, u64)>,
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// `-u user[:group]`.
+    pub set_user: Option<OsString>,
+    /// `-U user[:group]`.
+    pub env_user: Option<OsString>,
+    /// `-b argv0`.
+    pub argv0: Option<OsString>,
+    /// `-e dir`.
+    pub env_dir: Option<OsString>,
+    /// `-/ root`.
+    pub root: Option<OsString>,
+    /// `-C pwd`.
+    pub pwd: Option<OsString>,
+    /// `-n`: the nice increment, as runit's `long` holds it (a number beyond it wraps).
+    pub nice: i64,
+    /// `-l` (wait: true) or `-L` (false) and the lock file.
+    pub lock: Option<(OsString, bool)>,
+    /// `-v`.
+    pub verbose: bool,
+    /// `-P`.
+    pub pgrp: bool,
+    /// `-0 -1 -2`.
+    pub close: [bool; 3],
+    /// The limits, in the order given (`-m` is four of them); a later one for the same
+    /// resource wins.
+    pub limits: Vec<(Resource, u64)>,
+    /// The program and its arguments.
+    pub prog: Vec<OsString>,
 }
 
-fn chpst(argv: &[OsString], prog: &str) -> i32 {
-    let usage = || {
-        say(&["usage: ", prog, USAGE, "\n"]);
-        EXIT_USAGE
-    };
+/// Why chpst refuses its command line: its usage text and exit 100, in every case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The usage, after getopt's message if there is one.
+    Usage(Option<String>),
+    /// `-V`: the version line, then the usage.
+    Version,
+}
+
+/// Parses chpst's command line (`argv` with argv\[0\]; `prog` is the name messages use) the
+/// way runit's chpst does, with no I/O.
+pub fn parse(argv: &[OsString], prog: &str) -> Result<Plan, Refused> {
+    let usage = || Refused::Usage(None);
     let mut plan = Plan::default();
     let mut g = Getopt::new(argv, OPTIONS);
     for opt in g.by_ref() {
         let (c, arg) = match opt {
             Opt::Flag(c, a) => (c, a.unwrap_or_default()),
-            other => {
-                if let Some(m) = other.error_message(prog) {
-                    say(&[&m]);
-                }
-                return usage();
-            }
+            other => return Err(Refused::Usage(other.error_message(prog))),
         };
         let num = || limits::parse_number(arg.as_bytes());
         match c {
@@ -180,11 +198,11 @@ fn chpst(argv: &[OsString], prog: &str) -> i32 {
             b'/' => plan.root = Some(arg),
             b'C' => plan.pwd = Some(arg),
             b'm' => {
-                let Some(n) = num() else { return usage() };
+                let Some(n) = num() else { return Err(usage()) };
                 plan.limits.extend(limits::MEMORY.iter().map(|&r| (r, n)));
             }
             b'd' | b'o' | b'p' | b'f' | b'c' | b'r' | b't' => {
-                let Some(n) = num() else { return usage() };
+                let Some(n) = num() else { return Err(usage()) };
                 plan.limits
                     .push((limits::resource_of(c).expect("limit letter"), n));
             }
@@ -196,13 +214,18 @@ fn chpst(argv: &[OsString], prog: &str) -> i32 {
                     _ => (false, b),
                 };
                 let Some(n) = limits::parse_number(digits) else {
-                    return usage();
+                    return Err(usage());
                 };
-                plan.nice = if neg { -(n as i64) } else { n as i64 };
+                // runit: `nicelvl = ul; nicelvl *= -1` in a long, which wraps.
+                plan.nice = if neg {
+                    (n as i64).wrapping_neg()
+                } else {
+                    n as i64
+                };
             }
             b'l' | b'L' => {
                 if plan.lock.is_some() {
-                    return usage();
+                    return Err(usage());
                 }
                 plan.lock = Some((arg, c == b'l'));
             }
@@ -211,18 +234,36 @@ fn chpst(argv: &[OsString], prog: &str) -> i32 {
             b'0' => plan.close[0] = true,
             b'1' => plan.close[1] = true,
             b'2' => plan.close[2] = true,
-            b'V' => {
-                say(&["$Id: chpst ", env!("CARGO_PKG_VERSION"), " (runit-rs) $"]);
-                return usage();
-            }
-            _ => return usage(),
+            b'V' => return Err(Refused::Version),
+            _ => return Err(usage()),
         }
     }
-    let rest = g.operands();
-    if rest.is_empty() {
-        return usage();
+    plan.prog = g.operands().to_vec();
+    if plan.prog.is_empty() {
+        return Err(usage());
     }
-    match apply(&plan, rest) {
+    Ok(plan)
+}
+
+fn chpst(argv: &[OsString], prog: &str) -> i32 {
+    let usage = || {
+        say(&["usage: ", prog, USAGE, "\n"]);
+        EXIT_USAGE
+    };
+    let plan = match parse(argv, prog) {
+        Ok(plan) => plan,
+        Err(Refused::Usage(m)) => {
+            if let Some(m) = m {
+                say(&[&m]);
+            }
+            return usage();
+        }
+        Err(Refused::Version) => {
+            say(&["$Id: chpst ", env!("CARGO_PKG_VERSION"), " (runit-rs) $"]);
+            return usage();
+        }
+    };
+    match apply(&plan) {
         Err(Fatal(m)) => {
             say(&["chpst: fatal: ", &m]);
             EXIT_FATAL
@@ -232,7 +273,8 @@ fn chpst(argv: &[OsString], prog: &str) -> i32 {
 }
 
 /// Does what the plan says, in runit's order, and executes the program.
-fn apply(plan: &Plan, rest: &[OsString]) -> Result<std::convert::Infallible, Fatal> {
+fn apply(plan: &Plan) -> Result<std::convert::Infallible, Fatal> {
+    let rest = &plan.prog;
     let mut env = Env::current();
     if plan.pgrp {
         let _ = nix::unistd::setsid();
@@ -576,13 +618,8 @@ fn softlimit(argv: &[OsString]) -> i32 {
                 return dt_usage(P, syn, EXIT_USAGE);
             }
         };
-        let soft = if arg.as_bytes() == b"=" {
-            Soft::Hard
-        } else {
-            match limits::parse_number(arg.as_bytes()) {
-                Some(n) => Soft::Value(n),
-                None => return dt_usage(P, syn, EXIT_USAGE),
-            }
+        let Some(soft) = limits::soft_value(arg.as_bytes()) else {
+            return dt_usage(P, syn, EXIT_USAGE);
         };
         let resources: Vec<Resource> = if c == b'm' {
             limits::MEMORY.to_vec()
@@ -605,4 +642,59 @@ fn softlimit(argv: &[OsString]) -> i32 {
         return dt_usage(P, syn, EXIT_USAGE);
     }
     dt_run(P, rest, &Env::current())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(v: &[&str]) -> Result<Plan, Refused> {
+        let a: Vec<OsString> = v.iter().map(OsString::from).collect();
+        parse(&a, "chpst")
+    }
+
+    #[test]
+    fn options_and_program() {
+        let plan = p(&[
+            "chpst", "-v", "-u", "nobody", "-o5", "-m", "", "-n+3", "prog", "-x",
+        ])
+        .unwrap();
+        assert!(plan.verbose);
+        assert_eq!(plan.set_user, Some("nobody".into()));
+        assert_eq!(plan.nice, 3);
+        assert_eq!(plan.limits[0], (Resource::RLIMIT_NOFILE, 5));
+        // runit reads an empty number as 0.
+        assert_eq!(&plan.limits[1..], &limits::MEMORY.map(|r| (r, 0))[..]);
+        assert_eq!(plan.prog, vec![OsString::from("prog"), "-x".into()]);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(p(&["chpst"]), Err(Refused::Usage(None)));
+        assert_eq!(p(&["chpst", "-m", "1x", "t"]), Err(Refused::Usage(None)));
+        assert_eq!(
+            p(&["chpst", "-l", "a", "-L", "b", "t"]),
+            Err(Refused::Usage(None))
+        );
+        assert_eq!(p(&["chpst", "-V", "t"]), Err(Refused::Version));
+        assert_eq!(
+            p(&["chpst", "-x", "t"]),
+            Err(Refused::Usage(Some("chpst: illegal option -- x".into())))
+        );
+    }
+
+    #[test]
+    fn nice_wraps_like_a_long() {
+        // It used to overflow (a panic in a debug build).
+        let plan = p(&["chpst", "-n", "-9223372036854775808", "t"]).unwrap();
+        assert_eq!(plan.nice, i64::MIN);
+        assert_eq!(p(&["chpst", "-n", "-5", "t"]).unwrap().nice, -5);
+        assert_eq!(
+            p(&["chpst", "-n", "18446744073709551615", "t"])
+                .unwrap()
+                .nice,
+            -1
+        );
+        assert_eq!(p(&["chpst", "-n", "+-1", "t"]), Err(Refused::Usage(None)));
+    }
 }

@@ -65,8 +65,37 @@ pub fn archive(name: &[u8]) -> Option<Archive> {
     })
 }
 
+/// How many times [`archives`] reads a directory again while the readings disagree.
+const SETTLE_TRIES: usize = 10;
+
 /// The archives of `dir`, oldest first, one per rotation.
+///
+/// One reading of a directory may miss a name made while it runs (POSIX leaves that open; musl
+/// reads 2 KiB of entries per system call, glibc 32 KiB, so a busy directory changes between
+/// calls), and a follower that missed a rotation older than one it saw would never show it.
+/// So the directory is read again, until a second reading shows no rotation older than the
+/// first one's newest that the first missed: a name that existed through the whole second
+/// reading is in it.
 pub fn archives(dir: &Path) -> io::Result<Vec<Archive>> {
+    let mut list = read_archives(dir)?;
+    for _ in 0..SETTLE_TRIES {
+        let Some(newest) = list.last().map(|a| a.key) else {
+            break;
+        };
+        let again = read_archives(dir)?;
+        let missed = again
+            .iter()
+            .any(|a| a.key < newest && list.binary_search_by(|b| b.key.cmp(&a.key)).is_err());
+        if !missed {
+            break;
+        }
+        list = again;
+    }
+    Ok(list)
+}
+
+/// One reading of the archives of `dir`, oldest first, one per rotation.
+fn read_archives(dir: &Path) -> io::Result<Vec<Archive>> {
     let mut all: Vec<Archive> = Vec::new();
     for e in std::fs::read_dir(dir)? {
         let e = e?;

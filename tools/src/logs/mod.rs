@@ -100,7 +100,7 @@ fn parse(argv: &[OsString], prog: &str, usage: &str) -> Result<Options, i32> {
         names: Vec::new(),
     };
     let spec = if prog == "p_log" { "mPd:s:" } else { "md:n:s:" };
-    let mut g = Getopt::new(&argv, spec);
+    let mut g = Getopt::new(&argv, spec).strict();
     for opt in g.by_ref() {
         match opt {
             Opt::Flag(b'm', _) => o.merge = true,

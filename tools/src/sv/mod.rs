@@ -18,8 +18,8 @@
 pub mod action;
 pub mod line;
 
+use crate::enter::{enter_sv, svdir_from_env, Origin};
 use crate::out::Out;
-use crate::svdir::{enter_sv, svdir_from_env, Origin};
 use crate::watch::{supervise_event_matters, Watch, SUPERVISE_MASK};
 use action::{Act, Action};
 use formats::control::{self, ClientError};

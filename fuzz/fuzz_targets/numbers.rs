@@ -1,0 +1,5 @@
+#![no_main]
+//! cargo-fuzz target: see `formats::fuzzing::numbers` for the properties checked.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| formats::fuzzing::numbers(data));
