@@ -59,14 +59,7 @@ fn rfc5424_over_tcp_every_field_as_sent() {
 fn rfc5424_and_rfc3164_over_udp() {
     let s = Scratch::new("fw-udp");
     let port = free_port("127.0.0.1");
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            udp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::udp(&s, port);
     // Two targets, same collector: one names the host by address, the other by name.
     let dir = logdir(&s.path,
         "log",

@@ -1,6 +1,6 @@
 //! The collector goes away and comes back: nothing is lost, duplicates are few and counted.
 
-use crate::collector::{free_port, parse, Inputs, Rsyslog};
+use crate::collector::{free_port, parse, Rsyslog};
 use crate::util::{finish, numbered, spawn};
 use harness::{logdir, svlogd_stderr, Scratch};
 use nix::sys::signal::Signal;
@@ -196,14 +196,7 @@ fn udp_collector_down_then_up() {
         &mut || failures() >= 3,
         || svlogd_stderr(&s.path),
     );
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            udp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::udp(&s, port);
     let got = rs.wait_lines(50, Duration::from_secs(20), &s.path);
     finish(p, &s.path);
     let mut seen: Vec<String> = got.iter().map(|l| parse(l).msg[..7].to_string()).collect();

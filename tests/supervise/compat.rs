@@ -6,10 +6,11 @@ use formats::status::State;
 use harness::{
     assert_text_eq, bin, cmd_clean, code, control, exec, read_status, reference, run, runit_sv,
     runsv, service, supervised, wait_down, wait_run, wait_status, wait_until, whole_lines, Impl,
-    Scratch, WAIT as T,
+    Proc, Scratch, WAIT as T,
 };
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn transcript(program: &std::path::Path, args: &[&str], cwd: &std::path::Path) -> (String, i32) {
@@ -20,6 +21,34 @@ fn transcript(program: &std::path::Path, args: &[&str], cwd: &std::path::Path) -
         String::from_utf8_lossy(&out.stderr).into_owned(),
         code(out.status),
     )
+}
+
+/// The same service twice, `ours/` under our runsv and `runit/` under runit's, each with one
+/// more script (`rel`, `text`: a logger, a finish); returns once both run.
+fn side_by_side(s: &Scratch, run: &str, (rel, text): (&str, &str)) -> ([PathBuf; 2], [Proc; 2]) {
+    let dirs = ["ours", "runit"].map(|name| {
+        let d = service(s, name, run);
+        s.script(d.join(rel), text);
+        d
+    });
+    let sups = [
+        runsv(s, Impl::Ours, &dirs[0]),
+        runsv(s, Impl::Runit, &dirs[1]),
+    ];
+    for d in &dirs {
+        wait_run(s, d);
+    }
+    (dirs, sups)
+}
+
+/// `sv status` output of `./ours` or `./runit` with pids, ages and the name masked, so the
+/// two compare.
+fn same_name(t: &str) -> String {
+    regex::Regex::new(r"\(pid [0-9]+\) [0-9]+s")
+        .unwrap()
+        .replace_all(t, "(pid P) Ns")
+        .replace("./runit", "./X")
+        .replace("./ours", "./X")
 }
 
 #[test]
@@ -61,17 +90,12 @@ fn usage_and_startup_failures_match_runit() {
 fn supervise_directory_matches_runit() {
     // spec/supervise.md §2.1-§2.3: names, types, modes, stat text, pid text, status bytes.
     let s = Scratch::new("sv-files");
-    let run = "#!/bin/sh\necho up\nexec sleep 100\n";
-    let mut dirs = Vec::new();
-    for name in ["ours", "runit"] {
-        let d = service(&s, name, run);
-        s.script(format!("{name}/log/run"), "#!/bin/sh\nexec cat >out\n");
-        dirs.push(d);
-    }
-    let _a = runsv(&s, Impl::Ours, &dirs[0]);
-    let _b = runsv(&s, Impl::Runit, &dirs[1]);
+    let (dirs, _sups) = side_by_side(
+        &s,
+        "#!/bin/sh\necho up\nexec sleep 100\n",
+        ("log/run", "#!/bin/sh\nexec cat >out\n"),
+    );
     for d in &dirs {
-        wait_run(&s, d);
         wait_until(T, "logger output", || {
             whole_lines(d.join("log/out")) == ["up"]
         });
@@ -109,17 +133,10 @@ fn supervise_directory_matches_runit() {
         assert_text_eq(sup, &describe(&dirs[1], sup), &describe(&dirs[0], sup));
     }
     // sv status reads both the same way (pids and seconds masked).
-    let mask = |t: &str| {
-        regex::Regex::new(r"\(pid [0-9]+\) [0-9]+s")
-            .unwrap()
-            .replace_all(t, "(pid P) Ns")
-            .replace("./runit", "./X")
-            .replace("./ours", "./X")
-    };
     let (ours, c1) = runit_sv(&s, &["status", "./ours"]);
     let (theirs, c2) = runit_sv(&s, &["status", "./runit"]);
     assert_eq!((c1, c2), (0, 0));
-    assert_text_eq("sv status", &mask(&theirs), &mask(&ours));
+    assert_text_eq("sv status", &same_name(&theirs), &same_name(&ours));
     // After `sv down` both show the same stat text and status flags.
     for d in ["./ours", "./runit"] {
         let (out, c) = runit_sv(&s, &["-w", "5", "down", d]);
@@ -211,35 +228,20 @@ fn daemontools_svc_svstat_svok_drive_our_runsv() {
 fn our_status_for_finish_and_term_matches_runit() {
     // §2.3: `finish, want down` and `got TERM` flags read the same through sv.
     let s = Scratch::new("sv-finish");
-    let mut dirs = Vec::new();
-    for name in ["ours", "runit"] {
-        let d = service(
-            &s,
-            name,
-            "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 100\n",
-        );
-        s.script(format!("{name}/finish"), "#!/bin/sh\nexec sleep 100\n");
-        dirs.push(d);
-    }
-    let _a = runsv(&s, Impl::Ours, &dirs[0]);
-    let _b = runsv(&s, Impl::Runit, &dirs[1]);
+    let (dirs, _sups) = side_by_side(
+        &s,
+        "#!/bin/sh\ntrap '' TERM\n: >trapped\nexec sleep 100\n",
+        ("finish", "#!/bin/sh\nexec sleep 100\n"),
+    );
     for d in &dirs {
-        wait_run(&s, d);
         // A TERM before the shell ignores it ends the service instead (finish, not got TERM).
         harness::wait_until(T, "the service ignores TERM", || d.join("trapped").exists());
         control(d, b"d");
         wait_status(&s, d, "got TERM", |st| st.got_term);
     }
-    let mask = |t: &str| {
-        regex::Regex::new(r"\(pid [0-9]+\) [0-9]+s")
-            .unwrap()
-            .replace_all(t, "(pid P) Ns")
-            .replace("./runit", "./X")
-            .replace("./ours", "./X")
-    };
     let a = runit_sv(&s, &["status", "./ours"]).0;
     let b = runit_sv(&s, &["status", "./runit"]).0;
-    assert_text_eq("got TERM", &mask(&b), &mask(&a));
+    assert_text_eq("got TERM", &same_name(&b), &same_name(&a));
     for d in &dirs {
         control(d, b"k");
         // Both runsv record the finish state once before ./finish has a pid.
@@ -249,7 +251,7 @@ fn our_status_for_finish_and_term_matches_runit() {
     }
     let a = runit_sv(&s, &["status", "./ours"]).0;
     let b = runit_sv(&s, &["status", "./runit"]).0;
-    assert_text_eq("finish", &mask(&b), &mask(&a));
+    assert_text_eq("finish", &same_name(&b), &same_name(&a));
     assert_eq!(
         harness::read_text(dirs[0].join("supervise/stat")),
         "finish, want down\n"

@@ -1,7 +1,7 @@
 //! The log directory: `lock`, `current` and its u+x "closed cleanly" mark, recovery of an
 //! uncleanly closed `current`, missing and unusable directories (spec/svlogd.md §2.1-2.3).
 
-use crate::util::{conform, spawn};
+use crate::util::{conform, on_d, spawn};
 use harness::{
     archives_ending, assert_text_eq, code, logdir, mode, read_text, svlogd_stderr, wait_until,
     Impl, Scratch,
@@ -13,9 +13,7 @@ use std::time::Duration;
 #[test]
 fn modes_while_open_and_after_close() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("modes-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("modes", imp, "", &[]);
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "current created", || cur.exists());
         p.send(b"hello\n");

@@ -1,7 +1,7 @@
 //! Processors (`!cmd`): the fd layout, state/newstate, `.u` → `.t` → `.s`, and runit's
 //! processor bugs fixed (spec/svlogd.md §4, §12 items 3, 4, 5, 9).
 
-use crate::util::{conform, spawn};
+use crate::util::{conform, on_d, spawn};
 use harness::{
     archives_ending, code, logdir, read_text, svlogd_cmd, svlogd_stderr, wait_until, wait_until_or,
     Impl, Scratch,
@@ -75,9 +75,7 @@ fn a_processor_killed_by_a_signal_has_failed() {
     // spec §12 item 3: runit takes a signalled processor for a success: it renames the
     // truncated output to .s and deletes the .u (data lost).
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("proc-kill-{}", imp.name()));
-        logdir(&s.path, "d", "s20\n!head -c 5; kill -KILL $$\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("proc-kill", imp, "s20\n!head -c 5; kill -KILL $$\n", &[]);
         p.send(b"0123456789abcdefghij\n");
         let d = s.join("d");
         match imp {
@@ -172,9 +170,7 @@ fn hup_keeps_a_running_processor() {
     // spec §12 item 5: after a HUP, runit forgets the running processor: its .t, .u and
     // newstate are left behind and the .u is never processed.
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("proc-hup-{}", imp.name()));
-        logdir(&s.path, "d", "s10\n!sleep 1; cat\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("proc-hup", imp, "s10\n!sleep 1; cat\n", &[]);
         p.send(b"0123456789\n");
         let d = s.join("d");
         wait_until(Duration::from_secs(20), "processor started", || {

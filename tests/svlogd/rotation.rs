@@ -1,7 +1,7 @@
 //! Rotation: the hard size cap that splits lines, the `s - len` rule, pruning by `n`, ALRM
 //! and `t` (spec/svlogd.md §2.4-2.6).
 
-use crate::util::{conform, snapshot, spawn};
+use crate::util::{conform, on_d, snapshot};
 use harness::{
     archives_ending, assert_text_eq, code, log_text, logdir, mask_stamps, read_text, svlogd_stderr,
     wait_until, Impl, Proc, Scratch,
@@ -159,9 +159,7 @@ fn feed(p: &mut Proc, dir: &Path, data: &[u8], want: &str) {
 fn alrm_rotates_non_empty_current_only() {
     let mut snaps = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("alrm-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let (s, mut p) = on_d("alrm", imp, "", &["-v"]);
         let alarms = |n: usize| {
             let path = s.path.clone();
             move || svlogd_stderr(&path).matches("sigalarm received.").count() == n
@@ -192,9 +190,7 @@ fn alrm_rotates_non_empty_current_only() {
 #[test]
 fn t_rotates_a_non_empty_current_after_its_time() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("t-{}", imp.name()));
-        logdir(&s.path, "d", "t1\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("t", imp, "t1\n", &[]);
         feed(&mut p, &s.join("d"), b"one\n", "one\n");
         wait_until(Duration::from_secs(20), "t rotation", || {
             archives_ending(&s.join("d"), ".s").len() == 1

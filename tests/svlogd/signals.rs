@@ -1,7 +1,7 @@
 //! Signals: HUP re-reads config, TERM flushes and exits 0, and the TERM bugs of runit fixed
 //! (spec/svlogd.md §7, §8, §12 items 2, 6 and 10).
 
-use crate::util::{drained, snapshot, spawn};
+use crate::util::{drained, on_d, snapshot, spawn};
 use harness::{
     alive, assert_text_eq, code, log_text, logdir, mask_stamps, mode, pipe_bytes, read_text,
     svlogd_stderr, wait_until, Impl, Scratch, Tmpfs,
@@ -14,9 +14,7 @@ use std::time::Duration;
 fn hup_rereads_config_and_appends() {
     let mut snaps = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("hup-{}", imp.name()));
-        logdir(&s.path, "d", "pA: \n");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let (s, mut p) = on_d("hup", imp, "pA: \n", &["-v"]);
         p.send(b"one\n");
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "one", || {
@@ -49,9 +47,7 @@ fn hup_resets_the_stderr_selection() {
     // line to stderr (the last `e` selection is never reset).
     let mut alerts = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("hup-e-{}", imp.name()));
-        logdir(&s.path, "d", "e*\n");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let (s, mut p) = on_d("hup-e", imp, "e*\n", &["-v"]);
         p.send(b"alert one\n");
         wait_until(Duration::from_secs(20), "alert", || {
             svlogd_stderr(&s.path).contains("alert one")
@@ -80,9 +76,7 @@ fn hup_resets_the_stderr_selection() {
 #[test]
 fn term_flushes_and_exits_zero() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let (s, mut p) = on_d("term", imp, "", &["-v"]);
         p.send(b"a\nb\n");
         wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
@@ -100,9 +94,7 @@ fn term_completes_a_partial_line_and_keeps_it() {
     // spec §12 item 2: runit reads the rest of a partial line after TERM, then drops it.
     let mut logs = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-partial-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("term-partial", imp, "", &[]);
         wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
@@ -131,9 +123,7 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
     // what it has with a newline.
     let mut still_running = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-wait-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("term-wait", imp, "", &[]);
         p.send(b"done\nno newline");
         wait_until(Duration::from_secs(20), "done", || {
             read_text(s.join("d/current")) == "done\n"
@@ -166,9 +156,7 @@ fn term_with_data_in_the_pipe_logs_all_of_it() {
     // spec §7: svlogd stopped, `x\ny\n` written, TERM and CONT: runit stores only x.
     let mut logs = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-pipe-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("term-pipe", imp, "", &[]);
         p.send(b"w\n");
         wait_until(Duration::from_secs(20), "w", || {
             read_text(s.join("d/current")) == "w\n"

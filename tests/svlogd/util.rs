@@ -37,6 +37,15 @@ pub fn spawn(imp: Impl, cwd: &Path, args: &[&str]) -> Proc {
     spawn_svlogd(svlogd_cmd(imp, cwd).args(args), cwd, Stdio::piped())
 }
 
+/// A scratch directory `NAME-IMPL` holding the log directory `d` with `config`, and `imp`'s
+/// svlogd started on it ([`spawn`], `args` before `d`): how most tests of one logger begin.
+pub fn on_d(name: &str, imp: Impl, config: &str, args: &[&str]) -> (Scratch, Proc) {
+    let s = Scratch::new(&format!("{name}-{}", imp.name()));
+    logdir(&s.path, "d", config);
+    let p = spawn(imp, &s.path, &[args, &["d"]].concat());
+    (s, p)
+}
+
 /// A description of a log directory: every entry (sorted) with its mode and size, and the
 /// contents of every file except `lock`, timestamps masked.
 pub fn snapshot(dir: &Path) -> String {
