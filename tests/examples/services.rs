@@ -24,13 +24,7 @@ fn getty_takes_its_terminal_from_the_directory_name() {
         assert_eq!(whole_lines(&args), [format!("--noclear {tty} 38400 linux")]);
         // chpst -P: the getty leads a session of its own (so it can own the terminal).
         let pid = t.wait_running(name, 0);
-        let stat = read_text(format!("/proc/{pid}/stat"));
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
+        let fields = harness::stat_fields(pid as i32);
         assert_eq!(fields[3], pid.to_string(), "{name}: session id of {pid}");
     }
 }

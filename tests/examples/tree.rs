@@ -4,17 +4,12 @@ use formats::status::Status;
 use harness::CleanEnv;
 use harness::{bin, exec, read_status, read_text, test_path, wait_until_or, Proc, Scratch};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 /// How long any wait of these tests may take.
 pub const T: Duration = Duration::from_secs(15);
-
-/// The repository's `examples/` directory.
-pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
 
 /// `sv/NAME` directories (copies of examples), enabled by links in `service/`, and the
 /// runsvdir that runs them (its standard output and error, where the output of a service
@@ -46,7 +41,7 @@ impl Tree {
         let o = harness::run(
             Command::new("/bin/cp")
                 .arg("-a")
-                .arg(examples_dir().join(example))
+                .arg(harness::workspace("examples").join(example))
                 .arg(&dest),
             T,
         );

@@ -18,8 +18,7 @@ pub fn spawn(cwd: &Path, args: &[&str], dir: &Path) -> Proc {
 
 /// Closes stdin and waits for a clean exit.
 pub fn finish(mut p: Proc, cwd: &Path) {
-    p.close_stdin();
-    let st = p.wait_timeout(RUN);
+    let st = p.end_input(RUN);
     assert!(
         st.success(),
         "svlogd failed: {st:?}\n{}",

@@ -2,7 +2,7 @@
 //! reference ones Debian installs, and the clean environment every process a test starts gets.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The environment variable naming the directory of the binaries under test, so the same
@@ -19,6 +19,17 @@ pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let deps = exe.parent().expect("deps dir");
     deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// A path in the workspace's source tree (`scripts/install.sh`, `examples`, `fuzz`, ...); its
+/// root for `""`.
+pub fn workspace(rel: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if rel.is_empty() {
+        root
+    } else {
+        root.join(rel)
+    }
 }
 
 /// Path of one of our binaries. Panics (loudly, never skips) if it was not built: the test

@@ -1,8 +1,8 @@
 //! How a test knows a process has dealt with what it was given, instead of sleeping a while:
 //! it sleeps again in read or poll, its pipe is empty or full (and see [`crate::wait_handled`]).
 
-use crate::{read_text, wait_until};
-use std::fs;
+use crate::{status_field, syscall_of, wait_until};
+use nix::sys::signal::Signal;
 use std::time::Duration;
 
 /// The numbers, on this architecture, of the system calls a main loop sleeps in: read and
@@ -25,16 +25,6 @@ fn idle_syscalls() -> Vec<nix::libc::c_long> {
     )))]
     v.extend([libc::SYS_poll, libc::SYS_select, libc::SYS_epoll_wait]);
     v
-}
-
-/// The system call `pid` is in (`/proc/PID/syscall`), `None` while it runs or is gone.
-fn syscall_of(pid: i32) -> Option<nix::libc::c_long> {
-    fs::read_to_string(format!("/proc/{pid}/syscall"))
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// Whether `pid` sleeps in a read or a poll-family system call (its main loop is idle).
@@ -61,10 +51,8 @@ pub fn wait_idle_in_syscall(pid: i32, timeout: Duration) {
 /// (`voluntary_ctxt_switches`): read while it is idle, then again, to know it has been through
 /// its loop since (see [`wait_slept_again`]). 0 when the process is gone.
 pub fn voluntary_switches(pid: i32) -> u64 {
-    read_text(format!("/proc/{pid}/status"))
-        .lines()
-        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
-        .and_then(|v| v.trim().parse().ok())
+    status_field(pid, "voluntary_ctxt_switches")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
@@ -77,6 +65,23 @@ pub fn wait_slept_again(pid: i32, before: u64, timeout: Duration) {
         "the process to sleep again in read or poll",
         || voluntary_switches(pid) > before && idle_in_syscall(pid),
     );
+}
+
+/// Sends `sig` to `pid` once its main loop is idle ([`wait_idle_in_syscall`]: runit's svlogd
+/// holds a signal that comes earlier until its next input), and returns
+/// [`voluntary_switches`] as it was just before, for [`wait_slept_again`].
+pub fn signal_when_idle(pid: i32, sig: Signal, timeout: Duration) -> u64 {
+    wait_idle_in_syscall(pid, timeout);
+    let before = voluntary_switches(pid);
+    crate::signal(pid, sig);
+    before
+}
+
+/// [`signal_when_idle`], then waits until `pid` has taken the signal: woken for it, done with
+/// it, and asleep again in read or poll.
+pub fn signal_taken(pid: i32, sig: Signal, timeout: Duration) {
+    let before = signal_when_idle(pid, sig, timeout);
+    wait_slept_again(pid, before, timeout);
 }
 
 /// Bytes waiting in the pipe or FIFO behind `fd` (either end), by FIONREAD.

@@ -1,7 +1,7 @@
 //! Processes: a child that is always killed by pid, and what /proc says about others (alive,
 //! zombie, children, the ones under a directory).
 
-use crate::{default_signals, names, read_text};
+use crate::{cmdline, default_signals, names, read_text, runs_argv, stat_fields};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::fs;
@@ -28,8 +28,7 @@ pub fn processes_under(dir: &Path) -> Vec<i32> {
             continue;
         }
         let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let in_cmd = cmdline
+        let in_cmd = cmdline(pid as i32)
             .windows(needle.len().max(1))
             .any(|w| w == needle.as_slice());
         if cwd.starts_with(dir) || in_cmd {
@@ -90,7 +89,7 @@ impl Proc {
 
     /// Sends a signal.
     pub fn signal(&self, sig: Signal) {
-        let _ = kill(Pid::from_raw(self.pid()), sig);
+        signal(self.pid(), sig);
     }
 
     /// Waits for exit at most `timeout`; panics if it is still running then.
@@ -132,6 +131,13 @@ impl Proc {
     /// Closes the child's stdin (if piped), giving it EOF.
     pub fn close_stdin(&mut self) {
         drop(self.child.stdin.take());
+    }
+
+    /// Closes stdin (end of input) and waits for exit at most `timeout`, as
+    /// [`Proc::wait_timeout`].
+    pub fn end_input(&mut self, timeout: Duration) -> ExitStatus {
+        self.close_stdin();
+        self.wait_timeout(timeout)
     }
 
     /// Reads the rest of the child's stderr (if piped). Call after it has exited.
@@ -179,22 +185,15 @@ pub fn children(parent: i32) -> Vec<i32> {
 
 /// Whether `pid` is a zombie: dead, not yet reaped by its parent.
 pub fn zombie(pid: i32) -> bool {
-    read_text(format!("/proc/{pid}/stat"))
-        .rsplit_once(')')
-        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    stat_fields(pid)
+        .first()
+        .is_some_and(|st| st.starts_with('Z'))
 }
 
 /// Whether the process `pid` exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => {
-            let state = s
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next());
-            !matches!(state, Some('Z') | Some('X') | None)
-        }
-        Err(_) => false,
-    }
+    let state = stat_fields(pid).first().and_then(|st| st.chars().next());
+    !matches!(state, Some('Z') | Some('X') | None)
 }
 
 /// Sends `sig` to the process `pid` (by pid, as every test kills). Refuses pid 0 and negative
@@ -206,19 +205,12 @@ pub fn signal(pid: i32, sig: Signal) {
 
 /// The parent pid of a process (`None` when it is gone).
 pub fn parent(pid: i32) -> Option<i32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 1..]
-        .split_ascii_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    stat_fields(pid).get(1)?.parse().ok()
 }
 
 /// CPU time (user + system) a process has used so far, or `None` if it is gone.
 pub fn cpu_time(pid: i32) -> Option<Duration> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let f = stat_fields(pid);
     // After the command: state is field 3, utime 14, stime 15.
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     // SAFETY: sysconf has no preconditions.
@@ -231,7 +223,6 @@ pub fn cpu_time(pid: i32) -> Option<Duration> {
 /// never runs two. A shell's child between fork and exec looks the same as the shell, so a
 /// process whose parent is one of them is not counted.
 pub fn copies(cwd: Option<&Path>, argv: &[&str]) -> Vec<i32> {
-    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
     let mut out = Vec::new();
     let Ok(rd) = fs::read_dir("/proc") else {
         return out;
@@ -240,7 +231,7 @@ pub fn copies(cwd: Option<&Path>, argv: &[&str]) -> Vec<i32> {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        if fs::read(format!("/proc/{pid}/cmdline")).ok().as_deref() != Some(&want[..]) {
+        if !runs_argv(pid, argv) {
             continue;
         }
         let in_cwd = cwd.is_none_or(|cwd| {

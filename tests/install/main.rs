@@ -23,19 +23,15 @@ use std::process::{Command, Output};
 
 pub const CRATES: [&str; 3] = ["supervise", "svlogd", "tools"];
 
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 pub fn script() -> PathBuf {
-    root().join("scripts/install.sh")
+    harness::workspace("scripts/install.sh")
 }
 
 /// Every binary of the workspace: one `src/bin/NAME.rs` per crate.
 pub fn binaries() -> Vec<String> {
     let mut v = Vec::new();
     for c in CRATES {
-        for n in names(root().join(c).join("src/bin")) {
+        for n in names(harness::workspace(c).join("src/bin")) {
             if let Some(b) = n.strip_suffix(".rs") {
                 v.push(b.to_string());
             }
@@ -49,7 +45,7 @@ pub fn binaries() -> Vec<String> {
 pub fn pages() -> Vec<(String, String, PathBuf)> {
     let mut v = Vec::new();
     for c in CRATES {
-        let dir = root().join(c).join("man");
+        let dir = harness::workspace(c).join("man");
         for n in names(&dir) {
             if let Some((_, sec)) = n.rsplit_once('.') {
                 if sec.len() == 1 && ('1'..='8').contains(&sec.chars().next().unwrap()) {

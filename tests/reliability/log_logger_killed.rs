@@ -58,8 +58,7 @@ fn logger(s: &Scratch, dir: &Path, old: i32) -> i32 {
             st.state == State::Run
                 && pid != 0
                 && pid != old
-                && std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(b"svlogd\0"))
+                && harness::cmdline(pid).starts_with(b"svlogd\0")
         },
         || s.listing(),
     );

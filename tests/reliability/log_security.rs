@@ -532,11 +532,7 @@ fn listen_udp(
 
 /// The peak resident memory of a running process (VmHWM), KiB.
 fn vmhwm(pid: i32) -> u64 {
-    harness::read_text(format!("/proc/{pid}/status"))
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    harness::status_kib(pid, "VmHWM").unwrap_or(0)
 }
 
 /// A self-signed CA certificate (PEM) for the `ca=` of `>tls` lines.

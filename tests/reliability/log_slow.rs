@@ -171,10 +171,7 @@ impl Drop for Throttle {
         let procs = self.dir.join("cgroup.procs");
         for p in harness::read_text(&procs).lines() {
             if let Ok(pid) = p.trim().parse::<i32>() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                harness::signal(pid, nix::sys::signal::Signal::SIGKILL);
             }
         }
         comes_true(Duration::from_secs(20), || {

@@ -4,7 +4,7 @@
 
 use formats::status::State;
 use harness::{
-    assert_text_eq, bin, cmd_clean, code, control, exec, read_status, reference, run, runit_sv,
+    assert_text_eq, bin, code, command, control, exec, read_status, reference, run, runit_sv,
     runsv, service, supervised, wait_down, wait_run, wait_status, wait_until, whole_lines, Impl,
     Proc, Scratch, WAIT as T,
 };
@@ -14,9 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn transcript(program: &std::path::Path, args: &[&str], cwd: &std::path::Path) -> (String, i32) {
-    let mut c = cmd_clean(program.as_os_str());
-    c.args(args).current_dir(cwd);
-    let out = run(&mut c, Duration::from_secs(10));
+    let out = run(
+        &mut command(program, cwd, args, &[]),
+        Duration::from_secs(10),
+    );
     (
         String::from_utf8_lossy(&out.stderr).into_owned(),
         code(out.status),

@@ -154,9 +154,7 @@ fn as_pid_one_orphans_are_reaped() {
     let orphans = || -> Vec<i32> {
         harness::child_pids(init)
             .into_iter()
-            .filter(|&pid| {
-                harness::read_text(format!("/proc/{pid}/cmdline")) == "sleep\x004713\x00"
-            })
+            .filter(|&pid| harness::runs_argv(pid, &["sleep", "4713"]))
             .collect()
     };
     wait_until(T, "50 orphans re-parented to runsvdir", || {

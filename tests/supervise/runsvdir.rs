@@ -11,10 +11,9 @@ use std::fs;
 use std::time::Duration;
 
 fn runsv_pid_of(parent: i32, name: &str) -> Option<i32> {
-    children(parent).into_iter().find(|&p| {
-        fs::read(format!("/proc/{p}/cmdline")).ok().as_deref()
-            == Some(format!("runsv\0{name}\0").as_bytes())
-    })
+    children(parent)
+        .into_iter()
+        .find(|&p| harness::runs_argv(p, &["runsv", name]))
 }
 
 #[test]
@@ -270,8 +269,7 @@ fn log_argument_scrolls_stderr_through_the_proctitle() {
     let arg = format!("log: {dots}");
     let p = runsvdir(&s, Impl::Ours, &["-P", "sv", &arg]);
     wait_until(T, "stderr in the proctitle", || {
-        let c = fs::read(format!("/proc/{}/cmdline", p.pid())).unwrap_or_default();
-        let text = String::from_utf8_lossy(&c).into_owned();
+        let text = String::from_utf8_lossy(&harness::cmdline(p.pid())).into_owned();
         text.contains("marker-for-proctitle\n") && text.contains("\0log: ..")
     });
     // -P: each runsv leads its own session.

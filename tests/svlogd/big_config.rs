@@ -3,17 +3,11 @@
 //! patterns share one buffer.
 
 use harness::{logdir, wait_until, Impl, Scratch};
-use std::fs;
 use std::time::Duration;
 
 /// The resident memory of `pid` in KiB.
 fn rss_kib(pid: i32) -> u64 {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
-        .expect("VmRSS")
+    harness::status_kib(pid, "VmRSS").expect("VmRSS")
 }
 
 #[test]
@@ -34,6 +28,5 @@ fn half_a_million_patterns_take_about_their_own_size() {
     let rss = rss_kib(p.pid());
     // The file is 8 MiB; an svlogd with no config is about 4 MiB.
     assert!(rss < 20 << 10, "{rss} KiB for {n} patterns");
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }

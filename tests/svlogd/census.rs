@@ -47,6 +47,5 @@ fn archives_removed_or_added_behind_svlogds_back_are_counted() {
         "{last:?}"
     );
     assert_eq!(last[0], now[1], "{last:?}");
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }

@@ -143,8 +143,7 @@ fn t_deadlines_ignore_wall_clock_jumps() {
             log_text(&s.join("d")).contains("third\n")
         });
         rotated_after_jump.push(!archives_ending(&s.join("d"), ".s").is_empty());
-        p.close_stdin();
-        let st = p.wait_timeout(Duration::from_secs(20));
+        let st = p.end_input(Duration::from_secs(20));
         harness::faketime_cleanup(p.pid());
         assert!(st.success(), "{}: {st:?}", imp.name());
     }

@@ -185,8 +185,7 @@ fn the_syslog_forwarder_reads_each_directorys_own_format() {
         let n = r.recv(&mut buf).expect("a syslog message");
         got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
-    p.close_stdin();
-    assert!(p.wait_timeout(RUN).success());
+    assert!(p.end_input(RUN).success());
     let stamp_of_message = |m: &str| m.split(' ').nth(1).unwrap().to_string();
     // local: `YYYY-MM-DD_HH:MM:SS.xxxxx hello`
     let line = read_text(s.join("local/current"));

@@ -18,20 +18,10 @@ fn run_from(imp: Impl, cwd: &std::path::Path, args: &[&str], stdin: Stdio) -> (i
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut p = Proc::spawn(&mut c);
-    let status = format!("/proc/{}/status", p.pid());
     let mut hwm = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(text) = fs::read_to_string(&status) {
-            if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
-                let kb: u64 = l
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                hwm = hwm.max(kb);
-            }
-        }
+        hwm = hwm.max(harness::status_kib(p.pid(), "VmHWM").unwrap_or(0));
         if let Some(st) = p.child.try_wait().expect("try_wait") {
             return (code(st), hwm);
         }

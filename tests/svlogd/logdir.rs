@@ -27,8 +27,7 @@ fn modes_while_open_and_after_close() {
             imp.name()
         );
         assert_eq!(mode(s.join("d/lock")), Some(0o600), "{}: lock", imp.name());
-        p.close_stdin();
-        let st = p.wait_timeout(Duration::from_secs(20));
+        let st = p.end_input(Duration::from_secs(20));
         assert_eq!(code(st), 0);
         assert_eq!(
             mode(&cur),
@@ -100,8 +99,7 @@ fn a_locked_directory_is_skipped() {
         let out = crate::util::run(imp, &s.path, &["d", "other"], b"kept\n");
         assert_eq!(code(out.status), 0);
         assert_eq!(read_text(s.join("other/current")), "kept\n");
-        first.close_stdin();
-        assert!(first.wait_timeout(Duration::from_secs(20)).success());
+        assert!(first.end_input(Duration::from_secs(20)).success());
     }
 }
 
@@ -199,8 +197,7 @@ fn a_directory_removed_while_open_is_given_up() {
         svlogd_stderr(&s.path)
             .contains("svlogd: warning: log directory removed, giving it up: gone\n")
     });
-    p.close_stdin();
-    assert_eq!(code(p.wait_timeout(Duration::from_secs(10))), 0);
+    assert_eq!(code(p.end_input(Duration::from_secs(10))), 0);
 
     let mut p = spawn(Impl::Ours, &s.path, &["last"]);
     p.send(&lines(1, 5));

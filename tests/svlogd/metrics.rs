@@ -68,8 +68,7 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
         "{}",
         s.listing()
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }
 
 #[test]
@@ -105,6 +104,5 @@ fn the_last_error_is_shown() {
                 .contains("message=\"unable to write to current: out of disk space\"")
         },
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    assert!(p.end_input(Duration::from_secs(10)).success());
 }

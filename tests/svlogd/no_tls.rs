@@ -14,7 +14,7 @@ const NO_TLS: &str = "forward over tls needs svlogd built with the cargo feature
 /// Builds svlogd with `--no-default-features` into its own target directory (the suite's
 /// binaries are untouched) and returns its path.
 fn small_svlogd() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = harness::workspace("");
     let target = root.join("target/no-tls");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = harness::run(

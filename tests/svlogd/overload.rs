@@ -224,8 +224,7 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
         complete_lines(&read_text(s.join("g/current"))) == 20
     });
     chattr("-i");
-    p.close_stdin();
-    assert_eq!(harness::code(p.wait_timeout(Duration::from_secs(10))), 0);
+    assert_eq!(harness::code(p.end_input(Duration::from_secs(10))), 0);
     let b = read_text(s.join("fs/b/current"));
     assert_eq!(marked(&b), vec![10], "{b}");
 }

@@ -176,8 +176,7 @@ fn hup_keeps_a_running_processor() {
         wait_until(Duration::from_secs(20), "processor started", || {
             d.join("newstate").exists()
         });
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         // The processor finishes (1 s); svlogd has seen it go once it sleeps again with no
         // live child (runit: forgotten, so not handed over).
         let pid = p.pid();

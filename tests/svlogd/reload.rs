@@ -63,10 +63,7 @@ fn without_autoreload_a_change_waits_for_hup() {
     assert_eq!(inotify_watches(p.pid()), 0);
     // The HUP taken (svlogd woke for it and sleeps again), then the next line.
     let t = Duration::from_secs(20);
-    harness::wait_idle_in_syscall(p.pid(), t);
-    let slept = harness::voluntary_switches(p.pid());
-    p.signal(Signal::SIGHUP);
-    harness::wait_slept_again(p.pid(), slept, t);
+    harness::signal_taken(p.pid(), Signal::SIGHUP, t);
     p.send(b"two\n");
     wait_until(Duration::from_secs(20), "two", || {
         read_text(d.join("current")) == "one\nNEW: two\n"

@@ -235,6 +235,5 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
         "{:?}",
         archives(&d)
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(5)).success());
+    assert!(p.end_input(Duration::from_secs(5)).success());
 }

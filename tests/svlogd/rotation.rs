@@ -169,18 +169,15 @@ fn alrm_rotates_non_empty_current_only() {
         });
         // Nothing written yet: ALRM rotates nothing (sent once the loop waits for input, or
         // runit's svlogd holds it until "first" arrives and rotates that).
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGALRM);
+        harness::signal_when_idle(p.pid(), Signal::SIGALRM, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "first ALRM seen", alarms(1));
         feed(&mut p, &s.join("d"), b"first\n", "first\n");
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGALRM);
+        harness::signal_when_idle(p.pid(), Signal::SIGALRM, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "ALRM rotation", || {
             archives_ending(&s.join("d"), ".s").len() == 1
         });
         feed(&mut p, &s.join("d"), b"second\n", "second\n");
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
         let err = svlogd_stderr(&s.path);
         snaps.push(format!("{}{}", snapshot(&s.join("d")), mask_stamps(&err)));
     }
@@ -197,8 +194,7 @@ fn t_rotates_a_non_empty_current_after_its_time() {
         });
         assert_eq!(read_text(s.join("d/current")), "");
         feed(&mut p, &s.join("d"), b"two\n", "two\n");
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
         assert_eq!(log_text(&s.join("d")), "one\ntwo\n", "{}", imp.name());
     }
 }

@@ -21,8 +21,7 @@ fn hup_rereads_config_and_appends() {
             read_text(&cur) == "A: one\n"
         });
         fs::write(s.join("d/config"), "pB: \n").unwrap();
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "reopen", || {
             svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
@@ -30,8 +29,7 @@ fn hup_rereads_config_and_appends() {
         wait_until(Duration::from_secs(20), "two", || {
             read_text(&cur) == "A: one\nB: two\n"
         });
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
         snaps.push(format!(
             "{}{}",
             snapshot(&s.join("d")),
@@ -53,8 +51,7 @@ fn hup_resets_the_stderr_selection() {
             svlogd_stderr(&s.path).contains("alert one")
         });
         fs::write(s.join("d/config"), "").unwrap();
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "reopen", || {
             svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
@@ -62,8 +59,7 @@ fn hup_resets_the_stderr_selection() {
         wait_until(Duration::from_secs(20), "logged", || {
             read_text(s.join("d/current")).contains("quiet two")
         });
-        p.close_stdin();
-        assert!(p.wait_timeout(Duration::from_secs(20)).success());
+        assert!(p.end_input(Duration::from_secs(20)).success());
         alerts.push(svlogd_stderr(&s.path).contains("quiet two"));
     }
     assert_eq!(
@@ -81,8 +77,7 @@ fn term_flushes_and_exits_zero() {
         wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
         });
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGTERM);
+        harness::signal_when_idle(p.pid(), Signal::SIGTERM, Duration::from_secs(20));
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(mode(s.join("d/current")), Some(0o744));
         assert!(svlogd_stderr(&s.path).contains("svlogd: info: sigterm received.\n"));
@@ -105,10 +100,7 @@ fn term_completes_a_partial_line_and_keeps_it() {
         }
         // The rest comes once the TERM has been taken: svlogd woke for it and waits again.
         let t = Duration::from_secs(20);
-        harness::wait_idle_in_syscall(p.pid(), t);
-        let slept = harness::voluntary_switches(p.pid());
-        p.signal(Signal::SIGTERM);
-        harness::wait_slept_again(p.pid(), slept, t);
+        harness::signal_taken(p.pid(), Signal::SIGTERM, t);
         p.send(b"rest\nafter\n");
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
@@ -132,9 +124,7 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
             drained(&p);
         }
         let t = Duration::from_secs(20);
-        harness::wait_idle_in_syscall(p.pid(), t);
-        let slept = harness::voluntary_switches(p.pid());
-        p.signal(Signal::SIGTERM);
+        let slept = harness::signal_when_idle(p.pid(), Signal::SIGTERM, t);
         if imp == Impl::Ours {
             // Within its bound (2 s; waited for up to ten times that).
             assert_eq!(code(p.wait_timeout(t)), 0);
@@ -189,21 +179,11 @@ fn eof_keeps_the_partial_last_line() {
 /// asleep in a plain sleep, where nothing will take it (a poll on a signalfd would).
 fn term_held(pid: i32) -> bool {
     use nix::libc;
-    let sleeping = read_text(format!("/proc/{pid}/syscall"))
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse::<libc::c_long>().ok())
+    let sleeping = harness::syscall_of(pid)
         .is_some_and(|n| n == libc::SYS_nanosleep || n == libc::SYS_clock_nanosleep);
-    let status = read_text(format!("/proc/{pid}/status"));
-    let mask = |field: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-            .unwrap_or(0)
-    };
+    let mask = |field: &str| harness::status_mask(pid, field);
     let term = 1u64 << (Signal::SIGTERM as i32 - 1);
-    sleeping && (mask("ShdPnd:") | mask("SigPnd:")) & term != 0 && mask("SigBlk:") & term != 0
+    sleeping && (mask("ShdPnd") | mask("SigPnd")) & term != 0 && mask("SigBlk") & term != 0
 }
 
 /// Fills a 64 KiB tmpfs through an svlogd, then sends TERM.
@@ -335,8 +315,7 @@ fn hup_never_lets_go_of_the_directory_lock() {
     wait_until(Duration::from_secs(20), "last line", || {
         read_text(&cur) == "first\nlast\n"
     });
-    p.close_stdin();
-    assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+    assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
     assert_eq!(
         taken.load(Ordering::Relaxed),
         0,

@@ -127,7 +127,6 @@ fn a_line_is_stamped_when_its_first_byte_arrives() {
              newline not sent yet)",
             imp.name()
         );
-        p.close_stdin();
-        assert!(p.wait_timeout(t).success(), "{}", imp.name());
+        assert!(p.end_input(t).success(), "{}", imp.name());
     }
 }

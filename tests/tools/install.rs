@@ -2,15 +2,11 @@
 //! `tools/install.sh` puts binaries, chpst's daemontools names and pages in place.
 
 use harness::{bin_dir, exec, stderr, transcript, Scratch, CHPST_ALIASES, SILENT_OK};
-use std::path::{Path, PathBuf};
-
-fn tools_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools")
-}
+use std::path::Path;
 
 /// Every binary of the tools crate, and chpst's daemontools names.
 fn commands() -> Vec<String> {
-    let mut v: Vec<String> = harness::names(tools_dir().join("src/bin"))
+    let mut v: Vec<String> = harness::names(harness::workspace("tools").join("src/bin"))
         .into_iter()
         .filter_map(|n| n.strip_suffix(".rs").map(String::from))
         .collect();
@@ -22,7 +18,7 @@ fn commands() -> Vec<String> {
 fn every_command_has_a_man_page_that_formats_without_warnings() {
     let groff = harness::reference("/usr/bin/groff");
     for c in commands() {
-        let page = tools_dir().join(format!("man/{c}.8"));
+        let page = harness::workspace("tools").join(format!("man/{c}.8"));
         assert!(page.is_file(), "no man page for {c}");
         let o = exec(
             &groff,
@@ -43,7 +39,7 @@ fn every_command_has_a_man_page_that_formats_without_warnings() {
 #[test]
 fn install_puts_binaries_aliases_and_pages_in_place() {
     let s = Scratch::new("install");
-    let script = tools_dir().join("install.sh");
+    let script = harness::workspace("tools").join("install.sh");
     let dest = s.mkdir("dest");
     let o = exec(
         Path::new("/bin/sh"),
