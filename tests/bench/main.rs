@@ -6,18 +6,14 @@
 //! this machine is.
 
 use harness::CleanEnv;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn render(results: &Path) -> String {
     let o = harness::run(
         Command::new("/bin/sh")
-            .arg(root().join("scripts/bench-tables.sh"))
+            .arg(harness::workspace("scripts/bench-tables.sh"))
             .arg("--stdout")
             .arg(results)
             .clean_env()
@@ -34,7 +30,7 @@ fn render(results: &Path) -> String {
 
 #[test]
 fn the_sample_renders_with_figures_computed_from_its_runs() {
-    let out = render(&root().join("tests/bench/sample.tsv"));
+    let out = render(&harness::workspace("tests/bench/sample.tsv"));
     for want in [
         // The header: where the figures come from, and the scale's warning.
         "at commit `abc1234`, on 2 vCPU Test CPU, 4 GiB, Linux 6.1.0, Debian 12.0;",

@@ -2,7 +2,6 @@
 //! the fuzz targets run, so the test command covers every input the fuzzers kept.
 
 use std::fs;
-use std::path::PathBuf;
 
 /// A fuzz target's name and the property check it runs.
 type Target = (&'static str, fn(&[u8]));
@@ -31,13 +30,10 @@ const TARGETS: &[Target] = &[
     ("svlogd_options", svlogd::fuzzing::svlogd_options),
 ];
 
-fn fuzz_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
 #[test]
 fn every_fuzz_target_has_a_replayed_corpus() {
-    let declared = fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    let declared =
+        fs::read_to_string(harness::workspace("fuzz").join("Cargo.toml")).expect("fuzz/Cargo.toml");
     for line in declared.lines() {
         if let Some(name) = line.strip_prefix("name = \"") {
             let name = name.trim_end_matches('"');
@@ -55,7 +51,7 @@ fn every_fuzz_target_has_a_replayed_corpus() {
 #[test]
 fn corpora_replay_without_failures() {
     for (name, check) in TARGETS {
-        let dir = fuzz_dir().join("corpus").join(name);
+        let dir = harness::workspace("fuzz").join("corpus").join(name);
         let entries =
             fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {} missing: {e}", dir.display()));
         let mut n = 0;

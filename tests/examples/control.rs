@@ -1,13 +1,14 @@
 //! Services that control each other: the one-shot job re-run on request, the link-watcher
 //! that ups and downs its target, the pinger watchdog that restarts its target.
 
-use crate::tree::{lines, Tree};
+use crate::tree::Tree;
 use formats::status::State;
+use harness::whole_lines;
 use std::fs;
 
 /// The number of lines in a file (a counter that helpers append to).
 fn count(p: &std::path::Path) -> usize {
-    lines(p).len()
+    whole_lines(p).len()
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! The examples as files: every script parses, every example is documented.
 
-use crate::tree::{examples_dir, T};
+use crate::tree::T;
 use harness::{names, read_text};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 #[test]
 fn every_example_has_an_executable_run_and_its_scripts_parse() {
-    let examples: Vec<String> = names(examples_dir())
+    let examples: Vec<String> = names(harness::workspace("examples"))
         .into_iter()
-        .filter(|n| examples_dir().join(n).is_dir())
+        .filter(|n| harness::workspace("examples").join(n).is_dir())
         .collect();
     assert_eq!(
         examples,
@@ -22,9 +22,9 @@ fn every_example_has_an_executable_run_and_its_scripts_parse() {
             "worker"
         ]
     );
-    let readme = read_text(examples_dir().join("README.md"));
+    let readme = read_text(harness::workspace("examples").join("README.md"));
     for e in &examples {
-        let dir = examples_dir().join(e);
+        let dir = harness::workspace("examples").join(e);
         assert!(
             readme.contains(&format!("`{e}/`")),
             "{e} is not in examples/README.md"

@@ -1,8 +1,8 @@
 //! The service patterns: a getty per terminal named by its directory, a daemon with its
 //! logger, a worker with a `finish` script.
 
-use crate::tree::{lines, Tree};
-use harness::read_text;
+use crate::tree::Tree;
+use harness::{read_text, whole_lines};
 
 #[test]
 fn getty_takes_its_terminal_from_the_directory_name() {
@@ -21,16 +21,10 @@ fn getty_takes_its_terminal_from_the_directory_name() {
     for (name, tty) in [("getty-tty1", "tty1"), ("getty-ttyS0", "ttyS0")] {
         let args = t.dir(name).join("args");
         t.wait(&format!("{name}'s getty started"), || args.exists());
-        assert_eq!(lines(&args), [format!("--noclear {tty} 38400 linux")]);
+        assert_eq!(whole_lines(&args), [format!("--noclear {tty} 38400 linux")]);
         // chpst -P: the getty leads a session of its own (so it can own the terminal).
         let pid = t.wait_running(name, 0);
-        let stat = read_text(format!("/proc/{pid}/stat"));
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
+        let fields = harness::stat_fields(pid as i32);
         assert_eq!(fields[3], pid.to_string(), "{name}: session id of {pid}");
     }
 }
@@ -54,7 +48,7 @@ fn daemon_output_arrives_through_svlogd_filtered_and_stamped() {
     t.wait("the daemon's last line in the log", || {
         read_text(&current).contains("info: serving")
     });
-    let log = lines(&current);
+    let log = whole_lines(&current);
     // Every line stamped by svlogd -tt; the debug line dropped by the copied config.
     let stamp =
         regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{5} ")

@@ -1,20 +1,15 @@
 //! A scratch service tree built from `examples/`, supervised by our runsvdir.
 
-use formats::status::{read_runit, State, Status};
+use formats::status::Status;
 use harness::CleanEnv;
-use harness::{bin, read_text, test_path, wait_until_or, Proc, Scratch};
+use harness::{bin, exec, read_status, read_text, test_path, wait_until_or, Proc, Scratch};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 /// How long any wait of these tests may take.
 pub const T: Duration = Duration::from_secs(15);
-
-/// The repository's `examples/` directory.
-pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
 
 /// `sv/NAME` directories (copies of examples), enabled by links in `service/`, and the
 /// runsvdir that runs them (its standard output and error, where the output of a service
@@ -46,7 +41,7 @@ impl Tree {
         let o = harness::run(
             Command::new("/bin/cp")
                 .arg("-a")
-                .arg(examples_dir().join(example))
+                .arg(harness::workspace("examples").join(example))
                 .arg(&dest),
             T,
         );
@@ -86,18 +81,14 @@ impl Tree {
 
     /// Runs our `sv` with SVDIR pointing at the tree.
     pub fn sv(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(bin("sv"));
-        c.clean_env()
-            .env("PATH", test_path())
-            .env("SVDIR", self.s.join("service"))
-            .args(args)
-            .current_dir(&self.s.path);
-        harness::run(&mut c, T)
+        let svdir = self.s.join("service");
+        let svdir = svdir.to_str().expect("utf-8 path");
+        exec(&bin("sv"), &self.s.path, args, &[("SVDIR", svdir)])
     }
 
-    /// The status record of service NAME, if it can be read.
+    /// The status record of service NAME, if it can be read (see [`read_status`]).
     pub fn status(&self, name: &str) -> Option<Status> {
-        read_runit(&self.dir(name).join("supervise/status")).ok()
+        read_status(&self.dir(name))
     }
 
     /// What the services without a logger wrote (runsvdir's standard output and error).
@@ -112,31 +103,14 @@ impl Tree {
         });
     }
 
-    /// Waits until service NAME runs a process other than `not`, and returns its pid.
+    /// Waits until service NAME runs a process other than `not`, and returns its pid (see
+    /// [`harness::wait_new_run`], which shows `runsvdir.err` too when it times out).
     pub fn wait_running(&self, name: &str, not: u32) -> u32 {
-        let mut pid = 0;
-        self.wait(&format!("{name} running (not pid {not})"), || {
-            match self.status(name) {
-                Some(st) if st.state == State::Run && st.pid != 0 && st.pid != not => {
-                    pid = st.pid;
-                    true
-                }
-                _ => false,
-            }
-        });
-        pid
+        harness::wait_new_run(&self.s, &self.dir(name), not, T).pid
     }
 
     /// Waits until service NAME is down and wants down.
     pub fn wait_down(&self, name: &str) {
-        self.wait(&format!("{name} down"), || {
-            self.status(name)
-                .is_some_and(|st| st.state == State::Down && st.pid == 0 && st.want == b'd')
-        });
+        harness::wait_down(&self.s, &self.dir(name));
     }
-}
-
-/// The lines of a file.
-pub fn lines(p: impl AsRef<Path>) -> Vec<String> {
-    read_text(p).lines().map(String::from).collect()
 }

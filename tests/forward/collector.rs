@@ -114,14 +114,19 @@ impl Rsyslog {
 
     /// rsyslogd with one imtcp input on 127.0.0.1:`port`, the tests' usual collector.
     pub fn tcp(s: &Scratch, port: u16) -> Rsyslog {
-        Rsyslog::start(
-            s,
-            "rsyslog",
-            Inputs {
-                tcp: Some(SocketAddr::from(([127, 0, 0, 1], port))),
-                ..Default::default()
-            },
-        )
+        Rsyslog::on_loopback(s, port, |i, a| i.tcp = Some(a))
+    }
+
+    /// rsyslogd with one imudp input on 127.0.0.1:`port`.
+    pub fn udp(s: &Scratch, port: u16) -> Rsyslog {
+        Rsyslog::on_loopback(s, port, |i, a| i.udp = Some(a))
+    }
+
+    /// rsyslogd with the one input `set` puts on 127.0.0.1:`port`.
+    fn on_loopback(s: &Scratch, port: u16, set: impl FnOnce(&mut Inputs, SocketAddr)) -> Rsyslog {
+        let mut inputs = Inputs::default();
+        set(&mut inputs, SocketAddr::from(([127, 0, 0, 1], port)));
+        Rsyslog::start(s, "rsyslog", inputs)
     }
 
     fn run(&mut self) {

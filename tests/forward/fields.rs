@@ -3,10 +3,8 @@
 //! framing byte for byte.
 
 use crate::collector::{free_port, parse, socat_tcp, Inputs, Rsyslog};
-use crate::util::{
-    finish, hostname, logdir, logged, send, spawn, split_tt, stderr, strip_zone, RUN,
-};
-use harness::{wait_until_or, Scratch};
+use crate::util::{finish, hostname, logged, spawn, split_tt, strip_zone, RUN};
+use harness::{logdir, svlogd_stderr, wait_until_or, Scratch};
 
 /// Every field of RFC 5424 over TCP: HOSTNAME the host's name, APP-NAME the service (from the
 /// directory's path, `.../sv/web/log/main` → `web`), PRI from `>pri` lines chosen by pattern
@@ -17,8 +15,7 @@ fn rfc5424_over_tcp_every_field_as_sent() {
     let s = Scratch::new("fw-5424-tcp");
     let port = free_port("127.0.0.1");
     let rs = Rsyslog::tcp(&s, port);
-    let dir = logdir(
-        &s,
+    let dir = logdir(&s.path,
         "sv/web/log/main",
         &format!(
             ">tcp 127.0.0.1:{port}\n>pri daemon.info\n>pri daemon.err *ERROR*\n>pri local7.debug PFX*\npPFX: \n"
@@ -27,7 +24,7 @@ fn rfc5424_over_tcp_every_field_as_sent() {
     let mut p = spawn(&s.path, &["-tt"], &dir);
     let input =
         "started\nan ERROR happened\n\nutf-8 é and tabs\there\nPFX: looks like the prefix\n";
-    send(&mut p, input.as_bytes());
+    p.send(input.as_bytes());
     let got = rs.wait_lines(5, RUN, &s.path);
     finish(p, &s.path);
     let logged = logged(&dir);
@@ -49,7 +46,11 @@ fn rfc5424_over_tcp_every_field_as_sent() {
         assert_eq!(f.msg, text, "{line}");
         assert!(f.msg.starts_with("PFX: "), "{line}");
     }
-    assert!(!stderr(&s.path).contains("warning"), "{}", stderr(&s.path));
+    assert!(
+        !svlogd_stderr(&s.path).contains("warning"),
+        "{}",
+        svlogd_stderr(&s.path)
+    );
 }
 
 /// Over UDP (one datagram per message) with `app=` and `host=` set, one fixed PRI; and the
@@ -58,24 +59,16 @@ fn rfc5424_over_tcp_every_field_as_sent() {
 fn rfc5424_and_rfc3164_over_udp() {
     let s = Scratch::new("fw-udp");
     let port = free_port("127.0.0.1");
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            udp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::udp(&s, port);
     // Two targets, same collector: one names the host by address, the other by name.
-    let dir = logdir(
-        &s,
+    let dir = logdir(&s.path,
         "log",
         &format!(
             ">udp 127.0.0.1:{port} app=api host=box-1\n>udp localhost:{port} format=rfc3164 app=old\n>pri local3.warning\n"
         ),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"first line\nsecond line\n");
+    p.send(b"first line\nsecond line\n");
     let got = rs.wait_lines(4, RUN, &s.path);
     finish(p, &s.path);
     let logged = logged(&dir);
@@ -125,12 +118,12 @@ fn ipv6_loopback_udp_and_tcp() {
         },
     );
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">udp [::1]:{port} app=by-udp\n>tcp [::1]:{port} app=by-tcp\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"over six\n");
+    p.send(b"over six\n");
     let got = rs.wait_lines(2, RUN, &s.path);
     finish(p, &s.path);
     let mut apps: Vec<String> = got
@@ -158,18 +151,18 @@ fn rfc3164_lf_framing_to_socat() {
     let out = s.join("received");
     let _socat = socat_tcp(&s, port, &out);
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tcp 127.0.0.1:{port} format=rfc3164 framing=lf app=my:app\n>pri mail.crit\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"one\ntwo words\n");
+    p.send(b"one\ntwo words\n");
     let o = out.clone();
     wait_until_or(
         RUN,
         "socat to receive two messages",
         &mut || harness::read_text(&o).lines().count() >= 2,
-        || stderr(&s.path),
+        || svlogd_stderr(&s.path),
     );
     finish(p, &s.path);
     let logged = logged(&dir);
@@ -198,8 +191,8 @@ fn rfc3164_lf_framing_to_socat() {
 fn forward_lines_are_invisible_to_runit_and_checked_by_us() {
     let s = Scratch::new("fw-config");
     let config = ">tcp 127.0.0.1:1\n>tcp nowhere:0\n>udp 1.2.3.4 format=json\n>pri user.loud\n";
-    let ours = logdir(&s, "ours", config);
-    let theirs = logdir(&s, "theirs", config);
+    let ours = logdir(&s.path, "ours", config);
+    let theirs = logdir(&s.path, "theirs", config);
     let out = harness::run_with_input(
         std::process::Command::new(harness::reference("/usr/bin/svlogd")).arg(&theirs),
         b"kept\n",
@@ -210,10 +203,10 @@ fn forward_lines_are_invisible_to_runit_and_checked_by_us() {
     assert_eq!(harness::read_text(theirs.join("current")), "kept\n");
     let p = spawn(&s.path, &[], &ours);
     let mut p = p;
-    send(&mut p, b"kept\n");
+    p.send(b"kept\n");
     finish(p, &s.path);
     assert_eq!(harness::read_text(ours.join("current")), "kept\n");
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     for w in [
         "svlogd: warning: unable to scan forward address: nowhere:0\n",
         "svlogd: warning: unknown forward option: format=json\n",

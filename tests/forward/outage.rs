@@ -1,8 +1,8 @@
 //! The collector goes away and comes back: nothing is lost, duplicates are few and counted.
 
-use crate::collector::{free_port, parse, Inputs, Rsyslog};
-use crate::util::{finish, logdir, numbered, send, spawn, stderr};
-use harness::Scratch;
+use crate::collector::{free_port, parse, Rsyslog};
+use crate::util::{finish, numbered, spawn};
+use harness::{logdir, svlogd_stderr, Scratch};
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -17,12 +17,16 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
     let s = Scratch::new("fw-outage");
     let port = free_port("127.0.0.1");
     let mut rs = Rsyslog::tcp(&s, port);
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
+    let dir = logdir(
+        &s.path,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"),
+    );
     let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
     // About 25,000 lines a second, so the restarts fall in the middle of the stream.
     let start = Instant::now();
     for k in 0..TOTAL / STEP {
-        send(&mut p, &numbered(k * STEP, STEP));
+        p.send(&numbered(k * STEP, STEP));
         if k * STEP == 30_000 {
             rs.stop(Signal::SIGTERM);
             rs.restart();
@@ -49,7 +53,13 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
             }
             seen.iter().all(|&b| b)
         },
-        || format!("{} lines so far\n{}", rs.lines().len(), stderr(&s.path)),
+        || {
+            format!(
+                "{} lines so far\n{}",
+                rs.lines().len(),
+                svlogd_stderr(&s.path)
+            )
+        },
     );
     finish(p, &s.path);
     let lines = rs.lines();
@@ -62,7 +72,7 @@ fn tcp_100k_lines_across_two_rsyslog_restarts() {
     }
     assert_eq!(count.len(), TOTAL);
     let dups = lines.len() - TOTAL;
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     let resent: usize = err
         .lines()
         .find_map(|l| l.split(" resent ").nth(1))
@@ -85,9 +95,9 @@ fn hup_resumes_from_the_cursor_without_duplicates() {
     let s = Scratch::new("fw-hup");
     let port = free_port("127.0.0.1");
     let rs = Rsyslog::tcp(&s, port);
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port} app=one\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{port} app=one\n"));
     let mut p = spawn(&s.path, &["-tt", "-v"], &dir);
-    send(&mut p, &numbered(0, 500));
+    p.send(&numbered(0, 500));
     rs.wait_lines(500, Duration::from_secs(20), &s.path);
     std::fs::write(
         dir.join("config"),
@@ -95,7 +105,7 @@ fn hup_resumes_from_the_cursor_without_duplicates() {
     )
     .unwrap();
     p.signal(Signal::SIGHUP);
-    send(&mut p, &numbered(500, 500));
+    p.send(&numbered(500, 500));
     let last_of = |app: &str| {
         rs.lines()
             .iter()
@@ -105,7 +115,7 @@ fn hup_resumes_from_the_cursor_without_duplicates() {
         Duration::from_secs(20),
         "the last line through both targets",
         &mut || last_of("one") && last_of("two"),
-        || stderr(&s.path),
+        || svlogd_stderr(&s.path),
     );
     finish(p, &s.path);
     let got = rs.lines();
@@ -138,11 +148,15 @@ fn a_stuck_collector_never_holds_up_local_logging() {
     let s = Scratch::new("fw-stuck");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"));
+    let dir = logdir(
+        &s.path,
+        "log",
+        &format!(">tcp 127.0.0.1:{port}\n>spool 0\n"),
+    );
     let mut p = spawn(&s.path, &["-tt"], &dir);
     // 20 MB: far more than the socket buffers on both sides hold.
     for k in 0..200 {
-        send(&mut p, &numbered(k * 1000, 1000));
+        p.send(&numbered(k * 1000, 1000));
     }
     // The collector never reads: an exit that waited for it would never come (finish bounds
     // the wait at 20 s, the stop grace is 1 s).
@@ -164,9 +178,9 @@ fn a_stuck_collector_never_holds_up_local_logging() {
 fn udp_collector_down_then_up() {
     let s = Scratch::new("fw-udp-outage");
     let port = crate::collector::free_port("127.0.0.1");
-    let dir = logdir(&s, "log", &format!(">udp 127.0.0.1:{port}\nmetrics\n"));
+    let dir = logdir(&s.path, "log", &format!(">udp 127.0.0.1:{port}\nmetrics\n"));
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 50));
+    p.send(&numbered(0, 50));
     // Several refusals (from the status file's failure counter) while nobody listens.
     let prom = dir.join("svlogd.prom");
     let failures = || -> u64 {
@@ -180,16 +194,9 @@ fn udp_collector_down_then_up() {
         Duration::from_secs(20),
         "three refusals",
         &mut || failures() >= 3,
-        || stderr(&s.path),
+        || svlogd_stderr(&s.path),
     );
-    let rs = Rsyslog::start(
-        &s,
-        "rsyslog",
-        Inputs {
-            udp: Some(format!("127.0.0.1:{port}").parse().unwrap()),
-            ..Default::default()
-        },
-    );
+    let rs = Rsyslog::udp(&s, port);
     let got = rs.wait_lines(50, Duration::from_secs(20), &s.path);
     finish(p, &s.path);
     let mut seen: Vec<String> = got.iter().map(|l| parse(l).msg[..7].to_string()).collect();
@@ -197,11 +204,11 @@ fn udp_collector_down_then_up() {
     seen.dedup();
     assert_eq!(seen.len(), 50);
     assert_eq!(
-        stderr(&s.path)
+        svlogd_stderr(&s.path)
             .matches("warning: forward connection lost")
             .count(),
         1,
         "{}",
-        stderr(&s.path)
+        svlogd_stderr(&s.path)
     );
 }

@@ -2,15 +2,9 @@
 //! svlogd, is read through compression, and what had to be pruned unsent is reported.
 
 use crate::collector::{free_port, parse, Rsyslog};
-use crate::util::{
-    finish, logdir, logged, numbered, send, spawn, split_tt, stderr, strip_zone, RUN,
-};
-use harness::{names, Scratch};
+use crate::util::{finish, logged, numbered, spawn, split_tt, strip_zone, RUN};
+use harness::{archives, logdir, names, svlogd_stderr, Scratch};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-fn rotated(dir: &std::path::Path) -> usize {
-    names(dir).iter().filter(|n| n.starts_with('@')).count()
-}
 
 /// The collector is away while svlogd logs 300 lines into small files and exits; `n2` would
 /// keep two rotated files, but the unsent ones stay. A later svlogd (no new input) sends them
@@ -20,14 +14,18 @@ fn backlog_waits_across_rotation_and_restart() {
     let s = Scratch::new("fw-backlog");
     let port = free_port("127.0.0.1");
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns4000\nn2\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 300));
+    p.send(&numbered(0, 300));
     finish(p, &s.path);
-    assert!(rotated(&dir) > 2, "unsent files kept: {:?}", names(&dir));
+    assert!(
+        archives(&dir).len() > 2,
+        "unsent files kept: {:?}",
+        names(&dir)
+    );
     assert!(dir
         .join("forward.tcp-127.0.0.1-".to_string() + &port.to_string())
         .exists());
@@ -55,12 +53,12 @@ fn gzip_processed_archives_are_sent() {
     let s = Scratch::new("fw-gzip");
     let port = free_port("127.0.0.1");
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns3000\n!gzip\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 200));
+    p.send(&numbered(0, 200));
     finish(p, &s.path);
     let gz = names(&dir)
         .into_iter()
@@ -85,14 +83,14 @@ fn pruning_unsent_files_is_reported() {
     let s = Scratch::new("fw-pruned");
     let port = free_port("127.0.0.1");
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tcp 127.0.0.1:{port}\n>spool 10000\ns2000\nn2\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 400));
+    p.send(&numbered(0, 400));
     finish(p, &s.path);
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     assert!(
         err.contains("svlogd: warning: forward lost unsent log file: "),
         "{err}"
@@ -115,10 +113,10 @@ fn unstamped_lines_carry_their_time_of_receipt() {
     let s = Scratch::new("fw-nostamp");
     let port = free_port("127.0.0.1");
     let rs = Rsyslog::tcp(&s, port);
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{port}\n"));
     let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let mut p = spawn(&s.path, &[], &dir);
-    send(&mut p, b"no stamp here\n");
+    p.send(b"no stamp here\n");
     let got = rs.wait_lines(1, RUN, &s.path);
     finish(p, &s.path);
     let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -148,9 +146,9 @@ fn utc_seconds(t: &str) -> u64 {
 fn status_file_shows_backlog_and_counters() {
     let s = Scratch::new("fw-metrics");
     let port = free_port("127.0.0.1");
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\nmetrics\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{port}\nmetrics\n"));
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 100));
+    p.send(&numbered(0, 100));
     let prom = dir.join("svlogd.prom");
     let target = format!("target=\"tcp-127.0.0.1-{port}\"");
     let value = |name: &str| -> Option<u64> {
@@ -199,12 +197,12 @@ fn compressed_archives_are_sent() {
     let s = Scratch::new("fw-compress");
     let port = free_port("127.0.0.1");
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tcp 127.0.0.1:{port}\n>spool 0\ns3000\ncompress gzip\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 300));
+    p.send(&numbered(0, 300));
     let d = dir.clone();
     harness::wait_until_or(
         RUN,

@@ -1,8 +1,8 @@
 //! RFC 5425: TLS to rsyslog's gtls driver, with certificates made by openssl in the test.
 
 use crate::collector::{free_port, parse, Inputs, Rsyslog};
-use crate::util::{finish, logdir, send, spawn, stderr, RUN};
-use harness::{reference, run, wait_until_or, Scratch};
+use crate::util::{finish, spawn, RUN};
+use harness::{logdir, reference, run, svlogd_stderr, wait_until_or, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,7 +101,7 @@ fn tls_with_client_certificate_to_rsyslog() {
         },
     );
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(
             ">tls 127.0.0.1:{port} ca={} cert={} key={} name=localhost app=secure\n\
@@ -113,14 +113,14 @@ fn tls_with_client_certificate_to_rsyslog() {
         ),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"over tls\nsecond\n");
+    p.send(b"over tls\nsecond\n");
     let got = rs.wait_lines(2, RUN, &s.path);
     let path = s.path.clone();
     wait_until_or(
         RUN,
         "the untrusted target's warning",
-        &mut || stderr(&path).contains("tls-localhost-"),
-        || stderr(&path),
+        &mut || svlogd_stderr(&path).contains("tls-localhost-"),
+        || svlogd_stderr(&path),
     );
     finish(p, &s.path);
     let msgs: Vec<(String, String)> = got
@@ -137,7 +137,7 @@ fn tls_with_client_certificate_to_rsyslog() {
             ("secure".to_string(), "second".to_string())
         ]
     );
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     assert!(
         err.contains(&format!(
             "svlogd: warning: unable to connect to forward target: {}: tls-localhost-{port}: ",
@@ -159,12 +159,12 @@ fn term_is_not_held_up_by_a_collector_that_never_answers_the_handshake() {
     let mute = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = mute.local_addr().unwrap().port();
     let d = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">tls 127.0.0.1:{port} ca={}\n", ca.display()),
     );
     let mut p = spawn(&s.path, &[], &d);
-    send(&mut p, b"one\ntwo\n");
+    p.send(b"one\ntwo\n");
     harness::wait_until(std::time::Duration::from_secs(10), "lines logged", || {
         harness::read_text(d.join("current")) == "one\ntwo\n"
     });

@@ -1,81 +1,34 @@
 //! Running our svlogd for the forwarding tests, and reading back what it wrote.
 
-use harness::CleanEnv;
-use harness::{bin, Proc, Scratch};
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use harness::{log_text, spawn_svlogd, svlogd_cmd, svlogd_stderr, Impl, Proc};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
 /// How long a run may take to end.
 pub const RUN: Duration = Duration::from_secs(20);
 
-/// Creates the log directory `rel` inside the scratch directory with this `config`.
-pub fn logdir(s: &Scratch, rel: &str, config: &str) -> PathBuf {
-    let d = s.mkdir(rel);
-    fs::write(d.join("config"), config).expect("write config");
-    d
-}
-
-/// Our svlogd on `dir` with `args` before it, stdin piped, stderr to `cwd/svlogd.stderr`,
-/// TZ=UTC (RFC 3164 stamps are local time).
+/// Our svlogd on `dir` with `args` before it, stdin piped (see [`spawn_svlogd`]), TZ=UTC
+/// (RFC 3164 stamps are local time).
 pub fn spawn(cwd: &Path, args: &[&str], dir: &Path) -> Proc {
-    let err = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(cwd.join("svlogd.stderr"))
-        .expect("stderr file");
-    let mut c = Command::new(bin("svlogd"));
-    c.clean_env()
-        .env("PATH", harness::test_path())
-        .env("TZ", "UTC")
-        .current_dir(cwd)
-        .args(args)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(err);
-    Proc::spawn_group(&mut c)
-}
-
-/// Writes to a running svlogd's stdin.
-pub fn send(p: &mut Proc, data: &[u8]) {
-    p.send(data);
+    let mut c = svlogd_cmd(Impl::Ours, cwd);
+    c.env("TZ", "UTC").args(args).arg(dir);
+    spawn_svlogd(&mut c, cwd, Stdio::piped())
 }
 
 /// Closes stdin and waits for a clean exit.
 pub fn finish(mut p: Proc, cwd: &Path) {
-    p.close_stdin();
-    let st = p.wait_timeout(RUN);
+    let st = p.end_input(RUN);
     assert!(
         st.success(),
         "svlogd failed: {st:?}\n{}",
-        harness::read_text(cwd.join("svlogd.stderr"))
+        svlogd_stderr(cwd)
     );
 }
 
-/// What svlogd printed on stderr so far.
-pub fn stderr(cwd: &Path) -> String {
-    harness::read_text(cwd.join("svlogd.stderr"))
-}
-
-/// Every line of the log directory (rotated files, oldest first, then `current`).
+/// Every line of the log directory, oldest first (see [`harness::log_files`]).
 pub fn logged(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = harness::names(dir)
-        .into_iter()
-        .filter(|n| n.starts_with('@') && n.ends_with(".s"))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names
-        .iter()
-        .flat_map(|n| {
-            harness::read_text(dir.join(n))
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    log_text(dir).lines().map(str::to_string).collect()
 }
 
 /// The host's name, as the forwarder puts it in HOSTNAME.

@@ -9,7 +9,8 @@ use crate::*;
 /// on its PATH), without any C compiler variable of cc's but those in `env`.
 fn build_release(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new("/bin/sh");
-    c.arg(root().join("scripts/build-release.sh")).args(args);
+    c.arg(harness::workspace("scripts/build-release.sh"))
+        .args(args);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("CC_") || k == "TARGET_CC" || k.starts_with("CARGO_TARGET_") {

@@ -38,7 +38,7 @@ fn every_installed_command_answers_help_and_version() {
     let s = Scratch::new("inst-help");
     let bindir = installed(&s);
     let mut commands = binaries();
-    commands.extend(ALIASES.map(String::from));
+    commands.extend(CHPST_ALIASES.map(String::from));
     for c in &commands {
         let p = bindir.join(c);
         for args in [&["--version"][..], &["--version", "extra"]] {

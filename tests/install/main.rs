@@ -16,36 +16,22 @@ mod install;
 mod multicall;
 
 use harness::CleanEnv;
-use harness::{code, names, read_text, Scratch};
+use harness::{code, names, read_text, transcript, Scratch, CHPST_ALIASES, SILENT_OK, WAIT as T};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
-pub const T: Duration = Duration::from_secs(20);
 pub const CRATES: [&str; 3] = ["supervise", "svlogd", "tools"];
-pub const ALIASES: [&str; 6] = [
-    "envdir",
-    "envuidgid",
-    "pgrphack",
-    "setuidgid",
-    "setlock",
-    "softlimit",
-];
-
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 pub fn script() -> PathBuf {
-    root().join("scripts/install.sh")
+    harness::workspace("scripts/install.sh")
 }
 
 /// Every binary of the workspace: one `src/bin/NAME.rs` per crate.
 pub fn binaries() -> Vec<String> {
     let mut v = Vec::new();
     for c in CRATES {
-        for n in names(root().join(c).join("src/bin")) {
+        for n in names(harness::workspace(c).join("src/bin")) {
             if let Some(b) = n.strip_suffix(".rs") {
                 v.push(b.to_string());
             }
@@ -59,7 +45,7 @@ pub fn binaries() -> Vec<String> {
 pub fn pages() -> Vec<(String, String, PathBuf)> {
     let mut v = Vec::new();
     for c in CRATES {
-        let dir = root().join(c).join("man");
+        let dir = harness::workspace(c).join("man");
         for n in names(&dir) {
             if let Some((_, sec)) = n.rsplit_once('.') {
                 if sec.len() == 1 && ('1'..='8').contains(&sec.chars().next().unwrap()) {
@@ -82,16 +68,3 @@ pub fn install(s: &Scratch, args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(&s.path);
     harness::run(&mut c, T)
 }
-
-/// A command's output as one text: stdout, stderr, exit code.
-pub fn transcript(o: &Output) -> String {
-    format!(
-        "--- stdout\n{}--- stderr\n{}--- exit {}\n",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        code(o.status)
-    )
-}
-
-/// The transcript of a command that succeeded without a word.
-pub const SILENT_OK: &str = "--- stdout\n--- stderr\n--- exit 0\n";

@@ -26,7 +26,7 @@ fn install_multicall(s: &Scratch) -> PathBuf {
 /// Every name a program answers to: the binaries and chpst's daemontools names.
 fn every_name() -> Vec<String> {
     let mut all = binaries();
-    all.extend(ALIASES.map(String::from));
+    all.extend(CHPST_ALIASES.map(String::from));
     all.sort();
     all
 }
@@ -75,7 +75,7 @@ fn every_program_answers_as_its_own_binary() {
     let s = Scratch::new("mc-answers");
     let bindir = install_multicall(&s);
     let separate = |n: &str| match n {
-        a if ALIASES.contains(&a) => bin_dir().join("chpst"),
+        a if CHPST_ALIASES.contains(&a) => bin_dir().join("chpst"),
         _ => bin_dir().join(n),
     };
     let answer = |exe: &Path, argv0: &str, args: &[&str], input: &[u8]| {

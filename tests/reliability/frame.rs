@@ -14,8 +14,10 @@
 //! [`Report::finish`] panics, so the failure is both recorded and loud. runit's figures are
 //! recorded, never asserted.
 
+use harness::Impl;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Whether this is the full-size run of `scripts/reliability.sh` (`RELIABILITY_FULL=1`).
 pub fn full() -> bool {
@@ -35,6 +37,23 @@ pub fn size<T>(reduced: T, full_size: T) -> T {
 /// `RELIABILITY_RUNIT=0`.
 pub fn with_runit() -> bool {
     full() && std::env::var_os("RELIABILITY_RUNIT").is_none_or(|v| v != "0")
+}
+
+/// The implementations a scenario runs on: ours, and runit's in the full-size run (see
+/// [`with_runit`]).
+pub fn impls() -> Vec<Impl> {
+    if with_runit() {
+        vec![Impl::Ours, Impl::Runit]
+    } else {
+        vec![Impl::Ours]
+    }
+}
+
+/// Runs a scenario on each of [`impls`], ours first: ours' figures, and runit's when it ran.
+pub fn ours_and_runit<F>(mut run: impl FnMut(Impl) -> F) -> (F, Option<F>) {
+    let ours = run(Impl::Ours);
+    let runit = with_runit().then(|| run(Impl::Runit));
+    (ours, runit)
 }
 
 /// A measure's name and how to compute it from a scenario's figures.
@@ -185,10 +204,28 @@ impl Report {
     }
 }
 
+/// The median of some durations (zero when there are none).
+pub fn median(v: &mut [Duration]) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// A size in KiB for a table (`1.2 MiB`, `840 KiB`).
+pub fn kib(k: u64) -> String {
+    if k >= 1024 {
+        format!("{:.1} MiB", k as f64 / 1024.0)
+    } else {
+        format!("{k} KiB")
+    }
+}
+
 /// A duration for a table: milliseconds below a second (`12.3 ms`), else seconds with two
 /// decimals (`1.02 s`).
-pub fn secs(d: std::time::Duration) -> String {
-    if d < std::time::Duration::from_secs(1) {
+pub fn secs(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
         format!("{:.1} ms", d.as_secs_f64() * 1000.0)
     } else {
         format!("{:.2} s", d.as_secs_f64())

@@ -6,8 +6,7 @@
 //! code, keep logging to `good`, and lose no line it accepted.
 
 use crate::frame::{self, Report};
-use crate::sup_common::{comes_true, Impl};
-use harness::{Proc, Scratch};
+use harness::{comes_true, log_text, Impl, Proc, Scratch};
 use nix::mount::MsFlags;
 use nix::sys::signal::Signal;
 use std::collections::BTreeSet;
@@ -15,7 +14,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What happens to `bad` while svlogd runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -228,15 +227,15 @@ struct Outcome {
 
 /// The numbers of the `line N` lines in a log directory.
 fn numbers(dir: &Path) -> BTreeSet<u32> {
-    let text = String::from_utf8_lossy(&crate::log_b_common::log_bytes(dir)).into_owned();
-    text.lines()
+    log_text(dir)
+        .lines()
         .filter_map(|l| l.rsplit_once("line ").and_then(|(_, n)| n.parse().ok()))
         .collect()
 }
 
 fn dropped(dir: &Path) -> usize {
-    let text = String::from_utf8_lossy(&crate::log_b_common::log_bytes(dir)).into_owned();
-    text.lines()
+    log_text(dir)
+        .lines()
         .filter_map(|l| {
             let rest = l.split_once("svlogd: dropped ")?.1;
             rest.split(' ').next()?.parse::<usize>().ok()
@@ -317,16 +316,7 @@ fn run(s: &Scratch, imp: Impl, n: usize, case: &Case, lines: usize) -> Outcome {
         chattr("-i", &[&bad, &bad.join("current")]);
     }
     p.close_stdin();
-    let end = Instant::now() + Duration::from_secs(15);
-    let code = loop {
-        if let Some(st) = p.child.try_wait().expect("try_wait") {
-            break Some(harness::code(st));
-        }
-        if Instant::now() >= end {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let code = p.exit_within(Duration::from_secs(15)).map(harness::code);
     if code.is_none() {
         p.signal(Signal::SIGTERM);
         if !comes_true(Duration::from_secs(2), || !p.is_running()) {
@@ -402,7 +392,7 @@ fn bad_config_svlogd() {
     let cases = cases();
     for case in &cases {
         let mut outs = Vec::new();
-        for imp in Impl::each() {
+        for imp in frame::impls() {
             n += 1;
             outs.push((imp, run(&s, imp, n, case, lines)));
         }

@@ -7,11 +7,9 @@
 //! over files, which are read back in order), and its peak memory must not grow with the
 //! line (`ru_maxrss` from `wait4`).
 
-use crate::frame::{self, Report};
-use crate::log_b_common::*;
-use crate::sup_common::log_files;
-use crate::sup_common::Impl;
-use harness::Scratch;
+use crate::frame::{self, kib, Report};
+use crate::log_measured::svlogd_with_input;
+use harness::{log_bytes, log_files, Impl, Rng, Scratch};
 use std::time::Duration;
 
 /// One kind of bad input.
@@ -273,7 +271,7 @@ fn bad_input_to_svlogd() {
     ));
     let mut n = 0;
     let mut results: Vec<(Impl, &str, &str, Run)> = Vec::new();
-    for imp in Impl::each() {
+    for imp in frame::impls() {
         for opts in &OPTS {
             for input in &inputs {
                 n += 1;

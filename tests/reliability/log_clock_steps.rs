@@ -10,9 +10,7 @@
 //! (what the log holds at the end is an unbroken run of lines ending with the last one).
 
 use crate::frame::{self, Measure, Report};
-use crate::log_b_common::log_bytes;
-use crate::sup_common::{comes_true, Impl};
-use harness::{Proc, Scratch};
+use harness::{archives, comes_true, log_text, Impl, Proc, Scratch};
 use nix::sys::signal::Signal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -66,16 +64,9 @@ struct Figures {
     code: Option<i32>,
 }
 
-fn archives(dir: &Path) -> Vec<String> {
-    harness::names(dir)
-        .into_iter()
-        .filter(|n| n.starts_with('@'))
-        .collect()
-}
-
 fn has_line(dir: &Path, n: u64) -> bool {
     let want = format!("line {n}\n");
-    String::from_utf8_lossy(&log_bytes(dir)).contains(&want)
+    log_text(dir).contains(&want)
 }
 
 fn run(imp: Impl, phase: Duration) -> Figures {
@@ -162,23 +153,16 @@ fn run(imp: Impl, phase: Duration) -> Figures {
     stop.store(true, Ordering::Relaxed);
     let _ = writer.join();
     let lines = written.load(Ordering::Relaxed);
-    let end = Instant::now() + Duration::from_secs(15);
-    let code = loop {
-        if let Some(st) = p.child.try_wait().expect("try_wait") {
-            break Some(harness::code(st));
-        }
-        if Instant::now() >= end {
-            p.signal(Signal::SIGKILL);
-            let _ = p.wait_timeout(Duration::from_secs(5));
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let code = p.exit_within(Duration::from_secs(15)).map(harness::code);
+    if code.is_none() {
+        p.signal(Signal::SIGKILL);
+        let _ = p.wait_timeout(Duration::from_secs(5));
+    }
     harness::faketime_cleanup(p.pid());
     for (name, d) in &mut dirs {
         let dir = s.join(name);
         d.at_end = archives(&dir).len();
-        let text = String::from_utf8_lossy(&log_bytes(&dir)).into_owned();
+        let text = log_text(&dir);
         let mut have = BTreeSet::new();
         for l in text.lines() {
             if let Some(n) = l
@@ -225,7 +209,7 @@ fn clock_steps_during_rotation() {
         EXTRA.as_secs()
     ));
     let mut figs = Vec::new();
-    for imp in Impl::each() {
+    for imp in frame::impls() {
         figs.push((imp, run(imp, phase)));
     }
     let ours = &figs[0].1;

@@ -6,9 +6,8 @@
 //! counted, and the marker line written once there is room again.
 
 use crate::frame::{self, secs, Report};
-use crate::log_a_common::{archives, lines, pipe, svlogd, tally_dir, Numbers, Writer};
-use crate::sup_common::{comes_true, Impl};
-use harness::{read_text, wait_until_or, Scratch, Tmpfs};
+use crate::log_feed::{lines, pipe, svlogd, tally_dir, Numbers, Writer};
+use harness::{archives, comes_true, log_files, read_text, wait_until_or, Impl, Scratch, Tmpfs};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,8 +20,8 @@ fn plant(path: &Path, kib: usize) -> PathBuf {
 }
 
 /// Bytes in the files of a log directory.
-fn log_bytes(d: &Path) -> u64 {
-    crate::sup_common::log_files(d)
+fn log_size(d: &Path) -> u64 {
+    log_files(d)
         .iter()
         .filter_map(|f| fs::metadata(f).ok())
         .map(|m| m.len())
@@ -77,7 +76,7 @@ fn blocking(imp: Impl) -> Blocking {
         harness::pipe_full(&rd) || writer.finished()
     });
     let blocked = !writer.finished();
-    let before = log_bytes(&d);
+    let before = log_size(&d);
     let pauses = || {
         read_text(s.join("err1"))
             .matches("pausing: unable to write")
@@ -87,7 +86,7 @@ fn blocking(imp: Impl) -> Blocking {
     fs::remove_file(&a).expect("remove a");
     let t = Instant::now();
     let resumed =
-        comes_true(Duration::from_secs(10), || log_bytes(&d) > before).then(|| t.elapsed());
+        comes_true(Duration::from_secs(10), || log_size(&d) > before).then(|| t.elapsed());
     // Full again: svlogd pauses once more, takes no more input, and the writer waits (runit
     // may not get this far: its figures are recorded, not asserted).
     comes_true(Duration::from_secs(20), || {
@@ -170,7 +169,7 @@ fn pruning(imp: Impl) -> Pruning {
         longest,
         exit_ok,
         deleted: err.matches("out of disk space, delete: ").count(),
-        left: archives(&d),
+        left: archives(&d).len(),
         lowest: t.lowest(),
         gaps: t.missing(t.lowest().max(1), n),
         torn: t.torn,
@@ -268,7 +267,7 @@ fn disk_full() {
          until the writer is done; then the filler is removed. \
          `tests/reliability/log_disk_full.rs`.",
     );
-    let imps = Impl::each();
+    let imps = frame::impls();
     let a: Vec<(Impl, Blocking)> = imps.iter().map(|&i| (i, blocking(i))).collect();
     let b: Vec<(Impl, Pruning)> = imps.iter().map(|&i| (i, pruning(i))).collect();
     let c = dropping();

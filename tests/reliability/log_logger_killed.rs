@@ -3,17 +3,19 @@
 //! may be lost (runit's svlogd loses what it had read but not yet written at each kill);
 //! lines written twice and lines cut are counted.
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::log_a_common::{tally_dir, Rng};
-use crate::sup_common::{log_files, median, read_status, runsv, service, wait_new_run, Impl, T};
+use crate::frame::{self, median, secs, Measure, Report};
+use crate::log_feed::{tally_dir, Numbers};
+use crate::sup_common::T;
 use formats::status::State;
-use harness::{wait_until_or, Scratch};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use harness::{
+    comes_true, log_files, read_status, runsv, service, signal, wait_new_run, wait_until_or, Impl,
+    Rng, Scratch,
+};
+use nix::sys::signal::Signal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The service: numbered lines (`N N`, see `log_a_common::line`) as fast as a shell can
+/// The service: numbered lines (`N N`, see `log_feed::line`) as fast as a shell can
 /// write them. On TERM it records how many it wrote; a line is written before the count moves
 /// past it, so the record is at most one short.
 fn flood_script(count: &Path) -> String {
@@ -49,15 +51,14 @@ fn logger(s: &Scratch, dir: &Path, old: i32) -> i32 {
         Duration::from_secs(30),
         "a new svlogd running",
         &mut || {
-            let Some(st) = read_status(dir, "log/supervise") else {
+            let Some(st) = read_status(&dir.join("log")) else {
                 return false;
             };
             pid = st.pid as i32;
             st.state == State::Run
                 && pid != 0
                 && pid != old
-                && std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(b"svlogd\0"))
+                && harness::cmdline(pid).starts_with(b"svlogd\0")
         },
         || s.listing(),
     );
@@ -72,7 +73,7 @@ fn last_number(logdir: &Path) -> u64 {
         if data.is_empty() {
             continue;
         }
-        let mut t = crate::log_a_common::Numbers::default();
+        let mut t = Numbers::default();
         let from = data.len().saturating_sub(200);
         let tail = &data[from..];
         let start = if from == 0 {
@@ -98,15 +99,15 @@ fn run(imp: Impl, kills: u32, max_delay: u64) -> Figures {
         "svc/log/run",
         &format!("#!/bin/sh\nexec svlogd {}\n", logdir.display()),
     );
-    let mut sv = runsv(&s, imp, &dir, "runsv.err");
+    let mut sv = runsv(&s, imp, &dir);
     wait_new_run(&s, &dir, 0, T);
     let mut pid = logger(&s, &dir, 0);
-    let mut rng = Rng::new(&format!("logger killed ({})", imp.name()));
+    let mut rng = Rng::from_clock(&format!("logger killed ({})", imp.name()));
     let mut restart = Vec::new();
     for _ in 0..kills {
         std::thread::sleep(Duration::from_millis(rng.below(max_delay + 1)));
         let t0 = Instant::now();
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        signal(pid, Signal::SIGKILL);
         pid = logger(&s, &dir, pid);
         restart.push(t0.elapsed());
     }
@@ -126,11 +127,10 @@ fn run(imp: Impl, kills: u32, max_delay: u64) -> Figures {
         .parse()
         .expect("the service's count");
     // The last line is `written` or the one after it (see flood_script).
-    let drained =
-        crate::sup_common::comes_true(Duration::from_secs(60), || last_number(&logdir) >= written);
+    let drained = comes_true(Duration::from_secs(60), || last_number(&logdir) >= written);
     let drain = stop.elapsed();
     let _ = imp.cmd("sv").arg("x").arg(&dir).output();
-    let stopped = crate::sup_common::comes_true(Duration::from_secs(20), || !sv.is_running());
+    let stopped = comes_true(Duration::from_secs(20), || !sv.is_running());
     if !stopped {
         sv.signal(Signal::SIGTERM);
     }
@@ -169,13 +169,8 @@ fn logger_killed_under_runsv() {
          when a line is not a whole `N N`. Each implementation runs under its own runsv. \
          `tests/reliability/log_logger_killed.rs`."
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, kills, max_delay)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, kills, max_delay));
+    let (ours, runit) = (&ours, runit.as_ref());
     let rows: &[Measure<Figures>] = &[
         ("logger SIGKILLed", &|f| f.kills.to_string()),
         ("from a kill to the new svlogd running, median", &|f| {

@@ -7,9 +7,8 @@
 //! processor reports its ids from /proc.
 
 use crate::frame::{self, Report};
-use crate::log_b_common::svlogd_with_input;
-use crate::sup_common::Impl;
-use harness::Scratch;
+use crate::log_measured::svlogd_with_input;
+use harness::{comes_true, Impl, Scratch};
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
@@ -413,7 +412,7 @@ fn listen(
     let (acc, rec, stop) = (accepted.clone(), received.clone(), stop.clone());
     let thread = std::thread::spawn(move || {
         let mut conns: Vec<std::net::TcpStream> = Vec::new();
-        let mut rng = crate::log_b_common::Rng::new(0xbad_c0ffee);
+        let mut rng = harness::Rng::new(0xbad_c0ffee);
         let garbage = rng.bytes(64 * 1024);
         let mut sent: Vec<u64> = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
@@ -533,11 +532,7 @@ fn listen_udp(
 
 /// The peak resident memory of a running process (VmHWM), KiB.
 fn vmhwm(pid: i32) -> u64 {
-    harness::read_text(format!("/proc/{pid}/status"))
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    harness::status_kib(pid, "VmHWM").unwrap_or(0)
 }
 
 /// A self-signed CA certificate (PEM) for the `ca=` of `>tls` lines.
@@ -637,7 +632,7 @@ fn forwarder_connects_only_where_config_says_and_survives_hostile_collectors() {
         std::thread::sleep(Duration::from_millis(25));
     }
     // Every line in the log locally, at once, whatever the collectors do.
-    let local_ok = crate::sup_common::comes_true(Duration::from_secs(20), || {
+    let local_ok = comes_true(Duration::from_secs(20), || {
         harness::read_text(log.join("current")).contains(&format!("line {n}\n"))
     });
     // Octet-counted frames: `LEN <PRI>1 TIME HOST APP - - - line N`, no newline between.
@@ -651,14 +646,14 @@ fn forwarder_connects_only_where_config_says_and_survives_hostile_collectors() {
             })
             .collect()
     };
-    let target_ok = crate::sup_common::comes_true(Duration::from_secs(10), || {
+    let target_ok = comes_true(Duration::from_secs(10), || {
         numbers(&target.received.lock().expect("lock")).len() as u64 == n
     });
     let peak = vmhwm(pid);
     let alive = p.is_running();
     p.signal(nix::sys::signal::Signal::SIGTERM);
     let t0 = std::time::Instant::now();
-    let code = if crate::sup_common::comes_true(Duration::from_secs(10), || !p.is_running()) {
+    let code = if comes_true(Duration::from_secs(10), || !p.is_running()) {
         Some(harness::code(p.wait_timeout(Duration::from_secs(1))))
     } else {
         None
@@ -727,7 +722,7 @@ fn forwarder_connects_only_where_config_says_and_survives_hostile_collectors() {
         format!(
             "{} / {}",
             if alive { "yes" } else { "no" },
-            crate::log_b_common::kib(peak)
+            frame::kib(peak)
         ),
         "",
     );

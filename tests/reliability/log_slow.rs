@@ -12,9 +12,8 @@
 //! throttle limits its writes to that device.
 
 use crate::frame::{self, secs, Report};
-use crate::log_a_common::{lines, pipe, svlogd, tally_dir, Writer};
-use crate::sup_common::{comes_true, Impl};
-use harness::Scratch;
+use crate::log_feed::{lines, pipe, svlogd, tally_dir, Writer};
+use harness::{comes_true, Impl, Scratch};
 use nix::mount::MsFlags;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -172,10 +171,7 @@ impl Drop for Throttle {
         let procs = self.dir.join("cgroup.procs");
         for p in harness::read_text(&procs).lines() {
             if let Ok(pid) = p.trim().parse::<i32>() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                harness::signal(pid, nix::sys::signal::Signal::SIGKILL);
             }
         }
         comes_true(Duration::from_secs(20), || {
@@ -284,7 +280,7 @@ fn slow_disk_and_processor() {
     let size = frame::size(30_000, 100_000);
     let proc_lines = frame::size(40_000, 150_000);
     let mut r = Report::new("05-slow-disk", "Slow disk and slow processor");
-    let imps = Impl::each();
+    let imps = frame::impls();
     let mut cases: Vec<(&str, Figures, Option<Figures>)> = Vec::new();
     for (name, slow, drop_mode, n) in [
         ("slow disk, block", Slow::Disk(bps), false, disk_lines),

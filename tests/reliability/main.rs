@@ -7,13 +7,13 @@
 //! runsv, runsvdir, the tools, chpst), `log_*` (svlogd).
 
 mod frame;
-mod log_a_common;
-mod log_b_common;
 mod log_bad_config;
 mod log_bad_input;
 mod log_clock_steps;
 mod log_disk_full;
+mod log_feed;
 mod log_logger_killed;
+mod log_measured;
 mod log_security;
 mod log_slow;
 mod sup_bad_config;

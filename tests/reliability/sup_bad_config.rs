@@ -4,8 +4,11 @@
 //! executable, `log` broken, names with spaces, newlines and invalid UTF-8.
 
 use crate::frame::{self, secs, Report};
-use crate::sup_common::*;
-use harness::{wait_until, Proc, Scratch};
+use crate::sup_common::{tally, T};
+use harness::{
+    comes_true, cpu_time, read_status, runsv, runsv_err, runsvdir, service, wait_new_run,
+    wait_until, Impl, Proc, Scratch,
+};
 use nix::sys::signal::Signal;
 use std::ffi::OsString;
 use std::fs;
@@ -234,10 +237,7 @@ fn run_cases(imp: Impl, window: Duration) -> Vec<Outcome> {
     for c in CASES {
         let dir = service(&s, c.name, RUN);
         (c.setup)(&dir);
-        procs.push((
-            runsv(&s, imp, &dir, &format!("{}.err", c.name)),
-            Instant::now(),
-        ));
+        procs.push((runsv(&s, imp, &dir), Instant::now()));
     }
     let end = Instant::now() + window;
     let mut exits: Vec<Option<(i32, Duration)>> = vec![None; procs.len()];
@@ -262,7 +262,7 @@ fn run_cases(imp: Impl, window: Duration) -> Vec<Outcome> {
             p.signal(Signal::SIGTERM);
             p.wait_timeout(T);
         }
-        let text = harness::read_text(s.join(format!("{}.err", c.name)));
+        let text = harness::read_text(s.join(runsv_err(imp, &s.join(c.name))));
         let all: Vec<String> = text
             .lines()
             .map(|l| {
@@ -344,15 +344,13 @@ fn run_tree(imp: Impl, period: Duration) -> Tree {
         "service/good/log/run",
         &format!("#!/bin/sh\nexec cat >>{}\n", out.display()),
     );
-    let tree = runsvdir(&s, imp, &sdir, "runsvdir.err");
+    let tree = runsvdir(&s, imp, &[&sdir]);
     let t0 = Instant::now();
     let first = wait_new_run(&s, &good, 0, T).pid;
     let mut odd_running = 0;
     for n in &names {
         let d = sdir.join(n);
-        let ok = comes_true(T, || {
-            read_status(&d, "supervise").is_some_and(|st| st.pid != 0)
-        });
+        let ok = comes_true(T, || read_status(&d).is_some_and(|st| st.pid != 0));
         odd_running += usize::from(ok);
     }
     let lines_before = harness::read_text(&out).lines().count();
@@ -366,7 +364,7 @@ fn run_tree(imp: Impl, period: Duration) -> Tree {
         up.arg("-u").arg(sdir.join(n));
         let u = harness::run(&mut up, Duration::from_secs(10));
         let running = comes_true(T, || {
-            read_status(&sdir.join(n), "supervise").is_some_and(|st| st.pid != 0)
+            read_status(&sdir.join(n)).is_some_and(|st| st.pid != 0)
         });
         let mut ok = harness::ours("svok");
         ok.arg(sdir.join(n));
@@ -380,7 +378,7 @@ fn run_tree(imp: Impl, period: Duration) -> Tree {
     std::thread::sleep(rest);
     let runsvdir_cpu = cpu_time(tree.pid()).unwrap_or_default() - cpu0;
     let wall = rest;
-    let now = read_status(&good, "supervise").map_or(0, |st| st.pid);
+    let now = read_status(&good).map_or(0, |st| st.pid);
     let good_restarts = u32::from(now != first);
     wait_until(T, "the good service still logging", || {
         harness::read_text(&out).lines().count() > lines_before
@@ -424,7 +422,7 @@ fn broken_service_directories() {
         secs(Duration::from_secs(frame::size(4, 15)))
     ));
     let mut cases = Vec::new();
-    for imp in Impl::each() {
+    for imp in frame::impls() {
         cases.push((imp, run_cases(imp, window)));
     }
     let ours = &cases[0].1;
@@ -462,7 +460,7 @@ fn broken_service_directories() {
     }
     let period = Duration::from_secs(frame::size(4, 15));
     let mut trees = Vec::new();
-    for imp in Impl::each() {
+    for imp in frame::impls() {
         trees.push((imp, run_tree(imp, period)));
     }
     let ot = &trees[0].1;

@@ -4,10 +4,11 @@
 //! its bound, and, outside process 1, leave none of them to the host's init.
 
 use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
-use harness::{wait_until, Proc, Scratch};
+use crate::sup_common::T;
+use harness::{
+    as_pid1, child_pids, forking_daemon, service, signal, start_in, wait_until, Impl, Scratch,
+};
 use nix::sys::signal::Signal;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// How runsvdir runs.
@@ -36,19 +37,12 @@ struct Figures {
 /// daemon writes its (outer) pid to `../../NAME.pid` and, on TERM, `term` to `../../NAME.term`
 /// (or ignores TERM, `stubborn`).
 fn forking_service(s: &Scratch, name: &str, stubborn: bool) {
-    let on_term = if stubborn {
-        "trap \"\" TERM".to_string()
-    } else {
-        format!("trap \"echo term >../../{name}.term; exit 0\" TERM")
-    };
+    let daemon = forking_daemon(name, stubborn);
     service(
         s,
         &format!("sv/{name}"),
         &format!(
-            "#!/bin/sh\n\
-             ( sh -c '{on_term}; echo $$ >../../{name}.pid; while :; do sleep 0.05; done' \
-             </dev/null >/dev/null 2>&1 & )\n\
-             trap 'echo bye; exit 0' TERM\necho hi\nwhile :; do sleep 0.05; done\n"
+            "#!/bin/sh\n{daemon}trap 'echo bye; exit 0' TERM\necho hi\nwhile :; do sleep 0.05; done\n"
         ),
     );
     s.script(format!("sv/{name}/log/run"), "#!/bin/sh\nexec cat >out\n");
@@ -65,28 +59,16 @@ fn run(imp: Impl, mode: Mode, daemons: usize) -> Figures {
         forking_service(&s, n, false);
     }
     forking_service(&s, "stubborn", true);
-    let err = std::fs::File::create(s.join("runsvdir.err")).expect("stderr file");
     let mut c = match mode {
-        Mode::Pid1 => {
-            let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-            c.env("PATH", imp.path_env())
-                .args(["--pid", "--fork", "--mount-proc"])
-                .arg(imp.bin("runsvdir"));
-            c
-        }
+        Mode::Pid1 => as_pid1(imp, "runsvdir"),
         Mode::Env => {
             let mut c = imp.cmd("runsvdir");
             c.env("RUNSVDIR_CONTAINER", "1");
             c
         }
     };
-    c.arg("sv")
-        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "3000")
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    let mut p = Proc::spawn_group(&mut c);
+    c.arg("sv").env("RUNSVDIR_SHUTDOWN_TIMEOUT", "3000");
+    let mut p = start_in(&s, &mut c, Some("runsvdir.err"));
     let all: Vec<&str> = names
         .iter()
         .map(String::as_str)
@@ -112,12 +94,7 @@ fn run(imp: Impl, mode: Mode, daemons: usize) -> Figures {
         Mode::Pid1 => {
             let mut kids = Vec::new();
             wait_until(T, "runsvdir in the namespace", || {
-                let text = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", p.pid()))
-                    .unwrap_or_default();
-                kids = text
-                    .split_whitespace()
-                    .filter_map(|x| x.parse::<i32>().ok())
-                    .collect();
+                kids = child_pids(p.pid());
                 !kids.is_empty()
             });
             kids[0]
@@ -125,7 +102,7 @@ fn run(imp: Impl, mode: Mode, daemons: usize) -> Figures {
         Mode::Env => p.pid(),
     };
     let t = Instant::now();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(target), Signal::SIGTERM);
+    signal(target, Signal::SIGTERM);
     let st = p.wait_timeout(Duration::from_secs(60));
     let shutdown = t.elapsed();
     let termed = names
@@ -143,7 +120,7 @@ fn run(imp: Impl, mode: Mode, daemons: usize) -> Figures {
     // Whatever was left to the host goes now, by pid.
     for &p in &pids {
         if p > 0 && mode == Mode::Env && harness::alive(p) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), Signal::SIGKILL);
+            signal(p, Signal::SIGKILL);
         }
     }
     Figures {

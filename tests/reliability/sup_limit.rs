@@ -4,9 +4,8 @@
 //! per scan and service.
 
 use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
 use formats::status::State;
-use harness::{wait_until_or, Scratch};
+use harness::{comes_true, cpu_time, read_status, service, start_in, wait_until_or, Impl, Scratch};
 use nix::sys::signal::Signal;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -31,8 +30,7 @@ fn running(sdir: &Path, names: &[String]) -> usize {
     names
         .iter()
         .filter(|n| {
-            read_status(&sdir.join(n), "supervise")
-                .is_some_and(|st| st.state == State::Run && st.pid != 0)
+            read_status(&sdir.join(n)).is_some_and(|st| st.state == State::Run && st.pid != 0)
         })
         .count()
 }
@@ -56,18 +54,13 @@ fn run(imp: Impl, services: usize, limit: Option<usize>, remove: usize) -> Figur
         );
     }
     let limit_n = limit.unwrap_or(1000);
-    let err = std::fs::File::create(s.join("runsvdir.err")).expect("stderr file");
     let mut c = imp.cmd("runsvdir");
     if let Some(l) = limit {
         c.args(["-c", &l.to_string()]);
     }
-    c.arg(&sdir)
-        .current_dir(&s.path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(err);
+    c.arg(&sdir);
     let t0 = Instant::now();
-    let tree = harness::Proc::spawn_group(&mut c);
+    let tree = start_in(&s, &mut c, Some("runsvdir.err"));
     let bound = Duration::from_secs(300);
     wait_until_or(
         bound,
@@ -85,7 +78,7 @@ fn run(imp: Impl, services: usize, limit: Option<usize>, remove: usize) -> Figur
     // Some running services leave (moved out, as svdeactivate does).
     let gone: Vec<String> = names
         .iter()
-        .filter(|n| read_status(&sdir.join(n), "supervise").is_some_and(|st| st.pid != 0))
+        .filter(|n| read_status(&sdir.join(n)).is_some_and(|st| st.pid != 0))
         .take(remove)
         .cloned()
         .collect();
@@ -153,13 +146,8 @@ fn past_the_service_limit() {
          at its 60 s fallback rescan, after 29,643 warnings. \
          `tests/reliability/sup_limit.rs`."
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, services, limit, remove)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, services, limit, remove));
+    let (ours, runit) = (&ours, runit.as_ref());
     let rows: &[Measure<Figures>] = &[
         ("services / limit", &|f| {
             format!("{} / {}", frame::count(f.services as u64), f.limit)

@@ -2,9 +2,8 @@
 //! svlogd. Every line must arrive, and the tools must stay responsive: `sv status` on all of
 //! them at once is timed.
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
-use harness::{wait_until_or, Scratch};
+use crate::frame::{self, median, secs, Measure, Report};
+use harness::{cpu_time, log_text, read_status, runsvdir, service, wait_until_or, Impl, Scratch};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -45,10 +44,10 @@ fn run(imp: Impl, services: usize, lines: u32) -> Figures {
         std::fs::rename(stage.join(n), sdir.join(n)).expect("move service in");
     }
     let t0 = Instant::now();
-    let tree = runsvdir(&s, imp, &sdir, "runsvdir.err");
+    let tree = runsvdir(&s, imp, &[&sdir]);
     let bound = Duration::from_secs(120);
     let running = |n: &String| {
-        read_status(&sdir.join(n), "supervise")
+        read_status(&sdir.join(n))
             .is_some_and(|st| st.pid != 0 && st.state == formats::status::State::Run)
     };
     let mut pending: Vec<&String> = names.iter().collect();
@@ -161,13 +160,8 @@ fn a_thousand_logging_services() {
          runsvdir gets HUP: shutdown lasts until no `supervise/ok` has a reader. \
          `tests/reliability/sup_load.rs`."
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, services, lines)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, services, lines));
+    let (ours, runit) = (&ours, runit.as_ref());
     let rows: &[Measure<Figures>] = &[
         ("services (each with its svlogd)", &|f| {
             frame::count(f.services as u64)

@@ -5,13 +5,14 @@
 //! The limit is set to 0 in a user namespace of runsvdir's own (`/proc/sys/user/
 //! max_inotify_instances` there), which nothing else on the machine shares.
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
+use crate::frame::{self, median, secs, Measure, Report};
 use formats::status::State;
-use harness::{wait_until_or, Proc, Scratch};
+use harness::{
+    allow_inotify, comes_true, read_status, service, start_in, wait_until_or, without_inotify,
+    Impl, Scratch,
+};
 use nix::sys::signal::Signal;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 struct Figures {
@@ -29,7 +30,7 @@ struct Figures {
 }
 
 fn runs(dir: &Path) -> bool {
-    read_status(dir, "supervise").is_some_and(|st| st.state == State::Run && st.pid != 0)
+    read_status(dir).is_some_and(|st| st.state == State::Run && st.pid != 0)
 }
 
 /// Makes service `name` aside and moves it in; returns how long until it runs.
@@ -56,18 +57,11 @@ fn run(imp: Impl, services: usize) -> Figures {
     let s = Scratch::new(&format!("rel-noinotify-{}", imp.name()));
     let sdir = s.mkdir("service");
     s.mkdir("stage");
-    let err = std::fs::File::create(s.join("runsvdir.err")).expect("stderr file");
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-    c.env("PATH", imp.path_env())
-        .args(["--user", "--map-root-user", "sh", "-c"])
-        .arg("echo 0 >/proc/sys/user/max_inotify_instances && exec \"$0\" \"$@\"")
-        .arg(imp.bin("runsvdir"))
-        .arg(&sdir)
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    let tree = Proc::spawn_group(&mut c);
+    let tree = start_in(
+        &s,
+        without_inotify(imp, "runsvdir").arg(&sdir),
+        Some("runsvdir.err"),
+    );
     let bound = Duration::from_secs(60);
     // runsvdir up (ours says so at once; runit says nothing): one service that waits for it.
     add(&s, &sdir, "first", bound);
@@ -82,13 +76,8 @@ fn run(imp: Impl, services: usize) -> Figures {
         .map(|l| l.replace(&*sdir.to_string_lossy(), "DIR"))
         .unwrap_or_default();
     // Instances available again, inside runsvdir's namespace only.
-    let mut raise = harness::cmd_clean(harness::reference("/usr/bin/nsenter").as_os_str());
-    raise
-        .args(["--user", "--target", &tree.pid().to_string(), "sh", "-c"])
-        .arg("echo 16 >/proc/sys/user/max_inotify_instances");
     let t = Instant::now();
-    let out = harness::run(&mut raise, T);
-    assert!(out.status.success(), "raise the limit: {out:?}");
+    allow_inotify(tree.pid());
     let recovered = (imp == Impl::Ours)
         .then(|| {
             comes_true(Duration::from_secs(30), || {
@@ -136,13 +125,8 @@ fn no_inotify_instance_left() {
          rescan (58 s) and blaming the process's open files. \
          `tests/reliability/sup_no_inotify.rs`."
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, services)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, services));
+    let (ours, runit) = (&ours, runit.as_ref());
     let started = |f: &Figures| f.latency.iter().filter(|l| l.is_some()).count();
     let lat = |f: &Figures| -> Vec<Duration> { f.latency.iter().flatten().copied().collect() };
     let rows: &[Measure<Figures>] = &[

@@ -3,11 +3,13 @@
 //! in the log, whole and once), runsv must stay nearly idle, and the one-second throttle must
 //! space the starts.
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
-use harness::{alive, wait_until, Scratch};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use crate::frame::{self, median, secs, Measure, Report};
+use crate::sup_common::{tally, T};
+use harness::{
+    alive, cpu_time, read_status, runsv, service, signal, wait_new_run, wait_status, wait_until,
+    Impl, Scratch,
+};
+use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 /// Lines each instance writes before it settles.
@@ -42,10 +44,8 @@ fn run(imp: Impl, period: Duration) -> Figures {
         "svc/log/run",
         &format!("#!/bin/sh\nexec cat >>{}\n", out.display()),
     );
-    let mut sup = runsv(&s, imp, &dir, "runsv.err");
-    let log = wait_status_of(&s, &dir, "log/supervise", T, "logger running", |st| {
-        st.pid != 0
-    });
+    let mut sup = runsv(&s, imp, &dir);
+    let log = wait_status(&s, &dir.join("log"), "logger running", |st| st.pid != 0);
     let mut st = wait_new_run(&s, &dir, 0, T);
     let cpu0 = cpu_time(sup.pid()).expect("runsv cpu");
     let t0 = Instant::now();
@@ -63,7 +63,7 @@ fn run(imp: Impl, period: Duration) -> Figures {
             waited_done.push(pid);
         }
         let sig = [Signal::SIGKILL, Signal::SIGTERM][kills as usize % 2];
-        let _ = kill(Pid::from_raw(pid as i32), sig);
+        signal(pid as i32, sig);
         kills += 1;
         st = wait_new_run(&s, &dir, pid, T);
         stamps.push(st.stamp);
@@ -71,7 +71,7 @@ fn run(imp: Impl, period: Duration) -> Figures {
     let wall = t0.elapsed();
     let runsv_cpu = cpu_time(sup.pid()).expect("runsv cpu") - cpu0;
     // The logger of the whole run is the first one, still alive.
-    let log_now = read_status(&dir, "log/supervise").expect("log status");
+    let log_now = read_status(&dir.join("log")).expect("log status");
     let logger_restarts = u32::from(log_now.pid != log.pid || !alive(log.pid as i32));
     // Let the last instance finish writing, then stop: the logger drains the pipe and exits.
     let last = format!("{} done", st.pid);
@@ -136,13 +136,8 @@ fn service_killed_in_a_tight_loop() {
          sup_restart_loop.rs`.",
         period.as_secs()
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, period)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, period));
+    let (ours, runit) = (&ours, runit.as_ref());
     let pct = |f: &Figures| {
         format!(
             "{} ms ({:.3} % of {})",

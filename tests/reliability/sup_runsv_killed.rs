@@ -4,11 +4,13 @@
 //! lost (ours: none at all, of any instance; the issue asks at least for none written after
 //! the restart).
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
-use harness::{wait_until, wait_until_or, Scratch};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use crate::frame::{self, median, secs, Measure, Report};
+use crate::sup_common::{tally, T};
+use harness::{
+    comes_true, copies, log_text, runsvdir, service, signal, wait_new_run, wait_until,
+    wait_until_or, Impl, Scratch,
+};
+use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -59,7 +61,7 @@ fn run(imp: Impl, kills: u32, settle: Duration) -> Figures {
         "service/svc/log/run",
         &format!("#!/bin/sh\nexec svlogd {}\n", logdir.display()),
     );
-    let tree = runsvdir(&s, imp, &s.join("service"), "runsvdir.err");
+    let tree = runsvdir(&s, imp, &[&s.join("service")]);
     let mut st = wait_new_run(&s, &dir, 0, T);
     let first = st.pid;
     let log_text_now = || log_text(&logdir);
@@ -74,43 +76,41 @@ fn run(imp: Impl, kills: u32, settle: Duration) -> Figures {
         };
         let old = st.pid;
         let t0 = Instant::now();
-        let _ = kill(Pid::from_raw(old_runsv), Signal::SIGKILL);
+        signal(old_runsv, Signal::SIGKILL);
         done += 1;
         wait_until(Duration::from_secs(30), "a new runsv", || {
             runsv_child(tree.pid()).is_some_and(|p| p != old_runsv)
         });
         st = wait_new_run(&s, &dir, old, Duration::from_secs(30));
         recovery.push(t0.elapsed());
-        max_copies = max_copies.max(copies(&dir, &ARGV).len());
+        max_copies = max_copies.max(copies(Some(&dir), &ARGV).len());
         let start = format!("start {}", st.pid);
-        let mut arrived = false;
-        let bound = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < bound {
-            if log_text_now().lines().any(|l| l == start) {
-                arrived = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let arrived = comes_true(Duration::from_secs(5), || {
+            log_text_now().lines().any(|l| l == start)
+        });
         new_not_logged += u32::from(!arrived);
-        max_copies = max_copies.max(copies(&dir, &ARGV).len());
+        max_copies = max_copies.max(copies(Some(&dir), &ARGV).len());
     }
     std::thread::sleep(settle);
-    let copies_at_end = copies(&dir, &ARGV).len();
+    let copies_at_end = copies(Some(&dir), &ARGV).len();
     max_copies = max_copies.max(copies_at_end);
 
     // Stop everything: runsvdir's HUP stops each runsv (and so its service, whose trap
     // records its count, and its logger, which drains); orphans runit left are TERMed here.
     tree.signal(Signal::SIGHUP);
-    for p in copies(&dir, &ARGV) {
-        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
+    for p in copies(Some(&dir), &ARGV) {
+        signal(p, Signal::SIGTERM);
     }
     wait_until_or(
         Duration::from_secs(20),
         "every copy of the service and every logger gone",
         &mut || {
-            copies(&dir, &ARGV).is_empty()
-                && copies(&dir.join("log"), &["svlogd", &logdir.to_string_lossy()]).is_empty()
+            copies(Some(&dir), &ARGV).is_empty()
+                && copies(
+                    Some(&dir.join("log")),
+                    &["svlogd", &logdir.to_string_lossy()],
+                )
+                .is_empty()
         },
         || s.listing(),
     );
@@ -168,13 +168,8 @@ fn runsv_killed_under_runsvdir() {
          against the counts. `tests/reliability/sup_runsv_killed.rs`.",
         settle.as_secs_f64()
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, kills, settle)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, kills, settle));
+    let (ours, runit) = (&ours, runit.as_ref());
     let rows: &[Measure<Figures>] = &[
         ("runsv killed", &|f| f.kills.to_string()),
         ("recovery, median", &|f| {

@@ -1,13 +1,16 @@
 //! Security, supervision half: the modes of `supervise/` whatever the umask, the tools
 //! refusing another user's planted `supervise` symlinks, and chpst dropping every privilege.
 
-use crate::frame::Report;
-use crate::sup_common::*;
+use crate::frame::{self, Report};
+use crate::sup_common::T;
 use formats::status::State;
-use harness::{wait_until, Proc, Scratch};
+use harness::{
+    mode, read_status, runsv_err, service, start_in, wait_handled, wait_new_run, wait_status,
+    wait_until, Impl, Proc, Scratch,
+};
 use nix::unistd::{Gid, Uid};
 use std::fs;
-use std::os::unix::fs::{lchown, symlink, MetadataExt};
+use std::os::unix::fs::{lchown, symlink};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
@@ -17,18 +20,13 @@ const RUN: &str = "#!/bin/sh\nexec sleep 100000\n";
 /// `nobody`: the other user of these scenarios.
 const NOBODY: u32 = 65534;
 
-fn require_root() {
-    assert!(
-        Uid::effective().is_root(),
-        "the security scenarios need root (they change owners and drop privileges)"
-    );
-}
+/// Why these scenarios need root.
+const ROOT: &str = "the security scenarios change owners and drop privileges";
 
 /// `runsv` under umask 000, so only the modes runsv asks for count.
 fn runsv_umask0(s: &Scratch, imp: Impl, dir: &Path) -> Proc {
-    let err = fs::File::create(s.join("runsv.err")).expect("stderr");
     let mut c = imp.cmd("runsv");
-    c.arg(dir).current_dir(&s.path).stderr(err);
+    c.arg(dir);
     // SAFETY: umask is async-signal-safe and touches only the child.
     unsafe {
         c.pre_exec(|| {
@@ -36,16 +34,12 @@ fn runsv_umask0(s: &Scratch, imp: Impl, dir: &Path) -> Proc {
             Ok(())
         });
     }
-    Proc::spawn_group(&mut c)
-}
-
-fn mode(p: &Path) -> Option<u32> {
-    fs::symlink_metadata(p).ok().map(|m| m.mode() & 0o7777)
+    start_in(s, &mut c, Some(&runsv_err(imp, dir)))
 }
 
 #[test]
 fn supervise_modes_under_umask_zero() {
-    require_root();
+    harness::require_root(ROOT);
     let mut r = Report::new(
         "11-security-modes",
         "Security: supervise/ modes under umask 000",
@@ -72,21 +66,19 @@ fn supervise_modes_under_umask_zero() {
     ];
     let mut seen = Vec::new();
     let mut writable = Vec::new();
-    for imp in Impl::each() {
+    for imp in frame::impls() {
         let s = Scratch::new(&format!("rel-modes-{}", imp.name()));
         let dir = service(&s, "svc", RUN);
         s.script("svc/log/run", RUN);
         let _p = runsv_umask0(&s, imp, &dir);
         wait_new_run(&s, &dir, 0, T);
-        wait_status_of(&s, &dir, "log/supervise", T, "logger running", |st| {
-            st.pid != 0
-        });
-        seen.push(files.map(|f| mode(&dir.join(f))));
+        wait_status(&s, &dir.join("log"), "logger running", |st| st.pid != 0);
+        seen.push(files.map(|f| mode(dir.join(f))));
         // Anything group- or world-writable among all the files runsv made (ours adds `start`).
         let mut w = Vec::new();
         for sup in ["supervise", "log/supervise"] {
             for n in harness::names(dir.join(sup)) {
-                if mode(&dir.join(sup).join(&n)).is_some_and(|m| m & 0o022 != 0) {
+                if mode(dir.join(sup).join(&n)).is_some_and(|m| m & 0o022 != 0) {
                     w.push(format!("{sup}/{n}"));
                 }
             }
@@ -149,7 +141,7 @@ fn attempt(
     args: &[&str],
     target: &str,
 ) -> Attempt {
-    let before = read_status(victim, "supervise").expect("victim status");
+    let before = read_status(victim).expect("victim status");
     let mut c = harness::cmd_clean(program.as_os_str());
     c.args(args).arg(target).current_dir(&s.path);
     let out = harness::run(&mut c, Duration::from_secs(20));
@@ -159,8 +151,8 @@ fn attempt(
         String::from_utf8_lossy(&out.stderr)
     );
     // A command that got through has been acted on once the victim's runsv has handled it.
-    harness::wait_handled(victim, runsv, T);
-    let after = read_status(victim, "supervise").expect("victim status");
+    wait_handled(victim, runsv);
+    let after = read_status(victim).expect("victim status");
     let victim_hit = after.pid != before.pid || after.want != b'u' || after.state != State::Run;
     if victim_hit {
         formats::control::send(victim, b"u").expect("bring the victim back");
@@ -175,7 +167,7 @@ fn attempt(
 
 #[test]
 fn planted_supervise_symlinks_are_not_followed() {
-    require_root();
+    harness::require_root(ROOT);
     let s = Scratch::new("rel-planted");
     let victim = service(&s, "victim", RUN);
     let v = runsv_umask0(&s, Impl::Ours, &victim);
@@ -271,8 +263,8 @@ fn planted_supervise_symlinks_are_not_followed() {
     for target in ["./evil", "./evil2"] {
         for (name, ours, theirs, args) in tools {
             let o = attempt(&s, (&victim, v.pid()), ours, args, target);
-            let t = crate::frame::with_runit()
-                .then(|| attempt(&s, (&victim, v.pid()), theirs, args, target));
+            let t =
+                frame::with_runit().then(|| attempt(&s, (&victim, v.pid()), theirs, args, target));
             r.row(
                 &format!("{name} {target}"),
                 show(&o),
@@ -310,7 +302,7 @@ fn planted_supervise_symlinks_are_not_followed() {
             "victim stopped {} times; every planted link refused with a reason",
             hits.0
         ),
-        if crate::frame::with_runit() {
+        if frame::with_runit() {
             format!("victim stopped {} times", hits.1)
         } else {
             String::new()
@@ -381,7 +373,7 @@ fn field<'a>(p: &'a [(String, String)], k: &str) -> &'a str {
 
 #[test]
 fn chpst_drops_every_privilege() {
-    require_root();
+    harness::require_root(ROOT);
     let mut r = Report::new("11-security-chpst", "Security: chpst drops privileges");
     r.how(
         "chpst runs as root with supplementary groups 0, 4, 6, 27, and starts `cat \
@@ -406,8 +398,7 @@ fn chpst_drops_every_privilege() {
             "910 5678",
         ),
     ];
-    let mut results = Vec::new();
-    for imp in Impl::each() {
+    let (ours, runit) = frame::ours_and_runit(|imp| {
         let mut per = Vec::new();
         for (_, args, _, _, _) in cases {
             let (out, code, _) = through_chpst(imp, args);
@@ -415,13 +406,12 @@ fn chpst_drops_every_privilege() {
             per.push(privileges(&out));
         }
         let (_, code, err) = through_chpst(imp, &["-u", "nobody", "chpst", "-u", "root", "true"]);
-        results.push(Chpst {
+        Chpst {
             cases: per,
             regain: (code, err),
-        });
-    }
-    let ours = &results[0];
-    let runit = results.get(1);
+        }
+    });
+    let (ours, runit) = (&ours, runit.as_ref());
     for (i, (name, _, uid, gid, groups)) in cases.iter().enumerate() {
         let p = &ours.cases[i];
         for k in ["Uid", "Gid", "Groups", "CapPrm", "CapEff", "CapAmb"] {

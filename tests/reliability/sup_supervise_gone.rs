@@ -2,11 +2,13 @@
 //! service can be controlled, and a second runsv started on the directory meanwhile must not
 //! start a second copy of the service.
 
-use crate::frame::{self, secs, Measure, Report};
-use crate::sup_common::*;
-use harness::{Proc, Scratch};
+use crate::frame::{self, median, secs, Measure, Report};
+use crate::sup_common::T;
+use harness::{
+    comes_true, copies, runit_sv, runsv, runsvdir, service, signal, sv_says_run, wait_new_run,
+    Impl, Proc, Scratch,
+};
 use nix::sys::signal::Signal;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The service's argv, as /proc shows it: how its copies are counted.
@@ -26,23 +28,6 @@ struct Figures {
     max_copies: usize,
 }
 
-/// `sv ARGS` (runit's, for both: the clients are not what is tested), stdout and exit code.
-fn sv(args: &[&str]) -> (String, i32) {
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/sv").as_os_str());
-    c.args(args);
-    let o = harness::run(&mut c, Duration::from_secs(20));
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        harness::code(o.status),
-    )
-}
-
-fn says_run(dir: &Path, pid: u32) -> bool {
-    let d = dir.to_str().expect("utf-8 path");
-    let (out, code) = sv(&["status", d]);
-    code == 0 && out.starts_with(&format!("run: {d}: (pid {pid}) "))
-}
-
 fn run(imp: Impl, services: usize) -> Figures {
     let s = Scratch::new(&format!("rel-supgone-{}", imp.name()));
     let sdir = s.mkdir("service");
@@ -55,7 +40,7 @@ fn run(imp: Impl, services: usize) -> Figures {
         );
         s.script(format!("service/{n}/log/run"), "#!/bin/sh\nexec cat >out\n");
     }
-    let tree = runsvdir(&s, imp, &sdir, "runsvdir.err");
+    let tree = runsvdir(&s, imp, &[&sdir]);
     let mut pids = Vec::new();
     for n in &names {
         pids.push(wait_new_run(&s, &sdir.join(n), 0, T).pid);
@@ -67,16 +52,18 @@ fn run(imp: Impl, services: usize) -> Figures {
         let t = Instant::now();
         std::fs::remove_dir_all(dir.join("supervise")).expect("rm supervise");
         std::fs::remove_dir_all(dir.join("log/supervise")).expect("rm log/supervise");
-        back.push(comes_true(Duration::from_secs(20), || says_run(&dir, pid)).then(|| t.elapsed()));
+        back.push(
+            comes_true(Duration::from_secs(20), || sv_says_run(&s, &dir, pid)).then(|| t.elapsed()),
+        );
     }
     let mut stopped = 0;
     for (n, &pid) in names.iter().zip(&pids) {
         let dir = sdir.join(n);
-        sv(&["down", dir.to_str().expect("utf-8 path")]);
+        runit_sv(&s, &["down", dir.to_str().expect("utf-8 path")]);
         if comes_true(Duration::from_secs(10), || !harness::alive(pid as i32)) {
             stopped += 1;
         }
-        sv(&["up", dir.to_str().expect("utf-8 path")]);
+        runit_sv(&s, &["up", dir.to_str().expect("utf-8 path")]);
     }
     // 2. Removed again, and a second runsv started on the directory by hand.
     let mut seconds: Vec<Proc> = Vec::new();
@@ -85,17 +72,19 @@ fn run(imp: Impl, services: usize) -> Figures {
     let mut max_copies = 0;
     for n in &names {
         let dir = sdir.join(n);
-        comes_true(T, || copies(&dir, &ARGV).len() == 1);
+        comes_true(T, || copies(Some(&dir), &ARGV).len() == 1);
         let _ = std::fs::remove_dir_all(dir.join("supervise"));
         let _ = std::fs::remove_dir_all(dir.join("log/supervise"));
-        let mut p = runsv(&s, imp, &dir, &format!("second-{n}.err"));
+        let mut p = runsv(&s, imp, &dir);
         if comes_true(Duration::from_secs(3), || !p.is_running()) {
             second_exited += 1;
             second_codes.push(harness::code(p.wait_timeout(T)));
         }
         // A second copy, if one is started, is there within a second.
-        let _ = comes_true(Duration::from_secs(1), || copies(&dir, &ARGV).len() > 1);
-        max_copies = max_copies.max(copies(&dir, &ARGV).len());
+        let _ = comes_true(Duration::from_secs(1), || {
+            copies(Some(&dir), &ARGV).len() > 1
+        });
+        max_copies = max_copies.max(copies(Some(&dir), &ARGV).len());
         seconds.push(p);
     }
     // Stop everything: runsvdir's HUP, the second runsv processes, leftover copies, by pid.
@@ -105,9 +94,11 @@ fn run(imp: Impl, services: usize) -> Figures {
     }
     for n in &names {
         let dir = sdir.join(n);
-        let _ = comes_true(Duration::from_secs(10), || copies(&dir, &ARGV).is_empty());
-        for p in copies(&dir, &ARGV) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), Signal::SIGTERM);
+        let _ = comes_true(Duration::from_secs(10), || {
+            copies(Some(&dir), &ARGV).is_empty()
+        });
+        for p in copies(Some(&dir), &ARGV) {
+            signal(p, Signal::SIGTERM);
         }
     }
     second_codes.sort_unstable();
@@ -139,13 +130,8 @@ fn supervise_removed_while_runsv_runs() {
          service running afterwards (from /proc, by argv and working directory). \
          `tests/reliability/sup_supervise_gone.rs`."
     ));
-    let mut figs = Vec::new();
-    for imp in Impl::each() {
-        figs.push((imp, run(imp, services)));
-    }
-    let get = |imp: Impl| figs.iter().find(|(i, _)| *i == imp).map(|(_, f)| f);
-    let ours = get(Impl::Ours).expect("ours ran");
-    let runit = get(Impl::Runit);
+    let (ours, runit) = frame::ours_and_runit(|imp| run(imp, services));
+    let (ours, runit) = (&ours, runit.as_ref());
     let back = |f: &Figures| f.back.iter().filter(|b| b.is_some()).count();
     let times = |f: &Figures| -> Vec<Duration> { f.back.iter().flatten().copied().collect() };
     let rows: &[Measure<Figures>] = &[

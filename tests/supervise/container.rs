@@ -1,11 +1,12 @@
 //! Container mode: runsvdir as process 1 of a pid namespace reaps orphans and, on SIGTERM,
 //! stops every service, lets every logger drain, and exits 0 within a bound.
 
-use crate::common::*;
-use harness::{code, wait_until, wait_until_or, Proc, Scratch};
+use harness::{
+    as_pid1, children, code, forking_daemon, service, signal, start_in, wait_run, wait_until,
+    wait_until_or, whole_lines, Impl, Scratch, WAIT as T,
+};
 use nix::sys::signal::Signal;
 use std::fs;
-use std::process::Stdio;
 use std::time::Duration;
 
 #[test]
@@ -19,24 +20,16 @@ fn as_pid_one_sigterm_stops_services_then_loggers_and_exits_zero() {
     s.script("sv/a/log/run", "#!/bin/sh\nexec cat >out\n");
     // b ignores TERM: only the bound ends it.
     service(&s, "sv/b", "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n");
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-    c.args(["--pid", "--fork", "--mount-proc"])
-        .arg(harness::bin("runsvdir"))
-        .arg("sv")
-        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500")
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    let mut p = Proc::spawn_group(&mut c);
+    let mut c = as_pid1(Impl::Ours, "runsvdir");
+    c.arg("sv").env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500");
+    let mut p = start_in(&s, &mut c, Some("runsvdir.err"));
     let a = s.join("sv/a");
-    wait_until(T, "hi logged", || lines(&a.join("log/out")) == ["hi"]);
+    wait_until(T, "hi logged", || whole_lines(a.join("log/out")) == ["hi"]);
     wait_run(&s, &s.join("sv/b"));
     let init = *children(p.pid())
         .first()
         .expect("runsvdir in the namespace");
-    kill(init, Signal::SIGTERM);
+    signal(init, Signal::SIGTERM);
     // b ignores TERM for ever: only the bound (1.5 s) ends the shutdown, and says so.
     let st = p.wait_timeout(Duration::from_secs(30));
     let err = harness::read_text(s.join("runsvdir.err"));
@@ -46,7 +39,7 @@ fn as_pid_one_sigterm_stops_services_then_loggers_and_exits_zero() {
         "{err}"
     );
     assert_eq!(
-        lines(&a.join("log/out")),
+        whole_lines(a.join("log/out")),
         ["hi", "bye"],
         "service stopped, logger drained"
     );
@@ -61,15 +54,11 @@ fn without_pid_one_the_env_selects_container_mode() {
         "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hi\nwhile :; do sleep 0.05; done\n",
     );
     s.script("sv/a/log/run", "#!/bin/sh\nexec cat >out\n");
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = ours_in(&s, "runsvdir");
-    c.arg("sv")
-        .env("RUNSVDIR_CONTAINER", "1")
-        .stdin(Stdio::null())
-        .stderr(err);
-    let mut p = Proc::spawn_group(&mut c);
+    let mut c = Impl::Ours.cmd("runsvdir");
+    c.arg("sv").env("RUNSVDIR_CONTAINER", "1");
+    let mut p = start_in(&s, &mut c, Some("runsvdir.err"));
     let a = s.join("sv/a");
-    wait_until(T, "hi logged", || lines(&a.join("log/out")) == ["hi"]);
+    wait_until(T, "hi logged", || whole_lines(a.join("log/out")) == ["hi"]);
     // Under load the service can print before runsv has recorded its pid.
     let svc = wait_run(&s, &a);
     // The service does not see runsvdir's setting.
@@ -77,26 +66,7 @@ fn without_pid_one_the_env_selects_container_mode() {
     assert!(!String::from_utf8_lossy(&env).contains("RUNSVDIR_CONTAINER"));
     p.signal(Signal::SIGTERM);
     assert_eq!(code(p.wait_timeout(T)), 0);
-    assert_eq!(lines(&a.join("log/out")), ["hi", "bye"]);
-}
-
-/// A `./run` that double-forks a daemon (its parent exits, so it is re-parented to runsvdir):
-/// the daemon writes its pid to `../../NAME.pid`, and on TERM `term` to `../../NAME.term`
-/// (or, with `ignore`, ignores TERM). It writes nothing to the log pipe.
-fn forking_service(s: &Scratch, rel: &str, name: &str, ignore: bool) {
-    let on_term = if ignore {
-        "trap \"\" TERM".to_string()
-    } else {
-        format!("trap \"echo term >../../{name}.term; exit 0\" TERM")
-    };
-    service(
-        s,
-        rel,
-        &format!(
-            "#!/bin/sh\n( sh -c '{on_term}; echo $$ >../../{name}.pid; \
-             while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 & )\nexec sleep 1000\n"
-        ),
-    );
+    assert_eq!(whole_lines(a.join("log/out")), ["hi", "bye"]);
 }
 
 fn orphan_pid(s: &Scratch, name: &str) -> i32 {
@@ -117,16 +87,20 @@ fn outside_pid_one_adopted_orphans_get_term_and_none_is_left_behind() {
     // runsvdir (a child subreaper) and, when runsvdir exited, to the host's init, still
     // running. Now it gets TERM with the services, and one that ignores it KILL at the bound.
     let s = Scratch::new("ct-orphans");
-    forking_service(&s, "sv/a", "a", false);
-    forking_service(&s, "sv/b", "b", true);
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = ours_in(&s, "runsvdir");
+    // Daemons that double-fork (re-parented to runsvdir) and write nothing to the log pipe.
+    for (name, ignore_term) in [("a", false), ("b", true)] {
+        let daemon = forking_daemon(name, ignore_term);
+        service(
+            &s,
+            &format!("sv/{name}"),
+            &format!("#!/bin/sh\n{daemon}exec sleep 1000\n"),
+        );
+    }
+    let mut c = Impl::Ours.cmd("runsvdir");
     c.arg("sv")
         .env("RUNSVDIR_CONTAINER", "1")
-        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500")
-        .stdin(Stdio::null())
-        .stderr(err);
-    let mut p = Proc::spawn_group(&mut c);
+        .env("RUNSVDIR_SHUTDOWN_TIMEOUT", "1500");
+    let mut p = start_in(&s, &mut c, Some("runsvdir.err"));
     let (a, b) = (orphan_pid(&s, "a"), orphan_pid(&s, "b"));
     wait_until(T, "adopted by runsvdir", || {
         let kids = children(p.pid());
@@ -145,23 +119,17 @@ fn as_pid_one_an_orphan_gets_term_before_the_end() {
     // Issue 17 item 6: as process 1, the daemon got no TERM, only the kernel's KILL when
     // runsvdir exited.
     let s = Scratch::new("ct-pid1-orphan");
-    forking_service(&s, "sv/a", "a", false);
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-    c.args(["--pid", "--fork", "--mount-proc"])
-        .arg(harness::bin("runsvdir"))
-        .arg("sv")
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    let mut p = Proc::spawn_group(&mut c);
+    let daemon = forking_daemon("a", false);
+    service(&s, "sv/a", &format!("#!/bin/sh\n{daemon}exec sleep 1000\n"));
+    let mut c = as_pid1(Impl::Ours, "runsvdir");
+    c.arg("sv");
+    let mut p = start_in(&s, &mut c, Some("runsvdir.err"));
     wait_until(T, "the daemon's pid", || s.join("a.pid").exists());
     wait_until(T, "runsvdir in the namespace", || {
         !children(p.pid()).is_empty()
     });
     let init = children(p.pid())[0];
-    kill(init, Signal::SIGTERM);
+    signal(init, Signal::SIGTERM);
     assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
     assert_eq!(harness::read_text(s.join("a.term")), "term\n", "a got TERM");
 }
@@ -176,16 +144,9 @@ fn as_pid_one_orphans_are_reaped() {
         "sv/a",
         "#!/bin/sh\ni=0\nwhile [ $i -lt 50 ]; do (exec sleep 4713 &); i=$((i+1)); done\nexec sleep 1000\n",
     );
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-    c.args(["--pid", "--fork", "--mount-proc"])
-        .arg(harness::bin("runsvdir"))
-        .arg("sv")
-        .current_dir(&s.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err);
-    let p = Proc::spawn_group(&mut c);
+    let mut c = as_pid1(Impl::Ours, "runsvdir");
+    c.arg("sv");
+    let p = start_in(&s, &mut c, Some("runsvdir.err"));
     wait_run(&s, &s.join("sv/a"));
     let init = *children(p.pid())
         .first()
@@ -193,16 +154,14 @@ fn as_pid_one_orphans_are_reaped() {
     let orphans = || -> Vec<i32> {
         harness::child_pids(init)
             .into_iter()
-            .filter(|&pid| {
-                harness::read_text(format!("/proc/{pid}/cmdline")) == "sleep\x004713\x00"
-            })
+            .filter(|&pid| harness::runs_argv(pid, &["sleep", "4713"]))
             .collect()
     };
     wait_until(T, "50 orphans re-parented to runsvdir", || {
         orphans().len() == 50
     });
     for pid in orphans() {
-        kill(pid, Signal::SIGKILL);
+        signal(pid, Signal::SIGKILL);
     }
     // A zombie's command line is empty: count every zombie child of runsvdir.
     let zombies = || {

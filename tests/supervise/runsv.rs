@@ -1,13 +1,15 @@
 //! Our runsv's behaviour, end to end: the log pipe, finish, the throttle, control scripts,
 //! SIGTERM, and the improvements (readiness, timeout-kill, orphans, a log added later).
 
-use crate::common::*;
 use formats::status::{Ready, State};
-use harness::{alive, wait_until, Scratch};
+use harness::{
+    alive, children, control, copies, log_text, read_status, runit_sv, runsv, runsv_err, service,
+    signal, start_in, supervised, sv_says_run, wait_down, wait_handled, wait_run, wait_status,
+    wait_until, whole_lines, Impl, Scratch, WAIT as T,
+};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
 use std::time::Duration;
 
 #[test]
@@ -23,9 +25,9 @@ fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
         "svc/finish",
         "#!/bin/sh\necho \"$1 $2\" >>finish.log\nexec sleep 100\n",
     );
-    let p = runsv(&s, &dir);
+    let p = runsv(&s, Impl::Ours, &dir);
     wait_until(T, "finish ran", || {
-        lines(&dir.join("finish.log")) == ["3 0"]
+        whole_lines(dir.join("finish.log")) == ["3 0"]
     });
     // (runsv records state finish once before ./finish has a pid: wait for the pid.)
     let st = wait_status(&s, &dir, "state finish", |st| {
@@ -33,27 +35,27 @@ fn finish_gets_code_and_status_and_k_during_finish_runs_it_once() {
     });
     control(&dir, b"k");
     // finish is not signalled by k, and once it ends it is not run again.
-    handled(&dir, p.pid());
+    wait_handled(&dir, p.pid());
     assert!(alive(st.pid as i32));
-    kill(st.pid as i32, Signal::SIGKILL);
+    signal(st.pid as i32, Signal::SIGKILL);
     let pid = wait_run(&s, &dir);
     control(&dir, b"d");
     wait_until(T, "finish after TERM", || {
-        lines(&dir.join("finish.log")) == ["3 0", "-1 15"]
+        whole_lines(dir.join("finish.log")) == ["3 0", "-1 15"]
     });
     let f = wait_status(&s, &dir, "finish", |st| {
         st.state == State::Finish && st.pid != 0
     });
     assert_ne!(f.pid, pid);
     control(&dir, b"k");
-    kill(f.pid as i32, Signal::SIGTERM);
+    signal(f.pid as i32, Signal::SIGTERM);
     wait_down(&s, &dir);
     // Nothing left to do: no child (a second finish would be one) and runsv asleep.
     wait_until(T, "runsv idle", || {
         children(p.pid()).is_empty() && harness::in_poll(p.pid())
     });
     assert_eq!(
-        lines(&dir.join("finish.log")),
+        whole_lines(dir.join("finish.log")),
         ["3 0", "-1 15"],
         "finish ran once per run"
     );
@@ -82,9 +84,9 @@ echo $up >>starts
 exit 1
 ",
     );
-    let mut p = runsv(&s, &dir);
+    let mut p = runsv(&s, Impl::Ours, &dir);
     let starts = || -> Vec<f64> {
-        lines(&dir.join("starts"))
+        whole_lines(dir.join("starts"))
             .iter()
             .map(|l| l.parse().unwrap())
             .collect()
@@ -138,10 +140,10 @@ fn control_scripts_run_as_runit_runs_them() {
     );
     s.script("svc/control/d", "#!/bin/sh\necho d >>control.log\n");
     s.script("svc/control/h", "#!/bin/sh\necho h >>control.log\nexit 1\n");
-    let p = runsv(&s, &dir);
+    let p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     wait_until(T, "control/u ran", || {
-        lines(&dir.join("control.log")) == ["u"]
+        whole_lines(dir.join("control.log")) == ["u"]
     });
     // control/h exits 1: the HUP is sent too (sleep dies of it and is restarted).
     control(&dir, b"h");
@@ -150,20 +152,20 @@ fn control_scripts_run_as_runit_runs_them() {
     })
     .pid;
     wait_until(T, "u before the restart", || {
-        lines(&dir.join("control.log")) == ["u", "h", "u"]
+        whole_lines(dir.join("control.log")) == ["u", "h", "u"]
     });
     control(&dir, b"d");
     wait_until(T, "t and d ran", || {
-        lines(&dir.join("control.log")).len() == 5
+        whole_lines(dir.join("control.log")).len() == 5
     });
     assert_eq!(
-        lines(&dir.join("control.log"))[3..],
+        whole_lines(dir.join("control.log"))[3..],
         [format!("t {pid2}"), "d".to_string()]
     );
     // TERM was suppressed by control/t, CONT alone does not stop sleep.
-    handled(&dir, p.pid());
+    wait_handled(&dir, p.pid());
     assert!(alive(pid2 as i32));
-    let st = read_status(&dir, "supervise").unwrap();
+    let st = read_status(&dir).unwrap();
     assert!(!st.got_term && st.want == b'd' && st.state == State::Run);
 }
 
@@ -173,7 +175,7 @@ fn pause_on_a_stopped_service_changes_nothing() {
     let s = Scratch::new("rs-pause");
     let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 100\n");
     fs::write(dir.join("down"), "").unwrap();
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     wait_until(T, "supervised", || supervised(&dir));
     control(&dir, b"pu");
     let st = wait_status(&s, &dir, "running", |st| st.state == State::Run);
@@ -190,13 +192,13 @@ fn sigterm_stops_service_then_logger_drains_every_line() {
         "#!/bin/sh\ntrap 'i=0; while [ $i -lt 2000 ]; do echo bye$i; i=$((i+1)); done; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done\n",
     );
     s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
-    let mut p = runsv(&s, &dir);
+    let mut p = runsv(&s, Impl::Ours, &dir);
     wait_until(T, "hello logged", || {
-        lines(&dir.join("log/out")) == ["hello"]
+        whole_lines(dir.join("log/out")) == ["hello"]
     });
     p.signal(Signal::SIGTERM);
     assert!(p.wait_timeout(T).success());
-    let out = lines(&dir.join("log/out"));
+    let out = whole_lines(dir.join("log/out"));
     assert_eq!(out.len(), 2001);
     assert_eq!(out.last().unwrap(), "bye1999");
 }
@@ -220,20 +222,20 @@ fn log_pipe_survives_restarts_of_both_sides_without_losing_a_line() {
             harness::bin("svlogd").display()
         ),
     );
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     let logdir = dir.join("log");
     for round in 0..2 {
         let svc = wait_run(&s, &dir);
-        let log = wait_status_log(&s, &logdir);
+        let log = wait_run(&s, &logdir);
         // Kill the logger in the middle of this run's lines, then the service: at once in the
         // first round, once the new logger is up in the second.
         wait_until(T, "this run's lines logged", || {
-            all_log(&logdir.join("main")).contains(&format!("\n{svc} 1000\n"))
+            log_text(&logdir.join("main")).contains(&format!("\n{svc} 1000\n"))
         });
         control(&logdir, b"t");
         if round == 1 {
             wait_until(T, "logger restarted", || {
-                read_status(&dir, "log/supervise").is_some_and(|st| st.pid != log && st.pid != 0)
+                read_status(&dir.join("log")).is_some_and(|st| st.pid != log && st.pid != 0)
             });
         }
         control(&dir, b"k");
@@ -241,16 +243,16 @@ fn log_pipe_survives_restarts_of_both_sides_without_losing_a_line() {
             st.pid != svc && st.pid != 0
         });
         wait_until(T, "logger restarted", || {
-            read_status(&dir, "log/supervise").is_some_and(|st| st.pid != log && st.pid != 0)
+            read_status(&dir.join("log")).is_some_and(|st| st.pid != log && st.pid != 0)
         });
     }
     // Let the last run finish its lines, then stop everything and read the whole log.
     wait_until(Duration::from_secs(20), "last run complete", || {
-        let text = all_log(&logdir.join("main"));
-        let last = read_status(&dir, "supervise").unwrap().pid;
+        let text = log_text(&logdir.join("main"));
+        let last = read_status(&dir).unwrap().pid;
         text.contains(&format!("{last} 29999\n"))
     });
-    let text = all_log(&logdir.join("main"));
+    let text = log_text(&logdir.join("main"));
     let mut runs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for line in text.lines() {
         let (pid, i) = line.split_once(' ').expect("whole line");
@@ -268,27 +270,6 @@ fn log_pipe_survives_restarts_of_both_sides_without_losing_a_line() {
     }
 }
 
-fn wait_status_log(s: &Scratch, logdir: &std::path::Path) -> u32 {
-    wait_status(s, logdir, "logger running", |st| {
-        st.state == State::Run && st.pid != 0
-    })
-    .pid
-}
-
-/// Every svlogd file of a log directory, oldest first.
-fn all_log(dir: &std::path::Path) -> String {
-    let mut names: Vec<String> = harness::names(dir)
-        .into_iter()
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names
-        .iter()
-        .map(|n| harness::read_text(dir.join(n)))
-        .collect()
-}
-
 #[test]
 fn notification_fd_readiness_is_recorded_and_cleared() {
     // s6's convention: a line on fd N makes the service ready (supervise/ready).
@@ -299,7 +280,7 @@ fn notification_fd_readiness_is_recorded_and_cleared() {
         "#!/bin/sh\n[ -e go ] || sleep 0.3\necho >&5\nexec sleep 100\n",
     );
     fs::write(dir.join("notification-fd"), "5\n").unwrap();
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     wait_until(T, "ready", || {
         fs::read(dir.join("supervise/ready"))
@@ -320,7 +301,7 @@ fn timeout_kill_kills_a_service_that_ignores_term() {
     let s = Scratch::new("rs-tkill");
     let dir = service(&s, "svc", "#!/bin/sh\ntrap '' TERM\nexec sleep 100\n");
     fs::write(dir.join("timeout-kill"), "200\n").unwrap();
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     wait_run(&s, &dir);
     control(&dir, b"d");
     wait_down(&s, &dir);
@@ -332,12 +313,12 @@ fn a_new_runsv_stops_the_orphan_of_a_killed_one() {
     let s = Scratch::new("rs-orphan");
     let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4711\n");
     s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
-    let mut p = runsv(&s, &dir);
+    let mut p = runsv(&s, Impl::Ours, &dir);
     let old = wait_run(&s, &dir);
     p.signal(Signal::SIGKILL);
     p.wait_timeout(T);
     assert!(alive(old as i32), "the orphan outlives its runsv");
-    let _q = runsv(&s, &dir);
+    let _q = runsv(&s, Impl::Ours, &dir);
     let new = wait_status(&s, &dir, "a new run", |st| {
         st.state == State::Run && st.pid != old
     })
@@ -346,7 +327,7 @@ fn a_new_runsv_stops_the_orphan_of_a_killed_one() {
     // The new process may still be on its way from `sh ./run` to `exec sleep`; a second copy
     // would keep this from ever holding.
     wait_until(T, "exactly one copy", || {
-        pids_with_argv(&["sleep", "4711"]) == [new as i32]
+        copies(None, &["sleep", "4711"]) == [new as i32]
     });
 }
 
@@ -355,28 +336,17 @@ fn a_log_directory_added_later_is_picked_up() {
     // §9 item 5 (g-pape/runit#36): runit needed a restart of runsv.
     let s = Scratch::new("rs-addlog");
     let dir = service(&s, "svc", "#!/bin/sh\necho line-$$\nexec sleep 100\n");
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
     control(&dir, &[formats::control::RECHECK_LOG]);
     wait_until(T, "log supervised", || supervised(&dir.join("log")));
-    assert_eq!(
-        read_status(&dir, "supervise").unwrap().pid,
-        pid,
-        "service not restarted"
-    );
+    assert_eq!(read_status(&dir).unwrap().pid, pid, "service not restarted");
     control(&dir, b"t");
     let pid2 = wait_status(&s, &dir, "restarted", |st| st.pid != pid && st.pid != 0).pid;
     wait_until(T, "output in the new log", || {
-        lines(&dir.join("log/out")) == [format!("line-{pid2}")]
+        whole_lines(dir.join("log/out")) == [format!("line-{pid2}")]
     });
-}
-
-/// `sv status DIR` (runit's) while the service runs as `pid`: what a user sees once runsv can
-/// be controlled again.
-fn sv_says_run(s: &Scratch, dir: &Path, pid: u32) -> bool {
-    let (out, code) = sv(s, &["status", dir.to_str().unwrap()]);
-    code == 0 && out.starts_with(&format!("run: {}: (pid {pid}) ", dir.display()))
 }
 
 #[test]
@@ -386,13 +356,13 @@ fn supervise_removed_is_made_again_and_a_second_runsv_starts_no_duplicate() {
     let s = Scratch::new("rs-supgone");
     let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4713\n");
     s.script("svc/log/run", "#!/bin/sh\nexec cat >out\n");
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     wait_until(T, "log supervised", || supervised(&dir.join("log")));
     fs::remove_dir_all(dir.join("supervise")).unwrap();
     fs::remove_dir_all(dir.join("log/supervise")).unwrap();
     // A second runsv (by hand, or a second runsvdir) must not start a copy.
-    let mut second = start(&s, &harness::bin("runsv"), &dir, "second.err");
+    let mut second = start_in(&s, Impl::Ours.cmd("runsv").arg(&dir), Some("second.err"));
     let st = second.wait_timeout(T);
     assert_eq!(harness::code(st), 111);
     assert_eq!(
@@ -402,18 +372,18 @@ fn supervise_removed_is_made_again_and_a_second_runsv_starts_no_duplicate() {
             dir.display()
         )
     );
-    assert_eq!(pids_with_argv(&["sleep", "4713"]), [pid as i32]);
+    assert_eq!(copies(None, &["sleep", "4713"]), [pid as i32]);
     // The first runsv was woken by the second one, and made supervise/ again: it can be
     // controlled again, through runit's sv, for the service and its logger.
     wait_until(Duration::from_secs(20), "controllable again", || {
         sv_says_run(&s, &dir, pid)
     });
     wait_until(T, "log controllable again", || supervised(&dir.join("log")));
-    let (_, code) = sv(&s, &["down", dir.to_str().unwrap()]);
+    let (_, code) = runit_sv(&s, &["down", dir.to_str().unwrap()]);
     assert_eq!(code, 0);
     wait_down(&s, &dir);
     assert!(!alive(pid as i32));
-    let err = harness::read_text(s.join("runsv-svc.err"));
+    let err = harness::read_text(s.join(runsv_err(Impl::Ours, &dir)));
     assert!(
         err.contains("warning: supervise was removed or replaced: made again"),
         "{err}"
@@ -427,7 +397,7 @@ fn supervise_replaced_by_a_link_is_made_again_at_the_next_wake_up() {
     // whenever it wakes up, here at the SIGCHLD runsvdir would send.
     let s = Scratch::new("rs-suplink");
     let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 4714\n");
-    let p = runsv(&s, &dir);
+    let p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     fs::rename(dir.join("supervise"), s.join("old")).unwrap();
     s.mkdir("run");
@@ -441,7 +411,7 @@ fn supervise_replaced_by_a_link_is_made_again_at_the_next_wake_up() {
     assert!(sys::lock::open(&s.join("old/lock"), false).is_ok());
     control(&dir, b"d");
     wait_down(&s, &dir);
-    assert_eq!(pids_with_argv(&["sleep", "4714"]), Vec::<i32>::new());
+    assert_eq!(copies(None, &["sleep", "4714"]), Vec::<i32>::new());
 }
 
 #[test]
@@ -459,7 +429,7 @@ fn another_users_lock_on_the_service_directory_is_not_honoured() {
     wait_until(T, "the other user's lock", || {
         supervise::runsv::guard::holder(&dir).is_some()
     });
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     wait_run(&s, &dir);
 }
 
@@ -480,7 +450,7 @@ fn signal_letters_reach_the_service() {
             "#!/bin/sh\n{traps}: >ready\nwhile :; do sleep 1000 & pid=$!; wait $pid; kill $pid; done\n"
         ),
     );
-    let _p = runsv(&s, &dir);
+    let _p = runsv(&s, Impl::Ours, &dir);
     let pid = wait_run(&s, &dir);
     wait_until(T, "traps set", || dir.join("ready").exists());
     let mut want: Vec<String> = Vec::new();
@@ -495,9 +465,9 @@ fn signal_letters_reach_the_service() {
         control(&dir, &[letter]);
         want.push(sig.to_string());
         wait_until(T, &format!("{} for {}", sig, letter as char), || {
-            lines(&dir.join("got")) == want
+            whole_lines(dir.join("got")) == want
         });
     }
-    let st = read_status(&dir, "supervise").unwrap();
+    let st = read_status(&dir).unwrap();
     assert_eq!((st.pid, st.state), (pid, State::Run), "the service runs on");
 }

@@ -1,17 +1,19 @@
 //! Our runsvdir, end to end (`spec/supervise.md` §4): scanning by device and inode, dot-entries,
 //! removal, half-made directories, dead runsv recovery, recreation, signals, the log proctitle.
 
-use crate::common::*;
-use harness::{alive, code, wait_until, wait_until_or, Scratch};
+use harness::{
+    alive, allow_inotify, children, code, control, copies, read_status, runit_sv, runsvdir,
+    service, signal, start_in, supervised, wait_run, wait_status, wait_until, wait_until_or,
+    whole_lines, without_inotify, Impl, Scratch, WAIT as T,
+};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
 
 fn runsv_pid_of(parent: i32, name: &str) -> Option<i32> {
-    children(parent).into_iter().find(|&p| {
-        fs::read(format!("/proc/{p}/cmdline")).ok().as_deref()
-            == Some(format!("runsv\0{name}\0").as_bytes())
-    })
+    children(parent)
+        .into_iter()
+        .find(|&p| harness::runs_argv(p, &["runsv", name]))
 }
 
 #[test]
@@ -21,7 +23,7 @@ fn add_rename_remove_and_dot_entries() {
     service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
     service(&s, "sv/.hidden", "#!/bin/sh\nexec sleep 100\n");
     s.write("sv/file", "not a dir");
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     let a = svdir.join("a");
     let pid_a = wait_run(&s, &a);
     // A new service appears while running.
@@ -35,10 +37,7 @@ fn add_rename_remove_and_dot_entries() {
     service(&s, "sv/after", "#!/bin/sh\nexec sleep 100\n");
     wait_run(&s, &svdir.join("after"));
     assert!(alive(runsv_a));
-    assert_eq!(
-        read_status(&svdir.join("a2"), "supervise").unwrap().pid,
-        pid_a
-    );
+    assert_eq!(read_status(&svdir.join("a2")).unwrap().pid, pid_a);
     // Removal: runsv gets TERM, stops the service and exits.
     let runsv_b = runsv_pid_of(p.pid(), "b").expect("runsv b");
     fs::remove_dir_all(&b).unwrap();
@@ -56,7 +55,7 @@ fn add_rename_remove_and_dot_entries() {
 fn a_half_made_directory_waits_for_an_executable_run() {
     let s = Scratch::new("rd-grace");
     let svdir = s.mkdir("sv");
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     wait_until(T, "runsvdir idle", || harness::in_poll(p.pid()));
     let c = s.mkdir("sv/c");
     s.write("sv/c/run", "#!/bin/sh\nexec sleep 100\n");
@@ -82,11 +81,11 @@ fn a_dead_runsv_is_replaced_without_a_duplicate_service() {
     // §4.2: runit noticed after up to 5 s and then ran two copies.
     let s = Scratch::new("rd-dead");
     service(&s, "sv/a", "#!/bin/sh\nexec sleep 4712\n");
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     let a = s.join("sv/a");
     let old = wait_run(&s, &a);
     let rs = runsv_pid_of(p.pid(), "a").expect("runsv");
-    kill(rs, Signal::SIGKILL);
+    signal(rs, Signal::SIGKILL);
     wait_until(T, "new runsv", || {
         runsv_pid_of(p.pid(), "a").is_some_and(|n| n != rs)
     });
@@ -94,7 +93,7 @@ fn a_dead_runsv_is_replaced_without_a_duplicate_service() {
     wait_until(T, "orphan stopped", || !alive(old as i32));
     // The new run may still be on its way to `exec sleep`; a second copy never lets this hold.
     wait_until(T, "exactly one copy", || {
-        pids_with_argv(&["sleep", "4712"]) == [new as i32]
+        copies(None, &["sleep", "4712"]) == [new as i32]
     });
 }
 
@@ -110,7 +109,7 @@ fn a_directory_recreated_while_its_runsv_exits_does_not_wedge() {
         std::os::unix::fs::symlink("../../run/supervise.a", s.join("sv/a/supervise")).unwrap();
     };
     make(&s);
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     let a = s.join("sv/a");
     let old = wait_run(&s, &a);
     let tmp = s.join("gone");
@@ -130,7 +129,7 @@ fn sigterm_leaves_services_running_and_sighup_stops_them() {
     // §4.5.
     let s = Scratch::new("rd-signals");
     service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
-    let mut p = runsvdir(&s, &["sv"]);
+    let mut p = runsvdir(&s, Impl::Ours, &["sv"]);
     let svc = wait_run(&s, &s.join("sv/a"));
     let rs = runsv_pid_of(p.pid(), "a").unwrap();
     p.signal(Signal::SIGTERM);
@@ -139,9 +138,9 @@ fn sigterm_leaves_services_running_and_sighup_stops_them() {
         alive(rs) && alive(svc as i32),
         "SIGTERM leaves the services alone"
     );
-    kill(rs, Signal::SIGTERM);
+    signal(rs, Signal::SIGTERM);
     wait_until(T, "runsv gone", || !alive(rs) && !alive(svc as i32));
-    let mut p = runsvdir(&s, &["sv"]);
+    let mut p = runsvdir(&s, Impl::Ours, &["sv"]);
     let svc = wait_status(&s, &s.join("sv/a"), "restarted", |st| {
         st.pid != 0 && st.pid != svc
     })
@@ -179,7 +178,7 @@ fn sigalrm_rescans_and_writes_forced_rescan() {
     // There already (an ALRM before): writing it again is no event runsvdir watches for, so
     // it is the signal that makes the rescan.
     s.write("sv/.forced-rescan", "");
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     // Its first scan is done (and its signals are caught: ALRM would kill it before).
     wait_until(T, "the first scan", || {
         harness::read_text(s.join("runsvdir.err")).contains("unable to stat a: file does not exist")
@@ -205,16 +204,12 @@ fn the_fallback_rescan_finds_what_inotify_missed() {
     // cannot be preloaded (a static binary) the minute is waited for.
     let s = Scratch::new("rd-fallback");
     let a = linked_later(&s, "a");
-    let err = fs::File::create(s.join("runsvdir.err")).expect("stderr file");
-    let mut c = ours_in(&s, "runsvdir");
+    let mut c = Impl::Ours.cmd("runsvdir");
     c.arg("sv")
         .env_remove("FAKETIME_DONT_FAKE_MONOTONIC")
         .env("LD_PRELOAD", harness::libfaketime("libfaketime.so.1"))
-        .env("FAKETIME", "+0 x20")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(err);
-    let p = harness::Proc::spawn_group(&mut c);
+        .env("FAKETIME", "+0 x20");
+    let p = start_in(&s, &mut c, Some("runsvdir.err"));
     let stats = || {
         harness::read_text(s.join("runsvdir.err"))
             .matches("unable to stat a: file does not exist")
@@ -244,24 +239,20 @@ fn a_log_directory_added_to_a_running_service_is_announced_to_its_runsv() {
     // needed a restart of runsv.
     let s = Scratch::new("rd-addlog");
     service(&s, "sv/a", "#!/bin/sh\necho line-$$\nexec sleep 100\n");
-    let _p = runsvdir(&s, &["sv"]);
+    let _p = runsvdir(&s, Impl::Ours, &["sv"]);
     let a = s.join("sv/a");
     let pid = wait_run(&s, &a);
     // Made aside, moved in whole.
     s.script("log-aside/run", "#!/bin/sh\nexec cat >out\n");
     fs::rename(s.join("log-aside"), a.join("log")).unwrap();
     wait_until(T, "log supervised", || {
-        read_status(&a, "log/supervise").is_some_and(|st| st.pid != 0)
+        read_status(&a.join("log")).is_some_and(|st| st.pid != 0)
     });
-    assert_eq!(
-        read_status(&a, "supervise").unwrap().pid,
-        pid,
-        "service not restarted"
-    );
+    assert_eq!(read_status(&a).unwrap().pid, pid, "service not restarted");
     control(&a, b"t");
     let pid2 = wait_status(&s, &a, "restarted", |st| st.pid != pid && st.pid != 0).pid;
     wait_until(T, "output in the new log", || {
-        lines(&a.join("log/out")) == [format!("line-{pid2}")]
+        whole_lines(a.join("log/out")) == [format!("line-{pid2}")]
     });
 }
 
@@ -276,10 +267,9 @@ fn log_argument_scrolls_stderr_through_the_proctitle() {
     );
     let dots = ".".repeat(60);
     let arg = format!("log: {dots}");
-    let p = runsvdir(&s, &["-P", "sv", &arg]);
+    let p = runsvdir(&s, Impl::Ours, &["-P", "sv", &arg]);
     wait_until(T, "stderr in the proctitle", || {
-        let c = fs::read(format!("/proc/{}/cmdline", p.pid())).unwrap_or_default();
-        let text = String::from_utf8_lossy(&c).into_owned();
+        let text = String::from_utf8_lossy(&harness::cmdline(p.pid())).into_owned();
         text.contains("marker-for-proctitle\n") && text.contains("\0log: ..")
     });
     // -P: each runsv leads its own session.
@@ -306,7 +296,7 @@ fn usage_matches_runit() {
 
 /// Lines of runsvdir's stderr that contain `what`.
 fn said(s: &Scratch, what: &str) -> Vec<String> {
-    lines(&s.join("runsvdir.err"))
+    whole_lines(s.join("runsvdir.err"))
         .into_iter()
         .filter(|l| l.contains(what))
         .collect()
@@ -334,7 +324,7 @@ fn past_the_limit_a_freed_slot_starts_a_waiting_service_at_once_and_warns_once()
         service(&s, &format!("sv/{name}"), "#!/bin/sh\nexec sleep 100\n");
         s.write(format!("sv/{name}/down"), "");
     }
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     wait_until(Duration::from_secs(120), "1000 runsv", || {
         with_runsv(&svdir).len() == 1000
     });
@@ -377,7 +367,7 @@ fn c_sets_the_limit_and_zero_lifts_it() {
         service(&s, &format!("sv/{n}"), "#!/bin/sh\nexec sleep 100\n");
         s.write(format!("sv/{n}/down"), "");
     }
-    let p = runsvdir(&s, &["-P", "-c", "2", "sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["-P", "-c", "2", "sv"]);
     wait_until(T, "two runsv", || with_runsv(&svdir).len() == 2);
     wait_until(T, "warned", || said(&s, "too many services").len() == 2);
     assert!(said(&s, "1 more waiting for a free slot (at most 2; see -c)").len() == 1);
@@ -400,7 +390,7 @@ fn c_sets_the_limit_and_zero_lifts_it() {
         service(&s, &format!("sv/x{i}"), "#!/bin/sh\nexec sleep 100\n");
         s.write(format!("sv/x{i}/down"), "");
     }
-    let _p = runsvdir(&s, &["-c0", "sv"]);
+    let _p = runsvdir(&s, Impl::Ours, &["-c0", "sv"]);
     wait_until(T, "five runsv", || with_runsv(&svdir).len() == 5);
     assert!(said(&s, "too many").is_empty());
     // A bad value is a usage error, as runit's other misuse.
@@ -419,17 +409,11 @@ fn without_inotify_new_services_start_by_polling_and_the_warning_names_the_limit
     // on the machine shares; later it is raised there, and inotify is taken up again.
     let s = Scratch::new("rd-noinotify");
     let svdir = s.mkdir("sv");
-    let err = fs::File::create(s.join("runsvdir.err")).unwrap();
-    let mut c = harness::cmd_clean(harness::reference("/usr/bin/unshare").as_os_str());
-    c.args(["--user", "--map-root-user", "sh", "-c"])
-        .arg("echo 0 >/proc/sys/user/max_inotify_instances && exec \"$0\" \"$@\"")
-        .arg(harness::bin("runsvdir"))
-        .arg("sv")
-        .current_dir(&s.path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(err);
-    let p = harness::Proc::spawn_group(&mut c);
+    let p = start_in(
+        &s,
+        without_inotify(Impl::Ours, "runsvdir").arg("sv"),
+        Some("runsvdir.err"),
+    );
     wait_until(T, "the warning", || !said(&s, "inotify").is_empty());
     assert_eq!(
         said(&s, "inotify"),
@@ -445,16 +429,11 @@ fn without_inotify_new_services_start_by_polling_and_the_warning_names_the_limit
     // Within 5 s (the poll) and its settling; the bound is for a loaded machine, and below
     // the 60 s rescan that started it before.
     wait_until(Duration::from_secs(50), "a started by polling", || {
-        read_status(&svdir.join("a"), "supervise")
+        read_status(&svdir.join("a"))
             .is_some_and(|st| st.pid != 0 && st.state == formats::status::State::Run)
     });
     // inotify back: raised inside runsvdir's namespace, taken up at the next poll.
-    let mut raise = harness::cmd_clean(harness::reference("/usr/bin/nsenter").as_os_str());
-    raise
-        .args(["--user", "--target", &p.pid().to_string(), "sh", "-c"])
-        .arg("echo 16 >/proc/sys/user/max_inotify_instances");
-    let out = harness::run(&mut raise, T);
-    assert!(out.status.success(), "{out:?}");
+    allow_inotify(p.pid());
     wait_until(Duration::from_secs(50), "inotify taken up again", || {
         !said(&s, "inotify works again: polling stopped").is_empty()
     });
@@ -470,7 +449,7 @@ fn runsvdir_tells_runsv_that_its_supervise_was_removed() {
     // (which has no timer for it) is woken up to make it again.
     let s = Scratch::new("rd-supgone");
     service(&s, "sv/a", "#!/bin/sh\nexec sleep 100\n");
-    let p = runsvdir(&s, &["sv"]);
+    let p = runsvdir(&s, Impl::Ours, &["sv"]);
     let a = s.join("sv/a");
     let pid = wait_run(&s, &a);
     let rs = runsv_pid_of(p.pid(), "a").expect("runsv");
@@ -478,7 +457,7 @@ fn runsvdir_tells_runsv_that_its_supervise_was_removed() {
     wait_until(Duration::from_secs(20), "supervised again", || {
         supervised(&a)
     });
-    let (out, c) = sv(&s, &["status", a.to_str().unwrap()]);
+    let (out, c) = runit_sv(&s, &["status", a.to_str().unwrap()]);
     assert_eq!(c, 0);
     assert!(
         out.starts_with(&format!("run: {}: (pid {pid}) ", a.display())),

@@ -2,19 +2,12 @@
 //! patterns took 71-84 MB, runit's svlogd 22-34 MB): the parsed lines are not kept, and the
 //! patterns share one buffer.
 
-use crate::util::logdir;
-use harness::{wait_until, Scratch};
-use std::fs;
+use harness::{logdir, wait_until, Impl, Scratch};
 use std::time::Duration;
 
 /// The resident memory of `pid` in KiB.
 fn rss_kib(pid: i32) -> u64 {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
-        .expect("VmRSS")
+    harness::status_kib(pid, "VmRSS").expect("VmRSS")
 }
 
 #[test]
@@ -27,14 +20,13 @@ fn half_a_million_patterns_take_about_their_own_size() {
         n += 1;
     }
     logdir(&s.path, "d", &config);
-    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["d"]);
-    crate::util::send(&mut p, b"pattern0000001 is deselected\nkept\n");
+    let mut p = crate::util::spawn(Impl::Ours, &s.path, &["d"]);
+    p.send(b"pattern0000001 is deselected\nkept\n");
     wait_until(Duration::from_secs(60), "the config read", || {
         harness::read_text(s.join("d/current")) == "kept\n"
     });
     let rss = rss_kib(p.pid());
     // The file is 8 MiB; an svlogd with no config is about 4 MiB.
     assert!(rss < 20 << 10, "{rss} KiB for {n} patterns");
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }

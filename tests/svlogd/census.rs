@@ -2,8 +2,8 @@
 //! (issue 17: rotations slowed with every archive). Files deleted or added behind its back
 //! are still seen: retention works on what is on disk.
 
-use crate::util::{archives, logdir, send, spawn, Impl};
-use harness::{wait_until, Scratch};
+use crate::util::spawn;
+use harness::{archives, logdir, wait_until, Impl, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -15,7 +15,7 @@ fn archives_removed_or_added_behind_svlogds_back_are_counted() {
     let d = s.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
     let rotate = |p: &mut harness::Proc, text: &str, want: usize| {
-        send(p, format!("{text}\n").as_bytes());
+        p.send(format!("{text}\n").as_bytes());
         wait_until(Duration::from_secs(20), text, || {
             harness::read_text(d.join("current")).contains(text)
         });
@@ -47,6 +47,5 @@ fn archives_removed_or_added_behind_svlogds_back_are_counted() {
         "{last:?}"
     );
     assert_eq!(last[0], now[1], "{last:?}");
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }

@@ -1,8 +1,8 @@
 //! `svlogd -C`: the effective settings of each directory, and every config line svlogd
 //! does not act on, with its number (issue 5).
 
-use crate::util::{logdir, run, spawn, Impl};
-use harness::{code, Scratch};
+use crate::util::{run, spawn};
+use harness::{code, logdir, Impl, Scratch};
 use std::time::Duration;
 
 #[test]
@@ -41,7 +41,7 @@ fn check_names_lines_it_does_not_understand() {
         assert!(text.lines().any(|l| l == e), "missing {e:?} in\n{text}");
     }
     // Nothing was touched: the running svlogd still logs.
-    crate::util::send(&mut p, b"still here\n");
+    p.send(b"still here\n");
     harness::wait_until(Duration::from_secs(20), "the line", || {
         harness::read_text(s.join("d/current")).ends_with(" still here\n")
     });
@@ -69,6 +69,6 @@ fn check_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("overload               drop (-L)"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
     // runit refuses -C (so no runit command line changes meaning).
-    let out = run(Impl::Ref, &s.path, &["-C", "good"], b"");
+    let out = run(Impl::Runit, &s.path, &["-C", "good"], b"");
     assert_eq!(code(out.status), 111);
 }

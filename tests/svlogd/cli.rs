@@ -1,8 +1,8 @@
 //! The command line: usage text, exit 111, getopt messages, option parsing that stops at the
 //! first directory (spec/svlogd.md §1). Every case runs both svlogds.
 
-use crate::util::{conform, logdir, run, Impl};
-use harness::{assert_text_eq, code, Scratch};
+use crate::util::{conform, run};
+use harness::{assert_text_eq, code, logdir, Impl, Scratch};
 
 const USAGE: &str = "usage: svlogd [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...\n\n";
 
@@ -61,7 +61,9 @@ fn options_stop_at_the_first_directory() {
     // spec §1: `svlogd d -t` treats -t as a second directory.
     conform(
         "cli-stop",
-        |cwd| logdir(cwd, "d", ""),
+        |cwd| {
+            logdir(cwd, "d", "");
+        },
         &["d", "-t"],
         b"one\ntwo\n",
         &["d"],
@@ -74,7 +76,9 @@ fn a_double_dash_word_ends_the_options() {
     // runit's `svlogd --check d` logs to d.
     conform(
         "cli-dashdash",
-        |cwd| logdir(cwd, "d", ""),
+        |cwd| {
+            logdir(cwd, "d", "");
+        },
         &["--check", "d"],
         b"one\ntwo\n",
         &["d"],
@@ -96,7 +100,9 @@ fn lenient_numbers_and_combined_flags() {
     );
     conform(
         "cli-numbers2",
-        |cwd| logdir(cwd, "a", "e*\n"),
+        |cwd| {
+            logdir(cwd, "a", "e*\n");
+        },
         &["-l", "abc", "-vR", "", "a"],
         b"tab\there\n",
         &["a"],
@@ -108,7 +114,9 @@ fn replacement_of_the_first_len_bytes() {
     // spec §7: -r/-R replace non-printables and the set, only in the first len bytes.
     conform(
         "cli-replace",
-        |cwd| logdir(cwd, "d", "e*\n"),
+        |cwd| {
+            logdir(cwd, "d", "e*\n");
+        },
         &["-r", "_", "-R", "xy", "-l", "10", "d"],
         "a\tb\u{e9}xyz\u{1}abcd\tTAB kept\n\0nul\nplain\n".as_bytes(),
         &["d"],

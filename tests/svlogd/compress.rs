@@ -1,11 +1,10 @@
 //! `compress gzip`: rotated files become `@<tai64n>.s.gz` on a worker thread, and a SIGKILL at
 //! any step of it leaves the original or a complete compressed file (issue 5).
 
-use crate::util::{
-    all_text, archives, line_counts, logdir, mode, numbered, read_log, Crashed, SharedPipe,
-    STDERR_FILE,
+use crate::util::{line_counts, numbered, Crashed, SharedPipe};
+use harness::{
+    archives, log_text, logdir, mode, read_log, read_text, wait_until, Impl, Scratch, SVLOGD_STDERR,
 };
-use harness::{read_text, wait_until, Scratch};
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ fn rotated_files_become_gzip_files_with_the_same_text() {
     let s = Scratch::new("gzip");
     logdir(&s.path, "d", "s1000\nn0\ncompress gzip\n");
     let input = numbered("line", 400);
-    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    let out = crate::util::run(Impl::Ours, &s.path, &["d"], &input);
     assert!(out.status.success(), "{out:?}");
     let d = s.join("d");
     // The run ended before the worker caught up: the next svlogd compresses the rest.
@@ -40,13 +39,13 @@ fn rotated_files_become_gzip_files_with_the_same_text() {
     for n in &gz {
         assert_eq!(n.len(), 30, "{n}");
         // The mode of a rotated file (u+x: closed cleanly).
-        assert_eq!(mode(&d.join(n)), 0o744, "{n}");
+        assert_eq!(mode(d.join(n)), Some(0o744), "{n}");
     }
-    assert_eq!(all_text(&d), String::from_utf8(input).unwrap());
+    assert_eq!(log_text(&d), String::from_utf8(input).unwrap());
     // Smaller on disk.
     let first = d.join(&gz[0]);
     assert!(std::fs::metadata(&first).unwrap().len() < 1000 / 2);
-    assert!(read_log(&first).starts_with("line 0000\n"));
+    assert!(read_log(&first).starts_with(b"line 0000\n"));
 }
 
 #[test]
@@ -55,9 +54,9 @@ fn a_burst_with_many_rotations_is_logged_whole() {
     let s = Scratch::new("gzip-burst");
     logdir(&s.path, "d", "s100000\nn0\ncompress gzip 9\n");
     let input = numbered("burst", 60_000);
-    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    let out = crate::util::run(Impl::Ours, &s.path, &["d"], &input);
     assert!(out.status.success());
-    let text = all_text(&s.join("d"));
+    let text = log_text(&s.join("d"));
     assert_eq!(text.len(), input.len());
     assert!(line_counts(&text, "burst", 60_000).iter().all(|&c| c == 1));
 }
@@ -94,7 +93,7 @@ fn kill_at(point: &str) {
         "everything logged and compressed",
         || {
             uncompressed(&d).is_empty()
-                && line_counts(&all_text(&d), "line", 1000)
+                && line_counts(&log_text(&d), "line", 1000)
                     .iter()
                     .all(|&n| n >= 1)
         },
@@ -103,7 +102,7 @@ fn kill_at(point: &str) {
     let st = q.wait_timeout(Duration::from_secs(10));
     assert!(st.success(), "{point}: {st:?}");
     c.check_lines(point);
-    let err = read_text(c.s.join(STDERR_FILE));
+    let err = read_text(c.s.join(SVLOGD_STDERR));
     assert!(!err.contains("unable to"), "{point}: {err}");
 }
 
@@ -146,9 +145,13 @@ fn a_processors_output_is_compressed_once_handed_over() {
     });
     pipe.close();
     assert!(p.wait_timeout(Duration::from_secs(10)).success());
-    let text = all_text(&d);
+    let text = log_text(&d);
     assert!(line_counts(&text, "line", 100).iter().all(|&c| c == 1));
-    let archived: String = archives(&d).iter().map(|n| read_log(&d.join(n))).collect();
+    let archived: Vec<u8> = archives(&d)
+        .iter()
+        .flat_map(|n| read_log(&d.join(n)))
+        .collect();
+    let archived = String::from_utf8_lossy(&archived);
     assert!(
         archived.lines().all(|l| l.starts_with("P:line ")),
         "{archived}"
@@ -300,6 +303,6 @@ fn the_file_being_compressed_is_never_pruned() {
     });
     pipe.close();
     assert!(p.wait_timeout(t).success());
-    let err = read_text(s.join(STDERR_FILE));
+    let err = read_text(s.join(SVLOGD_STDERR));
     assert!(!err.contains("unable to"), "{err}");
 }

@@ -2,16 +2,9 @@
 //! worker gets up to 2 s (within TERM's limit) to finish, then what is left stays `.s`, the
 //! directory says how many, and the next svlogd compresses them.
 
-use crate::util::{logdir, run, Impl};
-use harness::Scratch;
+use crate::util::run;
+use harness::{archives_ending, log_text, logdir, Impl, Scratch};
 use regex::Regex;
-
-fn left_as_s(d: &std::path::Path) -> usize {
-    harness::names(d)
-        .iter()
-        .filter(|n| n.ends_with(".s"))
-        .count()
-}
 
 #[test]
 fn archives_left_uncompressed_at_the_exit_are_counted_and_compressed_next_time() {
@@ -30,23 +23,19 @@ fn archives_left_uncompressed_at_the_exit_are_counted_and_compressed_next_time()
         r"svlogd: warning: ([0-9]+) archives left uncompressed for the next svlogd: d\n",
     )
     .unwrap();
-    let left = left_as_s(&d);
+    let left = archives_ending(&d, ".s").len();
     match said.captures(&err) {
         Some(c) => assert_eq!(c[1].parse::<usize>().unwrap(), left, "{err}"),
         None => assert_eq!(left, 0, "{left} .s files left without a word:\n{err}"),
     }
     // Each later svlogd compresses more; none is lost on the way.
     for _ in 0..30 {
-        if left_as_s(&d) == 0 {
+        if archives_ending(&d, ".s").is_empty() {
             break;
         }
         let o = run(Impl::Ours, &s.path, &["d"], b"");
         assert!(o.status.success());
     }
-    assert_eq!(left_as_s(&d), 0);
-    assert_eq!(
-        crate::util::all_text(&d).len(),
-        input.len(),
-        "every byte is still there"
-    );
+    assert_eq!(archives_ending(&d, ".s").len(), 0);
+    assert_eq!(log_text(&d).len(), input.len(), "every byte is still there");
 }

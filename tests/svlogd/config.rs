@@ -1,6 +1,7 @@
 //! The `config` file and the pattern matcher, through the binary (spec/svlogd.md §3).
 
-use crate::util::{conform, logdir};
+use crate::util::conform;
+use harness::logdir;
 
 const INPUT: &[u8] = b"tcpsvd: info: pid 1977 from 10.0.0.1\n\
 tcpsvd: info: end 1977 exit 0\n\
@@ -67,7 +68,9 @@ fn parse_quirks() {
 fn prefix_goes_after_the_stamp_everywhere() {
     conform(
         "prefix",
-        |cwd| logdir(cwd, "d", "pservice: \ne*full\n"),
+        |cwd| {
+            logdir(cwd, "d", "pservice: \ne*full\n");
+        },
         &["-ttt", "d"],
         INPUT,
         &["d"],
@@ -78,7 +81,9 @@ fn prefix_goes_after_the_stamp_everywhere() {
 fn nul_bytes_in_lines_are_kept() {
     conform(
         "nul",
-        |cwd| logdir(cwd, "d", "e*\n"),
+        |cwd| {
+            logdir(cwd, "d", "e*\n");
+        },
         &["d"],
         b"nul\0byte\n\0\nend\n",
         &["d"],

@@ -2,8 +2,8 @@
 //! stderr with a prefix, while the directory is written as usual (issue 5; s6-overlay #252,
 //! #304).
 
-use crate::util::{logdir, run, Impl};
-use harness::{code, read_text, Scratch};
+use crate::util::run;
+use harness::{code, logdir, read_text, Impl, Scratch};
 
 #[test]
 fn copies_go_to_stdout_with_the_service_name() {

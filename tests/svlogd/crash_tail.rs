@@ -4,8 +4,8 @@
 //! the log holds whole lines only (found by the reliability suite: one torn line in twenty
 //! kills); when the pipe does not hold it, the fragment is kept (it may be the only copy).
 
-use crate::util::{logdir, SharedPipe};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::SharedPipe;
+use harness::{logdir, read_text, wait_until, Scratch};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;

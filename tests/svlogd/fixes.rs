@@ -3,8 +3,10 @@
 //! the clock did (item 9), the directory and `.t` are fsynced (item 11), `t` deadlines use a
 //! monotonic clock (item 12).
 
-use crate::util::{all_logs, exited_0, logdir, rotated, run, send, Impl};
-use harness::{read_text, reference, wait_until, Scratch};
+use crate::util::{exited_0, run};
+use harness::{
+    archives_ending, log_text, logdir, read_text, reference, svlogd_cmd, wait_until, Impl, Scratch,
+};
 use std::fs;
 use std::process::Command;
 use std::time::Duration;
@@ -45,7 +47,7 @@ fn the_just_rotated_file_is_never_pruned() {
         future_files(&s.join("d"));
         let out = run(imp, &s.path, &["d"], b"0123456789\n");
         exited_0(imp, &out);
-        kept.push(all_logs(&s.join("d")).contains("0123456789"));
+        kept.push(log_text(&s.join("d")).contains("0123456789"));
     }
     assert_eq!(
         kept,
@@ -62,8 +64,8 @@ fn the_pending_u_is_never_pruned() {
     let out = run(Impl::Ours, &s.path, &["d"], b"0123456789\n");
     exited_0(Impl::Ours, &out);
     // The 11-byte line is split by the 10-byte cap: its first 10 bytes went to the .u.
-    assert!(all_logs(&s.join("d")).contains("0123456789"));
-    assert!(rotated(&s.join("d"), 'u').is_empty(), "processed");
+    assert!(log_text(&s.join("d")).contains("0123456789"));
+    assert!(archives_ending(&s.join("d"), ".u").is_empty(), "processed");
 }
 
 /// The fsync calls (with paths) an svlogd makes for one rotation with a processor.
@@ -71,10 +73,7 @@ fn fsyncs(imp: Impl) -> String {
     let s = Scratch::new(&format!("fsync-{}", imp.name()));
     logdir(&s.path, "d", "s10\n!cat\n");
     let trace = s.join("trace");
-    let bin = match imp {
-        Impl::Ours => harness::bin("svlogd"),
-        Impl::Ref => reference(crate::util::REF),
-    };
+    let bin = imp.bin("svlogd");
     let mut c = Command::new(reference("/usr/bin/strace"));
     c.arg("-f")
         .arg("-y")
@@ -86,13 +85,13 @@ fn fsyncs(imp: Impl) -> String {
     let out = harness::run_with_input(&mut c, b"0123456789\n", Duration::from_secs(10));
     assert!(out.status.success());
     let text = fs::read_to_string(&trace).unwrap();
-    assert!(rotated(&s.join("d"), 's').len() == 1);
+    assert!(archives_ending(&s.join("d"), ".s").len() == 1);
     text.replace(&s.path.display().to_string(), "")
 }
 
 #[test]
 fn directory_and_processed_output_are_fsynced() {
-    let runit = fsyncs(Impl::Ref);
+    let runit = fsyncs(Impl::Runit);
     let ours = fsyncs(Impl::Ours);
     let dir_sync = |t: &str| {
         t.lines()
@@ -119,33 +118,32 @@ fn t_deadlines_ignore_wall_clock_jumps() {
         logdir(&s.path, "d", "t3600\n");
         let stamp = s.join("faketime");
         fs::write(&stamp, "+0\n").unwrap();
-        let mut c = imp.cmd(&s.path);
+        let mut c = svlogd_cmd(imp, &s.path);
         match imp {
-            Impl::Ref => harness::faketime_file(&mut c, "libfaketime.so.1", &stamp),
+            Impl::Runit => harness::faketime_file(&mut c, "libfaketime.so.1", &stamp),
             Impl::Ours => harness::svlogd_clock_file(&mut c, &stamp),
         }
         .arg("d")
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
         let mut p = harness::Proc::spawn_group(&mut c);
-        send(&mut p, b"before\n");
+        p.send(b"before\n");
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "before", || {
             read_text(&cur) == "before\n"
         });
         fs::write(&stamp, "+7200\n").unwrap();
-        send(&mut p, b"after\n");
+        p.send(b"after\n");
         wait_until(Duration::from_secs(20), "after", || {
-            all_logs(&s.join("d")).contains("after\n")
+            log_text(&s.join("d")).contains("after\n")
         });
         // Another line, so that runit has gone back to its deadline check once more.
-        send(&mut p, b"third\n");
+        p.send(b"third\n");
         wait_until(Duration::from_secs(20), "third", || {
-            all_logs(&s.join("d")).contains("third\n")
+            log_text(&s.join("d")).contains("third\n")
         });
-        rotated_after_jump.push(!rotated(&s.join("d"), 's').is_empty());
-        p.close_stdin();
-        let st = p.wait_timeout(Duration::from_secs(20));
+        rotated_after_jump.push(!archives_ending(&s.join("d"), ".s").is_empty());
+        let st = p.end_input(Duration::from_secs(20));
         harness::faketime_cleanup(p.pid());
         assert!(st.success(), "{}: {st:?}", imp.name());
     }

@@ -2,8 +2,8 @@
 //! with offset, nanoseconds, none; a `-tt` directory and a local-time directory take the
 //! same line (issue 5; void-linux/runit #24, s6-overlay #361).
 
-use crate::util::{logdir, Impl, RUN};
-use harness::{code, read_text, run_with_input, Scratch};
+use crate::util::RUN;
+use harness::{code, logdir, read_text, run_with_input, svlogd_cmd, Impl, Scratch};
 use regex::Regex;
 use std::process::{Command, Output};
 
@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 const ZONE: &str = "IST-5:30";
 
 fn ours(s: &Scratch, args: &[&str], input: &[u8]) -> Output {
-    let mut c = Impl::Ours.cmd(&s.path);
+    let mut c = svlogd_cmd(Impl::Ours, &s.path);
     c.env("TZ", ZONE).args(args);
     run_with_input(&mut c, input, RUN)
 }
@@ -167,7 +167,7 @@ fn the_syslog_forwarder_reads_each_directorys_own_format() {
         "rfc",
         &format!("Trfc3339\n>udp 127.0.0.1:{}\n", port(1)),
     );
-    let mut c = Impl::Ours.cmd(&s.path);
+    let mut c = svlogd_cmd(Impl::Ours, &s.path);
     c.env("TZ", ZONE).args(["-tt", "local", "rfc"]);
     let mut p = harness::Proc::spawn(c.stdin(std::process::Stdio::piped()));
     {
@@ -185,8 +185,7 @@ fn the_syslog_forwarder_reads_each_directorys_own_format() {
         let n = r.recv(&mut buf).expect("a syslog message");
         got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
-    p.close_stdin();
-    assert!(p.wait_timeout(RUN).success());
+    assert!(p.end_input(RUN).success());
     let stamp_of_message = |m: &str| m.split(' ').nth(1).unwrap().to_string();
     // local: `YYYY-MM-DD_HH:MM:SS.xxxxx hello`
     let line = read_text(s.join("local/current"));

@@ -1,8 +1,7 @@
 //! Standard input in its forms: a pipe (peeked with tee), a regular file, /dev/null, a
 //! socket; and lines far longer than any buffer, which must pass through in bounded memory.
 
-use crate::util::{logdir, Impl};
-use harness::{code, read_text, Proc, Scratch};
+use harness::{code, logdir, read_text, svlogd_cmd, Impl, Proc, Scratch};
 use std::fs;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -13,26 +12,16 @@ use std::time::Duration;
 /// RSS, KiB) seen in /proc while it ran (rusage would include the spawner's pages from before
 /// exec).
 fn run_from(imp: Impl, cwd: &std::path::Path, args: &[&str], stdin: Stdio) -> (i32, u64) {
-    let mut c = imp.cmd(cwd);
+    let mut c = svlogd_cmd(imp, cwd);
     c.args(args)
         .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut p = Proc::spawn(&mut c);
-    let status = format!("/proc/{}/status", p.pid());
     let mut hwm = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(text) = fs::read_to_string(&status) {
-            if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
-                let kb: u64 = l
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                hwm = hwm.max(kb);
-            }
-        }
+        hwm = hwm.max(harness::status_kib(p.pid(), "VmHWM").unwrap_or(0));
         if let Some(st) = p.child.try_wait().expect("try_wait") {
             return (code(st), hwm);
         }

@@ -1,8 +1,11 @@
 //! The log directory: `lock`, `current` and its u+x "closed cleanly" mark, recovery of an
 //! uncleanly closed `current`, missing and unusable directories (spec/svlogd.md §2.1-2.3).
 
-use crate::util::{conform, logdir, mode, rotated, spawn, Impl};
-use harness::{assert_text_eq, code, read_text, wait_until, Scratch};
+use crate::util::{conform, on_d, spawn};
+use harness::{
+    archives_ending, assert_text_eq, code, logdir, mode, read_text, svlogd_stderr, wait_until,
+    Impl, Scratch,
+};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -10,21 +13,28 @@ use std::time::Duration;
 #[test]
 fn modes_while_open_and_after_close() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("modes-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("modes", imp, "", &[]);
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "current created", || cur.exists());
-        crate::util::send(&mut p, b"hello\n");
+        p.send(b"hello\n");
         wait_until(Duration::from_secs(20), "line written", || {
             read_text(&cur) == "hello\n"
         });
-        assert_eq!(mode(&cur), 0o644, "{}: current while open", imp.name());
-        assert_eq!(mode(&s.join("d/lock")), 0o600, "{}: lock", imp.name());
-        p.close_stdin();
-        let st = p.wait_timeout(Duration::from_secs(20));
+        assert_eq!(
+            mode(&cur),
+            Some(0o644),
+            "{}: current while open",
+            imp.name()
+        );
+        assert_eq!(mode(s.join("d/lock")), Some(0o600), "{}: lock", imp.name());
+        let st = p.end_input(Duration::from_secs(20));
         assert_eq!(code(st), 0);
-        assert_eq!(mode(&cur), 0o744, "{}: current after close", imp.name());
+        assert_eq!(
+            mode(&cur),
+            Some(0o744),
+            "{}: current after close",
+            imp.name()
+        );
     }
 }
 
@@ -62,8 +72,8 @@ fn recovered_u_is_not_given_to_the_processor() {
         b"x\n",
         &["d"],
     );
-    assert_eq!(rotated(&s.join("d"), 'u').len(), 1);
-    assert!(rotated(&s.join("d"), 's').is_empty());
+    assert_eq!(archives_ending(&s.join("d"), ".u").len(), 1);
+    assert!(archives_ending(&s.join("d"), ".s").is_empty());
 }
 
 #[test]
@@ -89,8 +99,7 @@ fn a_locked_directory_is_skipped() {
         let out = crate::util::run(imp, &s.path, &["d", "other"], b"kept\n");
         assert_eq!(code(out.status), 0);
         assert_eq!(read_text(s.join("other/current")), "kept\n");
-        first.close_stdin();
-        assert!(first.wait_timeout(Duration::from_secs(20)).success());
+        assert!(first.end_input(Duration::from_secs(20)).success());
     }
 }
 
@@ -185,11 +194,10 @@ fn a_directory_removed_while_open_is_given_up() {
         || read_text(s.join("good/current")).lines().count() == 100,
     );
     wait_until(Duration::from_secs(10), "the warning", || {
-        crate::util::stderr_of(&s.path)
+        svlogd_stderr(&s.path)
             .contains("svlogd: warning: log directory removed, giving it up: gone\n")
     });
-    p.close_stdin();
-    assert_eq!(code(p.wait_timeout(Duration::from_secs(10))), 0);
+    assert_eq!(code(p.end_input(Duration::from_secs(10))), 0);
 
     let mut p = spawn(Impl::Ours, &s.path, &["last"]);
     p.send(&lines(1, 5));
@@ -199,8 +207,7 @@ fn a_directory_removed_while_open_is_given_up() {
     rm_rf(&s.join("last"));
     p.send(&lines(6, 100));
     assert_eq!(code(p.wait_timeout(Duration::from_secs(10))), 111);
-    assert!(crate::util::stderr_of(&s.path)
-        .ends_with("svlogd: fatal: no functional log directories.\n"));
+    assert!(svlogd_stderr(&s.path).ends_with("svlogd: fatal: no functional log directories.\n"));
 }
 
 /// `rm -rf`, again while svlogd creates files in it (a rotation between the listing and the

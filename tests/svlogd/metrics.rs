@@ -1,8 +1,8 @@
 //! `metrics`: the status file `svlogd.prom`, in the Prometheus text format node_exporter's
 //! textfile collector reads (issue 5).
 
-use crate::util::{archives, logdir, send, spawn, Impl};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::spawn;
+use harness::{archives, logdir, read_text, svlogd_stderr, wait_until, Impl, Scratch, Tmpfs};
 use nix::sys::signal::Signal;
 use regex::Regex;
 use std::path::Path;
@@ -22,7 +22,7 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
     logdir(&s.path, "d", "metrics\n");
     let d = s.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
-    send(&mut p, b"one\ntwo\n");
+    p.send(b"one\ntwo\n");
     wait_until(Duration::from_secs(20), "two lines counted", || {
         value(&d, "lines_written_total") == Some(2.0)
     });
@@ -31,7 +31,7 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
     wait_until(Duration::from_secs(20), "the rotation counted", || {
         value(&d, "rotations_total") == Some(1.0) && value(&d, "archives") == Some(1.0)
     });
-    send(&mut p, b"three\n");
+    p.send(b"three\n");
     wait_until(Duration::from_secs(20), "three lines counted", || {
         value(&d, "lines_written_total") == Some(3.0)
     });
@@ -68,8 +68,7 @@ fn the_status_file_counts_lines_bytes_and_rotations() {
         "{}",
         s.listing()
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(20)).success());
+    assert!(p.end_input(Duration::from_secs(20)).success());
 }
 
 #[test]
@@ -87,14 +86,14 @@ fn the_last_error_is_shown() {
     // svlogd_last_error_timestamp_seconds.
     let s = Scratch::new("metrics-error");
     let mnt = s.join("mnt");
-    let _fs = crate::util::Tmpfs::mount(&mnt, 64);
+    let _fs = Tmpfs::mount(&mnt, 64);
     logdir(&mnt, "d", "metrics\nn0\noverload drop\n");
     std::fs::write(mnt.join("filler"), vec![0u8; 60 * 1024]).unwrap();
     let d = mnt.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &[d.to_str().unwrap()]);
-    send(&mut p, &crate::util::numbered("line", 2000));
+    p.send(&crate::util::numbered("line", 2000));
     wait_until(Duration::from_secs(20), "the disk full", || {
-        crate::util::stderr_of(&s.path).contains("pausing: unable to write to current")
+        svlogd_stderr(&s.path).contains("pausing: unable to write to current")
     });
     std::fs::remove_file(mnt.join("filler")).unwrap();
     wait_until(
@@ -105,6 +104,5 @@ fn the_last_error_is_shown() {
                 .contains("message=\"unable to write to current: out of disk space\"")
         },
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(10)).success());
+    assert!(p.end_input(Duration::from_secs(10)).success());
 }

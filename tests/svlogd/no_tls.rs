@@ -2,8 +2,8 @@
 //! with a warning that names the feature, `svlogd -C` reports it, and everything else in the
 //! directory works as before (issue 13 item 3).
 
-use crate::util::{logdir, run, Impl};
-use harness::{code, read_text, Scratch};
+use crate::util::run;
+use harness::{code, logdir, read_text, Impl, Scratch};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,7 +14,7 @@ const NO_TLS: &str = "forward over tls needs svlogd built with the cargo feature
 /// Builds svlogd with `--no-default-features` into its own target directory (the suite's
 /// binaries are untouched) and returns its path.
 fn small_svlogd() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = harness::workspace("");
     let target = root.join("target/no-tls");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = harness::run(

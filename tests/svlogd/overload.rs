@@ -2,8 +2,10 @@
 //! the writer, counts them, and writes a marker once it works again (issue 5; the Void report
 //! void-packages #3836: a full disk blocked syslog and with it ssh logins).
 
-use crate::util::{logdir, numbered, SharedPipe, Tmpfs, STDERR_FILE};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::{numbered, SharedPipe};
+use harness::{
+    log_text, logdir, pipe_bytes, read_text, wait_until, Impl, Scratch, Tmpfs, SVLOGD_STDERR,
+};
 use regex::Regex;
 use std::fs;
 use std::path::Path;
@@ -57,9 +59,9 @@ fn full_disk(name: &str, config: &str, args: &[&str]) {
     });
     let wr = writer.join().unwrap();
     wait_until(Duration::from_secs(20), "the input taken", || {
-        crate::util::pipe_bytes(&wr) == 0
+        pipe_bytes(&wr) == 0
     });
-    let err = read_text(s.join(STDERR_FILE));
+    let err = read_text(s.join(SVLOGD_STDERR));
     assert!(
         err.contains(&format!(
             "svlogd: warning: dropping lines, directory cannot keep up: {}",
@@ -75,7 +77,7 @@ fn full_disk(name: &str, config: &str, args: &[&str]) {
         Duration::from_secs(10),
         "the marker",
         &mut || !marked(&read_text(&current)).is_empty(),
-        || read_text(s.join(STDERR_FILE)),
+        || read_text(s.join(SVLOGD_STDERR)),
     );
     pipe.wr = Some(wr);
     pipe.send(b"line 9999\n");
@@ -142,7 +144,7 @@ fn an_overload_line_wins_over_the_option() {
         let _ = wr.write_all(&numbered("line", 100_000));
     });
     wait_until(Duration::from_secs(20), "svlogd pausing", || {
-        read_text(s.join(STDERR_FILE)).contains("pausing: unable to write to current")
+        read_text(s.join(SVLOGD_STDERR)).contains("pausing: unable to write to current")
     });
     // svlogd takes nothing more: the pipe fills up and the writer waits (1.1 MB to write).
     let rd = pipe.rd.as_ref().unwrap();
@@ -150,7 +152,7 @@ fn an_overload_line_wins_over_the_option() {
         harness::pipe_full(rd)
     });
     assert!(!writer.is_finished(), "the writer waits");
-    assert!(!read_text(s.join(STDERR_FILE)).contains("dropping"));
+    assert!(!read_text(s.join(SVLOGD_STDERR)).contains("dropping"));
     p.signal(nix::sys::signal::Signal::SIGKILL);
     p.wait_timeout(Duration::from_secs(20));
     pipe.close();
@@ -174,12 +176,12 @@ fn a_full_processor_queue_drops_instead_of_blocking() {
     pipe.send(&numbered("line", n));
     let wr = pipe.wr.take().unwrap();
     wait_until(Duration::from_secs(3), "the input taken", || {
-        crate::util::pipe_bytes(&wr) == 0
+        pipe_bytes(&wr) == 0
     });
     drop(wr);
     pipe.close();
     assert!(p.wait_timeout(Duration::from_secs(20)).success());
-    let text = crate::util::all_text(&d);
+    let text = log_text(&d);
     let dropped: u64 = marked(&text).iter().sum();
     assert!(dropped > 0, "{text}");
     assert_eq!(complete_lines(&text) as u64 + dropped, n as u64);
@@ -195,7 +197,7 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     let _fs = harness::Ext4::mount(&s, "fs", &s.join("fs"), 8, nix::mount::MsFlags::empty());
     logdir(&s.path, "g", "");
     logdir(&s.path, "fs/b", "overload drop\n");
-    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["g", "fs/b"]);
+    let mut p = crate::util::spawn(Impl::Ours, &s.path, &["g", "fs/b"]);
     let lines = |from: u32, to: u32| -> Vec<u8> {
         (from..=to)
             .flat_map(|i| format!("line {i:04}\n").into_bytes())
@@ -216,14 +218,13 @@ fn the_marker_is_written_at_the_end_when_no_line_came_after_recovery() {
     chattr("+i");
     p.send(&lines(11, 20));
     wait_until(Duration::from_secs(10), "the drop warning", || {
-        read_text(s.join(STDERR_FILE)).contains("dropping lines")
+        read_text(s.join(SVLOGD_STDERR)).contains("dropping lines")
     });
     wait_until(Duration::from_secs(10), "g/current has 20 lines", || {
         complete_lines(&read_text(s.join("g/current"))) == 20
     });
     chattr("-i");
-    p.close_stdin();
-    assert_eq!(harness::code(p.wait_timeout(Duration::from_secs(10))), 0);
+    assert_eq!(harness::code(p.end_input(Duration::from_secs(10))), 0);
     let b = read_text(s.join("fs/b/current"));
     assert_eq!(marked(&b), vec![10], "{b}");
 }
@@ -252,7 +253,7 @@ fn term_on_a_full_disk_leaves_whole_lines_only() {
         }
     });
     wait_until(Duration::from_secs(20), "svlogd pausing", || {
-        read_text(s.join(STDERR_FILE)).contains("pausing: unable to write to current")
+        read_text(s.join(SVLOGD_STDERR)).contains("pausing: unable to write to current")
     });
     p.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(p.wait_timeout(Duration::from_secs(10)).success());
@@ -282,7 +283,7 @@ fn drop_mode_on_a_disk_that_stays_full(name: &str, eof: bool) -> (String, String
     let mut p = pipe.start(&s.path, &[d.to_str().unwrap()], &[]);
     let n = 20_000;
     pipe.send(&numbered("line", n));
-    let err = || read_text(s.join(STDERR_FILE));
+    let err = || read_text(s.join(SVLOGD_STDERR));
     wait_until(Duration::from_secs(20), "svlogd dropping", || {
         err().contains("dropping lines, directory cannot keep up")
     });
@@ -290,7 +291,7 @@ fn drop_mode_on_a_disk_that_stays_full(name: &str, eof: bool) -> (String, String
         pipe.wr = None;
     } else {
         wait_until(Duration::from_secs(20), "the input taken", || {
-            crate::util::pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
+            pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
         });
         p.signal(Signal::SIGTERM);
     }

@@ -1,8 +1,11 @@
 //! Processors (`!cmd`): the fd layout, state/newstate, `.u` → `.t` → `.s`, and runit's
 //! processor bugs fixed (spec/svlogd.md §4, §12 items 3, 4, 5, 9).
 
-use crate::util::{conform, logdir, rotated, send, spawn, stderr_of, Impl};
-use harness::{code, read_text, wait_until, wait_until_or, Scratch};
+use crate::util::{conform, on_d, spawn};
+use harness::{
+    archives_ending, code, logdir, read_text, svlogd_cmd, svlogd_stderr, wait_until, wait_until_or,
+    Impl, Scratch,
+};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -24,8 +27,8 @@ fn processor_output_state_and_fds_match_runit() {
         &["d"],
     );
     let d = s.join("d");
-    assert!(rotated(&d, 'u').is_empty() && rotated(&d, 't').is_empty());
-    assert!(!rotated(&d, 's').is_empty());
+    assert!(archives_ending(&d, ".u").is_empty() && archives_ending(&d, ".t").is_empty());
+    assert!(!archives_ending(&d, ".s").is_empty());
     assert!(read_text(d.join("state")).contains("seen"));
 }
 
@@ -37,7 +40,7 @@ fn processor_environment_is_svlogds_own() {
     for imp in Impl::BOTH {
         let s = Scratch::new(&format!("proc-env-{}", imp.name()));
         logdir(&s.path, "d", "s10\n!env | sort >&2; cat\n");
-        let mut c = imp.cmd(&s.path);
+        let mut c = svlogd_cmd(imp, &s.path);
         c.env("MARK", "from the service's run").arg("d");
         let out = harness::run_with_input(&mut c, b"0123456789\n", crate::util::RUN);
         assert_eq!(code(out.status), 0, "{}", imp.name());
@@ -62,7 +65,7 @@ fn pruning_never_picks_the_pending_u_and_keeps_n_files() {
         logdir(&s.path, "d", "s40\nn3\n!cat\n");
         let out = crate::util::run(imp, &s.path, &["d"], &crate::util::numbered("l", 40));
         assert_eq!(code(out.status), 0);
-        counts.push(rotated(&s.join("d"), 's').len());
+        counts.push(archives_ending(&s.join("d"), ".s").len());
     }
     assert_eq!(counts, [4, 3], "runit keeps n+1, ours n");
 }
@@ -72,29 +75,30 @@ fn a_processor_killed_by_a_signal_has_failed() {
     // spec §12 item 3: runit takes a signalled processor for a success: it renames the
     // truncated output to .s and deletes the .u (data lost).
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("proc-kill-{}", imp.name()));
-        logdir(&s.path, "d", "s20\n!head -c 5; kill -KILL $$\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"0123456789abcdefghij\n");
+        let (s, mut p) = on_d("proc-kill", imp, "s20\n!head -c 5; kill -KILL $$\n", &[]);
+        p.send(b"0123456789abcdefghij\n");
         let d = s.join("d");
         match imp {
-            Impl::Ref => wait_until(Duration::from_secs(20), "runit's bogus .s", || {
-                rotated(&d, 's').len() == 1
+            Impl::Runit => wait_until(Duration::from_secs(20), "runit's bogus .s", || {
+                archives_ending(&d, ".s").len() == 1
             }),
             Impl::Ours => {
                 wait_until(Duration::from_secs(20), "a failed processor", || {
-                    stderr_of(&s.path).contains("processor failed, restart: d")
+                    svlogd_stderr(&s.path).contains("processor failed, restart: d")
                 });
                 // Done with it (the retry is 3 s away): back in its loop.
                 harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-                assert!(rotated(&d, 's').is_empty(), "no .s from a killed processor");
-                assert_eq!(rotated(&d, 'u').len(), 1, ".u kept");
+                assert!(
+                    archives_ending(&d, ".s").is_empty(),
+                    "no .s from a killed processor"
+                );
+                assert_eq!(archives_ending(&d, ".u").len(), 1, ".u kept");
             }
         }
-        if imp == Impl::Ref {
-            let s_file = d.join(&rotated(&d, 's')[0]);
+        if imp == Impl::Runit {
+            let s_file = d.join(&archives_ending(&d, ".s")[0]);
             assert_eq!(fs::metadata(s_file).unwrap().len(), 5);
-            assert!(rotated(&d, 'u').is_empty(), "runit deleted the .u");
+            assert!(archives_ending(&d, ".u").is_empty(), "runit deleted the .u");
         }
         p.signal(Signal::SIGKILL);
     }
@@ -114,7 +118,7 @@ fn a_failing_processor_backs_off() {
             "s10\n!read up idle </proc/uptime; echo $up >>../starts; exit 1\n",
         );
         let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"0123456789\n");
+        p.send(b"0123456789\n");
         both.push((s, p));
     }
     let starts = |s: &Scratch| -> Vec<f64> {
@@ -136,7 +140,7 @@ fn a_failing_processor_backs_off() {
         up[1] - up[0]
     );
     wait_until(Duration::from_secs(20), "each failure reported", || {
-        stderr_of(&ours.path)
+        svlogd_stderr(&ours.path)
             .matches("svlogd: warning: processor failed, restart: d")
             .count()
             >= 2
@@ -148,13 +152,17 @@ fn term_during_a_failing_processor_exits() {
     let s = Scratch::new("proc-term");
     logdir(&s.path, "d", "s10\n!exit 1\n");
     let mut p = spawn(Impl::Ours, &s.path, &["d"]);
-    send(&mut p, b"0123456789\n");
+    p.send(b"0123456789\n");
     wait_until(Duration::from_secs(20), "rotation", || {
-        !rotated(&s.join("d"), 'u').is_empty()
+        !archives_ending(&s.join("d"), ".u").is_empty()
     });
     p.signal(Signal::SIGTERM);
     assert_eq!(code(p.wait_timeout(Duration::from_secs(8))), 0);
-    assert_eq!(rotated(&s.join("d"), 'u').len(), 1, "the .u is kept");
+    assert_eq!(
+        archives_ending(&s.join("d"), ".u").len(),
+        1,
+        "the .u is kept"
+    );
 }
 
 #[test]
@@ -162,36 +170,35 @@ fn hup_keeps_a_running_processor() {
     // spec §12 item 5: after a HUP, runit forgets the running processor: its .t, .u and
     // newstate are left behind and the .u is never processed.
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("proc-hup-{}", imp.name()));
-        logdir(&s.path, "d", "s10\n!sleep 1; cat\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"0123456789\n");
+        let (s, mut p) = on_d("proc-hup", imp, "s10\n!sleep 1; cat\n", &[]);
+        p.send(b"0123456789\n");
         let d = s.join("d");
         wait_until(Duration::from_secs(20), "processor started", || {
             d.join("newstate").exists()
         });
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         // The processor finishes (1 s); svlogd has seen it go once it sleeps again with no
         // live child (runit: forgotten, so not handed over).
         let pid = p.pid();
         wait_until(Duration::from_secs(20), "the processor done", || {
             harness::children(pid).is_empty() && harness::idle_in_syscall(pid)
         });
-        send(&mut p, b"x\n");
+        p.send(b"x\n");
         // The 10-byte cap put the line's newline into the new current.
         wait_until(Duration::from_secs(20), "line after HUP", || {
             read_text(d.join("current")) == "\nx\n"
         });
         match imp {
-            Impl::Ref => {
-                assert_eq!(rotated(&d, 'u').len(), 1, "runit left the .u");
-                assert!(rotated(&d, 's').is_empty());
+            Impl::Runit => {
+                assert_eq!(archives_ending(&d, ".u").len(), 1, "runit left the .u");
+                assert!(archives_ending(&d, ".s").is_empty());
             }
             Impl::Ours => wait_until_or(
                 Duration::from_secs(20),
                 "the processed .s",
-                &mut || rotated(&d, 's').len() == 1 && rotated(&d, 'u').is_empty(),
+                &mut || {
+                    archives_ending(&d, ".s").len() == 1 && archives_ending(&d, ".u").is_empty()
+                },
                 || harness::listing(&d),
             ),
         }

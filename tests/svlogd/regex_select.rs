@@ -3,8 +3,8 @@
 //! deselect for the log, searched anywhere in the line), and against runit's svlogd, which
 //! must ignore the lines.
 
-use crate::util::{logdir, run, Impl};
-use harness::{read_text, reference, Scratch};
+use crate::util::run;
+use harness::{logdir, read_text, reference, Impl, Scratch};
 use std::time::Duration;
 
 const INPUT: &str = "all good\nan error here\nwarn: health check\nwarn: disk\nERROR upper\n\
@@ -74,7 +74,7 @@ fn alerts_mix_with_globs_and_runit_ignores_the_lines() {
                 );
             }
             // runit's svlogd ignores every `~` line: only its glob lines apply.
-            Impl::Ref => {
+            Impl::Runit => {
                 assert_eq!(log, "this, keep\n");
                 assert!(!err.contains("ERROR upper"), "{err}");
             }

@@ -1,8 +1,8 @@
 //! `autoreload`: a change to `config` is applied without a HUP, after it has stopped
 //! changing; without the line, svlogd waits for the HUP as runit does (issue 5).
 
-use crate::util::{logdir, send, spawn, Impl};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::spawn;
+use harness::{archives, logdir, read_text, svlogd_stderr, wait_until, Impl, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -13,7 +13,7 @@ fn a_changed_config_is_read_without_a_hup() {
     logdir(&s.path, "d", "autoreload\n");
     let d = s.join("d");
     let mut p = spawn(Impl::Ours, &s.path, &["-v", "d"]);
-    send(&mut p, b"one\n");
+    p.send(b"one\n");
     wait_until(Duration::from_secs(20), "one", || {
         read_text(d.join("current")) == "one\n"
     });
@@ -22,10 +22,10 @@ fn a_changed_config_is_read_without_a_hup() {
     fs::write(d.join("config"), "autoreload\n").unwrap();
     fs::write(d.join("config"), "autoreload\npNEW: \n").unwrap();
     wait_until(Duration::from_secs(20), "the reload", || {
-        crate::util::stderr_of(&s.path).contains("info: config changed: d")
+        svlogd_stderr(&s.path).contains("info: config changed: d")
     });
     assert!(inotify_watches(p.pid()) > 0, "autoreload watches config");
-    send(&mut p, b"two\n");
+    p.send(b"two\n");
     wait_until(Duration::from_secs(20), "two with the new prefix", || {
         read_text(d.join("current")) == "one\nNEW: two\n"
     });
@@ -33,19 +33,16 @@ fn a_changed_config_is_read_without_a_hup() {
     fs::write(d.join("config.tmp"), "autoreload\npRENAMED: \n").unwrap();
     fs::rename(d.join("config.tmp"), d.join("config")).unwrap();
     wait_until(Duration::from_secs(20), "the second reload", || {
-        crate::util::stderr_of(&s.path)
-            .matches("config changed: d")
-            .count()
-            >= 2
+        svlogd_stderr(&s.path).matches("config changed: d").count() >= 2
     });
-    send(&mut p, b"three\n");
+    p.send(b"three\n");
     wait_until(Duration::from_secs(20), "three", || {
         read_text(d.join("current")).ends_with("RENAMED: three\n")
     });
     p.signal(Signal::SIGTERM);
     assert!(p.wait_timeout(Duration::from_secs(20)).success());
     // Reloading is closing and opening: current stayed one file, appended to.
-    assert_eq!(crate::util::archives(&d).len(), 0);
+    assert_eq!(archives(&d).len(), 0);
 }
 
 #[test]
@@ -58,7 +55,7 @@ fn without_autoreload_a_change_waits_for_hup() {
         d.join("current").exists()
     });
     fs::write(d.join("config"), "pNEW: \n").unwrap();
-    send(&mut p, b"one\n");
+    p.send(b"one\n");
     wait_until(Duration::from_secs(20), "one", || {
         read_text(d.join("current")) == "one\n"
     });
@@ -66,11 +63,8 @@ fn without_autoreload_a_change_waits_for_hup() {
     assert_eq!(inotify_watches(p.pid()), 0);
     // The HUP taken (svlogd woke for it and sleeps again), then the next line.
     let t = Duration::from_secs(20);
-    harness::wait_idle_in_syscall(p.pid(), t);
-    let slept = harness::voluntary_switches(p.pid());
-    p.signal(Signal::SIGHUP);
-    harness::wait_slept_again(p.pid(), slept, t);
-    send(&mut p, b"two\n");
+    harness::signal_taken(p.pid(), Signal::SIGHUP, t);
+    p.send(b"two\n");
     wait_until(Duration::from_secs(20), "two", || {
         read_text(d.join("current")) == "one\nNEW: two\n"
     });

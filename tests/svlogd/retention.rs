@@ -3,8 +3,10 @@
 //! and forward (issue 5; svlogd's test-only clock offset, `svlogd::faults::CLOCK_VAR`, moves
 //! the clock).
 
-use crate::util::{all_text, archives, line_counts, logdir, numbered, SharedPipe};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::{line_counts, numbered, SharedPipe};
+use harness::{
+    archives, log_text, logdir, pipe_bytes, read_text, svlogd_cmd, wait_until, Impl, Scratch,
+};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::Path;
@@ -31,7 +33,7 @@ fn the_byte_budget_deletes_the_oldest_until_the_archives_fit() {
         .unwrap();
     }
     let input = numbered("line", 60); // 600 bytes: six rotations of 100 bytes
-    let out = crate::util::run(crate::util::Impl::Ours, &s.path, &["d"], &input);
+    let out = crate::util::run(Impl::Ours, &s.path, &["d"], &input);
     assert!(out.status.success());
     let names = archives(&d);
     assert!(archive_bytes(&d) <= 350, "{names:?}");
@@ -41,7 +43,7 @@ fn the_byte_budget_deletes_the_oldest_until_the_archives_fit() {
         "{names:?}"
     );
     // What is left is the newest data: the end of the input.
-    let text = all_text(&d);
+    let text = log_text(&d);
     let input = String::from_utf8(input).unwrap();
     assert!(input.ends_with(&text), "{text:?}");
 }
@@ -58,7 +60,7 @@ fn the_budget_counts_compressed_files_at_their_size() {
         pipe.send(chunk);
         // Written (taken from the pipe), then every archive it made compressed.
         wait_until(Duration::from_secs(30), "the chunk written", || {
-            crate::util::pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
+            pipe_bytes(pipe.wr.as_ref().unwrap()) == 0
         });
         wait_until(Duration::from_secs(30), "compression", || {
             archives(&d).iter().all(|n| n.ends_with(".gz"))
@@ -96,8 +98,8 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
         .unwrap()
         .set_modified(SystemTime::now() + Duration::from_secs(86_400))
         .unwrap();
-    let mut p = crate::util::spawn(crate::util::Impl::Ours, &s.path, &["d"]);
-    crate::util::send(&mut p, b"first\n");
+    let mut p = crate::util::spawn(Impl::Ours, &s.path, &["d"]);
+    p.send(b"first\n");
     wait_until(Duration::from_secs(20), "first line", || {
         read_text(d.join("current")) == "first\n"
     });
@@ -108,15 +110,15 @@ fn the_age_limit_deletes_old_archives_also_without_input() {
     assert!(d.join("@400000000000000000000002.s").exists());
     // The newest archive (the rotation's) is never deleted for its age; once a newer one
     // exists, it goes within the limit, with no more input.
-    crate::util::send(&mut p, b"second\n");
+    p.send(b"second\n");
     wait_until(Duration::from_secs(20), "second line", || {
         read_text(d.join("current")) == "second\n"
     });
     p.signal(Signal::SIGALRM);
     wait_until(Duration::from_secs(10), "first's archive aged out", || {
-        !all_text(&d).contains("first")
+        !log_text(&d).contains("first")
     });
-    assert!(all_text(&d).contains("second"));
+    assert!(log_text(&d).contains("second"));
     assert!(!archives(&d).is_empty());
 }
 
@@ -171,7 +173,7 @@ fn clock_steps_never_reorder_archives_or_prune_the_newest() {
         }
         assert!(names.len() <= 8, "n8: {names:?}");
         // The newest data is there: this round's lines, all of them.
-        let text = all_text(&d);
+        let text = log_text(&d);
         assert!(
             line_counts(&text, &format!("round{round}"), 40)
                 .iter()
@@ -206,7 +208,7 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     // svlogd's test-only clock hook reads the offset (seconds) from this file at every
     // reading of the wall clock.
     let offset = s.write("clock-offset", "+0\n");
-    let mut c = crate::util::Impl::Ours.cmd(&s.path);
+    let mut c = svlogd_cmd(Impl::Ours, &s.path);
     harness::svlogd_clock_file(&mut c, &offset)
         .arg("d")
         .stdin(std::process::Stdio::piped())
@@ -229,10 +231,9 @@ fn a_clock_jumping_forward_while_running_does_not_age_out_new_archives() {
     rotate(&mut p, "later", 3);
     // A year by the wall clock, seconds by svlogd's: nothing aged out.
     assert!(
-        all_text(&d).contains("before the jump"),
+        log_text(&d).contains("before the jump"),
         "{:?}",
         archives(&d)
     );
-    p.close_stdin();
-    assert!(p.wait_timeout(Duration::from_secs(5)).success());
+    assert!(p.end_input(Duration::from_secs(5)).success());
 }

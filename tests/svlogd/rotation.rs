@@ -1,8 +1,11 @@
 //! Rotation: the hard size cap that splits lines, the `s - len` rule, pruning by `n`, ALRM
 //! and `t` (spec/svlogd.md §2.4-2.6).
 
-use crate::util::{all_logs, conform, logdir, rotated, snapshot, spawn, Impl};
-use harness::{assert_text_eq, code, read_text, wait_until, Proc, Scratch};
+use crate::util::{conform, on_d, snapshot};
+use harness::{
+    archives_ending, assert_text_eq, code, log_text, logdir, mask_stamps, read_text, svlogd_stderr,
+    wait_until, Impl, Proc, Scratch,
+};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::Path;
@@ -24,12 +27,14 @@ fn hard_cap_splits_lines_across_files() {
     // spec §2.4: a file never grows past s; s100 gives files of exactly 100 bytes.
     let s = conform(
         "cap",
-        |cwd| logdir(cwd, "d", "s100\nn0\n"),
+        |cwd| {
+            logdir(cwd, "d", "s100\nn0\n");
+        },
         &["d"],
         &lines(40, 23),
         &["d"],
     );
-    for f in rotated(&s.join("d"), 's') {
+    for f in archives_ending(&s.join("d"), ".s") {
         assert_eq!(fs::metadata(s.join("d").join(f)).unwrap().len(), 100);
     }
 }
@@ -38,7 +43,9 @@ fn hard_cap_splits_lines_across_files() {
 fn rotation_at_s_minus_len_after_a_newline() {
     conform(
         "s-len",
-        |cwd| logdir(cwd, "d", "s300\nn0\n"),
+        |cwd| {
+            logdir(cwd, "d", "s300\nn0\n");
+        },
         &["-l", "50", "d"],
         &lines(30, 37),
         &["d"],
@@ -46,7 +53,9 @@ fn rotation_at_s_minus_len_after_a_newline() {
     // s < len: only the hard cap applies (the subtraction wraps).
     conform(
         "s-below-len",
-        |cwd| logdir(cwd, "d", "s64\nn0\n"),
+        |cwd| {
+            logdir(cwd, "d", "s64\nn0\n");
+        },
         &["-l", "100", "d"],
         &lines(12, 30),
         &["d"],
@@ -56,7 +65,9 @@ fn rotation_at_s_minus_len_after_a_newline() {
     long.push(b'\n');
     conform(
         "long-line",
-        |cwd| logdir(cwd, "d", "s2000\nn0\n"),
+        |cwd| {
+            logdir(cwd, "d", "s2000\nn0\n");
+        },
         &["d"],
         &long,
         &["d"],
@@ -82,12 +93,14 @@ fn pruning_keeps_n_old_files() {
     // spec §2.6: one deletion per rotation, the lexicographically smallest name.
     let s = conform(
         "prune",
-        |cwd| logdir(cwd, "d", "s50\nn3\n"),
+        |cwd| {
+            logdir(cwd, "d", "s50\nn3\n");
+        },
         &["-v", "d"],
         &lines(30, 20),
         &["d"],
     );
-    assert_eq!(rotated(&s.join("d"), 's').len(), 3);
+    assert_eq!(archives_ending(&s.join("d"), ".s").len(), 3);
 }
 
 #[test]
@@ -110,8 +123,12 @@ fn processor_leftovers_are_deleted_and_a_lowered_n_is_enforced_at_once() {
         let out = crate::util::run(imp, &s.path, &["d"], &lines(3, 20));
         assert_eq!(code(out.status), 0);
         let d = s.join("d");
-        assert!(rotated(&d, 't').is_empty(), "{}: .t deleted", imp.name());
-        let names = rotated(&d, 's');
+        assert!(
+            archives_ending(&d, ".t").is_empty(),
+            "{}: .t deleted",
+            imp.name()
+        );
+        let names = archives_ending(&d, ".s");
         if imp == Impl::Ours {
             assert_eq!(names.len(), 2, "{names:?}");
             assert_eq!(
@@ -130,7 +147,7 @@ fn processor_leftovers_are_deleted_and_a_lowered_n_is_enforced_at_once() {
 
 /// Writes `data` to the svlogd's stdin and waits until `current` holds `want`.
 fn feed(p: &mut Proc, dir: &Path, data: &[u8], want: &str) {
-    crate::util::send(p, data);
+    p.send(data);
     wait_until(
         Duration::from_secs(20),
         &format!("current to be {want:?}"),
@@ -142,41 +159,27 @@ fn feed(p: &mut Proc, dir: &Path, data: &[u8], want: &str) {
 fn alrm_rotates_non_empty_current_only() {
     let mut snaps = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("alrm-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
+        let (s, mut p) = on_d("alrm", imp, "", &["-v"]);
         let alarms = |n: usize| {
             let path = s.path.clone();
-            move || {
-                crate::util::stderr_of(&path)
-                    .matches("sigalarm received.")
-                    .count()
-                    == n
-            }
+            move || svlogd_stderr(&path).matches("sigalarm received.").count() == n
         };
         wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
         // Nothing written yet: ALRM rotates nothing (sent once the loop waits for input, or
         // runit's svlogd holds it until "first" arrives and rotates that).
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGALRM);
+        harness::signal_when_idle(p.pid(), Signal::SIGALRM, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "first ALRM seen", alarms(1));
         feed(&mut p, &s.join("d"), b"first\n", "first\n");
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGALRM);
+        harness::signal_when_idle(p.pid(), Signal::SIGALRM, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "ALRM rotation", || {
-            rotated(&s.join("d"), 's').len() == 1
+            archives_ending(&s.join("d"), ".s").len() == 1
         });
         feed(&mut p, &s.join("d"), b"second\n", "second\n");
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
-        let err = crate::util::stderr_of(&s.path);
-        snaps.push(format!(
-            "{}{}",
-            snapshot(&s.join("d")),
-            crate::util::mask(&err)
-        ));
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
+        let err = svlogd_stderr(&s.path);
+        snaps.push(format!("{}{}", snapshot(&s.join("d")), mask_stamps(&err)));
     }
     assert_text_eq("ALRM: runit vs ours", &snaps[0], &snaps[1]);
 }
@@ -184,17 +187,14 @@ fn alrm_rotates_non_empty_current_only() {
 #[test]
 fn t_rotates_a_non_empty_current_after_its_time() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("t-{}", imp.name()));
-        logdir(&s.path, "d", "t1\n");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("t", imp, "t1\n", &[]);
         feed(&mut p, &s.join("d"), b"one\n", "one\n");
         wait_until(Duration::from_secs(20), "t rotation", || {
-            rotated(&s.join("d"), 's').len() == 1
+            archives_ending(&s.join("d"), ".s").len() == 1
         });
         assert_eq!(read_text(s.join("d/current")), "");
         feed(&mut p, &s.join("d"), b"two\n", "two\n");
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
-        assert_eq!(all_logs(&s.join("d")), "one\ntwo\n", "{}", imp.name());
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
+        assert_eq!(log_text(&s.join("d")), "one\ntwo\n", "{}", imp.name());
     }
 }

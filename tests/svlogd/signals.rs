@@ -1,10 +1,11 @@
 //! Signals: HUP re-reads config, TERM flushes and exits 0, and the TERM bugs of runit fixed
 //! (spec/svlogd.md §7, §8, §12 items 2, 6 and 10).
 
-use crate::util::{
-    drained, logdir, mask, pipe_bytes, send, snapshot, spawn, stderr_of, Impl, Tmpfs,
+use crate::util::{drained, on_d, snapshot, spawn};
+use harness::{
+    alive, assert_text_eq, code, log_text, logdir, mask_stamps, mode, pipe_bytes, read_text,
+    svlogd_stderr, wait_until, Impl, Scratch, Tmpfs,
 };
-use harness::{alive, assert_text_eq, code, read_text, wait_until, Scratch};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
@@ -13,30 +14,26 @@ use std::time::Duration;
 fn hup_rereads_config_and_appends() {
     let mut snaps = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("hup-{}", imp.name()));
-        logdir(&s.path, "d", "pA: \n");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"one\n");
+        let (s, mut p) = on_d("hup", imp, "pA: \n", &["-v"]);
+        p.send(b"one\n");
         let cur = s.join("d/current");
         wait_until(Duration::from_secs(20), "one", || {
             read_text(&cur) == "A: one\n"
         });
         fs::write(s.join("d/config"), "pB: \n").unwrap();
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
-        send(&mut p, b"two\n");
+        p.send(b"two\n");
         wait_until(Duration::from_secs(20), "two", || {
             read_text(&cur) == "A: one\nB: two\n"
         });
-        p.close_stdin();
-        assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+        assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
         snaps.push(format!(
             "{}{}",
             snapshot(&s.join("d")),
-            mask(&stderr_of(&s.path))
+            mask_stamps(&svlogd_stderr(&s.path))
         ));
     }
     assert_text_eq("HUP: runit vs ours", &snaps[0], &snaps[1]);
@@ -48,26 +45,22 @@ fn hup_resets_the_stderr_selection() {
     // line to stderr (the last `e` selection is never reset).
     let mut alerts = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("hup-e-{}", imp.name()));
-        logdir(&s.path, "d", "e*\n");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"alert one\n");
+        let (s, mut p) = on_d("hup-e", imp, "e*\n", &["-v"]);
+        p.send(b"alert one\n");
         wait_until(Duration::from_secs(20), "alert", || {
-            stderr_of(&s.path).contains("alert one")
+            svlogd_stderr(&s.path).contains("alert one")
         });
         fs::write(s.join("d/config"), "").unwrap();
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGHUP);
+        harness::signal_when_idle(p.pid(), Signal::SIGHUP, Duration::from_secs(20));
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == 2
         });
-        send(&mut p, b"quiet two\n");
+        p.send(b"quiet two\n");
         wait_until(Duration::from_secs(20), "logged", || {
             read_text(s.join("d/current")).contains("quiet two")
         });
-        p.close_stdin();
-        assert!(p.wait_timeout(Duration::from_secs(20)).success());
-        alerts.push(stderr_of(&s.path).contains("quiet two"));
+        assert!(p.end_input(Duration::from_secs(20)).success());
+        alerts.push(svlogd_stderr(&s.path).contains("quiet two"));
     }
     assert_eq!(
         alerts,
@@ -79,18 +72,15 @@ fn hup_resets_the_stderr_selection() {
 #[test]
 fn term_flushes_and_exits_zero() {
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["-v", "d"]);
-        send(&mut p, b"a\nb\n");
+        let (s, mut p) = on_d("term", imp, "", &["-v"]);
+        p.send(b"a\nb\n");
         wait_until(Duration::from_secs(20), "lines", || {
             read_text(s.join("d/current")) == "a\nb\n"
         });
-        harness::wait_idle_in_syscall(p.pid(), Duration::from_secs(20));
-        p.signal(Signal::SIGTERM);
+        harness::signal_when_idle(p.pid(), Signal::SIGTERM, Duration::from_secs(20));
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
-        assert_eq!(crate::util::mode(&s.join("d/current")), 0o744);
-        assert!(stderr_of(&s.path).contains("svlogd: info: sigterm received.\n"));
+        assert_eq!(mode(s.join("d/current")), Some(0o744));
+        assert!(svlogd_stderr(&s.path).contains("svlogd: info: sigterm received.\n"));
     }
 }
 
@@ -99,24 +89,19 @@ fn term_completes_a_partial_line_and_keeps_it() {
     // spec §12 item 2: runit reads the rest of a partial line after TERM, then drops it.
     let mut logs = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-partial-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
+        let (s, mut p) = on_d("term-partial", imp, "", &[]);
         wait_until(Duration::from_secs(20), "current", || {
             s.join("d/current").exists()
         });
-        send(&mut p, b"partial");
-        if imp == Impl::Ref {
+        p.send(b"partial");
+        if imp == Impl::Runit {
             // runit reads the partial line (ours leaves it in the pipe until it is complete).
             drained(&p);
         }
         // The rest comes once the TERM has been taken: svlogd woke for it and waits again.
         let t = Duration::from_secs(20);
-        harness::wait_idle_in_syscall(p.pid(), t);
-        let slept = harness::voluntary_switches(p.pid());
-        p.signal(Signal::SIGTERM);
-        harness::wait_slept_again(p.pid(), slept, t);
-        send(&mut p, b"rest\nafter\n");
+        harness::signal_taken(p.pid(), Signal::SIGTERM, t);
+        p.send(b"rest\nafter\n");
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         logs.push(read_text(s.join("d/current")));
     }
@@ -130,20 +115,16 @@ fn term_waits_a_bounded_time_for_a_partial_line() {
     // what it has with a newline.
     let mut still_running = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-wait-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"done\nno newline");
+        let (s, mut p) = on_d("term-wait", imp, "", &[]);
+        p.send(b"done\nno newline");
         wait_until(Duration::from_secs(20), "done", || {
             read_text(s.join("d/current")) == "done\n"
         });
-        if imp == Impl::Ref {
+        if imp == Impl::Runit {
             drained(&p);
         }
         let t = Duration::from_secs(20);
-        harness::wait_idle_in_syscall(p.pid(), t);
-        let slept = harness::voluntary_switches(p.pid());
-        p.signal(Signal::SIGTERM);
+        let slept = harness::signal_when_idle(p.pid(), Signal::SIGTERM, t);
         if imp == Impl::Ours {
             // Within its bound (2 s; waited for up to ten times that).
             assert_eq!(code(p.wait_timeout(t)), 0);
@@ -165,15 +146,13 @@ fn term_with_data_in_the_pipe_logs_all_of_it() {
     // spec §7: svlogd stopped, `x\ny\n` written, TERM and CONT: runit stores only x.
     let mut logs = Vec::new();
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("term-pipe-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["d"]);
-        send(&mut p, b"w\n");
+        let (s, mut p) = on_d("term-pipe", imp, "", &[]);
+        p.send(b"w\n");
         wait_until(Duration::from_secs(20), "w", || {
             read_text(s.join("d/current")) == "w\n"
         });
         p.signal(Signal::SIGSTOP);
-        send(&mut p, b"x\ny\n");
+        p.send(b"x\ny\n");
         p.signal(Signal::SIGTERM);
         p.signal(Signal::SIGCONT);
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
@@ -200,21 +179,11 @@ fn eof_keeps_the_partial_last_line() {
 /// asleep in a plain sleep, where nothing will take it (a poll on a signalfd would).
 fn term_held(pid: i32) -> bool {
     use nix::libc;
-    let sleeping = read_text(format!("/proc/{pid}/syscall"))
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse::<libc::c_long>().ok())
+    let sleeping = harness::syscall_of(pid)
         .is_some_and(|n| n == libc::SYS_nanosleep || n == libc::SYS_clock_nanosleep);
-    let status = read_text(format!("/proc/{pid}/status"));
-    let mask = |field: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-            .unwrap_or(0)
-    };
+    let mask = |field: &str| harness::status_mask(pid, field);
     let term = 1u64 << (Signal::SIGTERM as i32 - 1);
-    sleeping && (mask("ShdPnd:") | mask("SigPnd:")) & term != 0 && mask("SigBlk:") & term != 0
+    sleeping && (mask("ShdPnd") | mask("SigPnd")) & term != 0 && mask("SigBlk") & term != 0
 }
 
 /// Fills a 64 KiB tmpfs through an svlogd, then sends TERM.
@@ -231,10 +200,11 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
     }
     // 100 KiB: more than the disk holds (the pipe takes the rest).
     for _ in 0..50 {
-        send(&mut p, &chunk);
+        p.send(&chunk);
     }
     wait_until(Duration::from_secs(10), "disk full", || {
-        stderr_of(&s.path).contains("pausing: unable to write to current: mnt/d: out of disk space")
+        svlogd_stderr(&s.path)
+            .contains("pausing: unable to write to current: mnt/d: out of disk space")
     });
     p.signal(Signal::SIGTERM);
     // It exits, or holds the TERM blocked (pending) through its pause: runit's pause is a
@@ -249,8 +219,8 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
     if exited {
         assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
         assert_eq!(
-            crate::util::mode(&fs_.path.join("d/current")),
-            0o644,
+            mode(fs_.path.join("d/current")),
+            Some(0o644),
             "current left without u+x"
         );
         // Zero loss: what could not be written is still in the pipe for the next svlogd.
@@ -265,7 +235,7 @@ fn term_on_a_full_disk(imp: Impl) -> (bool, Scratch) {
 #[test]
 fn term_works_during_a_disk_full_pause() {
     // spec §12 item 10: runit blocks TERM while it pauses; only SIGKILL stops it.
-    let (runit, _a) = term_on_a_full_disk(Impl::Ref);
+    let (runit, _a) = term_on_a_full_disk(Impl::Runit);
     let (ours, _b) = term_on_a_full_disk(Impl::Ours);
     assert!(!runit, "runit exited on TERM during the pause");
     assert!(ours, "ours did not exit on TERM during the pause");
@@ -288,7 +258,7 @@ fn disk_full_deletes_old_files_down_to_n_min() {
             "{}: {err}",
             imp.name()
         );
-        let logs = crate::util::all_logs(&fs_.path.join("d"));
+        let logs = log_text(&fs_.path.join("d"));
         assert!(
             logs.ends_with("line of some length to fill the disk 3999\n"),
             "{}",
@@ -310,7 +280,7 @@ fn hup_never_lets_go_of_the_directory_lock() {
     let s = Scratch::new("hup-lock");
     logdir(&s.path, "d", "s100\n");
     let mut p = spawn(Impl::Ours, &s.path, &["-v", "d"]);
-    send(&mut p, b"first\n");
+    p.send(b"first\n");
     let cur = s.join("d/current");
     wait_until(Duration::from_secs(20), "first line", || {
         read_text(&cur) == "first\n"
@@ -336,25 +306,24 @@ fn hup_never_lets_go_of_the_directory_lock() {
     for i in 0..40 {
         p.signal(Signal::SIGHUP);
         wait_until(Duration::from_secs(20), "reopen", || {
-            stderr_of(&s.path).matches("read: d/config").count() == i + 2
+            svlogd_stderr(&s.path).matches("read: d/config").count() == i + 2
         });
     }
     stop.store(true, Ordering::Relaxed);
     competitor.join().unwrap();
-    send(&mut p, b"last\n");
+    p.send(b"last\n");
     wait_until(Duration::from_secs(20), "last line", || {
         read_text(&cur) == "first\nlast\n"
     });
-    p.close_stdin();
-    assert_eq!(code(p.wait_timeout(Duration::from_secs(20))), 0);
+    assert_eq!(code(p.end_input(Duration::from_secs(20))), 0);
     assert_eq!(
         taken.load(Ordering::Relaxed),
         0,
         "the lock was free during a HUP"
     );
     assert!(
-        !stderr_of(&s.path).contains("unable to lock"),
+        !svlogd_stderr(&s.path).contains("unable to lock"),
         "{}",
-        stderr_of(&s.path)
+        svlogd_stderr(&s.path)
     );
 }

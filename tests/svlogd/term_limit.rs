@@ -2,31 +2,15 @@
 //! has for at most `TERM_LIMIT` (4 s), then leaves the rest in the pipe for the next svlogd
 //! and gives a running processor TERM. The bounds asserted here are ten times that.
 
-use crate::util::{logdir, SharedPipe, STDERR_FILE};
-use harness::{read_text, wait_until, Scratch};
+use crate::util::SharedPipe;
+use harness::{log_bytes, logdir, mode, read_text, wait_until, Scratch, SVLOGD_STDERR};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
 /// Far above the 4 s svlogd may take after TERM.
 const EXIT_BOUND: Duration = Duration::from_secs(40);
-
-/// Everything written to the log directory, in order: the archives oldest first, then
-/// `current` (with `s1` a line is spread over many files).
-fn written(d: &Path) -> Vec<u8> {
-    let mut names: Vec<String> = harness::names(d)
-        .into_iter()
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names
-        .iter()
-        .flat_map(|n| fs::read(d.join(n)).unwrap_or_default())
-        .collect()
-}
 
 #[test]
 fn term_with_one_rotation_per_byte_still_ends_svlogd() {
@@ -52,7 +36,7 @@ fn term_with_one_rotation_per_byte_still_ends_svlogd() {
     p.signal(Signal::SIGTERM);
     let st = p.wait_timeout(EXIT_BOUND);
     assert_eq!(harness::code(st), 0);
-    let err = read_text(s.join(STDERR_FILE));
+    let err = read_text(s.join(SVLOGD_STDERR));
     assert!(
         err.contains("svlogd: warning: time to exit, pending lines left in the pipe: "),
         "{err}"
@@ -67,7 +51,8 @@ fn term_with_one_rotation_per_byte_still_ends_svlogd() {
     });
     writer.join().unwrap();
     let rest = reader.join().unwrap();
-    let w = written(&d);
+    // Everything written, in order (with `s1` a line is spread over many files).
+    let w = log_bytes(&d);
     let whole = match w.iter().rposition(|&b| b == b'\n') {
         Some(i) => &w[..=i],
         None => &[][..],
@@ -88,7 +73,7 @@ fn term_with_one_rotation_per_byte_still_ends_svlogd() {
         input.len()
     );
     // `current` was given up: the next svlogd recovers it.
-    assert_eq!(crate::util::mode(&d.join("current")) & 0o100, 0);
+    assert_eq!(mode(d.join("current")).map(|m| m & 0o100), Some(0));
 }
 
 #[test]
@@ -110,7 +95,7 @@ fn term_does_not_wait_for_a_processor_that_never_ends() {
     p.signal(Signal::SIGTERM);
     let st = p.wait_timeout(EXIT_BOUND);
     assert_eq!(harness::code(st), 0);
-    let err = read_text(s.join(STDERR_FILE));
+    let err = read_text(s.join(SVLOGD_STDERR));
     assert!(
         err.contains("processor given up at exit, left unprocessed"),
         "{err}"

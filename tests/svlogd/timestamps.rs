@@ -1,9 +1,9 @@
 //! Timestamps byte for byte: TAI64N with runit's +10 s label and +500 ns, `-tt`/`-ttt` UTC
 //! with five fraction digits, taken when a line's first byte arrives (spec/svlogd.md §6).
 
-use crate::util::{logdir, run, spawn, Impl};
+use crate::util::{on_d, run};
 use formats::tai64n::Tai64n;
-use harness::{code, read_text, wait_until, Scratch};
+use harness::{code, logdir, read_text, wait_until, Impl, Scratch};
 use regex::Regex;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -102,9 +102,7 @@ fn a_line_is_stamped_when_its_first_byte_arrives() {
     // of the line goes in; once svlogd has read it and gone back to sleep, the clock is read
     // (`mid`) and, once it has moved on, the newline goes in: the stamp comes before `mid`.
     for imp in Impl::BOTH {
-        let s = Scratch::new(&format!("first-byte-{}", imp.name()));
-        logdir(&s.path, "d", "");
-        let mut p = spawn(imp, &s.path, &["-t", "d"]);
+        let (s, mut p) = on_d("first-byte", imp, "", &["-t"]);
         let pid = p.pid();
         let t = Duration::from_secs(20);
         harness::wait_idle_in_syscall(pid, t);
@@ -129,7 +127,6 @@ fn a_line_is_stamped_when_its_first_byte_arrives() {
              newline not sent yet)",
             imp.name()
         );
-        p.close_stdin();
-        assert!(p.wait_timeout(t).success(), "{}", imp.name());
+        assert!(p.end_input(t).success(), "{}", imp.name());
     }
 }

@@ -1,8 +1,8 @@
 //! UDP forwarding (`u`/`U`): runit's datagram bytes, one kept socket, IPv6, and the bad `U`
 //! line fix (spec/svlogd.md §5, §12 items 8 and 13).
 
-use crate::util::{logdir, mask, run, snapshot, Impl};
-use harness::{assert_text_eq, code, read_text, Scratch};
+use crate::util::{run, snapshot};
+use harness::{assert_text_eq, code, logdir, mask_stamps, read_text, Impl, Scratch};
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
@@ -44,7 +44,7 @@ fn datagrams_match_runit() {
         assert_eq!(code(out.status), 0);
         let mut got: Vec<String> = received(&rx)
             .into_iter()
-            .map(|(d, _)| mask(&String::from_utf8_lossy(&d)))
+            .map(|(d, _)| mask_stamps(&String::from_utf8_lossy(&d)))
             .collect();
         got.sort();
         results.push(

@@ -4,8 +4,7 @@
 //! writes, loses lines in the same run. Duplicates (a kill between writing and consuming)
 //! are allowed, counted and printed.
 
-use crate::util::{logdir, Impl};
-use harness::{wait_until, Proc, Scratch};
+use harness::{logdir, svlogd_cmd, wait_until, Impl, Proc, Scratch};
 use regex::Regex;
 use std::collections::HashMap;
 use std::fs;
@@ -74,7 +73,7 @@ fn flood_and_kill(imp: Impl) -> Outcome {
         i
     });
     let start = |rd: &OwnedFd| -> Proc {
-        let mut c = imp.cmd(&s.path);
+        let mut c = svlogd_cmd(imp, &s.path);
         c.arg("-tt")
             .arg("d")
             .stdin(Stdio::from(rd.try_clone().expect("dup")))
@@ -152,7 +151,7 @@ fn sigkill_loses_no_line() {
         ours.duplicates,
         ours.kills
     );
-    let runit = flood_and_kill(Impl::Ref);
+    let runit = flood_and_kill(Impl::Runit);
     eprintln!(
         "runit: {} kills, {} lines, {} missing, {} duplicated, {} cut",
         runit.kills, runit.lines, runit.missing, runit.duplicates, runit.malformed

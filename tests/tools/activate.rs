@@ -3,7 +3,10 @@
 
 use crate::common::*;
 use harness::CleanEnv;
-use harness::{bin, reference, Proc, Scratch};
+use harness::{
+    bin, read_status_any, reference, running, stderr, transcript, wait_run, wait_status_by, Proc,
+    Scratch, SILENT_OK, WAIT,
+};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -46,7 +49,7 @@ fn builds_the_live_copy_with_a_logger() {
     let s = Scratch::new("activate-build");
     install(&s);
     let o = tool(&s, "svactivate", &["web", "quiet", "own", "old"]);
-    assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+    assert_eq!(transcript(&o), SILENT_OK);
     assert_eq!(
         harness::names(s.join("service")),
         ["old", "own", "quiet", "web"]
@@ -118,7 +121,7 @@ fn symlink_mode_and_boot_mode() {
         .is_dir());
     // -a: everything else installed; web is already there and not complained about.
     let o = tool(&s, "svactivate", &["-a"]);
-    assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+    assert_eq!(transcript(&o), SILENT_OK);
     assert_eq!(
         harness::names(s.join("service")),
         ["old", "own", "quiet", "web"]
@@ -156,28 +159,34 @@ fn lifecycle(which: &str) {
     install(&s);
     let _scan = scanner(&s, which);
     let o = tool(&s, "svactivate", &["-w", "15", "web", "quiet"]);
-    assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+    assert_eq!(transcript(&o), SILENT_OK);
     let web = s.join("service/web");
     formats::control::probe(&web).expect("web supervised when svactivate -w returns");
     // The generated logger writes the service's output into the log directory.
     let logs = s.join("logs/web");
     harness::wait_until_or(
-        STATE_TIMEOUT,
+        WAIT,
         "the service's output in its log",
         &mut || harness::read_text(logs.join("current")).contains("started"),
         || s.listing(),
     );
-    let pid = wait_running(&s, &web);
+    // svscan's supervise writes daemontools' record: read as svstat reads it.
+    let pid = wait_status_by(
+        &s,
+        "web running",
+        WAIT,
+        || read_status_any(&web),
+        running(0),
+    )
+    .pid;
     let o = tool(&s, "svdeactivate", &["web", "quiet"]);
-    assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+    assert_eq!(transcript(&o), SILENT_OK);
     assert!(
         harness::names(s.join("service")).is_empty(),
         "{}",
         s.listing()
     );
-    harness::wait_until(STATE_TIMEOUT, "the service gone", || {
-        !harness::alive(pid as i32)
-    });
+    harness::wait_until(WAIT, "the service gone", || !harness::alive(pid as i32));
     assert!(harness::read_text(logs.join("current")).contains("started"));
 }
 
@@ -209,11 +218,9 @@ fn deactivate_kills_a_service_that_ignores_term() {
     assert!(o.status.success());
     let dir = s.join("service/stubborn");
     let _sup = supervise(&s, Sup::Runit, &dir);
-    let pid = wait_running(&s, &dir);
+    let pid = wait_run(&s, &dir);
     let o = tool(&s, "svdeactivate", &["-w", "1", "stubborn"]);
-    assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+    assert_eq!(transcript(&o), SILENT_OK);
     assert!(!dir.exists());
-    harness::wait_until(STATE_TIMEOUT, "the service killed", || {
-        !harness::alive(pid as i32)
-    });
+    harness::wait_until(WAIT, "the service killed", || !harness::alive(pid as i32));
 }

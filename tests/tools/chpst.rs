@@ -2,25 +2,18 @@
 //! `/usr/bin/chpst` and daemontools' `/usr/bin/{envdir,setuidgid,...}` (`spec/supervise.md` §7).
 
 use crate::common::*;
-use harness::{bin, reference, Proc, Scratch};
+use harness::{
+    bin, command, exec, reference, require_root, stderr, stdout, Proc, Scratch, CHPST_ALIASES, WAIT,
+};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-const ALIASES: [&str; 6] = [
-    "envdir",
-    "envuidgid",
-    "pgrphack",
-    "setuidgid",
-    "setlock",
-    "softlimit",
-];
-
 /// Our chpst under each alias name, in `scratch/ours/`.
 fn alias_dir(s: &Scratch) -> PathBuf {
     let dir = s.mkdir("ours");
-    for a in ALIASES.iter().chain(&["denvdir"]) {
+    for a in CHPST_ALIASES.iter().chain(&["denvdir"]) {
         std::os::unix::fs::symlink(bin("chpst"), dir.join(a)).unwrap();
     }
     dir
@@ -40,7 +33,7 @@ fn chpst_both_unpreloaded(s: &Scratch, args: &[&str]) -> (Output, Output) {
     let run = |program: &Path| {
         let mut c = command(program, &s.path, args, &[]);
         c.env_remove("LD_PRELOAD");
-        harness::run(&mut c, CMD_TIMEOUT)
+        harness::run(&mut c, WAIT)
     };
     (run(&bin("chpst")), run(&reference("/usr/bin/chpst")))
 }
@@ -52,12 +45,8 @@ fn alias_both(s: &Scratch, dir: &Path, alias: &str, args: &[&str]) -> (Output, O
     )
 }
 
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the chpst privilege tests must run as root"
-    );
-}
+/// Why the chpst privilege tests need root.
+const ROOT: &str = "the chpst privilege tests change users and groups";
 
 /// The `Uid:`, `Gid:` and `Groups:` lines of a /proc status text.
 fn ids(status: &str) -> String {
@@ -154,7 +143,7 @@ fn personalities_match_daemontools() {
 
 #[test]
 fn privileges_are_dropped_groups_then_gid_then_uid() {
-    require_root();
+    require_root(ROOT);
     let s = Scratch::new("chpst-uid");
     let dir = alias_dir(&s);
     // The process that runs after the drop, looked at from outside through /proc/PID/status.
@@ -167,8 +156,8 @@ fn privileges_are_dropped_groups_then_gid_then_uid() {
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let p = Proc::spawn(&mut cmd);
     let path = format!("/proc/{}/status", p.pid());
-    harness::wait_until(CMD_TIMEOUT, "chpst to exec sleep", || {
-        fs::read_to_string(&path).is_ok_and(|t| t.contains("Name:\tsleep"))
+    harness::wait_until(WAIT, "chpst to exec sleep", || {
+        harness::status_field(p.pid(), "Name").as_deref() == Some("sleep")
     });
     assert_eq!(
         ids(&fs::read_to_string(&path).unwrap()),
@@ -344,7 +333,7 @@ fn limits_nice_session_and_fds() {
 
 #[test]
 fn chroot_runs_the_program_inside() {
-    require_root();
+    require_root(ROOT);
     let s = Scratch::new("chpst-chroot");
     let root = s.mkdir("root");
     let busybox = Path::new("/bin/busybox");
@@ -362,7 +351,7 @@ fn chroot_runs_the_program_inside() {
 
 /// The libraries `ldd` lists for a program (absolute paths).
 fn shared_libraries(prog: &Path) -> Vec<PathBuf> {
-    let o = harness::run(std::process::Command::new("ldd").arg(prog), CMD_TIMEOUT);
+    let o = harness::run(std::process::Command::new("ldd").arg(prog), WAIT);
     stdout(&o)
         .split_whitespace()
         .filter(|w| w.starts_with('/'))
@@ -392,12 +381,12 @@ fn locks_are_held_by_the_program() {
             // The default (daemontools) waits: it runs once the lock is released.
             let mut cmd = command(&dir.join("setlock"), &s.path, &["lk", "touch", "done"], &[]);
             let mut waiter = Proc::spawn(&mut cmd);
-            harness::wait_until(CMD_TIMEOUT, "setlock to block on the lock", || {
+            harness::wait_until(WAIT, "setlock to block on the lock", || {
                 blocked_on_lock(waiter.pid())
             });
             assert!(!s.join("done").exists());
             drop(held);
-            assert!(waiter.wait_timeout(CMD_TIMEOUT).success());
+            assert!(waiter.wait_timeout(WAIT).success());
             assert!(s.join("done").exists());
         })
         .map_err(|(_, e)| e)
@@ -405,8 +394,8 @@ fn locks_are_held_by_the_program() {
     // After exec the program holds the lock: a second chpst -L fails while it runs.
     let mut cmd = command(&bin("chpst"), &s.path, &["-L", "lk", "sleep", "30"], &[]);
     let sleeper = Proc::spawn(&mut cmd);
-    harness::wait_until(CMD_TIMEOUT, "sleep to hold the lock", || {
-        fs::read_to_string(format!("/proc/{}/comm", sleeper.pid())).is_ok_and(|c| c == "sleep\n")
+    harness::wait_until(WAIT, "sleep to hold the lock", || {
+        harness::status_field(sleeper.pid(), "Name").as_deref() == Some("sleep")
     });
     let o = ours("chpst", &s.path, &["-L", "lk", "true"], &[]);
     assert_eq!(harness::code(o.status), 111);

@@ -3,7 +3,9 @@
 
 use crate::common::*;
 use formats::tai64n::Tai64n;
-use harness::{bin, cmd_clean, reference, Proc, Scratch};
+use harness::{
+    bin, cmd_clean, command, exec, reference, stderr, stdout, transcript, Proc, Scratch, WAIT,
+};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -52,7 +54,7 @@ fn p_log_shows_archives_oldest_first_then_current(svlogd: &Path) {
     let input: String = (1..=40).map(|i| format!("line {i}\n")).collect();
     let mut svlogd = cmd_clean(svlogd.as_os_str());
     svlogd.arg("-tt").arg(&dir);
-    let o = harness::run_with_input(&mut svlogd, input.as_bytes(), CMD_TIMEOUT);
+    let o = harness::run_with_input(&mut svlogd, input.as_bytes(), WAIT);
     assert!(o.status.success());
     // Compress the oldest archive, as a later svlogd will.
     let oldest = harness::names(&dir)
@@ -246,7 +248,7 @@ impl Watching {
 
     fn wait_lines(&self, n: usize) -> Vec<String> {
         harness::wait_until_or(
-            STATE_TIMEOUT,
+            WAIT,
             &format!("{n} lines from w_log"),
             &mut || self.text().lines().count() >= n,
             || self.text(),
@@ -277,7 +279,7 @@ fn w_log_follows_across_rotations(svlogd: &Path, old_archives: usize) {
     let mut input = svlogd.child.stdin.take().unwrap();
     input.write_all(b"before w_log started\n").unwrap();
     input.flush().unwrap();
-    harness::wait_until(STATE_TIMEOUT, "first line logged", || {
+    harness::wait_until(WAIT, "first line logged", || {
         fs::read(dir.join("current")).is_ok_and(|c| !c.is_empty())
     });
     let w = Watching::start(&s, &["-n", "1", "./busy"]);
@@ -299,7 +301,7 @@ fn w_log_follows_across_rotations(svlogd: &Path, old_archives: usize) {
         .count();
     assert!(archives - old_archives > 100, "only {archives} rotations");
     drop(input);
-    assert!(svlogd.wait_timeout(CMD_TIMEOUT).success());
+    assert!(svlogd.wait_timeout(WAIT).success());
 }
 
 #[test]
@@ -399,12 +401,12 @@ fn w_log_reads_and_follows_compressed_archives() {
         let archives: Vec<&String> = names.iter().filter(|n| n.starts_with('@')).collect();
         archives.len() >= 3 && archives.iter().all(|n| n.ends_with(".s.gz"))
     };
-    harness::wait_until(STATE_TIMEOUT, "50 lines logged", || {
+    harness::wait_until(WAIT, "50 lines logged", || {
         harness::read_text(dir.join("current")).contains("line 50\n")
     });
     svlogd.signal(nix::sys::signal::Signal::SIGALRM);
     harness::wait_until_or(
-        STATE_TIMEOUT,
+        WAIT,
         "every archive compressed, current empty",
         &mut || all_gz(&dir) && harness::read_text(dir.join("current")).is_empty(),
         || harness::listing(&dir),
@@ -418,11 +420,11 @@ fn w_log_reads_and_follows_compressed_archives() {
     }
     assert_eq!(w.wait_lines(n - 35), expected(n));
     harness::wait_until_or(
-        STATE_TIMEOUT,
+        WAIT,
         "what was followed compressed",
         &mut || all_gz(&dir),
         || harness::listing(&dir),
     );
     drop(input);
-    assert!(svlogd.wait_timeout(CMD_TIMEOUT).success());
+    assert!(svlogd.wait_timeout(WAIT).success());
 }

@@ -3,7 +3,10 @@
 
 use crate::common::*;
 use formats::status::State;
-use harness::{bin, reference, Scratch};
+use harness::{
+    bin, command, exec, mask_pids, read_status, reference, service, stderr, stdout, transcript,
+    wait_run, wait_status, Scratch, WAIT,
+};
 use std::fs;
 use std::path::Path;
 
@@ -40,30 +43,31 @@ fn usage_and_option_errors_match_runit() {
 #[test]
 fn status_lines_match_runit_for_every_state() {
     let s = Scratch::new("sv-status");
-    let up = make_service(&s, "up", "exec sleep 100", true);
-    let nolog = make_service(&s, "nolog", "exec sleep 100", false);
-    let dn = make_service(&s, "dn", "exec sleep 100", true);
+    let up = service(&s, "up", "#!/bin/sh\nexec sleep 100\n");
+    s.script(up.join("log/run"), DISCARD_LOG);
+    let nolog = service(&s, "nolog", "#!/bin/sh\nexec sleep 100\n");
+    let dn = service(&s, "dn", "#!/bin/sh\nexec sleep 100\n");
+    s.script(dn.join("log/run"), DISCARD_LOG);
     fs::write(dn.join("down"), "").unwrap();
-    let paused = make_service(&s, "paused", "exec sleep 100", false);
-    let stubborn = make_service(
+    let paused = service(&s, "paused", "#!/bin/sh\nexec sleep 100\n");
+    let stubborn = service(
         &s,
         "stubborn",
-        "trap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done",
-        false,
+        "#!/bin/sh\ntrap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done\n",
     );
     let _p: Vec<_> = [&up, &nolog, &dn, &paused, &stubborn]
         .iter()
         .map(|d| supervise(&s, Sup::Runit, d))
         .collect();
-    wait_running(&s, &up);
-    wait_running(&s, &nolog);
-    wait_running(&s, &paused);
-    wait_running(&s, &stubborn);
+    wait_run(&s, &up);
+    wait_run(&s, &nolog);
+    wait_run(&s, &paused);
+    wait_run(&s, &stubborn);
     // A TERM before the shell ignores it would end the service instead.
-    harness::wait_until(STATE_TIMEOUT, "stubborn ignores TERM", || {
+    harness::wait_until(WAIT, "stubborn ignores TERM", || {
         stubborn.join("trapped").exists()
     });
-    wait_running(&s, &up.join("log"));
+    wait_run(&s, &up.join("log"));
     formats::control::send(&paused, b"p").unwrap();
     wait_status(&s, &paused, "paused", |st| st.paused);
     formats::control::send(&stubborn, b"d").unwrap();
@@ -100,13 +104,15 @@ fn status_lines_match_runit_for_every_state() {
 fn control_commands_do_what_runits_do() {
     let s = Scratch::new("sv-control");
     // The signal commands must not kill the service, or restarts make the runs diverge.
-    let body = "trap '' HUP ALRM INT USR1 USR2\nexec sleep 100";
-    let a = make_service(&s, "a", body, true);
-    let b = make_service(&s, "b", body, true);
+    let body = "#!/bin/sh\ntrap '' HUP ALRM INT USR1 USR2\nexec sleep 100\n";
+    let a = service(&s, "a", body);
+    s.script(a.join("log/run"), DISCARD_LOG);
+    let b = service(&s, "b", body);
+    s.script(b.join("log/run"), DISCARD_LOG);
     let _pa = supervise(&s, Sup::Runit, &a);
     let _pb = supervise(&s, Sup::Runit, &b);
-    wait_running(&s, &a);
-    wait_running(&s, &b);
+    wait_run(&s, &a);
+    wait_run(&s, &b);
     for cmd in [
         "down",
         "up",
@@ -137,8 +143,8 @@ fn control_commands_do_what_runits_do() {
         let sb = ours("sv", &s.path, &["status", "./b"], &[]);
         harness::assert_text_eq(
             &format!("state after {cmd}"),
-            &mask(&stdout(&sb).replace("./b", "./a")),
-            &mask(&stdout(&sa)),
+            &mask_pids(&stdout(&sb).replace("./b", "./a")),
+            &mask_pids(&stdout(&sa)),
         );
     }
     // exit: runsv goes away, and a second exit says so with "ok".
@@ -153,12 +159,12 @@ fn control_commands_do_what_runits_do() {
 
 fn restart_waits_for_the_new_process(sup: Sup) {
     let s = Scratch::new("sv-restart");
-    let a = make_service(&s, "a", "exec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, sup, &a);
-    let before = wait_running(&s, &a);
+    let before = wait_run(&s, &a);
     let o = ours("sv", &s.path, &["restart", "./a"], &[]);
     assert_eq!(harness::code(o.status), 0, "{}", transcript(&o));
-    let after = status(&a).unwrap().pid;
+    let after = read_status(&a).unwrap().pid;
     assert_ne!(after, before, "sv restart returned before the restart");
     assert!(
         stdout(&o).contains(&format!("ok: run: ./a: (pid {after}) ")),
@@ -168,7 +174,7 @@ fn restart_waits_for_the_new_process(sup: Sup) {
     // term waits the same way.
     let o = ours("sv", &s.path, &["-w", "5", "term", "./a"], &[]);
     assert_eq!(harness::code(o.status), 0, "{}", transcript(&o));
-    assert_ne!(status(&a).unwrap().pid, after);
+    assert_ne!(read_status(&a).unwrap().pid, after);
 }
 
 #[test]
@@ -186,7 +192,7 @@ fn restart_waits_for_the_new_process_ours() {
 #[test]
 fn up_after_down_is_not_lost_while_runsv_sleeps() {
     let s = Scratch::new("sv-race");
-    let a = make_service(&s, "a", "exit 1", false);
+    let a = service(&s, "a", "#!/bin/sh\nexit 1\n");
     let _p = supervise(&s, Sup::Runit, &a);
     for _ in 0..3 {
         let d = ours("sv", &s.path, &["down", "./a"], &[]);
@@ -202,9 +208,11 @@ fn up_after_down_is_not_lost_while_runsv_sleeps() {
     }
 }
 
+/// Waits until runsv has read every byte of its control FIFO (runit's runsv may be asleep in
+/// its throttle, not in poll, so [`harness::wait_handled`] would not do).
 fn wait_until_fifo_drained(dir: &Path) {
     let f = formats::control::open_writer(&dir.join("supervise/control")).unwrap();
-    harness::wait_until(STATE_TIMEOUT, "control FIFO read by runsv", || {
+    harness::wait_until(WAIT, "control FIFO read by runsv", || {
         tools::sv::fifo_pending(&f) == Some(0)
     });
 }
@@ -212,7 +220,7 @@ fn wait_until_fifo_drained(dir: &Path) {
 #[test]
 fn check_script_decides_when_a_service_is_up() {
     let s = Scratch::new("sv-check");
-    let a = make_service(&s, "a", "exec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
     s.script("a/check", "#!/bin/sh\ntest -e ready-flag\n");
     fs::write(a.join("down"), "").unwrap();
     let _p = supervise(&s, Sup::Runit, &a);
@@ -247,18 +255,15 @@ fn check_script_decides_when_a_service_is_up() {
 #[test]
 fn sv_timeout_file_gives_a_service_its_own_wait() {
     let s = Scratch::new("sv-timeout");
-    let a = make_service(
+    let a = service(
         &s,
         "a",
-        "trap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done",
-        false,
+        "#!/bin/sh\ntrap '' TERM\n: >trapped\nwhile :; do sleep 0.1; done\n",
     );
     fs::write(a.join("sv-timeout"), "1\n").unwrap();
     let _p = supervise(&s, Sup::Runit, &a);
-    wait_running(&s, &a);
-    harness::wait_until(STATE_TIMEOUT, "a ignores TERM", || {
-        a.join("trapped").exists()
-    });
+    wait_run(&s, &a);
+    harness::wait_until(WAIT, "a ignores TERM", || a.join("trapped").exists());
     // The harness bounds the command (15 times the file's wait): the $SVWAIT of 120 s would
     // not fit in this one.
     let bound = std::time::Duration::from_secs(15);
@@ -296,21 +301,21 @@ fn svwait_alone_sets_the_wait() {
     // the other: the plain one gives up (after the default) while the first still waits, and
     // the first sees its service go down once it lets itself be stopped.
     let s = Scratch::new("sv-svwait");
-    let body = "trap '' TERM\n: >trapped\nwhile [ ! -e release ]; do sleep 0.05; done";
-    let a = make_service(&s, "a", body, false);
-    let b = make_service(&s, "b", body, false);
+    let body = "#!/bin/sh\ntrap '' TERM\n: >trapped\nwhile [ ! -e release ]; do sleep 0.05; done\n";
+    let a = service(&s, "a", body);
+    let b = service(&s, "b", body);
     let _pa = supervise(&s, Sup::Ours, &a);
     let _pb = supervise(&s, Sup::Ours, &b);
     for d in [&a, &b] {
-        wait_running(&s, d);
-        harness::wait_until(STATE_TIMEOUT, "TERM ignored", || d.join("trapped").exists());
+        wait_run(&s, d);
+        harness::wait_until(WAIT, "TERM ignored", || d.join("trapped").exists());
     }
     let mut cmd = command(&bin("sv"), &s.path, &["stop", "./a"], &[("SVWAIT", "600")]);
     cmd.stdout(std::process::Stdio::piped());
     let mut long = harness::Proc::spawn(&mut cmd);
     // It has sent `d` and waits.
     wait_status(&s, &a, "a asked down", |st| st.want == b'd');
-    harness::wait_idle_in_syscall(long.pid(), STATE_TIMEOUT);
+    harness::wait_idle_in_syscall(long.pid(), WAIT);
     let o = harness::run(
         &mut command(&bin("sv"), &s.path, &["stop", "./b"], &[]),
         std::time::Duration::from_secs(70),
@@ -326,7 +331,7 @@ fn svwait_alone_sets_the_wait() {
     );
     fs::write(a.join("release"), "").unwrap();
     fs::write(b.join("release"), "").unwrap();
-    let st = long.wait_timeout(CMD_TIMEOUT);
+    let st = long.wait_timeout(WAIT);
     let mut out = String::new();
     std::io::Read::read_to_string(long.child.stdout.as_mut().unwrap(), &mut out).unwrap();
     assert!(out.starts_with("ok: down: ./a: "), "{out}");
@@ -337,15 +342,17 @@ fn svwait_alone_sets_the_wait() {
 fn init_script_mode() {
     let s = Scratch::new("sv-lsb");
     let svdir = s.mkdir("service");
-    let up = make_service(&s, "service/web", "exec sleep 100", true);
-    let down = make_service(&s, "service/db", "exec sleep 100", true);
+    let up = service(&s, "service/web", "#!/bin/sh\nexec sleep 100\n");
+    s.script(up.join("log/run"), DISCARD_LOG);
+    let down = service(&s, "service/db", "#!/bin/sh\nexec sleep 100\n");
+    s.script(down.join("log/run"), DISCARD_LOG);
     fs::write(down.join("down"), "").unwrap();
     dead_service(&s, "service/gone");
     s.mkdir("service/new");
     let _p1 = supervise(&s, Sup::Runit, &up);
     let _p2 = supervise(&s, Sup::Runit, &down);
-    wait_running(&s, &up);
-    wait_running(&s, &down.join("log"));
+    wait_run(&s, &up);
+    wait_run(&s, &down.join("log"));
     let env = [("SVDIR", svdir.to_str().unwrap())];
     let init = s.mkdir("init.d");
     let refs = s.mkdir("ref.d");
@@ -383,7 +390,7 @@ fn init_script_mode() {
 #[test]
 fn daemontools_directories_are_a_bad_format_for_sv() {
     let s = Scratch::new("sv-daemontools");
-    let a = make_service(&s, "a", "exec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, Sup::Daemontools, &a);
     let (o, t) = sv_both(&s, &["status", "./a"], &[]);
     assert_same("sv status on a daemontools directory", &o, &t);
@@ -393,13 +400,15 @@ fn daemontools_directories_are_a_bad_format_for_sv() {
 #[test]
 fn status_matches_runit_on_our_runsv() {
     let s = Scratch::new("sv-ours");
-    let a = make_service(&s, "a", "exec sleep 100", true);
-    let b = make_service(&s, "b", "exec sleep 100", true);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
+    s.script(a.join("log/run"), DISCARD_LOG);
+    let b = service(&s, "b", "#!/bin/sh\nexec sleep 100\n");
+    s.script(b.join("log/run"), DISCARD_LOG);
     fs::write(b.join("down"), "").unwrap();
     let _pa = supervise(&s, Sup::Ours, &a);
     let _pb = supervise(&s, Sup::Ours, &b);
-    wait_running(&s, &a);
-    wait_running(&s, &b.join("log"));
+    wait_run(&s, &a);
+    wait_run(&s, &b.join("log"));
     let (o, t) = sv_both(&s, &["status", "./a", "./b"], &[]);
     assert_same("sv status on our runsv", &o, &t);
     for cmd in ["up", "pause", "cont", "down", "once"] {
@@ -419,7 +428,7 @@ fn status_matches_runit_on_our_runsv() {
 #[test]
 fn up_waits_for_readiness_on_our_runsv() {
     let s = Scratch::new("sv-ready");
-    let a = make_service(&s, "a", "sleep 0.5\necho >&3\nexec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nsleep 0.5\necho >&3\nexec sleep 100\n");
     fs::write(a.join("notification-fd"), "3\n").unwrap();
     fs::write(a.join("down"), "").unwrap();
     let _p = supervise(&s, Sup::Ours, &a);
@@ -429,17 +438,18 @@ fn up_waits_for_readiness_on_our_runsv() {
         "{}",
         transcript(&o)
     );
-    let st = status(&a).unwrap();
+    let st = read_status(&a).unwrap();
     let ready = formats::status::Ready::read_for(&a.join("supervise"), &st);
     assert!(ready.is_some(), "sv returned before the service was ready");
 }
 
 fn finish_state_is_reported(sup: Sup) {
     let s = Scratch::new("sv-finish");
-    let a = make_service(&s, "a", "exec sleep 100", true);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
+    s.script(a.join("log/run"), DISCARD_LOG);
     s.script("a/finish", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, sup, &a);
-    wait_running(&s, &a);
+    wait_run(&s, &a);
     formats::control::send(&a, b"d").unwrap();
     wait_status(&s, &a, "finish running", |st| {
         st.state == State::Finish && st.pid != 0

@@ -2,9 +2,13 @@
 //! directories run by runit's runsv, ours and daemontools' supervise (`spec/supervise.md` §6).
 
 use crate::common::*;
-use formats::status::State;
-use harness::Scratch;
+use formats::status::{State, Status};
+use harness::{
+    mask_pids, read_status, read_status_any, running, service, stdout, transcript, wait_run,
+    wait_status, wait_status_by, Scratch, SILENT_OK, WAIT,
+};
 use std::fs;
+use std::path::Path;
 use std::process::Output;
 
 fn both(s: &Scratch, tool: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Output) {
@@ -17,7 +21,7 @@ fn both(s: &Scratch, tool: &str, args: &[&str], env: &[(&str, &str)]) -> (Output
 #[test]
 fn messages_and_exit_codes_match_daemontools() {
     let s = Scratch::new("svc-messages");
-    let live = make_service(&s, "live", "exec sleep 100", false);
+    let live = service(&s, "live", "#!/bin/sh\nexec sleep 100\n");
     let _p = supervise(&s, Sup::Runit, &live);
     dead_service(&s, "dead");
     s.mkdir("unsupervised");
@@ -79,12 +83,16 @@ fn svok_never_hangs_on_a_dead_supervisor() {
 
 fn states_over(sup: Sup) {
     let s = Scratch::new("svstat-states");
-    let a = make_service(&s, "a", "exec sleep 100", false);
-    let dn = make_service(&s, "dn", "exec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
+    let dn = service(&s, "dn", "#!/bin/sh\nexec sleep 100\n");
     fs::write(dn.join("down"), "").unwrap();
     let _pa = supervise(&s, sup, &a);
     let _pd = supervise(&s, sup, &dn);
-    wait_running(&s, &a);
+    // daemontools' supervise writes its own record: read as svstat reads it.
+    let wait = |dir: &Path, what: &str, pred: &dyn Fn(&Status) -> bool| {
+        wait_status_by(&s, what, WAIT, || read_status_any(dir), pred)
+    };
+    wait(&a, "a running", &running(0));
     let args = ["./a", "./dn"];
     let (o, t) = both(&s, "svstat", &args, &[]);
     assert_same(&format!("svstat on {sup:?}, first"), &o, &t);
@@ -98,30 +106,30 @@ fn states_over(sup: Sup) {
     ] {
         let target = if what == "dn up" { "./dn" } else { "./a" };
         let o = ours("svc", &s.path, &[letters, target], &[]);
-        assert_eq!(transcript(&o), "--- stdout\n--- stderr\n--- exit 0\n");
+        assert_eq!(transcript(&o), SILENT_OK);
         let dir = s.join(target);
         match what {
-            "paused" => wait_status(&s, &dir, what, |st| st.paused),
-            "continued" => wait_status(&s, &dir, what, |st| !st.paused),
-            "dn up" => wait_status(&s, &dir, what, |st| st.pid != 0),
-            _ => wait_status(&s, &dir, what, |st| st.pid == 0),
-        }
+            "paused" => wait(&dir, what, &|st| st.paused),
+            "continued" => wait(&dir, what, &|st| !st.paused),
+            "dn up" => wait(&dir, what, &|st| st.pid != 0),
+            _ => wait(&dir, what, &|st| st.pid == 0),
+        };
         let (o, t) = both(&s, "svstat", &args, &[]);
         assert_same(&format!("svstat on {sup:?} after svc {letters}"), &o, &t);
     }
     // -t restarts (a new pid) on a service that wants up.
-    let before = wait_running(&s, &dn);
+    let before = wait(&dn, "dn running", &running(0)).pid;
     ours("svc", &s.path, &["-t", "./dn"], &[]);
-    wait_status(&s, &dn, "restarted", |st| st.pid != 0 && st.pid != before);
+    wait(&dn, "restarted", &|st| st.pid != 0 && st.pid != before);
     // -o: once; -k: killed and not restarted.
     ours("svc", &s.path, &["-o", "./a"], &[]);
-    let pid = wait_running(&s, &a);
+    let pid = wait(&a, "a running", &running(0)).pid;
     ours("svc", &s.path, &["-k", "./a"], &[]);
-    wait_status(&s, &a, "killed once-service stays down", |st| st.pid == 0);
+    wait(&a, "killed once-service stays down", &|st| st.pid == 0);
     assert_ne!(pid, 0);
     // -dx: down and exit the supervisor.
     ours("svc", &s.path, &["-dx", "./a", "./dn"], &[]);
-    harness::wait_until(STATE_TIMEOUT, "supervisors gone", || {
+    harness::wait_until(WAIT, "supervisors gone", || {
         formats::control::probe(&a).is_err() && formats::control::probe(&dn).is_err()
     });
     let (o, t) = both(&s, "svstat", &args, &[]);
@@ -150,12 +158,12 @@ fn svc_and_svstat_on_daemontools_supervise() {
 #[test]
 fn letters_are_sent_once_each_in_the_order_given() {
     let s = Scratch::new("svc-order");
-    let a = make_service(&s, "a", "exec sleep 100", false);
-    let b = make_service(&s, "b", "exec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\nexec sleep 100\n");
+    let b = service(&s, "b", "#!/bin/sh\nexec sleep 100\n");
     let _pa = supervise(&s, Sup::Runit, &a);
     let _pb = supervise(&s, Sup::Runit, &b);
-    let old = wait_running(&s, &a);
-    wait_running(&s, &b);
+    let old = wait_run(&s, &a);
+    wait_run(&s, &b);
     // "-du": down then up, the service ends up wanted up (a new process: d stopped the old
     // one); "-u -d -u": "ud", ends down.
     ours("svc", &s.path, &["-du", "./a"], &[]);
@@ -165,33 +173,32 @@ fn letters_are_sent_once_each_in_the_order_given() {
         st.pid != 0 && st.pid != old && st.want == b'u'
     });
     // runsv's extra letters: -1 sends SIGUSR1.
-    let c = make_service(
+    let c = service(
         &s,
         "c",
-        "trap 'echo usr1 >>got' USR1\ntouch trapped\nwhile :; do sleep 0.05; done",
-        false,
+        "#!/bin/sh\ntrap 'echo usr1 >>got' USR1\ntouch trapped\nwhile :; do sleep 0.05; done\n",
     );
     let _pc = supervise(&s, Sup::Runit, &c);
-    wait_running(&s, &c);
+    wait_run(&s, &c);
     // Running is not enough: USR1 before the trap is set would end the shell.
-    harness::wait_until(STATE_TIMEOUT, "trap set", || c.join("trapped").exists());
+    harness::wait_until(WAIT, "trap set", || c.join("trapped").exists());
     ours("svc", &s.path, &["-1", "./c"], &[]);
-    harness::wait_until(STATE_TIMEOUT, "USR1 seen", || c.join("got").exists());
+    harness::wait_until(WAIT, "USR1 seen", || c.join("got").exists());
 }
 
 #[test]
 fn bare_names_are_looked_up_under_svdir_then_here() {
     let s = Scratch::new("svc-svdir");
     let svdir = s.mkdir("service");
-    let a = make_service(&s, "service/a", "exec sleep 100", false);
-    let here = make_service(&s, "here", "exec sleep 100", false);
+    let a = service(&s, "service/a", "#!/bin/sh\nexec sleep 100\n");
+    let here = service(&s, "here", "#!/bin/sh\nexec sleep 100\n");
     let _pa = supervise(&s, Sup::Runit, &a);
     let _ph = supervise(&s, Sup::Runit, &here);
-    wait_running(&s, &a);
-    wait_running(&s, &here);
+    wait_run(&s, &a);
+    wait_run(&s, &here);
     let env = [("SVDIR", svdir.to_str().unwrap())];
     let o = ours("svstat", &s.path, &["a", "here", "nowhere"], &env);
-    let text = mask(&stdout(&o));
+    let text = mask_pids(&stdout(&o));
     assert_eq!(
         text,
         "a: up (pid N) N seconds\nhere: up (pid N) N seconds\nnowhere: unable to chdir: file does not exist\n"
@@ -206,19 +213,19 @@ fn bare_names_are_looked_up_under_svdir_then_here() {
 #[test]
 fn svstat_shows_readiness_and_json() {
     let s = Scratch::new("svstat-ready");
-    let a = make_service(&s, "a", "echo >&3\nexec sleep 100", false);
+    let a = service(&s, "a", "#!/bin/sh\necho >&3\nexec sleep 100\n");
     fs::write(a.join("notification-fd"), "3\n").unwrap();
-    let d = make_service(&s, "d", "exec sleep 100", false);
+    let d = service(&s, "d", "#!/bin/sh\nexec sleep 100\n");
     fs::write(d.join("down"), "").unwrap();
     let _pa = supervise(&s, Sup::Ours, &a);
     let _pd = supervise(&s, Sup::Ours, &d);
-    let pid = wait_running(&s, &a);
-    harness::wait_until(STATE_TIMEOUT, "ready recorded", || {
-        formats::status::Ready::read_for(&a.join("supervise"), &status(&a).unwrap()).is_some()
+    let pid = wait_run(&s, &a);
+    harness::wait_until(WAIT, "ready recorded", || {
+        formats::status::Ready::read_for(&a.join("supervise"), &read_status(&a).unwrap()).is_some()
     });
     let o = ours("svstat", &s.path, &["./a"], &[]);
     assert_eq!(
-        mask(&stdout(&o)),
+        mask_pids(&stdout(&o)),
         "./a: up (pid N) N seconds, ready N seconds\n"
     );
     let o = ours("svstat", &s.path, &["-j", "./a", "./d", "./missing"], &[]);

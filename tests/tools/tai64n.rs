@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use formats::tai64n::Tai64n;
-use harness::{bin, reference, run_with_input, Proc, Scratch};
+use harness::{bin, reference, run_with_input, stdout, Proc, Scratch, WAIT};
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 fn filter(program: &std::path::Path, input: &[u8], tz: &str) -> std::process::Output {
     let mut cmd = harness::cmd_clean(program.as_os_str());
     cmd.env("TZ", tz);
-    run_with_input(&mut cmd, input, CMD_TIMEOUT)
+    run_with_input(&mut cmd, input, WAIT)
 }
 
 #[test]
@@ -125,6 +125,6 @@ fn filters_pass_each_line_on_at_once() {
         assert!(line.ends_with(word), "{line}");
     }
     drop(input);
-    assert!(p.wait_timeout(CMD_TIMEOUT).success());
-    assert!(l.wait_timeout(CMD_TIMEOUT).success());
+    assert!(p.wait_timeout(WAIT).success());
+    assert!(l.wait_timeout(WAIT).success());
 }

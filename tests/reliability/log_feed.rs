@@ -1,7 +1,8 @@
-//! What the logger-killed, disk-full and slow-disk scenarios share: self-checking numbered
-//! lines and their tally, a writer that times its writes, random delays.
+//! Feeding svlogd and reading what arrived, for the logger-killed, disk-full and slow-disk
+//! scenarios: self-checking numbered lines and their tally, a writer that times its writes
+//! into a pipe, and svlogd started on that pipe.
 
-use crate::sup_common::log_files;
+use harness::{log_files, Impl};
 use std::fs;
 use std::path::Path;
 
@@ -107,39 +108,6 @@ pub fn tally_dir(dir: &Path) -> Numbers {
     t
 }
 
-/// The archives (`@...`) in a log directory.
-pub fn archives(dir: &Path) -> usize {
-    harness::names(dir)
-        .iter()
-        .filter(|n| n.starts_with('@'))
-        .count()
-}
-
-/// A small random number generator (xorshift64*), seeded from the clock; the seed is printed
-/// so a run can be told apart.
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded from the clock.
-    pub fn new(what: &str) -> Rng {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-            | 1;
-        eprintln!("{what}: random seed {seed}");
-        Rng(seed)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-}
-
 /// A thread writing `data` into a pipe in `chunk`-byte writes, timing each: how long the
 /// writer (the service) was held up.
 pub struct Writer {
@@ -203,7 +171,7 @@ pub fn pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
 /// from its first instruction (a shell puts itself there, then execs svlogd).
 pub fn svlogd(
     s: &harness::Scratch,
-    imp: crate::sup_common::Impl,
+    imp: Impl,
     rd: &std::os::fd::OwnedFd,
     args: &[&Path],
     err: &str,
