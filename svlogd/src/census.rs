@@ -13,6 +13,11 @@
 //! svlogd's back: it is listed again (and only new names are stat'ed) before the census is
 //! used. When two of svlogd's own threads change the directory at once, the chain breaks and
 //! the directory is listed again too: a census is never trusted on a guess.
+//!
+//! The kernel stamps a change with its coarse clock (one tick, 1 to 10 ms; a whole second on
+//! some file systems), so a change made in the same tick as the one svlogd saw does not move
+//! the time. A stamp read in that tick is *racy* ([`racy`]): the census may then be short of
+//! a change, and before anything is deleted on its word the directory is listed again.
 
 use formats::archive::Name;
 use std::collections::VecDeque;
@@ -51,6 +56,19 @@ pub struct Census {
     /// The directory's modification time when the entries last matched it; `None`: list it
     /// before trusting them.
     stamp: Option<Mtime>,
+    /// Whether the stamp was read in the tick of the change that set it (see [`racy`]).
+    racy: bool,
+}
+
+/// Whether a directory time `stamp`, read when the kernel's file clock said `now`, may be
+/// shared by a change made after the reading: the same tick, or within 2 seconds where the
+/// time has no nanoseconds (a file system that keeps whole seconds).
+pub fn racy(stamp: Mtime, now: Mtime) -> bool {
+    if stamp.1 == 0 {
+        now.0 - stamp.0 < 2
+    } else {
+        stamp >= now
+    }
 }
 
 impl Census {
@@ -59,24 +77,33 @@ impl Census {
         self.stamp == Some(now)
     }
 
+    /// Whether the match may miss a change made in the same tick (see [`racy`]): list the
+    /// directory again before deleting on the census's word.
+    pub fn racy(&self) -> bool {
+        self.racy
+    }
+
     /// Forget the match: the directory is listed again before the census is used.
     pub fn invalidate(&mut self) {
         self.stamp = None;
     }
 
-    /// svlogd changed the directory itself: its time went from `before` to `after`. The match
-    /// holds on only if nobody changed it since the census last matched.
-    pub fn changed(&mut self, before: Mtime, after: Mtime) {
+    /// svlogd changed the directory itself: its time went from `before` to `after`, read when
+    /// the file clock said `now`. The match holds on only if nobody changed it since the
+    /// census last matched.
+    pub fn changed(&mut self, before: Mtime, after: Mtime, now: Mtime) {
         if self.stamp == Some(before) {
             self.stamp = Some(after);
+            self.racy = racy(after, now);
         } else {
             self.stamp = None;
         }
     }
 
-    /// A fresh listing (in any order) made when the directory's time was `stamp`. Archives
-    /// already known keep their age (what this svlogd made stays "made by it").
-    pub fn relist(&mut self, mut found: Vec<Archive>, stamp: Mtime) {
+    /// A fresh listing (in any order) made when the directory's time was `stamp`, read when
+    /// the file clock said `now`. Archives already known keep their age (what this svlogd
+    /// made stays "made by it").
+    pub fn relist(&mut self, mut found: Vec<Archive>, stamp: Mtime, now: Mtime) {
         found.sort_by_key(|a| a.name);
         for a in &mut found {
             if let Some(known) = self.get(&a.name) {
@@ -88,6 +115,7 @@ impl Census {
         self.bytes = found.iter().map(|a| a.size).sum();
         self.entries = found.into();
         self.stamp = Some(stamp);
+        self.racy = racy(stamp, now);
     }
 
     /// The archive named `name`, if known.
@@ -185,13 +213,30 @@ mod tests {
     fn only_an_unbroken_chain_of_own_changes_keeps_the_match() {
         let mut c = Census::default();
         assert!(!c.matches((5, 0)));
-        c.relist(vec![arch(b'1', Suffix::Saved, 1)], (5, 0));
+        c.relist(vec![arch(b'1', Suffix::Saved, 1)], (5, 0), (9, 0));
         assert!(c.matches((5, 0)));
-        c.changed((5, 0), (6, 0));
+        assert!(!c.racy());
+        c.changed((5, 0), (6, 0), (9, 0));
         assert!(c.matches((6, 0)) && !c.matches((5, 0)));
         // Someone else changed it (7) before our change (7 -> 8): list again.
-        c.changed((7, 0), (8, 0));
+        c.changed((7, 0), (8, 0), (9, 0));
         assert!(!c.matches((8, 0)));
+    }
+
+    #[test]
+    fn a_stamp_read_in_the_tick_of_its_change_is_racy() {
+        // Nanoseconds: racy until the file clock has moved past the stamp.
+        assert!(racy((5, 300), (5, 300)));
+        assert!(racy((5, 300), (5, 200)));
+        assert!(!racy((5, 300), (5, 301)));
+        // Whole seconds (or exactly on one): racy for 2 seconds.
+        assert!(racy((5, 0), (6, 999_999_999)));
+        assert!(!racy((5, 0), (7, 0)));
+        let mut c = Census::default();
+        c.relist(Vec::new(), (5, 300), (5, 300));
+        assert!(c.racy());
+        c.changed((5, 300), (5, 400), (5, 500));
+        assert!(!c.racy());
     }
 
     #[test]
@@ -203,6 +248,7 @@ mod tests {
         c.add(made);
         c.relist(
             vec![arch(b'2', Suffix::Saved, 2), arch(b'1', Suffix::Saved, 1)],
+            (1, 0),
             (1, 0),
         );
         assert_eq!(c.iter().next().unwrap().born, Born::Made(now));

@@ -98,6 +98,16 @@ pub fn mtime(dir: &impl AsFd) -> (i64, i64) {
     }
 }
 
+/// The clock the kernel stamps file changes with (`CLOCK_REALTIME_COARSE`: it moves once a
+/// tick), as (seconds, nanoseconds): a file time not below it may still be shared by a later
+/// change.
+pub fn file_clock() -> (i64, i64) {
+    match nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME_COARSE) {
+        Ok(t) => (t.tv_sec(), t.tv_nsec()),
+        Err(_) => (i64::MAX, 0),
+    }
+}
+
 /// Whether `a` and `b` are open on the same file.
 pub fn same_file(a: &impl AsFd, b: &impl AsFd) -> bool {
     match (

@@ -91,6 +91,7 @@ impl LogDir {
     fn relist(&mut self) -> Option<Vec<Name>> {
         let dir = self.dir.as_ref()?;
         let stamp = sys::dirfd::mtime(dir);
+        let now = sys::dirfd::file_clock();
         let raw = match list(dir) {
             Ok(n) => n,
             Err(e) => {
@@ -137,7 +138,7 @@ impl LogDir {
                 _ => {}
             }
         }
-        self.census.relist(found, stamp);
+        self.census.relist(found, stamp, now);
         names.sort();
         Some(names)
     }
@@ -161,9 +162,19 @@ impl LogDir {
                 size: c.size,
                 born,
             });
-            self.census.changed(c.before, c.after);
+            // When the compressor read `after` is not known: taken as racy.
+            self.census.changed(c.before, c.after, c.after);
         }
         if !self.census.matches(sys::dirfd::mtime(dir)) {
+            self.relist();
+        }
+    }
+
+    /// The census, listed again if it may be short of a change (see `census::racy`):
+    /// before deleting on its word.
+    fn census_to_delete_by(&mut self) {
+        self.fresh_census();
+        if self.census.racy() {
             self.relist();
         }
     }
@@ -174,7 +185,8 @@ impl LogDir {
         let dir = self.dir.as_ref().expect("an open directory");
         let before = sys::dirfd::mtime(dir);
         let r = op(dir);
-        self.census.changed(before, sys::dirfd::mtime(dir));
+        let after = sys::dirfd::mtime(dir);
+        self.census.changed(before, after, sys::dirfd::file_clock());
         r
     }
 
@@ -256,26 +268,36 @@ impl LogDir {
             Born::Made(t) => ctx.now.saturating_duration_since(t),
             Born::Mtime((s, ns)) => age_from_mtime(s, ns, wall),
         };
-        let doomed: Vec<(Name, u64, Hold)> = {
-            let entries = self.census.iter().map(|a| Entry {
-                name: a.name,
-                size: a.size,
-                age: age(a),
-                hold: self.hold(&a.name, fresh, gz_busy, &needs),
-            });
-            let picked: Vec<usize> = plan(entries.clone(), &lim, forwarding)
-                .into_iter()
-                .map(|(i, _)| i)
-                .collect();
-            match picked.last() {
-                None => Vec::new(),
-                Some(&last) => entries
-                    .take(last + 1)
-                    .enumerate()
-                    .filter(|(i, _)| picked.binary_search(i).is_ok())
-                    .map(|(_, e)| (e.name, e.size, e.hold))
-                    .collect(),
+        let mut listed = false;
+        let doomed = loop {
+            let doomed: Vec<(Name, u64, Hold)> = {
+                let entries = self.census.iter().map(|a| Entry {
+                    name: a.name,
+                    size: a.size,
+                    age: age(a),
+                    hold: self.hold(&a.name, fresh, gz_busy, &needs),
+                });
+                let picked: Vec<usize> = plan(entries.clone(), &lim, forwarding)
+                    .into_iter()
+                    .map(|(i, _)| i)
+                    .collect();
+                match picked.last() {
+                    None => Vec::new(),
+                    Some(&last) => entries
+                        .take(last + 1)
+                        .enumerate()
+                        .filter(|(i, _)| picked.binary_search(i).is_ok())
+                        .map(|(_, e)| (e.name, e.size, e.hold))
+                        .collect(),
+                }
+            };
+            // A census that may be short of a change made in its tick is not enough to
+            // delete on: list the directory again, once, and plan again.
+            if doomed.is_empty() || listed || !self.census.racy() {
+                break doomed;
             }
+            self.relist();
+            listed = true;
         };
         {
             // The compressor takes this lock before it starts on a file: holding it, no
@@ -321,7 +343,7 @@ impl LogDir {
         if self.dir.is_none() || self.cfg.nmin >= self.cfg.nmax {
             return false;
         }
-        self.fresh_census();
+        self.census_to_delete_by();
         if self.census.len() <= self.cfg.nmin {
             return false;
         }
