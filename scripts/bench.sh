@@ -15,8 +15,9 @@
 #                                    only them, and their tables alone are filled in
 #
 # What it does: installs the Debian packages the comparisons need (runit, daemontools, s6,
-# rsyslog, linux-perf, ...) when they are missing; builds the release binaries
-# (scripts/build-release.sh); runs each suite's script, which lives beside its crate:
+# rsyslog, linux-perf, ...) when they are missing; builds the release binaries in every form
+# the budgets measure (scripts/bench/builds.sh: glibc, musl, the smallest multicall binary,
+# without TLS; the smallest needs a nightly toolchain with rust-src); runs each suite's script, which lives beside its crate:
 #
 #   sizes       scripts/bench/sizes.sh       release binaries' sizes, per build
 #   throughput  svlogd/bench/throughput.sh   loggers on the same input, patterns, compression
@@ -104,7 +105,8 @@ if ! command -v perf >/dev/null 2>&1; then
 fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-scripts/build-release.sh
+# Every build the budgets measure (scripts/bench/builds.sh), once.
+ROOT=$ROOT BENCH_OUT=/dev/null sh -c '. scripts/bench/lib.sh && . scripts/bench/builds.sh && build_all'
 export NO_BUILD=1
 
 mkdir -p "$(dirname "$out")"

@@ -5,11 +5,11 @@
 #
 #   scripts/bench/sizes.sh           (scripts/bench.sh runs it with the others)
 #
-# A build is a name in BUILDS and a function build_NAME DESTDIR that builds it (unless
-# NO_BUILD=1) and installs its binaries into DESTDIR/usr/bin; every regular file there is
-# measured (the symbolic links, chpst's daemontools names, are not). To add a build (a musl
-# one, a multicall binary), add its name to BUILDS and write its function: its row appears in
-# the table. Only builds that exist are listed.
+# A build is a name in BUILDS and a function build_NAME DESTDIR that installs its binaries
+# into DESTDIR/usr/bin (scripts/bench/builds.sh makes them all first, unless NO_BUILD=1);
+# every regular file there is measured (the symbolic links, chpst's daemontools names and a
+# multicall binary's programs, are not). To add a build, add its name to BUILDS and write its
+# function: its row appears in the table.
 #
 # Records `sizes BUILD BINARY 1 bytes|stripped VALUE` (stripped: 1 when the file has no
 # symbol table), `sizes BUILD - - description TEXT` (the table's row label, which
@@ -19,12 +19,41 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/bench/lib.sh"
 
-BUILDS="glibc"
+. "$ROOT/scripts/bench/builds.sh"
+BUILDS="glibc glibc_notls musl musl_multicall small small_notls"
+[ -n "${NO_BUILD:-}" ] || build_all
 
 build_glibc() {
-    [ -n "${NO_BUILD:-}" ] || "$ROOT/scripts/build-release.sh"
     "$ROOT/scripts/install.sh" --no-build --prefix=/usr --destdir="$1"
     echo "ours, glibc $(uname -m) (runsv, runsvdir static-PIE; scripts/build-release.sh)"
+}
+
+build_glibc_notls() {
+    mkdir -p "$1/usr/bin"
+    cp "$B_GLIBC_NOTLS/svlogd" "$1/usr/bin/"
+    echo "svlogd alone without TLS, glibc (scripts/build-release.sh --no-tls)"
+}
+
+build_musl() {
+    "$ROOT/scripts/install.sh" --from="$B_MUSL" --prefix=/usr --destdir="$1"
+    echo "ours, musl, static (scripts/build-release.sh --target $MUSL)"
+}
+
+build_musl_multicall() {
+    "$ROOT/scripts/install.sh" --from="$B_MUSL" --multicall --prefix=/usr --destdir="$1"
+    echo "runit-rs multicall, musl, static, opt-level 3 (the same build, install.sh --multicall)"
+}
+
+build_small() {
+    mkdir -p "$1/usr/bin"
+    cp "$B_SMALL" "$1/usr/bin/runit-rs"
+    echo "runit-rs multicall, musl, static, smallest (scripts/build-release.sh --small)"
+}
+
+build_small_notls() {
+    mkdir -p "$1/usr/bin"
+    cp "$B_SMALL_NOTLS" "$1/usr/bin/runit-rs"
+    echo "runit-rs multicall without TLS, musl, smallest (scripts/build-release.sh --small --no-tls)"
 }
 
 need readelf

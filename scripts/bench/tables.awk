@@ -120,7 +120,7 @@ function throughput(    lines, bytes, rows, row, part, j, id, label, a, len, t, 
     print "| logger | seconds | lines/s | MB/s | time ÷ ours `-tt` | peak RSS |"
     print "|---|---|---|---|---|---|"
     tt = med("throughput", "tt", "ours", "wall_ns")
-    rows = "cat coreutils|`cat > file` (the ceiling);plain ours|**our svlogd**;tt ours|**our svlogd -tt**;T-local ours|**our svlogd -T local** (local-time stamps);t s6|s6-log `t`;T s6|s6-log `T`;t multilog|multilog `t`;plain runit|runit svlogd;tt runit|runit svlogd -tt"
+    rows = "cat coreutils|`cat > file` (the ceiling);plain ours|**our svlogd**;tt ours|**our svlogd -tt**;T-local ours|**our svlogd -T local** (local-time stamps);t s6|s6-log `t`;T s6|s6-log `T`;t multilog|multilog `t`;plain runit|runit svlogd;tt runit|runit svlogd -tt;tt ours-musl|our svlogd -tt, static musl build;tt ours-small|our svlogd -tt, the smallest multicall binary (musl)"
     l = split(rows, row, ";")
     for (j = 1; j <= l; j++) {
         split(row[j], part, "|"); split(part[1], id, " "); label = part[2]
@@ -375,22 +375,51 @@ function srange_ms(arr, len,    j, t) {
     return srange(t, len, 2)
 }
 
-function budgets(    o, r) {
-    print "**Memory budgets** (issue 13): each figure against its limit, from the tables above."
+function budgets(    o, r, j, l, b, lbl, part, lim) {
+    print "**Budgets** (issue 13): each figure against its limit, from the records of this run. Sizes in"
+    print "bytes (MB = 1,000,000 bytes); memory from `smaps_rollup`, means of the processes measured."
     print ""
-    if (!has("memory", "fleet", "ours", "private_dirty_kb") && !has("rss", "idle", "ours", "private_dirty_kb")) { missing("memory budgets"); return }
-    print "| budget | ours | limit | |"
+    if (!(("sizes", 1) in cases) && !has("memory", "fleet", "ours", "private_dirty_kb") && !has("rss", "idle", "ours", "private_dirty_kb")) { missing("budgets"); return }
+    print "| budget | measured | limit | |"
     print "|---|---|---|---|"
-    if (has("memory", "fleet", "ours", "private_dirty_kb")) {
-        o = mean("memory", "fleet", "ours", "private_dirty_kb"); r = mean("memory", "fleet", "runit", "private_dirty_kb")
-        printf "| private dirty of an idle runsv ≤ runit's (glibc) | %s | %s | %s |\n", fkib(o), fkib(r), goal(o <= r)
-        o = mean("memory", "fleet", "ours", "pss_kb"); r = mean("memory", "fleet", "runit", "pss_kb")
-        printf "| PSS of a runsv in a fleet of %s ≤ runit's | %s | %s | %s |\n", setting("memory", "services"), fkib(o), fkib(r), goal(o <= r)
+    l = split("small_notls|runit-rs|the smallest multicall binary without TLS, static musl (`build-release.sh --small --no-tls`)|1000000;small|runit-rs|the smallest multicall binary with TLS, static musl (`build-release.sh --small`)|1600000;glibc_notls|svlogd|svlogd without TLS, glibc (`build-release.sh --no-tls`)|1000000", lbl, ";")
+    for (j = 1; j <= l; j++) {
+        split(lbl[j], part, "|")
+        if (!has("sizes", part[1], part[2], "bytes")) continue
+        o = med("sizes", part[1], part[2], "bytes")
+        printf "| size of %s | %s bytes | %s | %s |\n", part[3], commas(o), commas(part[4]), goal(o <= part[4])
+    }
+    r = mean("memory", "fleet", "runit", "private_dirty_kb")
+    l = split("ours|static-PIE glibc, as installed|r;ours-dynamic|glibc, a plain `cargo build --release`|r;ours-multicall|glibc multicall `runit-rs` (`install.sh --multicall`)|r;ours-musl|static musl|40;ours-small|the smallest multicall, static musl|40", lbl, ";")
+    for (j = 1; j <= l; j++) {
+        split(lbl[j], part, "|")
+        if (!has("memory", "fleet", part[1], "private_dirty_kb")) continue
+        o = mean("memory", "fleet", part[1], "private_dirty_kb")
+        lim = part[3] == "r" ? r : part[3]
+        printf "| private dirty of an idle runsv, %s | %s | %s%s | %s |\n", part[2], fkib(o), fkib(lim), part[3] == "r" ? " (runit's)" : "", goal(o <= lim)
+    }
+    if (has("memory", "fleet", "ours", "pss_kb")) {
+        r = mean("memory", "fleet", "runit", "pss_kb")
+        for (j = 1; j <= l; j++) {
+            split(lbl[j], part, "|")
+            if (!has("memory", "fleet", part[1], "pss_kb")) continue
+            o = mean("memory", "fleet", part[1], "pss_kb")
+            printf "| PSS of a runsv in a fleet of %s, %s | %s | %s (runit's) | %s |\n", setting("memory", "services"), part[2], fkib(o), fkib(r), goal(o <= r)
+        }
     }
     if (has("rss", "idle", "ours", "private_dirty_kb")) {
-        o = mean("rss", "idle", "ours", "private_dirty_kb"); r = mean("rss", "idle", "runit", "private_dirty_kb")
-        printf "| private dirty of an idle svlogd ≤ runit's svlogd | %s | %s | %s |\n", fkib(o), fkib(r), goal(o <= r)
-        printf "| private dirty of an idle svlogd ≤ 1.0 MiB, glibc build without TLS | %s, measured on the default build, **with** TLS: no build option leaves TLS out of svlogd (rustls is not optional in `svlogd/Cargo.toml`) | 1.0 MiB | %s, by the default build |\n", fkib(o), goal(o <= 1024)
+        r = mean("rss", "idle", "runit", "private_dirty_kb")
+        l = split("ours|glibc release;ours-musl|static musl;ours-small|the smallest multicall, static musl", lbl, ";")
+        for (j = 1; j <= l; j++) {
+            split(lbl[j], part, "|")
+            if (!has("rss", "idle", part[1], "private_dirty_kb")) continue
+            o = mean("rss", "idle", part[1], "private_dirty_kb")
+            printf "| private dirty of an idle svlogd, %s | %s | %s (runit's) | %s |\n", part[2], fkib(o), fkib(r), goal(o <= r)
+        }
+    }
+    if (has("throughput", "tt", "ours-small", "wall_ns")) {
+        r = med("throughput", "tt", "ours", "wall_ns"); o = med("throughput", "tt", "ours-small", "wall_ns")
+        printf "| `-tt` time of the smallest multicall (musl) ÷ the glibc release build's | %s | 1.10 | %s |\n", ratio(o / r), goal(o / r <= 1.10)
     }
     print ""
 }

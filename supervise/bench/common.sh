@@ -14,15 +14,21 @@ OURS=$CARGO_TARGET_DIR/static/release
     cargo build --release --locked -p supervise --bins --target-dir "$CARGO_TARGET_DIR/static" >&2)
 SCRATCH=$(mktemp -d /tmp/supervise-bench.XXXXXX)
 
-cleanup() {
+# stop_under DIR: kills every process whose working directory is in DIR (by pid), until none
+# is left.
+stop_under() {
     for _ in 1 2 3; do
         for p in /proc/[0-9]*; do
             case "$(readlink "$p/cwd" 2>/dev/null)" in
-                "$SCRATCH"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
+                "$1"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;;
             esac
         done
         sleep 0.2
     done
+}
+
+cleanup() {
+    stop_under "$SCRATCH"
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT

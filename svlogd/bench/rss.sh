@@ -5,6 +5,9 @@
 #
 #   svlogd/bench/rss.sh              (scripts/bench.sh runs it with the others)
 #
+# Implementations: ours (the release build, glibc), ours-musl (static musl), ours-small (the
+# smallest multicall binary, build-release.sh --small, through a link named svlogd), runit.
+#
 # Records `rss STATE IMPL RUN METRIC VALUE` (KiB, from smaps_rollup): rss_kb, pss_kb,
 # private_dirty_kb, private_clean_kb, anonymous_kb (anonymous pages: heap, stack, and the
 # private copies of written pages of the binary's and libraries' data) and file_kb (Rss minus
@@ -23,9 +26,10 @@ ROTATE=${ROTATE:-$(scaled 16777215 4096)}
 RUNS=${RUNS:-$(runs 3)}
 DIR=${BENCH_DIR:-/dev/shm/svlogd-rss.$$}
 
-[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && cargo build --release --quiet --locked -p svlogd --bin svlogd)
-OURS=$CARGO_TARGET_DIR/release/svlogd
-need "$OURS" /usr/bin/svlogd
+. "$ROOT/scripts/bench/builds.sh"
+[ -n "${NO_BUILD:-}" ] || build_all
+OURS=$B_GLIBC/svlogd
+need "$OURS" "$B_MUSL/svlogd" "$B_SMALL" /usr/bin/svlogd
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
@@ -37,6 +41,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 INPUT=$DIR/input
 gen_lines "$LINES" "$INPUT"
+applet_dir "$B_SMALL" "$DIR/bin-small"
 record rss - - - lines "$LINES"
 record rss - - - idle_lines 1000
 
@@ -75,12 +80,17 @@ measure() {
     echo "  rss $1 $2 run $r: $(tr '\n' ' ' <"$DIR/rollup")"
 }
 
-echo "rss: idle svlogd -tt, ours and runit's, $RUNS runs"
+echo "rss: idle svlogd -tt, our builds and runit's, $RUNS runs"
 r=0
 while [ "$r" -lt "$RUNS" ]; do
     r=$((r + 1))
-    for impl in ours runit; do
-        if [ "$impl" = ours ]; then bin=$OURS; else bin=/usr/bin/svlogd; fi
+    for impl in ours ours-musl ours-small runit; do
+        case $impl in
+            ours) bin=$OURS ;;
+            ours-musl) bin=$B_MUSL/svlogd ;;
+            ours-small) bin=$DIR/bin-small/svlogd ;;
+            runit) bin=/usr/bin/svlogd ;;
+        esac
         d=$DIR/run
         rm -rf "$d"
         mkdir -p "$d/log"

@@ -21,6 +21,8 @@
 #   cat coreutils         `cat > file`, the ceiling
 #   plain ours|runit      svlogd without timestamps
 #   tt ours|runit         svlogd -tt
+#   tt ours-musl          the same, the static musl build (build-release.sh --target MUSL)
+#   tt ours-small         the same, the smallest multicall binary (build-release.sh --small)
 #   T-local ours          svlogd -T local (local-time stamps)
 #   t s6, T s6            s6-log t (TAI64N), s6-log T (ISO 8601)
 #   t multilog            multilog t
@@ -47,13 +49,15 @@ RUNS=${RUNS:-$(runs 5)}
 KEEP=100
 DIR=${BENCH_DIR:-/dev/shm/svlogd-bench.$$}
 
-[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && cargo build --release --quiet --locked -p svlogd --bin svlogd)
-OURS=$CARGO_TARGET_DIR/release/svlogd
-need "$OURS" /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog gzip
+. "$ROOT/scripts/bench/builds.sh"
+[ -n "${NO_BUILD:-}" ] || build_all
+OURS=$B_GLIBC/svlogd
+need "$OURS" "$B_MUSL/svlogd" "$B_SMALL" /usr/bin/svlogd /usr/bin/s6-log /usr/bin/multilog gzip
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
 trap 'rm -rf "$DIR"' EXIT INT TERM
+applet_dir "$B_SMALL" "$DIR/bin-small"
 INPUT=$DIR/input
 echo "throughput: generating $LINES lines of 120 bytes..."
 gen_lines "$LINES" "$INPUT"
@@ -136,6 +140,8 @@ while [ "$r" -lt "$RUNS" ]; do
     cfg="s$ROTATE\nn$KEEP\n"
     once throughput tt ours "$cfg" "$OURS" -tt log
     once throughput tt runit "$cfg" /usr/bin/svlogd -tt log
+    once throughput tt ours-musl "$cfg" "$B_MUSL/svlogd" -tt log
+    once throughput tt ours-small "$cfg" "$DIR/bin-small/svlogd" -tt log
     once throughput t s6 "" /usr/bin/s6-log t "s$ROTATE" "n$KEEP" ./log
     once throughput T s6 "" /usr/bin/s6-log T "s$ROTATE" "n$KEEP" ./log
     once throughput t multilog "" /usr/bin/multilog t "s$ROTATE" "n$KEEP" ./log
