@@ -29,10 +29,12 @@
 //! and per write), which they match to the lines by offset; lines written before svlogd
 //! started (no marks) get their file's modification time.
 //!
-//! **Counters** ([`Stats`]): backlog (bytes not yet sent), sent, resent, failed (connection
-//! attempts and losses), lost files and bytes, connected; they go into the directory's status
-//! file (`metrics`, `svlogd.prom`) labelled by target ([`Forwarders::write_metrics`]), and with
-//! `-v` each thread prints them when it stops.
+//! **Counters** ([`Stats`]): sent, resent, failed (connection attempts and losses), lost
+//! files and bytes, connected; they go into the directory's status file (`metrics`,
+//! `svlogd.prom`) labelled by target ([`Forwarders::write_metrics`]), with the backlog (bytes
+//! after the target's cursor), which the event loop works out when it writes the file, from
+//! the cursor the thread publishes and the sizes on disk, so it is exact at that moment; with
+//! `-v` each thread prints its counters when it stops.
 
 pub mod config;
 pub mod cursor;
@@ -43,7 +45,7 @@ pub mod syslog;
 pub mod tls;
 pub mod transport;
 
-use cursor::FileId;
+use cursor::{FileId, Pos};
 use formats::stamp::Timestamp;
 use formats::tai64n::Tai64n;
 pub use shared::{
@@ -96,6 +98,10 @@ pub struct Forwarders {
     /// Threads asked to stop that may still be finishing (saving their cursor): a new thread
     /// for the same target waits for its predecessor, so the event loop never does.
     stopping: Vec<(String, JoinHandle<()>)>,
+    /// The log directory (for the backlog).
+    dir: Option<OwnedFd>,
+    /// Bytes in `current` (the end of the data).
+    current_size: u64,
 }
 
 impl Forwarders {
@@ -109,6 +115,10 @@ impl Forwarders {
     pub fn start(&mut self, dir: &OwnedFd, cfg: &crate::config::Config, info: &DirInfo) {
         self.stop();
         self.current_ino = sender::current_ino(dir).unwrap_or(0);
+        self.current_size = sys::dirfd::statat(dir, b"current")
+            .map(|(_, s)| s)
+            .unwrap_or(0);
+        self.dir = dir.try_clone().ok();
         let fc = &cfg.forward;
         self.marks = info.stamp == Timestamp::None;
         self.spool_max = match fc.spool {
@@ -205,12 +215,15 @@ impl Forwarders {
     pub fn opened(&mut self, current: &std::fs::File) {
         if self.is_active() {
             use std::os::unix::fs::MetadataExt;
-            self.current_ino = current.metadata().map(|m| m.ino()).unwrap_or(0);
+            let meta = current.metadata();
+            self.current_ino = meta.as_ref().map(|m| m.ino()).unwrap_or(0);
+            self.current_size = meta.map(|m| m.len()).unwrap_or(0);
         }
     }
 
     /// `current` now holds `size` bytes: wake the threads that wait for more.
-    pub fn written(&self, size: u64) {
+    pub fn written(&mut self, size: u64) {
+        self.current_size = size;
         if self.running.is_empty() {
             return;
         }
@@ -324,13 +337,24 @@ impl Forwarders {
     /// `target="tcp-10.0.0.1-514"`.
     pub fn write_metrics(&self, m: &mut crate::metrics::Metrics) {
         type Pick = fn(&Stats) -> &AtomicU64;
-        let families: [(&str, &str, &str, Pick); 7] = [
-            (
-                "forward_backlog_bytes",
-                "gauge",
-                "Bytes of the spool not yet sent to the target.",
-                |s| &s.backlog,
-            ),
+        let labels: Vec<[(&str, &str); 1]> = self
+            .running
+            .iter()
+            .map(|r| [("target", r.id.as_str())])
+            .collect();
+        let backlog: Vec<(&[(&str, &str)], f64)> = self
+            .running
+            .iter()
+            .zip(&labels)
+            .map(|(r, l)| (&l[..], self.backlog(r) as f64))
+            .collect();
+        m.family(
+            "forward_backlog_bytes",
+            "gauge",
+            "Bytes logged after the target's cursor: not yet known to be delivered.",
+            &backlog,
+        );
+        let families: [(&str, &str, &str, Pick); 6] = [
             (
                 "forward_sent_lines_total",
                 "counter",
@@ -369,11 +393,6 @@ impl Forwarders {
             ),
         ];
         for (name, kind, help, pick) in families {
-            let labels: Vec<[(&str, &str); 1]> = self
-                .running
-                .iter()
-                .map(|r| [("target", r.id.as_str())])
-                .collect();
             let rows: Vec<(&[(&str, &str)], f64)> = self
                 .running
                 .iter()
@@ -384,22 +403,68 @@ impl Forwarders {
         }
     }
 
-    /// A value that changes whenever a counter does (to know when the status file is stale).
+    /// Where target `r`'s cursor is, a `current` that was rotated since named by its label;
+    /// `None` until the thread has read it.
+    fn confirmed(&self, r: &Running) -> Option<Pos> {
+        let pos = r.shared.inbox().confirmed?;
+        let file = match pos.file {
+            FileId::Current(ino) if ino != self.current_ino => {
+                match self.renames.iter().find(|x| x.0 == ino) {
+                    Some(&(_, l)) => FileId::Archive(l),
+                    None => pos.file,
+                }
+            }
+            f => f,
+        };
+        Some(Pos { file, ..pos })
+    }
+
+    /// The bytes logged after target `r`'s cursor, as the directory holds them now (before
+    /// the thread has read its cursor: everything from the oldest rotated file).
+    fn backlog(&self, r: &Running) -> u64 {
+        let Some(dir) = &self.dir else { return 0 };
+        let pos = self.confirmed(r).unwrap_or(Pos {
+            file: FileId::Archive([b'0'; 24]),
+            offset: 0,
+        });
+        match pos.file {
+            FileId::Current(ino) if ino == self.current_ino => {
+                self.current_size.saturating_sub(pos.offset)
+            }
+            _ => spool::backlog(dir, pos),
+        }
+    }
+
+    /// A value that changes whenever a counter or a cursor does (to know when the status
+    /// file is stale).
     pub fn fingerprint(&self) -> u64 {
-        let mut h: u64 = 0;
+        let mut h: u64 = self.current_size;
         for r in &self.running {
             let s = &r.shared.stats;
+            let (file, offset) = match self.confirmed(r) {
+                None => (0, 0),
+                Some(Pos {
+                    file: FileId::Current(ino),
+                    offset,
+                }) => (ino, offset),
+                Some(Pos {
+                    file: FileId::Archive(l),
+                    offset,
+                }) => (
+                    l.iter().fold(0u64, |a, &b| a.wrapping_mul(31) ^ b as u64),
+                    offset,
+                ),
+            };
             for v in [
-                &s.backlog,
-                &s.sent,
-                &s.resent,
-                &s.failed,
-                &s.lost_files,
-                &s.connected,
+                s.sent.load(Ordering::Relaxed),
+                s.resent.load(Ordering::Relaxed),
+                s.failed.load(Ordering::Relaxed),
+                s.lost_files.load(Ordering::Relaxed),
+                s.connected.load(Ordering::Relaxed),
+                file,
+                offset,
             ] {
-                h = h
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(v.load(Ordering::Relaxed));
+                h = h.wrapping_mul(1_000_003).wrapping_add(v);
             }
         }
         h
@@ -407,9 +472,13 @@ impl Forwarders {
 
     /// Whether some target is behind or away (its counters are still moving).
     pub fn unsettled(&self) -> bool {
+        let end = Pos {
+            file: FileId::Current(self.current_ino),
+            offset: self.current_size,
+        };
         self.running.iter().any(|r| {
-            r.shared.stats.backlog.load(Ordering::Relaxed) != 0
-                || r.shared.stats.connected.load(Ordering::Relaxed) == 0
+            r.shared.stats.connected.load(Ordering::Relaxed) == 0
+                || r.shared.inbox().confirmed != Some(end)
         })
     }
 }

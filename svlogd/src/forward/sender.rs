@@ -22,7 +22,7 @@
 use super::config::{ForwardConfig, Target, Transport};
 use super::cursor::{Cursor, FileId, Pos, PREFIX};
 use super::shared::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
-use super::spool::{backlog, Missing, Spool, LONG_LINE};
+use super::spool::{Missing, Spool, LONG_LINE};
 use super::syslog::{Renderer, Wire};
 use super::transport::{wait, Link, LinkError};
 use crate::msg;
@@ -52,8 +52,6 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(2);
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// How often the cursor is saved at most (when it moved).
 pub const SAVE_EVERY: Duration = Duration::from_secs(1);
-/// How often the backlog counter is refreshed.
-const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// What a thread is given.
 pub struct Job {
@@ -104,7 +102,6 @@ struct Sender {
     /// What the cursor file says.
     saved: Option<Pos>,
     last_save: Instant,
-    last_backlog: Option<Instant>,
     backoff: Duration,
     next_try: Instant,
     /// An outage is in progress (its warning was printed).
@@ -171,7 +168,6 @@ pub fn run(job: Job) {
         confirmed: start,
         saved: None,
         last_save: Instant::now(),
-        last_backlog: None,
         backoff: BACKOFF_MIN,
         next_try: Instant::now(),
         outage: false,
@@ -211,9 +207,16 @@ impl Sender {
         self.pruned.append(&mut inbox.pruned);
     }
 
+    /// Tells the event loop where the cursor is: what the pruner must keep, and where the
+    /// backlog starts.
     fn publish_needed(&self) {
-        let n = needed_of(self.spool.resolve(self.confirmed.file));
-        self.shared.inbox().needed = n;
+        let file = self.spool.resolve(self.confirmed.file);
+        let mut inbox = self.shared.inbox();
+        inbox.needed = needed_of(file);
+        inbox.confirmed = Some(Pos {
+            file,
+            offset: self.confirmed.offset,
+        });
     }
 
     /// Where to begin: the saved cursor, found again in the directory; without one, the end
@@ -326,7 +329,6 @@ impl Sender {
                 return;
             }
             let now = Instant::now();
-            self.refresh_backlog(now);
             if self.link.is_none() {
                 if now < self.next_try {
                     wait(None, 0, self.shared.wake.as_fd(), Some(self.next_try));
@@ -363,13 +365,10 @@ impl Sender {
                 self.shared.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
-            // Wake up while batches wait to be confirmed or the cursor to be saved, and until
-            // the backlog counter has come down to 0; then sleep until svlogd or the socket
-            // says something (no periodic wake-ups when idle).
+            // Wake up while batches wait to be confirmed or the cursor to be saved; then sleep
+            // until svlogd or the socket says something (no periodic wake-ups when idle).
             let deadline = if !self.flight.is_empty() || self.saved != Some(self.confirmed) {
                 Some(Instant::now() + Duration::from_millis(100))
-            } else if self.shared.stats.backlog.load(Ordering::Relaxed) != 0 {
-                Some(Instant::now() + BACKLOG_EVERY)
             } else {
                 None
             };
@@ -402,9 +401,10 @@ impl Sender {
     /// Connects, giving up at `until` if given (else after the usual connect timeout).
     fn connect_with(&mut self, stop: &dyn Fn() -> bool, until: Option<Instant>) {
         let wake = self.shared.wake.as_fd();
+        let dir = self.spool.dir().as_fd();
         let link = match until {
-            Some(t) => Link::connect_by(&self.target, wake, stop, t),
-            None => Link::connect(&self.target, wake, stop),
+            Some(t) => Link::connect_by(&self.target, dir, wake, stop, t),
+            None => Link::connect(&self.target, dir, wake, stop),
         };
         match link {
             Ok(link) => {
@@ -466,6 +466,7 @@ impl Sender {
             }
             b.acked_at.get_or_insert(now);
         }
+        let before = self.confirmed;
         while let Some(b) = self.flight.front() {
             let settled = b.acked_at.is_some_and(|t| now.duration_since(t) >= WINDOW)
                 || b.end + MARGIN <= acked;
@@ -477,6 +478,9 @@ impl Sender {
             // Delivered: the collector is back (if it was away).
             self.outage = false;
             self.backoff = BACKOFF_MIN;
+        }
+        if self.confirmed != before {
+            self.publish_needed();
         }
         if self.saved != Some(self.confirmed) && now.duration_since(self.last_save) >= SAVE_EVERY {
             self.save(self.confirmed);
@@ -501,23 +505,6 @@ impl Sender {
                 e,
             ),
         }
-        self.publish_needed();
-    }
-
-    fn refresh_backlog(&mut self, now: Instant) {
-        if self
-            .last_backlog
-            .is_some_and(|t| now.duration_since(t) < BACKLOG_EVERY)
-        {
-            return;
-        }
-        self.last_backlog = Some(now);
-        let pos = Pos {
-            file: self.spool.resolve(self.spool.pos().file),
-            offset: self.spool.pos().offset,
-        };
-        let b = backlog(self.spool.dir(), pos);
-        self.shared.stats.backlog.store(b, Ordering::Relaxed);
         self.publish_needed();
     }
 
@@ -571,9 +558,11 @@ impl Sender {
             link.close();
         }
         self.shared.stats.connected.store(0, Ordering::Relaxed);
+        self.confirmed = final_pos;
         if self.saved != Some(final_pos) {
             self.save(final_pos);
         }
+        self.publish_needed();
         if self.info.verbose {
             let st = &self.shared.stats;
             let counts = format!(

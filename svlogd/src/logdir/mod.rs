@@ -387,7 +387,7 @@ impl LogDir {
         }
         let (cfg, warnings) = config::parse(&data);
         for w in warnings {
-            msg::warnx(w.what, &w.arg);
+            msg::warnx(w.what, &w.arg_in(&self.name));
         }
         cfg
     }
