@@ -140,6 +140,15 @@ impl Target {
         format!("{}-{}-{}", self.transport.word(), host, self.port)
     }
 
+    /// The `max=` a target of this transport and format has when none is given.
+    pub fn default_max(&self) -> usize {
+        match (self.format, self.transport) {
+            (Format::Rfc3164, _) => MAX_3164,
+            (_, Transport::Udp) => MAX_UDP,
+            _ => MAX_STREAM,
+        }
+    }
+
     /// `rate=` and the burst in effect (given, or a tenth of a second's worth, at least 1
     /// and at most [`BURST_DEFAULT_MAX`]); `None` without `rate=`.
     pub fn pace(&self) -> Option<(u32, u32)> {
@@ -248,6 +257,12 @@ fn level(word: &str, names: &[&str]) -> Option<u8> {
 pub fn parse_pri(s: &str) -> Option<u8> {
     let (f, sv) = s.split_once('.')?;
     Some(level(f, &FACILITIES)? * 8 + level(sv, &SEVERITIES)?)
+}
+
+/// A PRI as `FACILITY.SEVERITY` (`user.notice`), for `svlogd -C`.
+pub fn pri_name(pri: u8) -> String {
+    let f = FACILITIES.get(usize::from(pri / 8)).copied().unwrap_or("?");
+    format!("{f}.{}", SEVERITIES[usize::from(pri % 8)])
 }
 
 /// Reads a size with an optional `k`, `m` or `g` suffix.

@@ -40,6 +40,7 @@ pub mod config;
 pub mod cursor;
 pub mod sender;
 pub mod shared;
+pub mod show;
 pub mod spool;
 pub mod syslog;
 pub mod tls;
@@ -113,6 +114,8 @@ impl Forwarders {
     /// Starts one thread per target of `cfg` on the directory `dir`. A target that cannot be
     /// started gets a warning.
     pub fn start(&mut self, dir: &OwnedFd, cfg: &crate::config::Config, info: &DirInfo) {
+        let before: Vec<String> = self.running.iter().map(|r| r.id.clone()).collect();
+        let carried = carry_over(&before, &cfg.forward.targets);
         self.stop();
         self.current_ino = sender::current_ino(dir).unwrap_or(0);
         self.current_size = sys::dirfd::statat(dir, b"current")
@@ -149,13 +152,21 @@ impl Forwarders {
                     continue;
                 }
             };
-            let predecessor = self
-                .stopping
-                .iter()
-                .position(|(i, _)| *i == id)
-                .map(|k| self.stopping.swap_remove(k).1);
+            let predecessor = self.take_stopping(&id);
+            // Continue from another target's cursor: the one this replaces in this reload
+            // (its file is taken over), or the one `from=` names (its file is copied).
+            let inherit = match carried.iter().find(|(_, new)| *new == id) {
+                Some((old, _)) => Some((old.clone(), true)),
+                None => target.from.clone().map(|f| (f, false)),
+            };
+            let inherit = inherit.map(|(from, take)| sender::Inherit {
+                predecessor: self.take_stopping(&from),
+                from,
+                take,
+            });
             let job = sender::Job {
                 predecessor,
+                inherit,
                 fresh: cursor::Pos {
                     file: FileId::Current(self.current_ino),
                     offset: sys::dirfd::statat(dir, b"current")
@@ -187,6 +198,14 @@ impl Forwarders {
         }
     }
 
+    /// The thread of target `id` that was asked to stop, if it may still be finishing.
+    fn take_stopping(&mut self, id: &str) -> Option<JoinHandle<()>> {
+        self.stopping
+            .iter()
+            .position(|(i, _)| *i == id)
+            .map(|k| self.stopping.swap_remove(k).1)
+    }
+
     /// Asks every thread to stop: each gets [`STOP_GRACE`] to see in-flight messages
     /// acknowledged, saves its cursor and ends. Does not wait for them (a HUP must not hold up
     /// logging); [`Forwarders::join`] does.
@@ -199,6 +218,24 @@ impl Forwarders {
         for mut r in self.running.drain(..) {
             if let Some(t) = r.thread.take() {
                 self.stopping.push((r.id, t));
+            }
+        }
+    }
+
+    /// Asks every thread to stop (at exit), keeping the targets for the last status file.
+    pub fn stop_all(&self) {
+        for r in &self.running {
+            r.shared.stop.store(true, Ordering::SeqCst);
+            r.shared.wake();
+        }
+    }
+
+    /// Waits until every thread asked to stop by [`Forwarders::stop_all`] has sent what it
+    /// could and saved its cursor; their counters and cursors stay for the status file.
+    pub fn wait_all(&mut self) {
+        for r in &mut self.running {
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
             }
         }
     }
@@ -489,6 +526,31 @@ impl Drop for Forwarders {
     }
 }
 
+/// The targets of a reload that continue where a removed one stopped: for each transport,
+/// when exactly one target of it left `config` (`before` are the running ones' names) and
+/// exactly one new one came, (old name, new name). A corrected address keeps its backlog.
+pub fn carry_over(before: &[String], targets: &[config::Target]) -> Vec<(String, String)> {
+    let ids: Vec<String> = targets.iter().map(config::Target::id).collect();
+    let mut pairs = Vec::new();
+    for word in ["udp", "tcp", "tls"] {
+        let of = |id: &&String| id.split('-').next() == Some(word);
+        let gone: Vec<&String> = before
+            .iter()
+            .filter(|b| !ids.contains(b))
+            .filter(of)
+            .collect();
+        let came: Vec<&String> = ids
+            .iter()
+            .filter(|i| !before.contains(i))
+            .filter(of)
+            .collect();
+        if let ([old], [new]) = (&gone[..], &came[..]) {
+            pairs.push(((*old).clone(), (*new).clone()));
+        }
+    }
+    pairs
+}
+
 fn inbox_full(n: usize) -> bool {
     n >= MARKS_MAX
 }
@@ -519,6 +581,26 @@ pub fn service_name(path: &std::path::Path) -> Vec<u8> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_corrected_address_carries_the_cursor_over() {
+        let fc = |text: &str| crate::config::parse(text.as_bytes()).0.forward.targets;
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let before = ids(&["tcp-10.0.0.1-514", "udp-10.0.0.9-514"]);
+        assert_eq!(
+            carry_over(&before, &fc(">tcp 10.0.0.2\n>udp 10.0.0.9\n")),
+            [(
+                "tcp-10.0.0.1-514".to_string(),
+                "tcp-10.0.0.2-514".to_string()
+            )]
+        );
+        // Two new TCP targets: which one is meant is not known, none carries over.
+        assert!(carry_over(&before, &fc(">tcp 10.0.0.2\n>tcp 10.0.0.3\n")).is_empty());
+        // Another transport does not carry over; nothing removed, nothing carried.
+        assert!(carry_over(&before, &fc(">tls 10.0.0.2 ca=c\n>udp 10.0.0.9\n")).is_empty());
+        assert!(carry_over(&before, &fc(">tcp 10.0.0.1\n>tcp 10.0.0.2\n")).is_empty());
+        assert!(carry_over(&[], &fc(">tcp 10.0.0.2\n")).is_empty());
+    }
 
     #[test]
     fn service_names() {
