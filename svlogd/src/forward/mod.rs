@@ -99,6 +99,9 @@ pub struct Forwarders {
     /// Threads asked to stop that may still be finishing (saving their cursor): a new thread
     /// for the same target waits for its predecessor, so the event loop never does.
     stopping: Vec<(String, JoinHandle<()>)>,
+    /// The targets the last [`Forwarders::stop`] stopped (a HUP closes the directory before
+    /// it starts the new ones: a corrected address carries the cursor over).
+    last_stopped: Vec<String>,
     /// The log directory (for the backlog).
     dir: Option<OwnedFd>,
     /// Bytes in `current` (the end of the data).
@@ -114,7 +117,11 @@ impl Forwarders {
     /// Starts one thread per target of `cfg` on the directory `dir`. A target that cannot be
     /// started gets a warning.
     pub fn start(&mut self, dir: &OwnedFd, cfg: &crate::config::Config, info: &DirInfo) {
-        let before: Vec<String> = self.running.iter().map(|r| r.id.clone()).collect();
+        // The targets before this start: running, or stopped by the HUP's close.
+        let mut before: Vec<String> = self.running.iter().map(|r| r.id.clone()).collect();
+        if before.is_empty() {
+            before = std::mem::take(&mut self.last_stopped);
+        }
         let carried = carry_over(&before, &cfg.forward.targets);
         self.stop();
         self.current_ino = sender::current_ino(dir).unwrap_or(0);
@@ -215,6 +222,9 @@ impl Forwarders {
             r.shared.wake();
         }
         self.stopping.retain(|(_, t)| !t.is_finished());
+        if !self.running.is_empty() {
+            self.last_stopped = self.running.iter().map(|r| r.id.clone()).collect();
+        }
         for mut r in self.running.drain(..) {
             if let Some(t) = r.thread.take() {
                 self.stopping.push((r.id, t));

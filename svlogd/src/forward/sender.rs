@@ -685,8 +685,10 @@ impl Sender {
         }
         self.shared.stats.connected.store(0, Ordering::Relaxed);
         self.confirmed = final_pos;
-        if self.saved != Some(final_pos) {
-            self.save(final_pos);
+        // Files pruned meanwhile (counted already) are skipped in the cursor saved.
+        self.take_inbox();
+        if self.saved != Some(self.confirmed) {
+            self.save(self.confirmed);
         }
         self.publish_needed();
         if self.info.verbose {
