@@ -182,6 +182,11 @@ impl Additions {
         self.forward.written(size);
     }
 
+    /// The forwarders finished (at exit): the status file must show where they ended.
+    pub fn forward_stopped(&mut self, now: Instant) {
+        self.touch_metrics(now);
+    }
+
     /// `lines` lines went into `current` in all (a batch is done).
     pub fn lines_written(&mut self, lines: u64, now: Instant) {
         self.stats.lines_written += lines;

@@ -13,6 +13,7 @@ use crate::config::{self, Config, Meaning};
 use crate::options::Options;
 use formats::stamp::{stamp_name, Timestamp};
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// Exit code when some line is not understood.
@@ -57,12 +58,19 @@ pub fn run(opts: &Options) -> i32 {
         let (cfg, warnings, lines) = config::parse_lines(file);
         let text = report(name, data.is_some(), file, &lines, &cfg, &warnings, opts);
         let _ = out.write_all(text.as_bytes());
-        let bad = lines.iter().any(|l| {
-            matches!(
-                l.meaning,
-                Meaning::Unknown | Meaning::Invalid | Meaning::Ignored
-            )
-        });
+        let fd = std::fs::File::open(dir).ok().map(OwnedFd::from);
+        let path = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.into());
+        let spool = cfg.nmax.saturating_mul(cfg.sizemax);
+        let (text, unusable) =
+            crate::forward::show::report(&cfg.forward, fd.as_ref(), &path, spool);
+        let _ = out.write_all(text.as_bytes());
+        let bad = unusable
+            || lines.iter().any(|l| {
+                matches!(
+                    l.meaning,
+                    Meaning::Unknown | Meaning::Invalid | Meaning::Ignored
+                )
+            });
         if bad && code == 0 {
             code = EXIT_NOT_UNDERSTOOD;
         }
@@ -127,6 +135,10 @@ pub fn report(
         let why = match l.meaning {
             Meaning::Unknown => "unknown directive, ignored".to_string(),
             Meaning::Invalid => match w.next() {
+                // Ours say more than which rule: the option and what it takes.
+                Some(w) if w.located && w.arg != text => {
+                    format!("invalid, ignored ({}: {})", w.what, show(&w.arg))
+                }
                 Some(w) => format!("invalid, ignored ({})", w.what),
                 None => "invalid, ignored".to_string(),
             },

@@ -324,6 +324,11 @@ impl Logger {
                     }
                     self.compressor.wait_idle(until);
                     self.compressor.stop();
+                    // Every directory's forwarders drain at once, then each status file
+                    // shows where they ended.
+                    for d in &mut self.dirs {
+                        d.stop_forwarding();
+                    }
                     for d in &mut self.dirs {
                         d.finish(&ctx);
                     }

@@ -207,12 +207,13 @@ fn forward_lines_are_invisible_to_runit_and_checked_by_us() {
     finish(p, &s.path);
     assert_eq!(harness::read_text(ours.join("current")), "kept\n");
     let err = svlogd_stderr(&s.path);
+    let d = ours.display();
     for w in [
-        "svlogd: warning: unable to scan forward address: nowhere:0\n",
-        "svlogd: warning: unknown forward option: format=json\n",
-        "svlogd: warning: unable to scan forward priority: pri user.loud\n",
+        format!("svlogd: warning: unable to scan forward address: {d}/config:2: nowhere:0 (HOST, HOST:PORT or [IPV6]:PORT, port 1 to 65535)\n"),
+        format!("svlogd: warning: invalid forward option value: {d}/config:3: format=json (format= takes rfc5424 or rfc3164)\n"),
+        format!("svlogd: warning: unable to scan forward priority: {d}/config:4: >pri user.loud (FACILITY.SEVERITY: kern to local7, emerg to debug, or numbers)\n"),
     ] {
-        assert!(err.contains(w), "missing {w:?} in:\n{err}");
+        assert!(err.contains(&w), "missing {w:?} in:\n{err}");
     }
     // The valid target was tried (nothing listens on port 1).
     let refused = format!(

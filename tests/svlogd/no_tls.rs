@@ -84,7 +84,7 @@ fn a_tls_line_is_refused_by_name_and_the_rest_goes_on() {
     assert_eq!(code(out.status), 0, "{err}");
     assert!(
         err.contains(&format!(
-            "svlogd: warning: {NO_TLS}: tls 127.0.0.1 ca=/nonexistent/ca.pem"
+            "svlogd: warning: {NO_TLS}: d/config:2: >tls 127.0.0.1 ca=/nonexistent/ca.pem"
         )),
         "{err}"
     );

@@ -305,9 +305,11 @@ fn c_str(b: &[u8]) -> &[u8] {
 pub fn parse(data: &[u8]) -> (Config, Vec<Warning>) {
     let mut cfg = Config::default();
     let mut warnings = Vec::new();
+    let mut number = 0;
     each_line(data, |text, last| {
+        number += 1;
         if !last {
-            apply(&mut cfg, &mut warnings, text);
+            apply_numbered(&mut cfg, &mut warnings, text, number);
         }
     });
     (cfg, warnings)
@@ -323,7 +325,7 @@ pub fn parse_lines(data: &[u8]) -> (Config, Vec<Warning>, Vec<Line>) {
         let meaning = if last {
             Meaning::Ignored
         } else {
-            apply(&mut cfg, &mut warnings, text)
+            apply_numbered(&mut cfg, &mut warnings, text, lines.len() + 1)
         };
         lines.push(Line {
             number: lines.len() + 1,
@@ -344,6 +346,21 @@ fn each_line(data: &[u8], mut f: impl FnMut(&[u8], bool)) {
         f(&data[start..start + len], start + 1 >= data.len());
         start += len + 1;
     }
+}
+
+/// Applies line `number` (without its newline) to `cfg`; its warnings get the number.
+fn apply_numbered(
+    cfg: &mut Config,
+    warnings: &mut Vec<Warning>,
+    line: &[u8],
+    number: usize,
+) -> Meaning {
+    let before = warnings.len();
+    let meaning = apply(cfg, warnings, line);
+    for w in &mut warnings[before..] {
+        w.line = number;
+    }
+    meaning
 }
 
 /// Applies one line (without its newline) to `cfg`.
@@ -446,10 +463,7 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
                 Meaning::Invalid
             }
             None => {
-                warnings.push(Warning {
-                    what: added::INVALID,
-                    arg: c_str(line).to_vec(),
-                });
+                warnings.push(Warning::new(added::INVALID, c_str(line)));
                 Meaning::Invalid
             }
         },
@@ -458,10 +472,7 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
             added::Outcome::NotOurs => Meaning::Unknown,
             added::Outcome::Applied => Meaning::Setting,
             added::Outcome::Invalid => {
-                warnings.push(Warning {
-                    what: added::INVALID,
-                    arg: c_str(line).to_vec(),
-                });
+                warnings.push(Warning::new(added::INVALID, c_str(line)));
                 Meaning::Invalid
             }
         },
@@ -471,10 +482,7 @@ fn apply(cfg: &mut Config, warnings: &mut Vec<Warning>, line: &[u8]) -> Meaning 
 /// Reads `a.b.c.d[:port]` as runit's `ip4_scan` does (octets wrap modulo 256, anything after
 /// the fourth number that is not `:` is ignored), or `[ipv6][:port]`.
 pub fn parse_udp(s: &[u8]) -> Result<SocketAddr, Warning> {
-    let bad_ip = || Warning {
-        what: "unable to scan ip address",
-        arg: s.to_vec(),
-    };
+    let bad_ip = || Warning::new("unable to scan ip address", s);
     let (ip, used) = if s.first() == Some(&b'[') {
         let close = memchr::memchr(b']', s).ok_or_else(bad_ip)?;
         let text = std::str::from_utf8(&s[1..close]).map_err(|_| bad_ip())?;
@@ -503,10 +511,7 @@ pub fn parse_udp(s: &[u8]) -> Result<SocketAddr, Warning> {
         let rest = &s[used + 1..];
         let port = scan_ulong(rest).0 as u16;
         if port == 0 {
-            return Err(Warning {
-                what: "unable to scan port number",
-                arg: rest.to_vec(),
-            });
+            return Err(Warning::new("unable to scan port number", rest));
         }
         port
     } else {
@@ -688,8 +693,8 @@ mod tests {
         assert_eq!(
             w,
             vec![Warning {
-                what: "unable to scan ip address",
-                arg: b"foo".to_vec()
+                line: 1,
+                ..Warning::new("unable to scan ip address", b"foo")
             }]
         );
         // spec §12 item 8: runit set "UDP only" anyway and dropped every line.

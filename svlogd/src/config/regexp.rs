@@ -250,10 +250,8 @@ fn why(e: &regex_lite::Error) -> String {
 pub fn line(rest: &[u8]) -> Option<Result<(Action, Regexp), Warning>> {
     let (&first, source) = rest.split_first()?;
     let action = Action::from_byte(first)?;
-    let refuse = |why: &str| Warning {
-        what: INVALID,
-        arg: [&b"~"[..], rest, b": ", why.as_bytes()].concat(),
-    };
+    let refuse =
+        |why: &str| Warning::new(INVALID, &[&b"~"[..], rest, b": ", why.as_bytes()].concat());
     let Ok(source) = std::str::from_utf8(source) else {
         return Some(Err(refuse("not UTF-8")));
     };

@@ -29,21 +29,24 @@
 //! and per write), which they match to the lines by offset; lines written before svlogd
 //! started (no marks) get their file's modification time.
 //!
-//! **Counters** ([`Stats`]): backlog (bytes not yet sent), sent, resent, failed (connection
-//! attempts and losses), lost files and bytes, connected; they go into the directory's status
-//! file (`metrics`, `svlogd.prom`) labelled by target ([`Forwarders::write_metrics`]), and with
-//! `-v` each thread prints them when it stops.
+//! **Counters** ([`Stats`]): sent, resent, failed (connection attempts and losses), lost
+//! files and bytes, connected; they go into the directory's status file (`metrics`,
+//! `svlogd.prom`) labelled by target ([`Forwarders::write_metrics`]), with the backlog (bytes
+//! after the target's cursor), which the event loop works out when it writes the file, from
+//! the cursor the thread publishes and the sizes on disk, so it is exact at that moment; with
+//! `-v` each thread prints its counters when it stops.
 
 pub mod config;
 pub mod cursor;
 pub mod sender;
 pub mod shared;
+pub mod show;
 pub mod spool;
 pub mod syslog;
 pub mod tls;
 pub mod transport;
 
-use cursor::FileId;
+use cursor::{FileId, Pos};
 use formats::stamp::Timestamp;
 use formats::tai64n::Tai64n;
 pub use shared::{
@@ -96,6 +99,13 @@ pub struct Forwarders {
     /// Threads asked to stop that may still be finishing (saving their cursor): a new thread
     /// for the same target waits for its predecessor, so the event loop never does.
     stopping: Vec<(String, JoinHandle<()>)>,
+    /// The targets the last [`Forwarders::stop`] stopped (a HUP closes the directory before
+    /// it starts the new ones: a corrected address carries the cursor over).
+    last_stopped: Vec<String>,
+    /// The log directory (for the backlog).
+    dir: Option<OwnedFd>,
+    /// Bytes in `current` (the end of the data).
+    current_size: u64,
 }
 
 impl Forwarders {
@@ -107,8 +117,18 @@ impl Forwarders {
     /// Starts one thread per target of `cfg` on the directory `dir`. A target that cannot be
     /// started gets a warning.
     pub fn start(&mut self, dir: &OwnedFd, cfg: &crate::config::Config, info: &DirInfo) {
+        // The targets before this start: running, or stopped by the HUP's close.
+        let mut before: Vec<String> = self.running.iter().map(|r| r.id.clone()).collect();
+        if before.is_empty() {
+            before = std::mem::take(&mut self.last_stopped);
+        }
+        let carried = carry_over(&before, &cfg.forward.targets);
         self.stop();
         self.current_ino = sender::current_ino(dir).unwrap_or(0);
+        self.current_size = sys::dirfd::statat(dir, b"current")
+            .map(|(_, s)| s)
+            .unwrap_or(0);
+        self.dir = dir.try_clone().ok();
         let fc = &cfg.forward;
         self.marks = info.stamp == Timestamp::None;
         self.spool_max = match fc.spool {
@@ -139,13 +159,21 @@ impl Forwarders {
                     continue;
                 }
             };
-            let predecessor = self
-                .stopping
-                .iter()
-                .position(|(i, _)| *i == id)
-                .map(|k| self.stopping.swap_remove(k).1);
+            let predecessor = self.take_stopping(&id);
+            // Continue from another target's cursor: the one this replaces in this reload
+            // (its file is taken over), or the one `from=` names (its file is copied).
+            let inherit = match carried.iter().find(|(_, new)| *new == id) {
+                Some((old, _)) => Some((old.clone(), true)),
+                None => target.from.clone().map(|f| (f, false)),
+            };
+            let inherit = inherit.map(|(from, take)| sender::Inherit {
+                predecessor: self.take_stopping(&from),
+                from,
+                take,
+            });
             let job = sender::Job {
                 predecessor,
+                inherit,
                 fresh: cursor::Pos {
                     file: FileId::Current(self.current_ino),
                     offset: sys::dirfd::statat(dir, b"current")
@@ -177,6 +205,14 @@ impl Forwarders {
         }
     }
 
+    /// The thread of target `id` that was asked to stop, if it may still be finishing.
+    fn take_stopping(&mut self, id: &str) -> Option<JoinHandle<()>> {
+        self.stopping
+            .iter()
+            .position(|(i, _)| *i == id)
+            .map(|k| self.stopping.swap_remove(k).1)
+    }
+
     /// Asks every thread to stop: each gets [`STOP_GRACE`] to see in-flight messages
     /// acknowledged, saves its cursor and ends. Does not wait for them (a HUP must not hold up
     /// logging); [`Forwarders::join`] does.
@@ -186,9 +222,30 @@ impl Forwarders {
             r.shared.wake();
         }
         self.stopping.retain(|(_, t)| !t.is_finished());
+        if !self.running.is_empty() {
+            self.last_stopped = self.running.iter().map(|r| r.id.clone()).collect();
+        }
         for mut r in self.running.drain(..) {
             if let Some(t) = r.thread.take() {
                 self.stopping.push((r.id, t));
+            }
+        }
+    }
+
+    /// Asks every thread to stop (at exit), keeping the targets for the last status file.
+    pub fn stop_all(&self) {
+        for r in &self.running {
+            r.shared.stop.store(true, Ordering::SeqCst);
+            r.shared.wake();
+        }
+    }
+
+    /// Waits until every thread asked to stop by [`Forwarders::stop_all`] has sent what it
+    /// could and saved its cursor; their counters and cursors stay for the status file.
+    pub fn wait_all(&mut self) {
+        for r in &mut self.running {
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
             }
         }
     }
@@ -205,12 +262,15 @@ impl Forwarders {
     pub fn opened(&mut self, current: &std::fs::File) {
         if self.is_active() {
             use std::os::unix::fs::MetadataExt;
-            self.current_ino = current.metadata().map(|m| m.ino()).unwrap_or(0);
+            let meta = current.metadata();
+            self.current_ino = meta.as_ref().map(|m| m.ino()).unwrap_or(0);
+            self.current_size = meta.map(|m| m.len()).unwrap_or(0);
         }
     }
 
     /// `current` now holds `size` bytes: wake the threads that wait for more.
-    pub fn written(&self, size: u64) {
+    pub fn written(&mut self, size: u64) {
+        self.current_size = size;
         if self.running.is_empty() {
             return;
         }
@@ -324,13 +384,24 @@ impl Forwarders {
     /// `target="tcp-10.0.0.1-514"`.
     pub fn write_metrics(&self, m: &mut crate::metrics::Metrics) {
         type Pick = fn(&Stats) -> &AtomicU64;
-        let families: [(&str, &str, &str, Pick); 7] = [
-            (
-                "forward_backlog_bytes",
-                "gauge",
-                "Bytes of the spool not yet sent to the target.",
-                |s| &s.backlog,
-            ),
+        let labels: Vec<[(&str, &str); 1]> = self
+            .running
+            .iter()
+            .map(|r| [("target", r.id.as_str())])
+            .collect();
+        let backlog: Vec<(&[(&str, &str)], f64)> = self
+            .running
+            .iter()
+            .zip(&labels)
+            .map(|(r, l)| (&l[..], self.backlog(r) as f64))
+            .collect();
+        m.family(
+            "forward_backlog_bytes",
+            "gauge",
+            "Bytes logged after the target's cursor: not yet known to be delivered.",
+            &backlog,
+        );
+        let families: [(&str, &str, &str, Pick); 6] = [
             (
                 "forward_sent_lines_total",
                 "counter",
@@ -369,11 +440,6 @@ impl Forwarders {
             ),
         ];
         for (name, kind, help, pick) in families {
-            let labels: Vec<[(&str, &str); 1]> = self
-                .running
-                .iter()
-                .map(|r| [("target", r.id.as_str())])
-                .collect();
             let rows: Vec<(&[(&str, &str)], f64)> = self
                 .running
                 .iter()
@@ -384,22 +450,68 @@ impl Forwarders {
         }
     }
 
-    /// A value that changes whenever a counter does (to know when the status file is stale).
+    /// Where target `r`'s cursor is, a `current` that was rotated since named by its label;
+    /// `None` until the thread has read it.
+    fn confirmed(&self, r: &Running) -> Option<Pos> {
+        let pos = r.shared.inbox().confirmed?;
+        let file = match pos.file {
+            FileId::Current(ino) if ino != self.current_ino => {
+                match self.renames.iter().find(|x| x.0 == ino) {
+                    Some(&(_, l)) => FileId::Archive(l),
+                    None => pos.file,
+                }
+            }
+            f => f,
+        };
+        Some(Pos { file, ..pos })
+    }
+
+    /// The bytes logged after target `r`'s cursor, as the directory holds them now (before
+    /// the thread has read its cursor: everything from the oldest rotated file).
+    fn backlog(&self, r: &Running) -> u64 {
+        let Some(dir) = &self.dir else { return 0 };
+        let pos = self.confirmed(r).unwrap_or(Pos {
+            file: FileId::Archive([b'0'; 24]),
+            offset: 0,
+        });
+        match pos.file {
+            FileId::Current(ino) if ino == self.current_ino => {
+                self.current_size.saturating_sub(pos.offset)
+            }
+            _ => spool::backlog(dir, pos),
+        }
+    }
+
+    /// A value that changes whenever a counter or a cursor does (to know when the status
+    /// file is stale).
     pub fn fingerprint(&self) -> u64 {
-        let mut h: u64 = 0;
+        let mut h: u64 = self.current_size;
         for r in &self.running {
             let s = &r.shared.stats;
+            let (file, offset) = match self.confirmed(r) {
+                None => (0, 0),
+                Some(Pos {
+                    file: FileId::Current(ino),
+                    offset,
+                }) => (ino, offset),
+                Some(Pos {
+                    file: FileId::Archive(l),
+                    offset,
+                }) => (
+                    l.iter().fold(0u64, |a, &b| a.wrapping_mul(31) ^ b as u64),
+                    offset,
+                ),
+            };
             for v in [
-                &s.backlog,
-                &s.sent,
-                &s.resent,
-                &s.failed,
-                &s.lost_files,
-                &s.connected,
+                s.sent.load(Ordering::Relaxed),
+                s.resent.load(Ordering::Relaxed),
+                s.failed.load(Ordering::Relaxed),
+                s.lost_files.load(Ordering::Relaxed),
+                s.connected.load(Ordering::Relaxed),
+                file,
+                offset,
             ] {
-                h = h
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(v.load(Ordering::Relaxed));
+                h = h.wrapping_mul(1_000_003).wrapping_add(v);
             }
         }
         h
@@ -407,9 +519,13 @@ impl Forwarders {
 
     /// Whether some target is behind or away (its counters are still moving).
     pub fn unsettled(&self) -> bool {
+        let end = Pos {
+            file: FileId::Current(self.current_ino),
+            offset: self.current_size,
+        };
         self.running.iter().any(|r| {
-            r.shared.stats.backlog.load(Ordering::Relaxed) != 0
-                || r.shared.stats.connected.load(Ordering::Relaxed) == 0
+            r.shared.stats.connected.load(Ordering::Relaxed) == 0
+                || r.shared.inbox().confirmed != Some(end)
         })
     }
 }
@@ -418,6 +534,31 @@ impl Drop for Forwarders {
     fn drop(&mut self) {
         self.join();
     }
+}
+
+/// The targets of a reload that continue where a removed one stopped: for each transport,
+/// when exactly one target of it left `config` (`before` are the running ones' names) and
+/// exactly one new one came, (old name, new name). A corrected address keeps its backlog.
+pub fn carry_over(before: &[String], targets: &[config::Target]) -> Vec<(String, String)> {
+    let ids: Vec<String> = targets.iter().map(config::Target::id).collect();
+    let mut pairs = Vec::new();
+    for word in ["udp", "tcp", "tls"] {
+        let of = |id: &&String| id.split('-').next() == Some(word);
+        let gone: Vec<&String> = before
+            .iter()
+            .filter(|b| !ids.contains(b))
+            .filter(of)
+            .collect();
+        let came: Vec<&String> = ids
+            .iter()
+            .filter(|i| !before.contains(i))
+            .filter(of)
+            .collect();
+        if let ([old], [new]) = (&gone[..], &came[..]) {
+            pairs.push(((*old).clone(), (*new).clone()));
+        }
+    }
+    pairs
 }
 
 fn inbox_full(n: usize) -> bool {
@@ -450,6 +591,26 @@ pub fn service_name(path: &std::path::Path) -> Vec<u8> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_corrected_address_carries_the_cursor_over() {
+        let fc = |text: &str| crate::config::parse(text.as_bytes()).0.forward.targets;
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let before = ids(&["tcp-10.0.0.1-514", "udp-10.0.0.9-514"]);
+        assert_eq!(
+            carry_over(&before, &fc(">tcp 10.0.0.2\n>udp 10.0.0.9\n")),
+            [(
+                "tcp-10.0.0.1-514".to_string(),
+                "tcp-10.0.0.2-514".to_string()
+            )]
+        );
+        // Two new TCP targets: which one is meant is not known, none carries over.
+        assert!(carry_over(&before, &fc(">tcp 10.0.0.2\n>tcp 10.0.0.3\n")).is_empty());
+        // Another transport does not carry over; nothing removed, nothing carried.
+        assert!(carry_over(&before, &fc(">tls 10.0.0.2 ca=c\n>udp 10.0.0.9\n")).is_empty());
+        assert!(carry_over(&before, &fc(">tcp 10.0.0.1\n>tcp 10.0.0.2\n")).is_empty());
+        assert!(carry_over(&[], &fc(">tcp 10.0.0.2\n")).is_empty());
+    }
 
     #[test]
     fn service_names() {

@@ -16,13 +16,13 @@
 //!
 //! Reconnection waits 0.1 s, doubling up to [`BACKOFF_MAX`]; the wait and the outage end when
 //! something is delivered (confirmed), not when a socket connects (a UDP socket always does).
-//! The first failure of an outage gets a warning on stderr; with `-v`, every connection gets
-//! an `info:` line.
+//! The first failure of an outage gets a warning on stderr (one an outage); with `-v`, every
+//! connection and every failed retry gets an `info:` line.
 
 use super::config::{ForwardConfig, Target, Transport};
 use super::cursor::{Cursor, FileId, Pos, PREFIX};
 use super::shared::{needed_of, DirInfo, Mark, Shared, STOP_GRACE};
-use super::spool::{backlog, Missing, Spool, LONG_LINE};
+use super::spool::{Missing, Spool, LONG_LINE};
 use super::syslog::{Renderer, Wire};
 use super::transport::{wait, Link, LinkError};
 use crate::msg;
@@ -52,8 +52,6 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(2);
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// How often the cursor is saved at most (when it moved).
 pub const SAVE_EVERY: Duration = Duration::from_secs(1);
-/// How often the backlog counter is refreshed.
-const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// What a thread is given.
 pub struct Job {
@@ -70,9 +68,21 @@ pub struct Job {
     /// The thread that served this target before a HUP, if it may still be saving its
     /// cursor: waited for before the cursor is read.
     pub predecessor: Option<std::thread::JoinHandle<()>>,
+    /// Another target whose cursor this one continues from when it has none of its own.
+    pub inherit: Option<Inherit>,
     /// Where a target with no cursor begins: the end of `current` when it was started (what
     /// is logged from then on is sent).
     pub fresh: Pos,
+}
+
+/// A cursor to continue from (a corrected address, or `from=`).
+pub struct Inherit {
+    /// The other target's name (`tcp-10.0.0.1-514`).
+    pub from: String,
+    /// Whether its cursor file is taken over (renamed), not copied: it left `config`.
+    pub take: bool,
+    /// Its thread, if it may still be saving that cursor.
+    pub predecessor: Option<std::thread::JoinHandle<()>>,
 }
 
 /// A rendered batch in flight.
@@ -104,7 +114,6 @@ struct Sender {
     /// What the cursor file says.
     saved: Option<Pos>,
     last_save: Instant,
-    last_backlog: Option<Instant>,
     backoff: Duration,
     next_try: Instant,
     /// An outage is in progress (its warning was printed).
@@ -119,6 +128,36 @@ struct Sender {
     fixed_pri: Option<u8>,
     /// Pruned labels the event loop already counted.
     pruned: Vec<[u8; 24]>,
+    /// UDP pacing (`rate=`, `burst=`): datagrams that may go at once, and when last counted.
+    pace: Option<Pace>,
+}
+
+/// A token bucket: `rate` datagrams a second, at most `burst` back to back.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+    /// Out of tokens: the next datagram may go at this time.
+    blocked_until: Option<Instant>,
+}
+
+impl Pace {
+    /// Takes a token if one is there; else notes when one will be.
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.blocked_until = None;
+            return true;
+        }
+        let wait = (1.0 - self.tokens) / self.rate;
+        self.blocked_until = Some(now + Duration::from_secs_f64(wait));
+        false
+    }
 }
 
 /// The thread's body.
@@ -131,8 +170,12 @@ pub fn run(job: Job) {
         shared,
         fresh,
         predecessor,
+        mut inherit,
     } = job;
     if let Some(p) = predecessor {
+        let _ = p.join();
+    }
+    if let Some(p) = inherit.as_mut().and_then(|i| i.predecessor.take()) {
         let _ = p.join();
     }
     let cursor_name = format!("{PREFIX}{}", target.id()).into_bytes();
@@ -158,6 +201,13 @@ pub fn run(job: Job) {
         offset: 0,
     };
     let fixed_pri = (!pri.pri_varies()).then(|| pri.pri_for(b""));
+    let pace = target.pace().map(|(rate, burst)| Pace {
+        rate: f64::from(rate),
+        burst: f64::from(burst),
+        tokens: f64::from(burst),
+        at: Instant::now(),
+        blocked_until: None,
+    });
     let mut s = Sender {
         target,
         pri,
@@ -171,7 +221,6 @@ pub fn run(job: Job) {
         confirmed: start,
         saved: None,
         last_save: Instant::now(),
-        last_backlog: None,
         backoff: BACKOFF_MIN,
         next_try: Instant::now(),
         outage: false,
@@ -180,9 +229,10 @@ pub fn run(job: Job) {
         last_time: None,
         fixed_pri,
         pruned: Vec::new(),
+        pace,
     };
     s.take_inbox();
-    let pos = s.starting_position(fresh);
+    let pos = s.starting_position(fresh, inherit.as_ref());
     s.confirmed = pos;
     s.position(pos);
     s.publish_needed();
@@ -208,28 +258,82 @@ impl Sender {
             self.spool.renamed(ino, label);
         }
         self.marks.extend(inbox.marks.drain(..));
+        let pruned = !inbox.pruned.is_empty();
         self.pruned.append(&mut inbox.pruned);
+        drop(inbox);
+        if pruned && self.link.is_none() {
+            self.skip_pruned();
+        }
     }
 
+    /// The pruner deleted the file the cursor is in, and counted and reported the loss:
+    /// while the collector is away, the cursor moves past it and is saved, so an svlogd
+    /// started later does not count and report the same loss again.
+    fn skip_pruned(&mut self) {
+        let mut moved = false;
+        while let FileId::Archive(l) = self.spool.resolve(self.confirmed.file) {
+            if !self.pruned.contains(&l) {
+                break;
+            }
+            self.confirmed = match self.first_archive(|x| x > l) {
+                Some(next) => Pos {
+                    file: FileId::Archive(next),
+                    offset: 0,
+                },
+                None => Pos {
+                    file: FileId::Current(current_ino(self.spool.dir()).unwrap_or(0)),
+                    offset: 0,
+                },
+            };
+            moved = true;
+        }
+        if moved {
+            self.flight.clear();
+            let pos = self.confirmed;
+            self.position(pos);
+            self.save(self.confirmed);
+        }
+    }
+
+    /// Tells the event loop where the cursor is: what the pruner must keep, and where the
+    /// backlog starts.
     fn publish_needed(&self) {
-        let n = needed_of(self.spool.resolve(self.confirmed.file));
-        self.shared.inbox().needed = n;
+        let file = self.spool.resolve(self.confirmed.file);
+        let mut inbox = self.shared.inbox();
+        inbox.needed = needed_of(file);
+        inbox.confirmed = Some(Pos {
+            file,
+            offset: self.confirmed.offset,
+        });
     }
 
     /// Where to begin: the saved cursor, found again in the directory; without one, the end
     /// of `current` (a new target sends what is logged from now on).
-    fn starting_position(&mut self, fresh: Pos) -> Pos {
-        let loaded = match Cursor::load(self.spool.dir(), &self.cursor_name) {
-            Ok(c) => c,
-            Err(e) => {
-                msg::warn(
-                    "unable to read forward cursor",
-                    &[&self.info.name[..], b"/", &self.cursor_name].concat(),
-                    e,
-                );
-                None
+    fn starting_position(&mut self, fresh: Pos, inherit: Option<&Inherit>) -> Pos {
+        let mut loaded = self.load_cursor(&self.cursor_name.clone());
+        if let (None, Some(i)) = (loaded, inherit) {
+            let other = format!("{PREFIX}{}", i.from).into_bytes();
+            loaded = self.load_cursor(&other);
+            if let Some(c) = loaded {
+                msg::info(&[
+                    b"forward continues from the cursor of ",
+                    i.from.as_bytes(),
+                    b": ",
+                    &self.what(),
+                ]);
+                match c.save(self.spool.dir(), &self.cursor_name) {
+                    Ok(()) if i.take => {
+                        let _ = sys::dirfd::unlinkat(self.spool.dir(), &other);
+                    }
+                    Ok(()) => {}
+                    Err(e) => msg::warn(
+                        "unable to save forward cursor",
+                        &[&self.info.name[..], b"/", &self.cursor_name].concat(),
+                        e,
+                    ),
+                }
             }
-        };
+        }
         let Some(c) = loaded else {
             return fresh;
         };
@@ -253,6 +357,22 @@ impl Sender {
                     },
                     FileId::Archive(_) => self.after_gap(c.pos.file),
                 }
+            }
+        }
+    }
+
+    /// Reads the cursor file `name` (`None` when there is none; a warning when it cannot be
+    /// read).
+    fn load_cursor(&self, name: &[u8]) -> Option<Cursor> {
+        match Cursor::load(self.spool.dir(), name) {
+            Ok(c) => c,
+            Err(e) => {
+                msg::warn(
+                    "unable to read forward cursor",
+                    &[&self.info.name[..], b"/", name].concat(),
+                    e,
+                );
+                None
             }
         }
     }
@@ -326,7 +446,6 @@ impl Sender {
                 return;
             }
             let now = Instant::now();
-            self.refresh_backlog(now);
             if self.link.is_none() {
                 if now < self.next_try {
                     wait(None, 0, self.shared.wake.as_fd(), Some(self.next_try));
@@ -359,19 +478,22 @@ impl Sender {
             // Nothing more to send now, or the socket is full: wait.
             let events = libc::POLLIN | if flushed { 0 } else { libc::POLLOUT };
             self.shared.sleeping.store(true, Ordering::SeqCst);
-            if flushed && self.spool_has_more() {
+            let paced = self.pace.and_then(|p| p.blocked_until);
+            if flushed && paced.is_none() && self.spool_has_more() {
                 self.shared.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
-            // Wake up while batches wait to be confirmed or the cursor to be saved, and until
-            // the backlog counter has come down to 0; then sleep until svlogd or the socket
-            // says something (no periodic wake-ups when idle).
+            // Wake up while batches wait to be confirmed or the cursor to be saved; then sleep
+            // until svlogd or the socket says something (no periodic wake-ups when idle).
             let deadline = if !self.flight.is_empty() || self.saved != Some(self.confirmed) {
                 Some(Instant::now() + Duration::from_millis(100))
-            } else if self.shared.stats.backlog.load(Ordering::Relaxed) != 0 {
-                Some(Instant::now() + BACKLOG_EVERY)
             } else {
                 None
+            };
+            // Paced: wake when the next datagram may go.
+            let deadline = match (deadline, paced) {
+                (Some(d), Some(p)) => Some(d.min(p)),
+                (d, p) => d.or(p),
             };
             let fd = self.link.as_ref().map(|l| l.fd());
             let rev = wait(fd, events, self.shared.wake.as_fd(), deadline);
@@ -402,9 +524,10 @@ impl Sender {
     /// Connects, giving up at `until` if given (else after the usual connect timeout).
     fn connect_with(&mut self, stop: &dyn Fn() -> bool, until: Option<Instant>) {
         let wake = self.shared.wake.as_fd();
+        let dir = self.spool.dir().as_fd();
         let link = match until {
-            Some(t) => Link::connect_by(&self.target, wake, stop, t),
-            None => Link::connect(&self.target, wake, stop),
+            Some(t) => Link::connect_by(&self.target, dir, wake, stop, t),
+            None => Link::connect(&self.target, dir, wake, stop),
         };
         match link {
             Ok(link) => {
@@ -421,9 +544,12 @@ impl Sender {
             Err(LinkError::Stopped) => {}
             Err(e) => {
                 self.shared.stats.failed.fetch_add(1, Ordering::Relaxed);
-                if !self.outage || self.info.verbose {
-                    let what = [&self.what()[..], b": ", e.text().as_bytes()].concat();
+                // One warning an outage; with -v, each retry that fails is an info line.
+                let what = [&self.what()[..], b": ", e.text().as_bytes()].concat();
+                if !self.outage {
                     msg::warnx("unable to connect to forward target", &what);
+                } else if self.info.verbose {
+                    msg::info(&[b"forward retry failed: ", &what]);
                 }
                 self.outage = true;
                 self.next_try = Instant::now() + self.backoff;
@@ -466,6 +592,7 @@ impl Sender {
             }
             b.acked_at.get_or_insert(now);
         }
+        let before = self.confirmed;
         while let Some(b) = self.flight.front() {
             let settled = b.acked_at.is_some_and(|t| now.duration_since(t) >= WINDOW)
                 || b.end + MARGIN <= acked;
@@ -477,6 +604,9 @@ impl Sender {
             // Delivered: the collector is back (if it was away).
             self.outage = false;
             self.backoff = BACKOFF_MIN;
+        }
+        if self.confirmed != before {
+            self.publish_needed();
         }
         if self.saved != Some(self.confirmed) && now.duration_since(self.last_save) >= SAVE_EVERY {
             self.save(self.confirmed);
@@ -501,23 +631,6 @@ impl Sender {
                 e,
             ),
         }
-        self.publish_needed();
-    }
-
-    fn refresh_backlog(&mut self, now: Instant) {
-        if self
-            .last_backlog
-            .is_some_and(|t| now.duration_since(t) < BACKLOG_EVERY)
-        {
-            return;
-        }
-        self.last_backlog = Some(now);
-        let pos = Pos {
-            file: self.spool.resolve(self.spool.pos().file),
-            offset: self.spool.pos().offset,
-        };
-        let b = backlog(self.spool.dir(), pos);
-        self.shared.stats.backlog.store(b, Ordering::Relaxed);
         self.publish_needed();
     }
 
@@ -571,9 +684,13 @@ impl Sender {
             link.close();
         }
         self.shared.stats.connected.store(0, Ordering::Relaxed);
-        if self.saved != Some(final_pos) {
-            self.save(final_pos);
+        self.confirmed = final_pos;
+        // Files pruned meanwhile (counted already) are skipped in the cursor saved.
+        self.take_inbox();
+        if self.saved != Some(self.confirmed) {
+            self.save(self.confirmed);
         }
+        self.publish_needed();
         if self.info.verbose {
             let st = &self.shared.stats;
             let counts = format!(
@@ -649,6 +766,13 @@ impl Sender {
                 },
             };
             let continuation = self.spool.in_long_line();
+            if !continuation && datagram {
+                if let Some(p) = self.pace.as_mut() {
+                    if !p.take(Instant::now()) {
+                        break;
+                    }
+                }
+            }
             if !continuation {
                 let after = self.spool.pos_at(consumed);
                 let line = &self.spool.data()[..len];

@@ -2,7 +2,7 @@
 //! rotations and receipt marks, and the counters; and what a thread is told about its
 //! directory when it starts.
 
-use super::cursor::FileId;
+use super::cursor::{FileId, Pos};
 use formats::stamp::Timestamp;
 use formats::tai64n::Tai64n;
 use nix::sys::eventfd::{EfdFlags, EventFd};
@@ -18,11 +18,10 @@ pub const MARKS_MAX: usize = 65_536;
 /// Marks closer together than this merge into one.
 pub const MARK_STEP_NANOS: u64 = 10_000_000;
 
-/// A target's counters, shared between its thread and the event loop.
+/// A target's counters, shared between its thread and the event loop. (The backlog is not
+/// one: the event loop works it out from [`Inbox::confirmed`] when it writes the status file.)
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// Bytes of the spool not yet sent.
-    pub backlog: AtomicU64,
     /// Lines sent (resent ones included).
     pub sent: AtomicU64,
     /// Lines sent again after a reconnection (at most this many duplicates).
@@ -68,6 +67,9 @@ pub struct Inbox {
     pub marks: VecDeque<Mark>,
     /// What the thread still needs.
     pub needed: Needed,
+    /// Where the thread's cursor is (what the collector surely has), once it has read it;
+    /// resolved to a rotated file's label where the thread knows of the rotation.
+    pub confirmed: Option<Pos>,
     /// Labels whose deletion the pruner already counted as lost.
     pub pruned: Vec<[u8; 24]>,
 }
@@ -100,6 +102,7 @@ impl Shared {
                 renames: Vec::new(),
                 marks: VecDeque::new(),
                 needed: Needed::Unknown,
+                confirmed: None,
                 pruned: Vec::new(),
             }),
             stats: Stats::default(),

@@ -91,6 +91,8 @@ pub struct Link {
     base: u64,
     /// Plaintext waiting for rustls to take it (it takes a bounded amount at a time).
     read_buf: Vec<u8>,
+    /// Whether the collector sent anything on this connection.
+    heard: bool,
 }
 
 /// Waits for `fd` to become ready for `events` (`POLL*` bits), or for `wake` to become
@@ -184,19 +186,22 @@ fn connect_tcp(
 
 impl Link {
     /// Connects to `target` (every address it names, in turn) and, for TLS, completes the
-    /// handshake. `stop` is checked while waiting.
+    /// handshake, its files read from the log directory `dir`. `stop` is checked while
+    /// waiting.
     pub fn connect(
         target: &Target,
+        dir: BorrowedFd,
         wake: BorrowedFd,
         stop: &dyn Fn() -> bool,
     ) -> Result<Link, LinkError> {
-        Link::connect_by(target, wake, stop, Instant::now() + CONNECT_TIMEOUT)
+        Link::connect_by(target, dir, wake, stop, Instant::now() + CONNECT_TIMEOUT)
     }
 
     /// [`Link::connect`], giving up at `deadline` (a stopping thread's last try has only
     /// its grace period: `stop` alone cannot cut a wait short once the wake-up was taken).
     pub fn connect_by(
         target: &Target,
+        dir: BorrowedFd,
         wake: BorrowedFd,
         stop: &dyn Fn() -> bool,
         deadline: Instant,
@@ -242,9 +247,10 @@ impl Link {
                 sent_msgs: 0,
                 base: 0,
                 read_buf: vec![0; 16 * 1024],
+                heard: false,
             };
             if target.transport == Transport::Tls {
-                let session = tls::Session::new(target).map_err(LinkError::Tls)?;
+                let session = tls::Session::new(target, dir).map_err(LinkError::Tls)?;
                 link.tls = Some(Box::new(session));
                 match link.handshake(wake, stop, deadline) {
                     Ok(()) => {}
@@ -260,7 +266,33 @@ impl Link {
         Err(last)
     }
 
+    /// Completes the TLS handshake. A collector that never answers it, or hangs up on it
+    /// without a word, is named as what it most likely is: a plain TCP port.
     fn handshake(
+        &mut self,
+        wake: BorrowedFd,
+        stop: &dyn Fn() -> bool,
+        deadline: Instant,
+    ) -> Result<(), LinkError> {
+        let plain = |e: LinkError, heard: bool| match e {
+            LinkError::Io(_) | LinkError::Closed if !heard => {
+                let secs = CONNECT_TIMEOUT.as_secs();
+                let why = match e {
+                    LinkError::Closed => "the collector hung up on the TLS handshake".to_string(),
+                    LinkError::Io(ref io) if io.raw_os_error() == Some(libc::ETIMEDOUT) => {
+                        format!("no TLS answer from the collector in {secs} s")
+                    }
+                    _ => format!("{} during the TLS handshake", e.text()),
+                };
+                LinkError::Tls(format!("{why}: is the port plain TCP (that is >tcp)?"))
+            }
+            e => e,
+        };
+        self.handshake_steps(wake, stop, deadline)
+            .map_err(|e| plain(e, self.heard))
+    }
+
+    fn handshake_steps(
         &mut self,
         wake: BorrowedFd,
         stop: &dyn Fn() -> bool,
@@ -459,10 +491,12 @@ impl Link {
         let Sock::Tcp(s) = &mut self.sock else {
             return Ok(0);
         };
-        match self.tls.as_mut() {
+        let n = match self.tls.as_mut() {
             None => s.read(&mut self.read_buf),
             Some(session) => session.read_from(s),
-        }
+        }?;
+        self.heard |= n > 0;
+        Ok(n)
     }
 
     /// Lets rustls handle what was read; plaintext from the collector is thrown away.

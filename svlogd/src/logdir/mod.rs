@@ -387,7 +387,7 @@ impl LogDir {
         }
         let (cfg, warnings) = config::parse(&data);
         for w in warnings {
-            msg::warnx(w.what, &w.arg);
+            msg::warnx(w.what, &w.arg_in(&self.name));
         }
         cfg
     }
@@ -472,10 +472,22 @@ impl LogDir {
         }
     }
 
+    /// At the end, before [`LogDir::finish`]: the forwarders start their last sends (every
+    /// directory's at once).
+    pub fn stop_forwarding(&self) {
+        self.add.forward.stop_all();
+    }
+
     /// At the end (EOF or TERM): the dropped-lines marker if one is due, then close.
     pub fn finish(&mut self, ctx: &Ctx) {
         self.write_final_marker(ctx);
         self.report_uncompressed();
+        // The forwarders' last sends and cursors go into the status file.
+        if self.add.forward.is_active() {
+            self.add.forward.stop_all();
+            self.add.forward.wait_all();
+            self.add.forward_stopped(ctx.now);
+        }
         self.close(ctx);
     }
 
