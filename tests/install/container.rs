@@ -171,6 +171,12 @@ fn lay_out(s: &Scratch) -> (Vec<String>, Vec<(String, String)>) {
         .filter(|w| w.starts_with('/'))
         .collect();
     if !libs.is_empty() {
+        // The musl leg's binaries are static: there the tree must be the image's exactly.
+        let dir = harness::bin_dir();
+        assert!(
+            !dir.to_string_lossy().contains("-musl"),
+            "the musl build in {dir:?} is not static: {out}"
+        );
         eprintln!("a dynamic build: copying {libs:?} into the tree");
     }
     for l in libs {
