@@ -1,9 +1,16 @@
 #!/bin/sh
-# Builds every binary of the workspace for release.
+# Builds every binary of the workspace for release, or only the multicall binary runit-rs.
 #
 #   scripts/build-release.sh                  -> target/release/* and target/static/release/runsv{,dir}
 #   scripts/build-release.sh --target TRIPLE  -> target/TRIPLE/release/* (and, for a glibc
 #                                                triple, target/static/TRIPLE/release/runsv{,dir})
+#   scripts/build-release.sh --multicall      -> target/release/runit-rs
+#   scripts/build-release.sh --target TRIPLE --multicall -> target/TRIPLE/release/runit-rs
+#
+# --multicall builds only runit-rs, every program in one executable (busybox style: it runs the
+# program its link is named after); scripts/install.sh --multicall installs it with a link per
+# program. For x86_64-unknown-linux-musl it is one static binary, the smallest install (a
+# FROM scratch container: examples/container/). The last line of the output names the binary.
 #
 # runsv and runsvdir are also linked static-PIE (crt-static) into target/static/release: one
 # runsv runs per supervised service, and a static binary maps no dynamic loader, shared libc or
@@ -21,7 +28,9 @@
 # TRIPLE-gcc; cc for this machine's own triple). For a target of another architecture that
 # compiler also links, unless CARGO_TARGET_TRIPLE_LINKER says otherwise. What is missing is
 # said before anything is built (exit 111); a wrong command line exits 100.
-# scripts/install.sh --from=target/TRIPLE/release installs the result.
+# scripts/install.sh --from=target/TRIPLE/release installs the result (with --multicall too).
+#
+# --multicall builds only runit-rs, every program in one binary, and names it on the last line.
 #
 # --no-tls builds without svlogd's forwarding over TLS (the cargo feature tls: rustls and
 # ring, most of svlogd's size), into target/notls/ instead of target/.
@@ -39,7 +48,7 @@
 set -eu
 prog=build-release.sh
 usage() {
-    echo "usage: $prog [--target TRIPLE] [--no-tls] [--small]" >&2
+    echo "usage: $prog [--target TRIPLE] [--multicall] [--no-tls] [--small]" >&2
     exit 100
 }
 fatal() {
@@ -51,17 +60,21 @@ triple=""
 cross=""
 notls=""
 small=""
+multicall=""
 while [ $# -gt 0 ]; do
     case $1 in
         --target) [ $# -ge 2 ] || usage; triple=$2; cross=1; shift ;;
         --target=*) triple=${1#*=}; cross=1 ;;
+        --multicall) multicall=1 ;;
         --no-tls) notls=1 ;;
         --small) small=1 ;;
         -h | --help)
-            echo "usage: $prog [--target TRIPLE] [--no-tls] [--small]"
+            echo "usage: $prog [--target TRIPLE] [--multicall] [--no-tls] [--small]"
             echo "Builds every binary for release, into target/release, or target/TRIPLE/release"
             echo "for a Rust target (installed with rustup target add TRIPLE; C compiler from"
             echo "CC_TRIPLE or TARGET_CC, else TRIPLE's usual cross compiler)."
+            echo "--multicall builds only runit-rs, every program in one binary (install it with"
+            echo "scripts/install.sh --multicall --from=DIR), and names it on the last line."
             echo "--no-tls: without svlogd's forwarding over TLS, into target/notls/."
             echo "--small: the multicall binary runit-rs alone, as small as it gets (nightly"
             echo "toolchain with rust-src; TRIPLE defaults to this machine's musl target)."
@@ -75,6 +88,7 @@ done
 
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target=$PWD/$target ;; esac
 features=""
 if [ -n "$notls" ]; then
     features=--no-default-features
@@ -87,6 +101,11 @@ if [ -n "$small" ] && [ -z "$cross" ]; then
 fi
 
 if [ -z "$cross" ]; then
+    if [ -n "$multicall" ]; then
+        cargo build --release -p runit-rs --locked $features --target-dir "$target"
+        echo "$prog: built $target/release/runit-rs"
+        exit 0
+    fi
     cargo build --release --bins --locked $features --target-dir "$target"
     RUSTFLAGS="-C target-feature=+crt-static" \
         cargo build --release -p supervise --bins --locked --target-dir "$target/static"
@@ -157,10 +176,15 @@ if [ -n "$small" ]; then
     esac
     RUSTFLAGS="$flags" rustup run "$nightly" cargo build -Zbuild-std=std,panic_abort \
         --profile small -p runit-rs --locked $features --target "$triple" --target-dir "$target/small"
-    echo "$prog: $target/small/$triple/small/runit-rs"
+    echo "$prog: built $target/small/$triple/small/runit-rs"
     exit 0
 fi
 
+if [ -n "$multicall" ]; then
+    cargo build --release -p runit-rs --locked $features --target "$triple" --target-dir "$target"
+    echo "$prog: built $target/$triple/release/runit-rs"
+    exit 0
+fi
 cargo build --release --bins --locked $features --target "$triple" --target-dir "$target"
 case $triple in
     *-gnu*)

@@ -21,9 +21,11 @@
 #   --uninstall              remove the binaries, links and pages from BINDIR and MANDIR
 #
 # Without --from, scripts/build-release.sh builds first (cargo does nothing if the build is
-# up to date). runsv and runsvdir are then taken from the static-PIE build (one runsv runs per
-# service; see scripts/build-release.sh for why) and every other binary from the release
-# build, both under $CARGO_TARGET_DIR (default target/). When root has no cargo, build as
+# up to date; with --multicall it builds only runit-rs). runsv and runsvdir are then taken
+# from the static-PIE build (one runsv runs per service; see scripts/build-release.sh for
+# why) and every other binary from the release build, both under $CARGO_TARGET_DIR (default
+# target/). scripts/build-release.sh --target TRIPLE [--multicall] builds for another
+# target; install that with --from=target/TRIPLE/release. When root has no cargo, build as
 # yourself first: scripts/build-release.sh && sudo scripts/install.sh --no-build
 #
 # Silent on success (apart from the build's own output); a missing binary is fatal (exit 111) before anything is written.
@@ -106,7 +108,7 @@ else
     if [ -z "${NO_BUILD:-}" ]; then
         command -v cargo >/dev/null 2>&1 ||
             fatal "cargo not found: build first (scripts/build-release.sh), then run $prog --no-build"
-        CARGO_TARGET_DIR=$target "$root/scripts/build-release.sh" ||
+        CARGO_TARGET_DIR=$target "$root/scripts/build-release.sh" ${MULTICALL:+--multicall} ||
             fatal "the release build failed"
     fi
     release=$target/release

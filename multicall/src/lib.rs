@@ -79,6 +79,22 @@ pub fn choose(mut argv: Vec<OsString>) -> Choice {
     let Some(first) = argv.get(1).cloned() else {
         return Choice::Help;
     };
+    if let Some(line) = shebang_words(first.as_bytes()) {
+        // `#!/bin/runit-rs -S PROGRAM ARG...` in a run file FILE: the kernel runs
+        // `runit-rs '-S PROGRAM ARG...' FILE [ARG...]`. FILE (nothing but that line) is
+        // dropped; the arguments FILE was given follow the line's.
+        let Some(name) = line.first().cloned() else {
+            return Choice::Unknown(first);
+        };
+        return match index(name.as_bytes()) {
+            Some(i) => {
+                let mut run = line;
+                run.extend(argv.into_iter().skip(3));
+                Choice::Run(i, run)
+            }
+            None => Choice::Unknown(name),
+        };
+    }
     match first.as_bytes() {
         b"--list" => Choice::List,
         b"--help" => Choice::Help,
@@ -93,12 +109,30 @@ pub fn choose(mut argv: Vec<OsString>) -> Choice {
     }
 }
 
+/// The words of a `-S` argument (`-S` alone, or `-S` and a blank, then the words, split on
+/// blanks: as the kernel passes everything after the interpreter of a `#!` line as one
+/// argument), or `None` for any other argument.
+pub fn shebang_words(arg: &[u8]) -> Option<Vec<OsString>> {
+    let rest = arg.strip_prefix(b"-S")?;
+    if !(rest.is_empty() || rest[0] == b' ' || rest[0] == b'\t') {
+        return None;
+    }
+    Some(
+        rest.split(|&c| c == b' ' || c == b'\t')
+            .filter(|w| !w.is_empty())
+            .map(|w| OsStr::from_bytes(w).to_os_string())
+            .collect(),
+    )
+}
+
 /// The usage text, with every program's name.
 pub fn usage() -> String {
     let mut s = format!(
-        "usage: {NAME} program [arg ...]\n       program [arg ...]   (through a link named program)\n       {NAME} --list\n\n\
+        "usage: {NAME} program [arg ...]\n       program [arg ...]   (through a link named program)\n       {NAME} --list\n       #!/bin/{NAME} -S program [arg ...]   (a run file, no shell needed)\n\n\
          Every program of runit-rs in one executable: link a program's name to it, or name\n\
-         the program as the first argument. Each program answers --help.\n\nPrograms:"
+         the program as the first argument. Each program answers --help. As a #! line's\n\
+         interpreter, -S runs the program with the line's arguments (split on blanks) and\n\
+         those the file was given, not the file's own name.\n\nPrograms:"
     );
     for (i, (name, _)) in programs().iter().enumerate() {
         s.push_str(if i % 8 == 0 { "\n  " } else { " " });
@@ -141,6 +175,24 @@ mod tests {
         assert_eq!(
             choose(args(&["runit-rs", "ls", "-l"])),
             Choice::Unknown("ls".into())
+        );
+        // A run file's #! line, as the kernel passes it: the file's name is dropped.
+        let c = choose(args(&["/bin/runit-rs", "-S svlogd -tt  main", "./run"]));
+        assert_eq!(name(&c), ("svlogd", args(&["svlogd", "-tt", "main"])));
+        let c = choose(args(&["runit-rs", "-S\tsv status", "./run", "x", "y"]));
+        assert_eq!(name(&c), ("sv", args(&["sv", "status", "x", "y"])));
+        assert_eq!(
+            choose(args(&["runit-rs", "-S", "./run"])),
+            Choice::Unknown("-S".into())
+        );
+        assert_eq!(
+            choose(args(&["runit-rs", "-S ls -l", "./run"])),
+            Choice::Unknown("ls".into())
+        );
+        // -S must stand alone or be followed by a blank.
+        assert_eq!(
+            choose(args(&["runit-rs", "-Ssv", "x"])),
+            Choice::Unknown("-Ssv".into())
         );
         // A name the binary runs under wins over its first argument.
         let c = choose(args(&["svok", "sv"]));

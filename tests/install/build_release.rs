@@ -1,5 +1,6 @@
-//! `scripts/build-release.sh --target TRIPLE`: what it says, before building anything, when
-//! something a cross build needs is missing (issue 13 item 7). The builds themselves are not
+//! `scripts/build-release.sh --target TRIPLE [--multicall]`: its usage and help, and what it
+//! says, before building anything, when something a cross build needs is missing (issue 13
+//! item 7). The builds themselves are not
 //! run here (a release build takes minutes); the test command's musl leg builds and tests the
 //! same workspace for musl.
 
@@ -36,12 +37,19 @@ fn host() -> String {
         .to_string()
 }
 
-const USAGE: &str = "usage: build-release.sh [--target TRIPLE] [--no-tls] [--small]\n";
+const USAGE: &str =
+    "usage: build-release.sh [--target TRIPLE] [--multicall] [--no-tls] [--small]\n";
 
 #[test]
 fn a_wrong_command_line_gets_the_usage() {
-    // --multicall is not there yet (issue 13 item 2): refused, not ignored.
-    for args in [&["--multicall"][..], &["--target"], &["-x"]] {
+    for args in [
+        &["--target"][..],
+        &["-x"],
+        &["--multicall", "--target"],
+        &["--multicall=yes"],
+        &["--multicall", "extra"],
+        &["--target", "--multicall"],
+    ] {
         let o = build_release(args, &[]);
         assert_eq!(
             transcript(&o),
@@ -62,13 +70,42 @@ fn the_small_build_names_a_missing_nightly() {
 }
 
 #[test]
+fn help_names_every_option() {
+    for args in [&["--help"][..], &["-h"], &["--multicall", "--help"]] {
+        let o = build_release(args, &[]);
+        assert_eq!(
+            transcript(&o),
+            "--- stdout\nusage: build-release.sh [--target TRIPLE] [--multicall] [--no-tls] [--small]\n\
+             Builds every binary for release, into target/release, or target/TRIPLE/release\n\
+             for a Rust target (installed with rustup target add TRIPLE; C compiler from\n\
+             CC_TRIPLE or TARGET_CC, else TRIPLE's usual cross compiler).\n\
+             --multicall builds only runit-rs, every program in one binary (install it with\n\
+             scripts/install.sh --multicall --from=DIR), and names it on the last line.\n\
+             --no-tls: without svlogd's forwarding over TLS, into target/notls/.\n\
+             --small: the multicall binary runit-rs alone, as small as it gets (nightly\n\
+             toolchain with rust-src; TRIPLE defaults to this machine's musl target).\n\
+             --- stderr\n--- exit 0\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn an_unknown_triple_is_named() {
-    let o = build_release(&["--target", "no-such-triple"], &[]);
-    assert_eq!(
-        transcript(&o),
-        "--- stdout\n--- stderr\nbuild-release.sh: fatal: unknown Rust target no-such-triple \
-         (rustc --print target-list lists them)\n--- exit 111\n"
-    );
+    // The same check, before anything is built, with --multicall on either side.
+    for args in [
+        &["--target", "no-such-triple"][..],
+        &["--multicall", "--target", "no-such-triple"],
+        &["--target=no-such-triple", "--multicall"],
+    ] {
+        let o = build_release(args, &[]);
+        assert_eq!(
+            transcript(&o),
+            "--- stdout\n--- stderr\nbuild-release.sh: fatal: unknown Rust target no-such-triple \
+             (rustc --print target-list lists them)\n--- exit 111\n",
+            "{args:?}"
+        );
+    }
 }
 
 #[test]
@@ -79,14 +116,21 @@ fn a_target_not_installed_says_how_to_install_it() {
         .lines()
         .find(|t| !lib.join(t).join("lib").is_dir())
         .expect("a Rust target not installed here");
-    let o = build_release(&["--target", missing], &[]);
-    assert_eq!(
-        transcript(&o),
-        format!(
-            "--- stdout\n--- stderr\nbuild-release.sh: fatal: the Rust target {missing} is not \
-             installed: rustup target add {missing}\n--- exit 111\n"
-        )
-    );
+    for multicall in [false, true] {
+        let mut args = vec!["--target", missing];
+        if multicall {
+            args.push("--multicall");
+        }
+        let o = build_release(&args, &[]);
+        assert_eq!(
+            transcript(&o),
+            format!(
+                "--- stdout\n--- stderr\nbuild-release.sh: fatal: the Rust target {missing} is \
+                 not installed: rustup target add {missing}\n--- exit 111\n"
+            ),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! after the build step.
 
 mod build_release;
+mod container;
 mod help;
 mod install;
 mod multicall;
