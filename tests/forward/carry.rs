@@ -3,7 +3,8 @@
 //! from a named one after a restart.
 
 use crate::collector::{free_port, Rsyslog};
-use crate::util::{finish, logdir, numbered, send, spawn, stderr, RUN};
+use crate::util::{finish, numbered, spawn, RUN};
+use harness::{logdir, svlogd_stderr};
 use harness::{wait_until_or, Scratch};
 
 #[test]
@@ -12,25 +13,25 @@ fn a_target_corrected_by_a_reload_sends_the_backlog_of_the_old_one() {
     let wrong = free_port("127.0.0.1");
     let right = free_port("127.0.0.1");
     let rs = Rsyslog::tcp(&s, right);
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{wrong}\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{wrong}\n"));
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 50));
+    p.send(&numbered(0, 50));
     let path = s.path.clone();
     wait_until_or(
         RUN,
         "the wrong address to be refused",
-        &mut || stderr(&path).contains("unable to connect to forward target"),
-        || stderr(&path),
+        &mut || svlogd_stderr(&path).contains("unable to connect to forward target"),
+        || svlogd_stderr(&path),
     );
     std::fs::write(dir.join("config"), format!(">tcp 127.0.0.1:{right}\n")).unwrap();
     p.signal(nix::sys::signal::Signal::SIGHUP);
     wait_until_or(
         RUN,
         "the cursor handed over",
-        &mut || stderr(&path).contains("forward continues from the cursor"),
-        || stderr(&path),
+        &mut || svlogd_stderr(&path).contains("forward continues from the cursor"),
+        || svlogd_stderr(&path),
     );
-    send(&mut p, &numbered(50, 1));
+    p.send(&numbered(50, 1));
     let got = rs.wait_lines(51, RUN, &s.path);
     finish(p, &s.path);
     let msgs: Vec<String> = got.iter().map(|l| crate::collector::parse(l).msg).collect();
@@ -40,7 +41,7 @@ fn a_target_corrected_by_a_reload_sends_the_backlog_of_the_old_one() {
         .map(str::to_string)
         .collect();
     assert_eq!(msgs, sent);
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     assert!(
         err.contains(&format!(
             "svlogd: info: forward continues from the cursor of tcp-127.0.0.1-{wrong}: {}: tcp-127.0.0.1-{right}\n",
@@ -61,9 +62,9 @@ fn from_continues_from_a_named_cursor_after_a_restart() {
     let s = Scratch::new("fw-carry-from");
     let wrong = free_port("127.0.0.1");
     let right = free_port("127.0.0.1");
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{wrong}\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{wrong}\n"));
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 20));
+    p.send(&numbered(0, 20));
     // Unreachable: svlogd exits at the end of input, the cursor saved at the start.
     finish(p, &s.path);
     assert!(harness::names(&dir).contains(&format!("forward.tcp-127.0.0.1-{wrong}")));
@@ -74,7 +75,7 @@ fn from_continues_from_a_named_cursor_after_a_restart() {
     )
     .unwrap();
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(20, 1));
+    p.send(&numbered(20, 1));
     let got = rs.wait_lines(21, RUN, &s.path);
     finish(p, &s.path);
     let first = crate::collector::parse(&got[0]).msg;

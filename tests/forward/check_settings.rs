@@ -4,7 +4,8 @@
 
 use crate::collector::{free_port, Inputs, Rsyslog};
 use crate::pki;
-use crate::util::{finish, send, spawn, stderr, RUN};
+use crate::util::{finish, spawn, RUN};
+use harness::svlogd_stderr;
 use harness::{bin, code, run, Scratch};
 use std::process::Command;
 
@@ -181,13 +182,13 @@ fn relative_certificate_files_are_found_in_the_log_directory() {
     // The working directory has no tls/ at all.
     let cwd = s.mkdir("elsewhere");
     let mut p = spawn(&cwd, &["-tt"], &log);
-    send(&mut p, b"found relative to the log directory\n");
+    p.send(b"found relative to the log directory\n");
     let got = rs.wait_lines(1, RUN, &cwd);
     finish(p, &cwd);
     assert!(
         got[0].ends_with("|found relative to the log directory"),
         "{got:?}\n{}",
-        stderr(&cwd)
+        svlogd_stderr(&cwd)
     );
-    assert_eq!(stderr(&cwd), "");
+    assert_eq!(svlogd_stderr(&cwd), "");
 }

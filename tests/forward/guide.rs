@@ -3,7 +3,8 @@
 //! test's, and a real rsyslogd runs it while svlogd forwards with the guide's `config` line.
 
 use crate::pki;
-use crate::util::{finish, hostname, logdir, numbered, send, spawn, RUN};
+use crate::util::{finish, hostname, numbered, spawn, RUN};
+use harness::logdir;
 use harness::{reference, wait_until_or, Proc, Scratch};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -89,10 +90,10 @@ fn run_guide(collector: &str, config: &str, count: usize) {
     let line = block(config)
         .replace("logs.example.org:514", &format!("127.0.0.1:{port}"))
         .replace("logs.example.org:6514", &format!("127.0.0.1:{port}"));
-    let dir = logdir(&s, "log", &line);
+    let dir = logdir(&s.path, "log", &line);
     assert_eq!(dir, log);
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, count));
+    p.send(&numbered(0, count));
     wait_until_or(
         RUN,
         &format!("rsyslog to write {count} lines"),
@@ -102,7 +103,7 @@ fn run_guide(collector: &str, config: &str, count: usize) {
                 "{} lines\n{}\n{}",
                 harness::whole_lines(&out).len(),
                 harness::read_text(s.join(format!("{collector}/rsyslogd.stderr"))),
-                crate::util::stderr(&s.path)
+                harness::svlogd_stderr(&s.path)
             )
         },
     );

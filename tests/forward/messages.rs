@@ -4,7 +4,8 @@
 //! retries `info:` lines.
 
 use crate::pki;
-use crate::util::{finish, logdir, send, spawn, stderr, RUN};
+use crate::util::{finish, spawn, RUN};
+use harness::{logdir, svlogd_stderr};
 use harness::{wait_until_or, Scratch};
 
 #[test]
@@ -19,9 +20,9 @@ fn a_refused_option_names_the_line_the_option_and_what_it_takes() {
                   >udp 127.0.0.1:1 rate=0\n\
                   >tcp 127.0.0.1:1 colour=blue\n\
                   >tcp nowhere:0\n";
-    let dir = logdir(&s, "log", config);
+    let dir = logdir(&s.path, "log", config);
     let mut p = spawn(&s.path, &[], &dir);
-    send(&mut p, b"kept\n");
+    p.send(b"kept\n");
     finish(p, &s.path);
     let d = dir.display();
     let expected = format!(
@@ -34,7 +35,7 @@ fn a_refused_option_names_the_line_the_option_and_what_it_takes() {
          svlogd: warning: unknown forward option: {d}/config:8: colour=blue (options: format= framing= app= host= max= rate= burst= from= ca= cert= key= name=)\n\
          svlogd: warning: unable to scan forward address: {d}/config:9: nowhere:0 (HOST, HOST:PORT or [IPV6]:PORT, port 1 to 65535)\n"
     );
-    harness::assert_text_eq("the warnings", &expected, &stderr(&s.path));
+    harness::assert_text_eq("the warnings", &expected, &svlogd_stderr(&s.path));
     assert_eq!(harness::read_text(dir.join("current")), "kept\n");
 }
 
@@ -43,20 +44,20 @@ fn a_refused_option_names_the_line_the_option_and_what_it_takes() {
 fn verbose_keeps_one_warning_per_outage() {
     let s = Scratch::new("fw-msg-outage");
     let port = crate::collector::free_port("127.0.0.1");
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{port}\n"));
     let mut p = spawn(&s.path, &["-v"], &dir);
-    send(&mut p, b"one\n");
+    p.send(b"one\n");
     let path = s.path.clone();
     let retry = "svlogd: info: forward retry failed: ";
     wait_until_or(
         RUN,
         "three failed retries",
-        &mut || stderr(&path).matches(retry).count() >= 3,
-        || stderr(&path),
+        &mut || svlogd_stderr(&path).matches(retry).count() >= 3,
+        || svlogd_stderr(&path),
     );
     p.signal(nix::sys::signal::Signal::SIGTERM);
     p.wait_timeout(RUN);
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     let warning = format!(
         "svlogd: warning: unable to connect to forward target: {}: tcp-127.0.0.1-{port}: connection refused\n",
         dir.display()
@@ -107,31 +108,31 @@ fn tls_failures_name_the_ca_file_and_a_plain_tcp_port() {
         }
     });
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(
             ">tls localhost:{port} ca=other/ca.pem\n>tls 127.0.0.1:{plain_port} ca=good/ca.pem name=localhost\n"
         ),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"line\n");
+    p.send(b"line\n");
     let path = s.path.clone();
     wait_until_or(
         RUN,
         "both warnings",
         &mut || {
-            stderr(&path)
+            svlogd_stderr(&path)
                 .matches("svlogd: warning: unable to connect")
                 .count()
                 >= 2
         },
-        || stderr(&path),
+        || svlogd_stderr(&path),
     );
     p.signal(nix::sys::signal::Signal::SIGTERM);
     p.wait_timeout(RUN);
     hangup.join().unwrap();
     drop(rs);
-    let err = stderr(&s.path);
+    let err = svlogd_stderr(&s.path);
     let d = dir.display();
     assert!(
         err.contains(&format!(

@@ -3,7 +3,8 @@
 //! again by the next svlogd.
 
 use crate::collector::{free_port, Rsyslog};
-use crate::util::{finish, logdir, numbered, send, spawn, stderr, RUN};
+use crate::util::{finish, numbered, spawn, RUN};
+use harness::{logdir, svlogd_stderr};
 use harness::{wait_until_or, Scratch};
 use std::path::Path;
 
@@ -22,10 +23,10 @@ fn value(prom: &Path, name: &str) -> Option<u64> {
 fn the_backlog_is_exact_after_a_burst_and_at_exit() {
     let s = Scratch::new("fw-prom-exact");
     let away = free_port("127.0.0.1");
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{away}\nmetrics\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{away}\nmetrics\n"));
     let prom = dir.join("svlogd.prom");
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 1000));
+    p.send(&numbered(0, 1000));
     // Each time the file shows the burst, the backlog is all of it: nothing was delivered.
     wait_until_or(
         RUN,
@@ -56,10 +57,10 @@ fn the_backlog_is_zero_at_exit_once_delivered() {
     let s = Scratch::new("fw-prom-exit");
     let port = free_port("127.0.0.1");
     let rs = Rsyslog::tcp(&s, port);
-    let dir = logdir(&s, "log", &format!(">tcp 127.0.0.1:{port}\nmetrics\n"));
+    let dir = logdir(&s.path, "log", &format!(">tcp 127.0.0.1:{port}\nmetrics\n"));
     let prom = dir.join("svlogd.prom");
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 3000));
+    p.send(&numbered(0, 3000));
     // End of input at once: svlogd drains to the reachable collector before it exits.
     finish(p, &s.path);
     rs.wait_lines(3000, RUN, &s.path);
@@ -77,19 +78,19 @@ fn a_lost_file_is_counted_once_across_restarts() {
     let s = Scratch::new("fw-prom-lost");
     let port = free_port("127.0.0.1");
     let config = format!("s2000\nn2\n>tcp 127.0.0.1:{port}\n>spool 1k\nmetrics\n");
-    let dir = logdir(&s, "log", &config);
+    let dir = logdir(&s.path, "log", &config);
     let prom = dir.join("svlogd.prom");
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, &numbered(0, 100));
+    p.send(&numbered(0, 100));
     let path = s.path.clone();
     wait_until_or(
         RUN,
         "unsent files pruned",
-        &mut || stderr(&path).contains("svlogd: warning: forward lost unsent log file"),
-        || stderr(&path),
+        &mut || svlogd_stderr(&path).contains("svlogd: warning: forward lost unsent log file"),
+        || svlogd_stderr(&path),
     );
     finish(p, &s.path);
-    let first = stderr(&s.path);
+    let first = svlogd_stderr(&s.path);
     let lost = first.matches("forward lost unsent log file").count();
     assert_eq!(
         value(&prom, "forward_lost_files_total"),
@@ -100,16 +101,16 @@ fn a_lost_file_is_counted_once_across_restarts() {
     let rs = Rsyslog::tcp(&s, port);
     std::fs::write(s.join("svlogd.stderr"), "").unwrap();
     let mut p = spawn(&s.path, &["-tt"], &dir);
-    send(&mut p, b"after the restart\n");
+    p.send(b"after the restart\n");
     let path = s.path.clone();
     wait_until_or(
         RUN,
         "the line after the restart",
         &mut || harness::read_text(&rs.out).contains("|after the restart\n"),
-        || stderr(&path),
+        || svlogd_stderr(&path),
     );
     finish(p, &s.path);
-    let second = stderr(&s.path);
+    let second = svlogd_stderr(&s.path);
     assert!(!second.contains("forward lost"), "{second}");
     assert_eq!(
         value(&prom, "forward_lost_files_total"),

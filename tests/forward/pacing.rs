@@ -1,7 +1,8 @@
 //! `>udp rate=N burst=M` paces datagrams (issue 15 item 6), so a collector with a default
 //! socket buffer keeps up with a burst.
 
-use crate::util::{finish, logdir, send, spawn, RUN};
+use crate::util::{finish, spawn, RUN};
+use harness::logdir;
 use harness::Scratch;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
@@ -13,13 +14,13 @@ fn udp_rate_spreads_a_burst_out() {
     let port = sock.local_addr().unwrap().port();
     sock.set_read_timeout(Some(RUN)).unwrap();
     let dir = logdir(
-        &s,
+        &s.path,
         "log",
         &format!(">udp 127.0.0.1:{port} rate=40 burst=4\n"),
     );
     let mut p = spawn(&s.path, &["-tt"], &dir);
     let lines: String = (0..24).map(|i| format!("paced {i:02}\n")).collect();
-    send(&mut p, lines.as_bytes());
+    p.send(lines.as_bytes());
     let mut got = Vec::new();
     let mut times = Vec::new();
     let mut buf = [0u8; 4096];
