@@ -30,11 +30,11 @@ fleet() {
     done
     pids=""
     for d in "$tree"/s*; do (cd "$d" && exec "$runsv" . </dev/null >/dev/null 2>&1) & pids="$pids $!"; done
-    # Wait until every service and logger runs.
+    # Wait until every service runs (its logger, cat, starts with it).
     for _ in $(seq 1 600); do
-        [ "$(count_procs sleep 99991)" -ge $((2 * N)) ] && break; sleep 0.1
+        [ "$(count_procs sleep 99991)" -ge "$N" ] && break; sleep 0.1
     done
-    [ "$(count_procs sleep 99991)" -ge $((2 * N)) ] || bench_fatal "memory: not every service of $impl started"
+    [ "$(count_procs sleep 99991)" -ge "$N" ] || bench_fatal "memory: not every service of $impl started"
     sleep 1
     python3 - "$impl" "$pids" <<'PY'
 import os, sys
