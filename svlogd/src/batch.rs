@@ -66,6 +66,15 @@ impl Batch {
         self.lines = 0;
     }
 
+    /// Frees what a burst grew, when everything is written: an idle svlogd keeps little.
+    pub fn shrink(&mut self) {
+        if self.is_done() {
+            self.clear();
+            self.segs.shrink_to(64);
+            self.extra.shrink_to(4096);
+        }
+    }
+
     /// Notes that the bytes pushed so far end a line (for the status file's count).
     #[inline]
     pub fn count_line(&mut self) {

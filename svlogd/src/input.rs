@@ -125,6 +125,13 @@ impl Input {
         }
     }
 
+    /// Gives the buffer's pages past the valid bytes back to the kernel (see
+    /// `sys::memory::release`): svlogd waiting for input keeps no burst's worth of it.
+    pub fn release_unused(&mut self) {
+        let end = self.end;
+        sys::memory::release(&mut self.buf[end..]);
+    }
+
     /// Whether a write to the pipe raises SIGIO, so svlogd may wait while holding bytes.
     pub fn wakes_on_write(&self) -> bool {
         self.async_wake

@@ -61,6 +61,9 @@ pub const TERM_LIMIT: Duration = Duration::from_secs(4);
 pub const SIGNAL_CHECK: Duration = Duration::from_millis(2);
 /// runit's exit code for every fatal error.
 pub const EXIT_FATAL: i32 = 111;
+/// How long input must stay away before the memory of a burst is given back: long enough
+/// that a steady stream never pays for it, short enough that an idle logger is small.
+pub const IDLE_TRIM: Duration = Duration::from_millis(200);
 
 /// One timestamp format in use, and the stamp of the line being read in it.
 struct StampSlot {
@@ -95,6 +98,8 @@ pub struct Logger {
     heads: bool,
     /// stderr output (`e` lines) of the chunk being handled.
     alerts: Vec<u8>,
+    /// Whether the memory of the last burst was given back (see [`Logger::trim`]).
+    trimmed: bool,
     signals: SignalFd,
     got_hup: bool,
     got_alrm: bool,
@@ -171,6 +176,7 @@ impl Logger {
             simple: false,
             heads: false,
             alerts: Vec::new(),
+            trimmed: false,
             signals,
             got_hup: false,
             got_alrm: false,
@@ -388,6 +394,7 @@ impl Logger {
                 self.flowing = matches!(fill, Fill::Data(_));
                 match fill {
                     Fill::Data(n) => {
+                        self.trimmed = false;
                         self.process(n);
                         self.after_drain(now);
                         continue;
@@ -783,9 +790,14 @@ impl Logger {
         }
     }
 
-    /// Waits for input (if `reading`), a signal, or the next deadline.
+    /// Waits for input (if `reading`), a signal, or the next deadline. After [`IDLE_TRIM`]
+    /// without input, the memory a burst touched is given back (see [`Logger::trim`]).
     fn wait(&mut self, reading: bool, busy: bool) {
         let mut next: Option<Instant> = self.term_deadline.filter(|_| reading);
+        let trim_at = (reading && !busy && !self.trimmed).then(|| Instant::now() + IDLE_TRIM);
+        if let Some(t) = trim_at {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
         if let Some(t) = self.give_up_at.filter(|_| !self.given_up) {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
@@ -806,6 +818,25 @@ impl Logger {
             ],
             next,
         );
+        if trim_at.is_some_and(|t| Instant::now() >= t) {
+            self.trim();
+        }
+    }
+
+    /// Gives back what a burst of input grew: the input buffer's pages beyond the bytes it
+    /// holds, each directory's emptied batch, the allocator's free memory. Once per quiet
+    /// spell: input clears it.
+    fn trim(&mut self) {
+        self.trimmed = true;
+        if self.input.held() > 0 {
+            return;
+        }
+        self.input.release_unused();
+        for d in &mut self.dirs {
+            d.shrink_batch();
+        }
+        self.alerts = Vec::new();
+        sys::memory::trim_heap();
     }
 }
 

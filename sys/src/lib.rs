@@ -16,6 +16,7 @@ pub mod dirfd;
 pub mod fs;
 pub mod inotify;
 pub mod lock;
+pub mod memory;
 pub mod poll;
 pub mod proc;
 pub mod signal;

@@ -17,6 +17,7 @@ mod crash_tail;
 mod fixes;
 mod formats;
 mod handover;
+mod idle_memory;
 mod input;
 mod logdir;
 mod metrics;

@@ -230,6 +230,11 @@ impl LogDir {
         self.is_open() && (!self.out.batch.is_done() || self.rotation.is_some())
     }
 
+    /// Frees the memory this directory's output batch grew in a burst, once it is written.
+    pub fn shrink_batch(&mut self) {
+        self.out.batch.shrink();
+    }
+
     /// The earliest time the directory wants attention, if any. While output is pending
     /// (`writing`), only a retry, the processor and the status file count: `t` waits.
     pub fn next_deadline(&self, writing: bool) -> Option<Instant> {
