@@ -156,7 +156,7 @@ impl Batch {
         if !prefix.is_empty() {
             self.extra.extend_from_slice(prefix);
         }
-        self.extra.extend_from_slice(text);
+        append(&mut self.extra, text);
         if !newline.is_empty() {
             self.extra.extend_from_slice(newline);
         }
@@ -317,8 +317,58 @@ impl Batch {
     }
 }
 
+/// Appends `src` (a line) to `dst`. On musl, in pieces of fixed sizes that the compiler
+/// copies inline: musl's `memcpy` (`rep movsq`) takes tens of cycles to start, as long as the
+/// whole copy of a short line, and svlogd -tt copies every line (measured: a quarter of the
+/// static musl build's time was in it). Elsewhere the C library's `memcpy` is the faster.
+#[inline]
+fn append(dst: &mut Vec<u8>, src: &[u8]) {
+    if cfg!(target_env = "musl") && src.len() <= 512 {
+        append_inline(dst, src);
+    } else {
+        dst.extend_from_slice(src);
+    }
+}
+
+/// [`append`]'s copy in fixed-size pieces.
+#[inline]
+fn append_inline(dst: &mut Vec<u8>, src: &[u8]) {
+    let mut chunks = src.chunks_exact(16);
+    for c in &mut chunks {
+        if let Ok(c) = <&[u8; 16]>::try_from(c) {
+            dst.extend_from_slice(c);
+        }
+    }
+    let mut rest = chunks.remainder();
+    if let Some((c, r)) = rest.split_first_chunk::<8>() {
+        dst.extend_from_slice(c);
+        rest = r;
+    }
+    if let Some((c, r)) = rest.split_first_chunk::<4>() {
+        dst.extend_from_slice(c);
+        rest = r;
+    }
+    for &b in rest {
+        dst.push(b);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_inline_copy_appends_exactly_the_bytes() {
+        let src: Vec<u8> = (0..600u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in 0..=600 {
+            let mut a = b"head".to_vec();
+            super::append_inline(&mut a, &src[..len]);
+            let mut b = b"head".to_vec();
+            super::append(&mut b, &src[..len]);
+            assert_eq!(&a[4..], &src[..len], "{len}");
+            assert_eq!(a, b, "{len}");
+        }
+    }
+
     use super::*;
 
     fn collect(b: &Batch, input: &[u8]) -> Vec<u8> {
