@@ -40,7 +40,7 @@
 # with --no-tls). It needs a nightly toolchain (NIGHTLY, default nightly) with rust-src and
 # the target's standard library (rustup component add rust-src --toolchain nightly; rustup
 # target add TRIPLE --toolchain nightly): std is rebuilt with the program (-Z build-std) and
-# for size (the cargo profile small: opt-level z, svlogd and memchr kept at 3), a panic aborts
+# for size (the cargo profile small: opt-level z, svlogd at 2 and memchr at 3), a panic aborts
 # at once, with no message and no unwind tables (-C panic=immediate-abort; the programs never
 # panic on any input: that is fuzzed), and on musl it is linked static at a fixed address
 # (no relocations to apply at start: fewer private pages per process). What is missing is
