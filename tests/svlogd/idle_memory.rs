@@ -14,7 +14,9 @@ fn big_anonymous(pid: i32) -> Vec<u64> {
     let mut big = false;
     for l in text.lines() {
         let f: Vec<&str> = l.split_whitespace().collect();
-        if f.first().is_some_and(|a| a.contains('-') && !a.ends_with(':')) {
+        if f.first()
+            .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
+        {
             let (lo, hi) = f[0].split_once('-').unwrap();
             let size = u64::from_str_radix(hi, 16).unwrap() - u64::from_str_radix(lo, 16).unwrap();
             big = f.len() == 5 && size >= 160 * 1024;
@@ -39,10 +41,14 @@ fn after_a_burst_an_idle_svlogd_gives_its_input_buffer_back() {
     });
     // Without input for a moment, the buffer's pages go back (kept, they stay dirty for good:
     // the burst wrote every one of them).
-    wait_until(Duration::from_secs(30), "the input buffer given back", || {
-        let maps = big_anonymous(pid);
-        !maps.is_empty() && maps.iter().all(|&kib| kib <= 16)
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the input buffer given back",
+        || {
+            let maps = big_anonymous(pid);
+            !maps.is_empty() && maps.iter().all(|&kib| kib <= 16)
+        },
+    );
     // And it still logs.
     p.send(b"after the rest\n");
     wait_until(Duration::from_secs(20), "the next line", || {
