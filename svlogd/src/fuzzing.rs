@@ -57,6 +57,22 @@ pub fn svlogd_config(data: &[u8]) {
         .count();
     assert_eq!(invalid, warnings.len());
     assert!(!cfg.udp_only || cfg.udp.is_some(), "U only with a target");
+    // The prefilter: a line whose head holds none of the patterns' needles is one that no
+    // pattern selects or alerts (the file's own lines serve as the text).
+    if let Some(needles) = cfg.patterns.needles() {
+        let mut hits = crate::prefilter::Hits::default();
+        if hits.find(data, &needles) {
+            let mut start = 0;
+            for line in data.split(|&b| b == b'\n') {
+                let head = start..start + line.len();
+                start += line.len() + 1;
+                if !hits.any_in(&head) {
+                    let sel = cfg.select(&data[head]);
+                    assert!(sel.log && !sel.alert, "no needle, yet selected: {line:?}");
+                }
+            }
+        }
+    }
     if let Some(a) = cfg.udp {
         assert_ne!(a.port(), 0);
     }

@@ -43,6 +43,7 @@ pub mod msg;
 pub mod options;
 pub mod overload;
 pub mod pmatch;
+pub mod prefilter;
 pub mod processor;
 pub mod program;
 pub mod prune;

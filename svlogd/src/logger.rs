@@ -100,6 +100,8 @@ pub struct Logger {
     alerts: Vec<u8>,
     /// Whether the memory of the last burst was given back (see [`Logger::trim`]).
     trimmed: bool,
+    /// Where a chunk holds the texts its directory's patterns need (see `prefilter`).
+    hits: crate::prefilter::Hits,
     signals: SignalFd,
     got_hup: bool,
     got_alrm: bool,
@@ -177,6 +179,7 @@ impl Logger {
             heads: false,
             alerts: Vec::new(),
             trimmed: false,
+            hits: crate::prefilter::Hits::default(),
             signals,
             got_hup: false,
             got_alrm: false,
@@ -585,6 +588,7 @@ impl Logger {
         let dirs = &mut self.dirs;
         let stamps = &mut self.stamps;
         let alerts = &mut self.alerts;
+        let hits = &mut self.hits;
         let open = dirs.iter().filter(|d| d.is_open()).count();
         if open == 1 {
             // The usual setup, one directory: no loop over directories per line.
@@ -594,6 +598,11 @@ impl Logger {
             let stamped = slot.stamper.kind() != Timestamp::None;
             let copy = stamped || !cfg.prefix.is_empty();
             let patterns = !cfg.patterns.is_empty();
+            // Patterns that need a text: the chunk is searched for it once (see prefilter).
+            let filtered = match cfg.patterns.needles().filter(|_| patterns) {
+                Some(needles) => hits.find(buf, &needles),
+                None => false,
+            };
             let prefix = &cfg.prefix;
             let selected = &mut out.selected;
             let batch = &mut out.batch;
@@ -607,7 +616,10 @@ impl Logger {
                         slot.line = Rendered::from_bytes(slot.stamper.render(stamp));
                         *line_clock = Some(stamp);
                     }
-                    if patterns {
+                    if filtered && !hits.any_in(&head) {
+                        // No pattern can match: selected, as when none matches.
+                        *selected = true;
+                    } else if patterns {
                         *selected =
                             select(cfg, slot.line.as_bytes(), &buf[head], truncated, alerts);
                     }

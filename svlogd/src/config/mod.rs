@@ -175,6 +175,23 @@ impl Patterns {
         }
     }
 
+    /// Texts one of which a line's head must contain for any pattern to match it; `None`
+    /// when there are no patterns or one shows no such text (runit's globs, an expression
+    /// without a required text). See `crate::prefilter`.
+    pub fn needles(&self) -> Option<Vec<&[u8]>> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let mut all = Vec::new();
+        for &(_, m) in &self.items {
+            match m {
+                Matcher::Glob(..) => return None,
+                Matcher::Regex(k) => all.extend(self.regexes[k as usize].needles()?),
+            }
+        }
+        Some(all)
+    }
+
     /// Whether pattern `m` matches `text`.
     #[inline]
     fn matches(&self, m: Matcher, text: &[u8]) -> bool {

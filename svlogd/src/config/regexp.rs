@@ -101,6 +101,17 @@ impl Regexp {
         &self.source
     }
 
+    /// Texts one of which every match contains (its plain texts, its anchored text, or the
+    /// engine's required text); `None` when the expression shows none. A line holding none
+    /// of them cannot match (see `prefilter`).
+    pub fn needles(&self) -> Option<Vec<&[u8]>> {
+        match &self.how {
+            How::Anywhere(finders) => Some(finders.iter().map(|f| f.needle()).collect()),
+            How::Prefix(t) | How::Suffix(t) | How::Whole(t) => Some(vec![t.as_slice()]),
+            How::Engine(engine) => engine.1.as_ref().map(|f| vec![f.needle()]),
+        }
+    }
+
     /// Whether it occurs in `text`.
     #[inline]
     pub fn is_match(&self, text: &[u8]) -> bool {
