@@ -1,2 +1,2 @@
-//! Non-PIE where it pays: see build/no_pie.rs (one rule for every per-service binary).
-include!("../build/no_pie.rs");
+//! Link rules for a binary that runs once per service: see build/per_service.rs.
+include!("../build/per_service.rs");

@@ -104,7 +104,7 @@ impl Census {
     /// the file clock said `now`. Archives already known keep their age (what this svlogd
     /// made stays "made by it").
     pub fn relist(&mut self, mut found: Vec<Archive>, stamp: Mtime, now: Mtime) {
-        found.sort_by_key(|a| a.name);
+        found.sort_unstable_by_key(|a| a.name);
         for a in &mut found {
             if let Some(known) = self.get(&a.name) {
                 if matches!(known.born, Born::Made(_)) {

@@ -239,7 +239,7 @@ fn look(t: &Task, stop: &AtomicBool) {
         .filter_map(|n| Name::parse(n))
         .filter(|n| n.suffix == Suffix::Saved)
         .collect();
-    ready.sort();
+    ready.sort_unstable();
     for name in ready {
         if stop.load(Ordering::SeqCst) {
             return;

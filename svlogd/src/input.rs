@@ -88,8 +88,7 @@ pub struct Input {
 }
 
 fn stdin() -> BorrowedFd<'static> {
-    // SAFETY: fd 0 stays open for the life of the process.
-    unsafe { BorrowedFd::borrow_raw(0) }
+    sys::start::std_fd(0)
 }
 
 impl Input {

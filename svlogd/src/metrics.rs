@@ -14,7 +14,7 @@
 //! processor queue; the syslog forwarder adds its own the same way.
 
 use std::fmt::Write as _;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// The status file's name in the log directory.
 pub const FILE: &[u8] = b"svlogd.prom";
@@ -42,6 +42,26 @@ pub struct Stats {
     pub processor_failures: u64,
     /// The last error: when, and what (runit's words).
     pub last_error: Option<(SystemTime, String)>,
+}
+
+/// A metric's value. Prometheus reads any decimal number; these are whole counts, or seconds
+/// with microseconds, written with integer arithmetic: exact at any size (a count as `f64`
+/// is not past 2^53), and no float-printing code in the binary (12 KB of svlogd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// A counter or gauge.
+    Count(u64),
+    /// A time, as seconds since the epoch.
+    Seconds(Duration),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Count(n) => write!(f, "{n}"),
+            Value::Seconds(d) => write!(f, "{}.{:06}", d.as_secs(), d.subsec_micros()),
+        }
+    }
 }
 
 /// A Prometheus text-format document being built.
@@ -77,13 +97,26 @@ impl Metrics {
 
     /// Adds a metric: `kind` is `counter` or `gauge`; `labels` are extra `name="value"`
     /// pairs (values escaped here).
-    pub fn add(&mut self, name: &str, kind: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+    pub fn add(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        value: Value,
+    ) {
         self.family(name, kind, help, &[(labels, value)]);
     }
 
     /// Adds a metric with one value per set of extra labels, under one `# HELP`/`# TYPE`
     /// (Prometheus allows those once per name).
-    pub fn family(&mut self, name: &str, kind: &str, help: &str, rows: &[(&[(&str, &str)], f64)]) {
+    pub fn family(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        rows: &[(&[(&str, &str)], Value)],
+    ) {
         if rows.is_empty() {
             return;
         }
@@ -100,12 +133,12 @@ impl Metrics {
 
     /// A counter without extra labels.
     pub fn counter(&mut self, name: &str, help: &str, value: u64) {
-        self.add(name, "counter", help, &[], value as f64);
+        self.add(name, "counter", help, &[], Value::Count(value));
     }
 
     /// A gauge without extra labels.
     pub fn gauge(&mut self, name: &str, help: &str, value: u64) {
-        self.add(name, "gauge", help, &[], value as f64);
+        self.add(name, "gauge", help, &[], Value::Count(value));
     }
 
     /// The document.
@@ -156,14 +189,13 @@ impl Stats {
         if let Some((when, what)) = &self.last_error {
             let secs = when
                 .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
+                .unwrap_or_default();
             m.add(
                 "last_error_timestamp_seconds",
                 "gauge",
                 "When the last error happened; its message is the label.",
                 &[("message", what)],
-                secs,
+                Value::Seconds(secs),
             );
         }
     }
@@ -177,7 +209,14 @@ mod tests {
     fn text_format() {
         let mut m = Metrics::new(b"/var/log/a\"b");
         m.counter("lines_written_total", "Lines.", 3);
-        m.add("x", "gauge", "X.", &[("message", "a\nb\\")], 1.5);
+        let t = Duration::new(1_700_000_000, 1_500_000);
+        m.add(
+            "x",
+            "gauge",
+            "X.",
+            &[("message", "a\nb\\")],
+            Value::Seconds(t),
+        );
         assert_eq!(
             m.text(),
             "# HELP svlogd_lines_written_total Lines.\n\
@@ -185,7 +224,20 @@ mod tests {
              svlogd_lines_written_total{dir=\"/var/log/a\\\"b\"} 3\n\
              # HELP svlogd_x X.\n\
              # TYPE svlogd_x gauge\n\
-             svlogd_x{dir=\"/var/log/a\\\"b\",message=\"a\\nb\\\\\"} 1.5\n"
+             svlogd_x{dir=\"/var/log/a\\\"b\",message=\"a\\nb\\\\\"} 1700000000.001500\n"
+        );
+    }
+
+    #[test]
+    fn counts_are_exact_past_two_to_the_53() {
+        let mut m = Metrics::new(b"d");
+        m.counter("c", "C.", u64::MAX);
+        assert!(m
+            .text()
+            .ends_with("svlogd_c{dir=\"d\"} 18446744073709551615\n"));
+        assert_eq!(
+            Value::Seconds(Duration::from_micros(7)).to_string(),
+            "0.000007"
         );
     }
 }

@@ -8,6 +8,7 @@
 //! C's `main` ([`args`]).
 
 use std::ffi::{CStr, OsString};
+use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
@@ -32,15 +33,24 @@ pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
     out
 }
 
+/// Standard fd `n` (0, 1 or 2) by number. `std::io::stdin()` and `stdout()` would do, but
+/// their first use allocates std's buffers (8 KiB for stdin, 1 KiB for stdout), heap pages
+/// that then stay dirty in every runsv.
+pub fn std_fd(n: u8) -> BorrowedFd<'static> {
+    debug_assert!(n <= 2);
+    // SAFETY: 0, 1 and 2 are never closed by these programs once start-up has run
+    // (`sanitize_stdio` keeps them open on /dev/null); before that, a closed one only makes
+    // the system call given it fail with EBADF.
+    unsafe { BorrowedFd::borrow_raw(i32::from(n)) }
+}
+
 /// Opens `/dev/null` on any of fds 0, 1, 2 that is closed, so no file the program opens later
 /// lands there by accident.
 pub fn sanitize_stdio() {
-    use std::os::fd::AsFd;
-    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    for fd in [i.as_fd(), o.as_fd(), e.as_fd()] {
+    for n in 0..=2 {
         // F_GETFD only asks: EBADF says the number is free.
-        let closed =
-            nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD) == Err(nix::errno::Errno::EBADF);
+        let closed = nix::fcntl::fcntl(std_fd(n), nix::fcntl::FcntlArg::F_GETFD)
+            == Err(nix::errno::Errno::EBADF);
         if closed {
             // The lowest free number, which is this one; it stays open for the process's life.
             if let Ok(null) = nix::fcntl::open(

@@ -383,17 +383,18 @@ impl Forwarders {
     /// Adds every target's counters to the directory's status file, labelled
     /// `target="tcp-10.0.0.1-514"`.
     pub fn write_metrics(&self, m: &mut crate::metrics::Metrics) {
+        use crate::metrics::Value;
         type Pick = fn(&Stats) -> &AtomicU64;
         let labels: Vec<[(&str, &str); 1]> = self
             .running
             .iter()
             .map(|r| [("target", r.id.as_str())])
             .collect();
-        let backlog: Vec<(&[(&str, &str)], f64)> = self
+        let backlog: Vec<(&[(&str, &str)], Value)> = self
             .running
             .iter()
             .zip(&labels)
-            .map(|(r, l)| (&l[..], self.backlog(r) as f64))
+            .map(|(r, l)| (&l[..], Value::Count(self.backlog(r))))
             .collect();
         m.family(
             "forward_backlog_bytes",
@@ -440,11 +441,14 @@ impl Forwarders {
             ),
         ];
         for (name, kind, help, pick) in families {
-            let rows: Vec<(&[(&str, &str)], f64)> = self
+            let rows: Vec<(&[(&str, &str)], Value)> = self
                 .running
                 .iter()
                 .zip(&labels)
-                .map(|(r, l)| (&l[..], pick(&r.shared.stats).load(Ordering::Relaxed) as f64))
+                .map(|(r, l)| {
+                    let n = pick(&r.shared.stats).load(Ordering::Relaxed);
+                    (&l[..], Value::Count(n))
+                })
                 .collect();
             m.family(name, kind, help, &rows);
         }

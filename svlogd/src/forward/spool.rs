@@ -213,7 +213,7 @@ impl Spool {
     /// else any other suffix (a compressed archive).
     fn open_archive(&self, label: [u8; 24]) -> Result<Open, Missing> {
         let names = list(&self.dir).map_err(Missing::Sys)?;
-        let mut candidates: Vec<&Vec<u8>> = names
+        let candidates: Vec<&Vec<u8>> = names
             .iter()
             .filter(|n| archive_label(n) == Some(label) && n[26] != b't')
             .collect();
@@ -222,8 +222,10 @@ impl Spool {
             b"s" => 1,
             _ => 2,
         };
-        candidates.sort_by_key(|n| rank(n));
-        let name = candidates.first().ok_or(Missing::Gone)?;
+        let name = candidates
+            .into_iter()
+            .min_by_key(|n| rank(n))
+            .ok_or(Missing::Gone)?;
         let fd = openat(&self.dir, name, libc::O_RDONLY).map_err(|e| {
             if e == libc::ENOENT {
                 Missing::Gone
@@ -427,7 +429,7 @@ pub fn backlog(dir: &OwnedFd, pos: Pos) -> u64 {
         .filter(|n| archive_label(n).is_some_and(|l| l >= from) && n[26] != b't')
         .collect();
     // `.u` sorts before `.s`: the raw file counts, its processed twin does not.
-    archives.sort_by_key(|n| (archive_label(n), n[26] != b'u'));
+    archives.sort_unstable_by_key(|n| (archive_label(n), n[26] != b'u'));
     for n in archives {
         let l = archive_label(n).expect("filtered");
         if counted.contains(&l) {
