@@ -66,12 +66,14 @@ impl Batch {
         self.lines = 0;
     }
 
-    /// Frees what a burst grew, when everything is written: an idle svlogd keeps little.
+    /// Frees the buffers when everything is written: an idle svlogd keeps none (a smaller
+    /// buffer kept would be moved to new heap pages, which then stay dirty), and the next
+    /// chunk allocates them again, once.
     pub fn shrink(&mut self) {
         if self.is_done() {
             self.clear();
-            self.segs.shrink_to(64);
-            self.extra.shrink_to(4096);
+            self.segs = Vec::new();
+            self.extra = Vec::new();
         }
     }
 

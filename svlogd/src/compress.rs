@@ -133,7 +133,10 @@ impl std::fmt::Debug for Task {
 }
 
 impl Compressor {
-    /// Asks the worker to compress the `.s` files of `dir` at gzip `level`.
+    /// Asks the worker to compress the `.s` files of `dir` at gzip `level`. Never inlined: it
+    /// starts the thread once, whose set-up would otherwise put 4 KiB into the frame of the
+    /// loop that runs for svlogd's life (dirty stack pages in every svlogd).
+    #[inline(never)]
     pub fn request(&mut self, dir: &OwnedFd, dirname: &[u8], level: u32, shared: &Arc<DirShared>) {
         let Ok(dup) = dir.try_clone() else {
             crate::msg::warnx("unable to start compression", dirname);

@@ -305,6 +305,9 @@ impl Tee {
 }
 
 /// Moves `n` bytes from `rd` to `null` (skipping bytes of the private pipe we already hold).
+/// Never inlined, like [`consume_by_read`]: the scratch buffer of the rare fallback would
+/// otherwise sit in the callers' frames, 4 KiB deeper stack (dirty pages) for every svlogd.
+#[inline(never)]
 fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
     while n > 0 {
         match splice(rd, None, null, None, n, SpliceFFlags::SPLICE_F_NONBLOCK) {
@@ -326,6 +329,8 @@ fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
 
 /// Consumes up to `n` bytes of fd 0 by reading them into a scratch buffer (when splice is not
 /// possible). Returns how many were consumed.
+#[cold]
+#[inline(never)]
 fn consume_by_read(n: usize) -> usize {
     let mut scratch = [0u8; 4096];
     let want = n.min(scratch.len());

@@ -217,6 +217,7 @@ impl Logger {
     }
 
     /// Closes (if open) and opens every directory; false if none works.
+    #[inline(never)]
     fn open_all(&mut self, ctx: &Ctx) -> bool {
         let mut ok = false;
         for i in 0..self.dirs.len() {
@@ -229,6 +230,7 @@ impl Logger {
 
     /// Closes (if open) and opens directory `i` (HUP, or `autoreload` for one directory);
     /// false if it does not work now.
+    #[inline(never)]
     fn reopen(&mut self, i: usize, ctx: &Ctx) -> bool {
         let d = &mut self.dirs[i];
         let held = d.close_keeping_lock(ctx);
@@ -432,6 +434,7 @@ impl Logger {
     }
 
     /// No more input: the unfinished line, if any, is written with a newline added.
+    #[inline(never)]
     fn stop(&mut self) {
         self.stopping = true;
         self.events.clear();
@@ -440,6 +443,7 @@ impl Logger {
         self.unreleased = true;
     }
 
+    #[inline(never)]
     fn handle_signals(&mut self, now: Instant) {
         let mut child = false;
         while let Some(signo) = self.signals.next() {
@@ -529,6 +533,7 @@ impl Logger {
 
     /// Every pending output is written: consume its input from the pipe and drop it from the
     /// buffer, keeping the unfinished line.
+    #[inline(never)]
     fn release(&mut self) {
         self.unreleased = false;
         if self.dirs.iter().any(|d| d.gave_up()) {
@@ -697,6 +702,7 @@ impl Logger {
     /// to wait without a wake-up for new input): write what there is of it and let the rest stream, which is possible once its
     /// head is decided or when no directory needs the head (no patterns, no UDP); otherwise
     /// take it out of the pipe and hold it in memory.
+    #[inline(never)]
     fn let_go(&mut self) {
         self.events.clear();
         if self
@@ -838,6 +844,7 @@ impl Logger {
     /// Gives back what a burst of input grew: the input buffer's pages beyond the bytes it
     /// holds, each directory's emptied batch, the allocator's free memory. Once per quiet
     /// spell: input clears it.
+    #[inline(never)]
     fn trim(&mut self) {
         self.trimmed = true;
         if self.input.held() > 0 {

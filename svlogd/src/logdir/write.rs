@@ -11,8 +11,12 @@ use nix::libc;
 use std::io::{IoSlice, Write};
 use std::time::Instant;
 
-/// At most this many slices per `writev` (Linux's IOV_MAX).
-const IOV_MAX: usize = 1024;
+/// At most this many slices per `writev`. Linux takes 1024 (IOV_MAX), but the array lives on
+/// the stack of the loop that runs for svlogd's whole life: 1024 slices are 16 KiB, whose
+/// pages stay dirty in every svlogd. A batch is mostly one or two segments (plain runs point
+/// into the input, stamped lines are copied together); only selection alternating line by
+/// line makes many, and 256 still writes 128 such lines a call.
+const IOV_MAX: usize = 256;
 
 impl LogDir {
     /// Writes the pending output (see `progress`); true while the directory holds
@@ -264,13 +268,9 @@ impl LogDir {
                     }
                 }
             }
-            let mut iov = [IoSlice::new(&[]); IOV_MAX];
-            let n = batch.slices(input, allow, &mut iov);
-            let wanted: usize = iov[..n].iter().map(|s| s.len()).sum();
-            let result = (&*cur).write_vectored(&iov[..n]);
+            let (result, wanted, open_bytes) = write_out(cur, batch, input, allow, self.open_bytes);
             match result {
                 Ok(w) => {
-                    let open_bytes = open_tail(&iov[..n], w, self.open_bytes);
                     batch.advance(input, w);
                     if w > 0 {
                         self.line_open = batch.last_written(input) != Some(b'\n');
@@ -294,6 +294,29 @@ impl LogDir {
             }
         }
     }
+}
+
+/// One `writev` of the batch's next `allow` bytes (at most [`IOV_MAX`] segments): what it
+/// returned, how many bytes it was given, and the unfinished line's length afterwards if it
+/// wrote any (`open` before). Never inlined, so its slice array is on the stack only during
+/// the call, below the main loop, not under every other call the loop makes.
+#[inline(never)]
+fn write_out(
+    cur: &std::fs::File,
+    batch: &crate::batch::Batch,
+    input: &[u8],
+    allow: usize,
+    open: u64,
+) -> (std::io::Result<usize>, usize, u64) {
+    let mut iov = [IoSlice::new(&[]); IOV_MAX];
+    let n = batch.slices(input, allow, &mut iov);
+    let wanted: usize = iov[..n].iter().map(|s| s.len()).sum();
+    let result = (&*cur).write_vectored(&iov[..n]);
+    let open = match result {
+        Ok(w) => open_tail(&iov[..n], w, open),
+        Err(_) => open,
+    };
+    (result, wanted, open)
 }
 
 /// The bytes of an unfinished line at the end of what a write put out (the first `w` bytes of
