@@ -13,9 +13,10 @@
 # FROM scratch container: examples/container/). The last line of the output names the binary.
 #
 # runsv and runsvdir are also linked static-PIE (crt-static) into target/static/release: one
-# runsv runs per supervised service, and a static binary maps no dynamic loader, shared libc or
-# libgcc_s, whose relocated and writable pages are private to every process (82 KiB PSS per
-# runsv static against 115 KiB dynamic; runit's is 95: supervise/bench/memory.sh). Only these
+# runsv runs per supervised service, and a static binary maps no dynamic loader or shared
+# libc, whose relocated and writable pages are private to every process (the dynamic build
+# costs about 25 KiB more per runsv; README's Budgets table, from supervise/bench/memory.sh,
+# has the figures of the last run). Only these
 # two: the other tools look up users and groups through NSS (chpst -u, ...), which a static
 # glibc binary cannot do safely (getpwnam of an unknown user crashes it on Debian 12).
 # The install step takes runsv and runsvdir from target/static/release.

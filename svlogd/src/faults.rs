@@ -12,6 +12,12 @@
 //! not yet taken), `processor-renamed` (`.t` became `.s`, `.u` still there),
 //! `processor-unlinked` (`.u` removed, `newstate` not yet renamed).
 //!
+//! `SVLOGD_FAULT=wait:POINT` holds the thread that reaches the point instead, while the file
+//! `SVLOGD_FAULT_WAIT` names exists (looked at every 10 ms): a test keeps a step in progress
+//! (the compressor in the middle of a file) while the rest of svlogd runs on. A thread stopped
+//! from outside (ptrace) may be stopped holding a lock the others need (musl's allocator has
+//! one for all threads); this one waits only where the point is.
+//!
 //! `SVLOGD_FAULT_CLOCK=FILE` moves svlogd's wall clock (the one it stamps lines, names
 //! archives and ages other processes' archives by; the monotonic clock stays) by the signed
 //! number of seconds in FILE (`-86400`, `+31536000`), read again at every reading of the
@@ -24,15 +30,28 @@ pub const VAR: &str = "SVLOGD_FAULT";
 #[cfg(feature = "faults")]
 static POINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
-/// Kills the process with SIGKILL if `SVLOGD_FAULT` names `point`.
+/// Kills the process with SIGKILL if `SVLOGD_FAULT` names `point`; holds the calling thread
+/// while `SVLOGD_FAULT_WAIT`'s file exists if it says `wait:POINT`.
 #[cfg(feature = "faults")]
 #[inline]
 pub fn hit(point: &str) {
     let armed = POINT.get_or_init(|| std::env::var(VAR).ok().filter(|v| !v.is_empty()));
-    if armed.as_deref() == Some(point) {
+    let Some(armed) = armed.as_deref() else {
+        return;
+    };
+    if armed == point {
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    } else if armed.strip_prefix("wait:") == Some(point) {
+        if let Some(file) = std::env::var_os(WAIT_VAR) {
+            while std::path::Path::new(&file).exists() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
     }
 }
+
+/// The environment variable that names the file `wait:POINT` waits on (see the module doc).
+pub const WAIT_VAR: &str = "SVLOGD_FAULT_WAIT";
 
 /// Without the `faults` feature (every release build) a fault point is nothing at all.
 #[cfg(not(feature = "faults"))]

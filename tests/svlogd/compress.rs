@@ -189,66 +189,27 @@ fn the_log_viewer_reads_compressed_archives() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "in order");
 }
 
-/// The thread of `pid` named `name` (`/proc/PID/task/TID/comm`).
-fn thread_named(pid: i32, name: &str) -> Option<i32> {
-    harness::names(format!("/proc/{pid}/task"))
-        .into_iter()
-        .filter_map(|t| t.parse::<i32>().ok())
-        .find(|tid| read_text(format!("/proc/{pid}/task/{tid}/comm")).trim_end() == name)
-}
-
-/// One thread of another process held still by ptrace (the others run on); let go on drop.
-struct Frozen {
-    tid: i32,
-}
-
-impl Frozen {
-    /// Stops thread `tid` (PTRACE_SEIZE, PTRACE_INTERRUPT) and waits until it has stopped.
-    fn new(tid: i32) -> Frozen {
-        use nix::libc;
-        // SAFETY: ptrace requests on a thread of a child process of ours; no memory is passed.
-        unsafe {
-            let r = libc::ptrace(libc::PTRACE_SEIZE, tid, 0, 0);
-            assert_eq!(
-                r,
-                0,
-                "PTRACE_SEIZE {tid}: {}",
-                std::io::Error::last_os_error()
-            );
-            let r = libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0);
-            assert_eq!(
-                r,
-                0,
-                "PTRACE_INTERRUPT {tid}: {}",
-                std::io::Error::last_os_error()
-            );
-            let mut st = 0;
-            let r = libc::waitpid(tid, &mut st, libc::__WALL);
-            assert_eq!(r, tid, "waitpid {tid}: {}", std::io::Error::last_os_error());
-        }
-        Frozen { tid }
-    }
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        // SAFETY: as in new.
-        unsafe {
-            nix::libc::ptrace(nix::libc::PTRACE_DETACH, self.tid, 0, 0);
-        }
-    }
-}
-
 #[test]
 fn the_file_being_compressed_is_never_pruned() {
-    // `n1`: every rotation prunes down to one archive. The compressor thread is held still
-    // (ptrace) in the middle of a file, and three more rotations come and prune: that file
-    // stays, until it is compressed.
+    // `n1`: every rotation prunes down to one archive. The compressor is held in the middle of
+    // a file (svlogd's test hook `wait:gzip-started`: its work file is there, part written,
+    // while the hold file exists), and three more rotations come and prune: that file stays,
+    // until it is compressed.
     let s = Scratch::new("gzip-busy-kept");
     logdir(&s.path, "d", "s500000\nn1\ncompress gzip 9\n");
     let d = s.join("d");
+    let hold = s.join("hold");
+    std::fs::write(&hold, "").unwrap();
+    let hold_var = hold.to_str().unwrap();
     let mut pipe = SharedPipe::new();
-    let mut p = pipe.start(&s.path, &["d"], &[]);
+    let mut p = pipe.start(
+        &s.path,
+        &["d"],
+        &[
+            ("SVLOGD_FAULT", "wait:gzip-started"),
+            ("SVLOGD_FAULT_WAIT", hold_var),
+        ],
+    );
     let t = Duration::from_secs(30);
     let mut blocks = 0;
     // A rotation or two per block: 710,000 bytes of `bN NNNN` lines.
@@ -257,27 +218,15 @@ fn the_file_being_compressed_is_never_pruned() {
         blocks += 1;
     };
     let newest = |d: &Path| archives(d).into_iter().map(|n| n[..25].to_string()).max();
-    // Catch the compressor in the middle of a file (its work file is there); a file
-    // compressed before the thread could be stopped is let go, and the next one tried.
-    let mut caught = None;
-    for _ in 0..20 {
-        let before = newest(&d);
-        block(&mut pipe);
-        wait_until(t, "a rotation", || newest(&d) > before);
-        let mut tmp = None;
-        wait_until(t, "the compressor at work", || {
-            tmp = archives(&d).into_iter().find(|n| n.ends_with(".s.gz.tmp"));
-            tmp.is_some() || !uncompressed(&d).iter().any(|n| n.ends_with(".s"))
-        });
-        let Some(tmp) = tmp else { continue };
-        let worker = thread_named(p.pid(), "compress").expect("the compress thread");
-        let frozen = Frozen::new(worker);
-        if d.join(&tmp).exists() {
-            caught = Some((tmp[..25].to_string(), frozen));
-            break;
-        }
-    }
-    let (label, frozen) = caught.expect("the compressor caught in the middle of a file");
+    let before = newest(&d);
+    block(&mut pipe);
+    wait_until(t, "a rotation", || newest(&d) > before);
+    let mut tmp = None;
+    wait_until(t, "the compressor held in the middle of a file", || {
+        tmp = archives(&d).into_iter().find(|n| n.ends_with(".s.gz.tmp"));
+        tmp.is_some()
+    });
+    let label = tmp.unwrap()[..25].to_string();
     let busy = d.join(format!("{label}.s"));
     assert!(busy.exists());
     for _ in 0..3 {
@@ -297,7 +246,7 @@ fn the_file_being_compressed_is_never_pruned() {
         busy.exists(),
         "the file being compressed was pruned: {names:?}"
     );
-    drop(frozen);
+    std::fs::remove_file(&hold).unwrap();
     wait_until(t, "its compression finished", || {
         !busy.exists() && !d.join(format!("{label}.s.gz.tmp")).exists()
     });
