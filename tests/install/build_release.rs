@@ -7,7 +7,8 @@
 use crate::*;
 
 /// Runs the release build script with `args` in the test's own environment (cargo and rustc
-/// on its PATH), without any C compiler variable of cc's but those in `env`.
+/// on its PATH), without any C compiler variable of cc's but those in `env`, and without
+/// libfaketime (see `harness::without_faketime`).
 fn build_release(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new("/bin/sh");
     c.arg(harness::workspace("scripts/build-release.sh"))
@@ -19,12 +20,15 @@ fn build_release(args: &[&str], env: &[(&str, &str)]) -> Output {
         }
     }
     c.envs(env.iter().copied());
-    harness::run(&mut c, T)
+    harness::run(harness::without_faketime(&mut c), T)
 }
 
 /// `rustc`'s answer to `args`, trimmed.
 fn rustc(args: &[&str]) -> String {
-    let o = harness::run(Command::new("rustc").args(args), T);
+    let o = harness::run(
+        harness::without_faketime(Command::new("rustc").args(args)),
+        T,
+    );
     assert!(o.status.success(), "rustc {args:?}: {}", transcript(&o));
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
