@@ -154,14 +154,12 @@ impl Batch {
             return;
         }
         self.extra.reserve(len);
-        self.extra.extend_from_slice(stamp);
-        if !prefix.is_empty() {
-            self.extra.extend_from_slice(prefix);
-        }
+        // Every part through `append`: the stamp (26 bytes for -tt) and the one-byte newline
+        // would each be a call of musl's memcpy per line.
+        append(&mut self.extra, stamp);
+        append(&mut self.extra, prefix);
         append(&mut self.extra, text);
-        if !newline.is_empty() {
-            self.extra.extend_from_slice(newline);
-        }
+        append(&mut self.extra, newline);
         self.total += len;
         if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
             if *s + *l == start {
@@ -332,26 +330,39 @@ fn append(dst: &mut Vec<u8>, src: &[u8]) {
     }
 }
 
-/// [`append`]'s copy in fixed-size pieces.
-#[inline]
+/// [`append`]'s copy in fixed-size pieces: 16-byte blocks, then the tail as one more block
+/// that ends where `src` ends and overlaps what was copied (the overlap is cut off first and
+/// written again with the same bytes), so no piece is copied byte by byte.
+#[inline(always)]
 fn append_inline(dst: &mut Vec<u8>, src: &[u8]) {
-    let mut chunks = src.chunks_exact(16);
-    for c in &mut chunks {
-        if let Ok(c) = <&[u8; 16]>::try_from(c) {
-            dst.extend_from_slice(c);
+    if src.len() >= 16 {
+        append_blocks::<16>(dst, src);
+    } else if src.len() >= 8 {
+        append_blocks::<8>(dst, src);
+    } else if src.len() >= 4 {
+        append_blocks::<4>(dst, src);
+    } else {
+        for &b in src {
+            dst.push(b);
         }
     }
-    let mut rest = chunks.remainder();
-    if let Some((c, r)) = rest.split_first_chunk::<8>() {
-        dst.extend_from_slice(c);
-        rest = r;
+}
+
+/// Copies `src` (at least `W` bytes) in `W`-byte blocks; see [`append_inline`].
+#[inline(always)]
+fn append_blocks<const W: usize>(dst: &mut Vec<u8>, src: &[u8]) {
+    let end = dst.len() + src.len();
+    let mut blocks = src.chunks_exact(W);
+    for b in &mut blocks {
+        if let Ok(b) = <&[u8; W]>::try_from(b) {
+            dst.extend_from_slice(b);
+        }
     }
-    if let Some((c, r)) = rest.split_first_chunk::<4>() {
-        dst.extend_from_slice(c);
-        rest = r;
-    }
-    for &b in rest {
-        dst.push(b);
+    if !blocks.remainder().is_empty() {
+        if let Ok(last) = <&[u8; W]>::try_from(&src[src.len() - W..]) {
+            dst.truncate(end - W);
+            dst.extend_from_slice(last);
+        }
     }
 }
 

@@ -468,7 +468,9 @@ fn runsvdir_tells_runsv_that_its_supervise_was_removed() {
     // directory that is gone. One being deleted may get it back (a removal that takes longer
     // than runsv's one-second wait after it noticed): `rm -rf` then says "Directory not
     // empty", and a second one succeeds.
-    wait_until(T, "the directory removed", || fs::remove_dir_all(&a).is_ok());
+    wait_until(T, "the directory removed", || {
+        fs::remove_dir_all(&a).is_ok()
+    });
     wait_until(T, "runsv gone", || !alive(rs));
     assert!(!a.exists());
 }
