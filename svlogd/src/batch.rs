@@ -317,10 +317,11 @@ impl Batch {
     }
 }
 
-/// Appends `src` (a line) to `dst`. On musl, in pieces of fixed sizes that the compiler
-/// copies inline: musl's `memcpy` (`rep movsq`) takes tens of cycles to start, as long as the
-/// whole copy of a short line, and svlogd -tt copies every line (measured: a quarter of the
-/// static musl build's time was in it). Elsewhere the C library's `memcpy` is the faster.
+/// Appends `src` (a line, its stamp, prefix or newline) to `dst`. On musl, in pieces of fixed
+/// sizes that the compiler copies inline: musl's `memcpy` (`rep movsq`) takes tens of cycles
+/// to start, as long as the whole copy of a short line, and svlogd -tt copies every line
+/// (measured: a quarter of the static musl build's time was in it). Elsewhere the C library's
+/// `memcpy` is the faster.
 #[inline]
 fn append(dst: &mut Vec<u8>, src: &[u8]) {
     if cfg!(target_env = "musl") && src.len() <= 512 {
@@ -368,6 +369,7 @@ fn append_blocks<const W: usize>(dst: &mut Vec<u8>, src: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn the_inline_copy_appends_exactly_the_bytes() {
@@ -381,8 +383,6 @@ mod tests {
             assert_eq!(a, b, "{len}");
         }
     }
-
-    use super::*;
 
     fn collect(b: &Batch, input: &[u8]) -> Vec<u8> {
         let mut iov = [IoSlice::new(&[]); 64];
