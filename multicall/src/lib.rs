@@ -26,21 +26,22 @@ pub const NAME: &str = "runit-rs";
 /// Exit code of a command line that names no program.
 pub const EXIT_USAGE: i32 = 100;
 
-/// Every program and every name, as installed (chpst's six daemontools names included).
-pub fn programs() -> Vec<(&'static str, Start)> {
-    let mut all = vec![
+/// Every program and every name, as installed (chpst's six daemontools names included), in
+/// a fixed order (a program's index is its place here). An iterator, not a vector: runsv
+/// starts through here and allocates as little as it can.
+pub fn programs() -> impl Iterator<Item = (&'static str, Start)> {
+    let own = [
         ("runsv", Start::Lean(supervise::runsv::main as Main)),
         ("runsvdir", Start::Std(supervise::runsvdir::main)),
         ("svlogd", Start::Std(svlogd::program::main)),
     ];
-    all.extend(tools::applets::ALL.iter().map(|&(n, m)| (n, Start::Std(m))));
-    all
+    own.into_iter()
+        .chain(tools::applets::ALL.iter().map(|&(n, m)| (n, Start::Std(m))))
 }
 
 /// The program `name` (a basename) runs, if any.
 pub fn find(name: &[u8]) -> Option<Start> {
     programs()
-        .into_iter()
         .find(|(n, _)| n.as_bytes() == name)
         .map(|(_, s)| s)
 }
@@ -71,7 +72,7 @@ pub enum Choice {
 
 /// Chooses the program for `argv`.
 pub fn choose(mut argv: Vec<OsString>) -> Choice {
-    let index = |name: &[u8]| programs().iter().position(|(n, _)| n.as_bytes() == name);
+    let index = |name: &[u8]| programs().position(|(n, _)| n.as_bytes() == name);
     let arg0 = argv.first().cloned().unwrap_or_default();
     if let Some(i) = index(basename(&arg0)) {
         return Choice::Run(i, argv);
@@ -134,7 +135,7 @@ pub fn usage() -> String {
          interpreter, -S runs the program with the line's arguments (split on blanks) and\n\
          those the file was given, not the file's own name.\n\nPrograms:"
     );
-    for (i, (name, _)) in programs().iter().enumerate() {
+    for (i, (name, _)) in programs().enumerate() {
         s.push_str(if i % 8 == 0 { "\n  " } else { " " });
         s.push_str(name);
     }
@@ -152,7 +153,7 @@ mod tests {
 
     fn name(c: &Choice) -> (&'static str, Vec<OsString>) {
         match c {
-            Choice::Run(i, argv) => (programs()[*i].0, argv.clone()),
+            Choice::Run(i, argv) => (programs().nth(*i).unwrap().0, argv.clone()),
             other => panic!("not a program: {other:?}"),
         }
     }
@@ -201,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_program_once() {
-        let mut names: Vec<&str> = programs().iter().map(|p| p.0).collect();
+        let mut names: Vec<&str> = programs().map(|p| p.0).collect();
         let n = names.len();
         names.sort_unstable();
         names.dedup();

@@ -11,20 +11,28 @@ use runit_rs::{choose, programs, usage, Choice, Start, EXIT_USAGE, NAME};
 use std::io::Write;
 use std::os::raw::{c_char, c_int};
 
+/// runsv's allocator (`sys::arena`): the dispatch and runsv allocate from its static buffer;
+/// every other program stops it before it starts and allocates from the C allocator.
+#[global_allocator]
+static ARENA: sys::arena::Arena = sys::arena::Arena;
+
 #[no_mangle]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: these are the C start-up code's argc and argv.
     let argv = unsafe { sys::start::args(argc, argv) };
     let code = match choose(argv) {
-        Choice::Run(i, argv) => match programs()[i].1 {
-            Start::Lean(main) => return main(argv),
-            Start::Std(main) => {
+        Choice::Run(i, argv) => match programs().nth(i).map(|p| p.1) {
+            Some(Start::Lean(main)) => return main(argv),
+            Some(Start::Std(main)) => {
+                sys::arena::stop();
                 sys::start::as_std_does();
                 main(argv)
             }
+            // `choose` gives an index of `programs`.
+            None => EXIT_USAGE,
         },
         Choice::List => {
-            let names: String = programs().iter().map(|p| [p.0, "\n"].concat()).collect();
+            let names: String = programs().map(|p| [p.0, "\n"].concat()).collect();
             print(&names)
         }
         Choice::Help => print(&usage()),

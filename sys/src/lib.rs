@@ -9,8 +9,10 @@
 //! - [`lock`]: `flock`; [`fs`]: FIFOs, pipes and small file tests; [`dirfd`]: files reached
 //!   through a directory descriptor.
 //! - [`proc`]: what `/proc` says about a process, and pidfds.
-//! - [`start`]: what std's start-up does, for the `no_main` binaries.
+//! - [`start`]: what std's start-up does, for the `no_main` binaries; [`arena`]: runsv's
+//!   allocator, small requests from a static buffer.
 
+pub mod arena;
 pub mod child;
 pub mod dirfd;
 pub mod fs;

@@ -33,19 +33,25 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 /// Waits until one of `fds` is readable (or hung up) or `deadline` passes. Returns, for each
 /// fd in order, whether it is ready; an absent fd is never ready. EINTR counts as "nothing
 /// ready".
+///
+/// Allocates nothing (runsv waits here for its whole idle life): an absent fd's slot polls a
+/// present one for no events, and its answer is ignored.
 pub fn wait<const N: usize>(
     fds: [Option<BorrowedFd<'_>>; N],
     deadline: Option<Instant>,
 ) -> io::Result<[bool; N]> {
-    let present: Vec<BorrowedFd<'_>> = fds.iter().flatten().copied().collect();
-    let mut got = Vec::with_capacity(present.len());
-    wait_many(&present, deadline, &mut got)?;
     let mut ready = [false; N];
-    let mut k = 0;
-    for (r, fd) in ready.iter_mut().zip(fds.iter()) {
-        if fd.is_some() {
-            *r = got[k];
-            k += 1;
+    let Some(&stand_in) = fds.iter().flatten().next() else {
+        poll_until(&mut [], deadline)?;
+        return Ok(ready);
+    };
+    let mut pfd = fds.map(|fd| match fd {
+        Some(fd) => PollFd::new(fd, PollFlags::POLLIN),
+        None => PollFd::new(stand_in, PollFlags::empty()),
+    });
+    if poll_until(&mut pfd, deadline)? {
+        for ((r, p), fd) in ready.iter_mut().zip(&pfd).zip(&fds) {
+            *r = fd.is_some() && answered(p);
         }
     }
     Ok(ready)
@@ -62,23 +68,30 @@ pub fn wait_many(
         .iter()
         .map(|&fd| PollFd::new(fd, PollFlags::POLLIN))
         .collect();
+    ready.clear();
+    if poll_until(&mut pfd, deadline)? {
+        ready.extend(pfd.iter().map(answered));
+    } else {
+        ready.resize(fds.len(), false);
+    }
+    Ok(())
+}
+
+/// One `poll` until `deadline`: whether it returned events (false when a signal interrupted
+/// it).
+fn poll_until(pfd: &mut [PollFd<'_>], deadline: Option<Instant>) -> io::Result<bool> {
     let timeout =
         PollTimeout::try_from(timeout_ms(deadline, Instant::now())).unwrap_or(PollTimeout::NONE);
-    ready.clear();
-    match nix::poll::poll(&mut pfd, timeout) {
-        Ok(_) => {
-            ready.extend(
-                pfd.iter()
-                    .map(|p| p.revents().is_some_and(|r| !r.is_empty())),
-            );
-            Ok(())
-        }
-        Err(nix::errno::Errno::EINTR) => {
-            ready.resize(fds.len(), false);
-            Ok(())
-        }
+    match nix::poll::poll(pfd, timeout) {
+        Ok(_) => Ok(true),
+        Err(nix::errno::Errno::EINTR) => Ok(false),
         Err(e) => Err(io::Error::from_raw_os_error(e as i32)),
     }
+}
+
+/// Whether poll reported anything for this fd (readable, hung up, error).
+fn answered(p: &PollFd<'_>) -> bool {
+    p.revents().is_some_and(|r| !r.is_empty())
 }
 
 #[cfg(test)]
@@ -119,5 +132,10 @@ mod tests {
         nix::unistd::write(&w, b"x").unwrap();
         let got = wait([Some(r.as_fd()), None], None).unwrap();
         assert_eq!(got, [true, false]);
+        let got = wait([None, Some(r.as_fd()), None], None).unwrap();
+        assert_eq!(got, [false, true, false], "a stand-in slot is never ready");
+        let none: [Option<BorrowedFd<'_>>; 2] = [None, None];
+        let got = wait(none, Some(Instant::now() + Duration::from_millis(5))).unwrap();
+        assert_eq!(got, [false, false], "with no fd it waits for the deadline");
     }
 }

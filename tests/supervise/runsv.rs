@@ -471,3 +471,41 @@ fn signal_letters_reach_the_service() {
     let st = read_status(&dir).unwrap();
     assert_eq!((st.pid, st.state), (pid, State::Run), "the service runs on");
 }
+
+#[test]
+fn a_runsv_through_starts_stops_and_commands_never_makes_a_heap() {
+    // One runsv per service: its few small allocations come from a static buffer
+    // (sys::arena), so it never makes the C allocator's heap, whose first page would stay
+    // private and dirty for the process's whole life (runit's runsv has none either).
+    let s = Scratch::new("rs-no-heap");
+    let dir = service(&s, "svc", "#!/bin/sh\nexec sleep 1000\n");
+    s.script("svc/finish", "#!/bin/sh\nexit 0\n");
+    s.script("svc/log/run", "#!/bin/sh\nexec cat >/dev/null\n");
+    let p = runsv(&s, Impl::Ours, &dir);
+    let logdir = dir.join("log");
+    let first = wait_run(&s, &dir);
+    let log = wait_run(&s, &logdir);
+    // Restarts of both sides (with ./finish), down and up, a signal, status read back.
+    control(&dir, b"t");
+    let second = wait_status(&s, &dir, "service restarted", |st| {
+        st.state == State::Run && st.pid != first && st.pid != 0
+    })
+    .pid;
+    control(&logdir, b"k");
+    wait_status(&s, &logdir, "logger restarted", |st| {
+        st.pid != log && st.pid != 0
+    });
+    control(&dir, b"d");
+    wait_down(&s, &dir);
+    control(&dir, b"u");
+    wait_status(&s, &dir, "service up again", |st| {
+        st.state == State::Run && st.pid != second && st.pid != 0
+    });
+    control(&dir, b"pc");
+    wait_handled(&dir, p.pid());
+    let maps = harness::read_text(format!("/proc/{}/maps", p.pid()));
+    assert!(
+        !maps.lines().any(|l| l.ends_with("[heap]")),
+        "runsv made a heap:\n{maps}"
+    );
+}

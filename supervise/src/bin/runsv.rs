@@ -9,6 +9,10 @@
 
 use std::os::raw::{c_char, c_int};
 
+/// Small allocations from a static buffer: no heap page per idle runsv (see `sys::arena`).
+#[global_allocator]
+static ARENA: sys::arena::Arena = sys::arena::Arena;
+
 #[no_mangle]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: these are the C start-up code's argc and argv.
