@@ -24,12 +24,27 @@ enum Seg {
     Newline,
 }
 
+/// Room for `n` more elements in `v`, and for `least` in all.
+#[cold]
+#[inline(never)]
+fn grow<T>(v: &mut Vec<T>, n: usize, least: usize) {
+    let want = (v.len() + n).max(least);
+    v.reserve(want - v.len());
+}
+
 fn seg_len(seg: Seg) -> usize {
     match seg {
         Seg::Input { len, .. } | Seg::Extra { len, .. } => len,
         Seg::Newline => 1,
     }
 }
+
+/// The least room either buffer of a batch starts with, in bytes: more than glibc's
+/// per-thread cache takes (chunks up to 1032 bytes). A small buffer outgrown or freed would
+/// sit in that cache, and one near the top of the heap keeps every page below it from being
+/// given back while svlogd idles (`sys::memory::trim_heap`); a larger one goes back to the
+/// heap's free space.
+const START_BYTES: usize = 2048;
 
 /// One directory's pending output.
 #[derive(Debug, Default)]
@@ -125,7 +140,7 @@ impl Batch {
                 return;
             }
         }
-        self.segs.push(Seg::Input { start, len });
+        self.push_seg(Seg::Input { start, len });
         self.total += len;
     }
 
@@ -142,7 +157,7 @@ impl Batch {
                 return;
             }
         }
-        self.segs.push(Seg::Extra { start, len });
+        self.push_seg(Seg::Extra { start, len });
     }
 
     /// Appends a copy of a stamped line: stamp, prefix, text, newline (any may be empty).
@@ -153,7 +168,7 @@ impl Batch {
         if len == 0 {
             return;
         }
-        self.extra.reserve(len);
+        self.reserve_extra(len);
         // Every part through `append`: the stamp (26 bytes for -tt) and the one-byte newline
         // would each be a call of musl's memcpy per line.
         append(&mut self.extra, stamp);
@@ -167,14 +182,38 @@ impl Batch {
                 return;
             }
         }
-        self.segs.push(Seg::Extra { start, len });
+        self.push_seg(Seg::Extra { start, len });
+    }
+
+    /// Appends a segment.
+    #[inline]
+    fn push_seg(&mut self, seg: Seg) {
+        self.reserve_segs(1);
+        self.segs.push(seg);
+    }
+
+    /// Room for `n` more segments, at least [`START_BYTES`] of them in all.
+    #[inline]
+    fn reserve_segs(&mut self, n: usize) {
+        if self.segs.capacity() - self.segs.len() < n {
+            let least = START_BYTES.div_ceil(std::mem::size_of::<Seg>());
+            grow(&mut self.segs, n, least);
+        }
+    }
+
+    /// Room for `n` more bytes in the batch's own buffer, at least [`START_BYTES`] in all.
+    #[inline]
+    fn reserve_extra(&mut self, n: usize) {
+        if self.extra.capacity() - self.extra.len() < n {
+            grow(&mut self.extra, n, START_BYTES);
+        }
     }
 
     /// Copies `parts` to the end of the batch's own buffer: (offset, length), or `None` when
     /// they are empty.
     fn copy_in(&mut self, parts: &[&[u8]]) -> Option<(usize, usize)> {
         let start = self.extra.len();
-        self.extra.reserve(parts.iter().map(|p| p.len()).sum());
+        self.reserve_extra(parts.iter().map(|p| p.len()).sum());
         for p in parts.iter().filter(|p| !p.is_empty()) {
             self.extra.extend_from_slice(p);
         }
@@ -200,6 +239,7 @@ impl Batch {
             return;
         };
         let ins = Seg::Extra { start, len };
+        self.reserve_segs(2);
         let mut off = 0;
         let mut i = 0;
         while i < self.segs.len() && off < at {
@@ -238,7 +278,7 @@ impl Batch {
 
     /// Appends a `\n` that is not in the input.
     pub fn push_newline(&mut self) {
-        self.segs.push(Seg::Newline);
+        self.push_seg(Seg::Newline);
         self.total += 1;
     }
 
@@ -370,6 +410,25 @@ fn append_blocks<const W: usize>(dst: &mut Vec<u8>, src: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffers_start_past_the_allocators_small_chunk_cache() {
+        let mut b = Batch::default();
+        b.push_line(b"stamp ", b"", b"one line", b"\n");
+        b.push_input(100, 10);
+        assert!(b.extra.capacity() >= START_BYTES);
+        assert!(b.segs.capacity() * std::mem::size_of::<Seg>() >= START_BYTES);
+        let mut t = Batch::default();
+        t.insert_text(0, &[b"warning\n"]);
+        assert!(t.segs.capacity() * std::mem::size_of::<Seg>() >= START_BYTES);
+        assert!(t.extra.capacity() >= START_BYTES);
+        // And growth past it keeps every byte.
+        for i in 0..1000 {
+            b.push_line(b"s ", b"", format!("line {i}").as_bytes(), b"\n");
+        }
+        assert_eq!(b.segs.len(), 3, "copy, input, copy");
+        assert!(b.extra.ends_with(b"s line 999\n"));
+    }
 
     #[test]
     fn the_inline_copy_appends_exactly_the_bytes() {

@@ -239,7 +239,7 @@ fn look(t: &Task, stop: &AtomicBool) {
     let Ok(names) = list(&t.dir) else { return };
     let mut ready: Vec<Name> = names
         .iter()
-        .filter_map(|n| Name::parse(n))
+        .filter_map(Name::parse)
         .filter(|n| n.suffix == Suffix::Saved)
         .collect();
     ready.sort_unstable();

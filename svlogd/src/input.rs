@@ -68,8 +68,11 @@ struct Tee {
 /// Standard input with its buffer.
 #[derive(Debug)]
 pub struct Input {
-    /// The bytes read and not yet dropped: `buf[..end]` is valid.
+    /// The bytes read and not yet dropped: `buf[..end]` is valid. Empty (freed) while svlogd
+    /// idles holding nothing; [`Input::fill`] allocates it again.
     pub buf: Vec<u8>,
+    /// The buffer's size when allocated (the room [`Input::fill`] counts on).
+    cap: usize,
     /// Valid bytes in `buf`.
     pub end: usize,
     /// `buf[unconsumed..end]` is still at the head of the pipe (peek mode); before it, the
@@ -114,6 +117,7 @@ impl Input {
         let async_wake = tee.is_some() && set_async(true);
         Input {
             buf: vec![0; cap],
+            cap,
             end: 0,
             unconsumed: 0,
             hold_max,
@@ -124,9 +128,15 @@ impl Input {
         }
     }
 
-    /// Gives the buffer's pages past the valid bytes back to the kernel (see
-    /// `sys::memory::release`): svlogd waiting for input keeps no burst's worth of it.
+    /// Gives back what the buffer does not hold: all of it when it holds nothing (the
+    /// allocator's header would keep its first page otherwise), else its pages past the
+    /// valid bytes (see `sys::memory::release`). svlogd waiting for input keeps no burst's
+    /// worth of it.
     pub fn release_unused(&mut self) {
+        if self.end == 0 {
+            self.buf = Vec::new();
+            return;
+        }
         let end = self.end;
         sys::memory::release(&mut self.buf[end..]);
     }
@@ -159,7 +169,7 @@ impl Input {
 
     /// Appends whatever input is available now, without blocking.
     pub fn fill(&mut self) -> Fill {
-        if self.end >= self.buf.len() {
+        if self.end >= self.cap {
             return Fill::Again;
         }
         if self.tee.is_some() {
@@ -175,6 +185,9 @@ impl Input {
                     }
                 }
             }
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.cap];
         }
         match nix::unistd::read(stdin(), &mut self.buf[self.end..]) {
             Ok(0) => Fill::Eof,
@@ -196,7 +209,7 @@ impl Input {
     fn fill_tee(&mut self) -> Result<Fill, ()> {
         let t = self.tee.as_ref().expect("peek mode");
         let held = self.end - self.unconsumed;
-        let want = held + (self.buf.len() - self.end).min(self.chunk);
+        let want = held + (self.cap - self.end).min(self.chunk);
         let n = match nix::fcntl::tee(stdin(), &t.wr, want, SpliceFFlags::SPLICE_F_NONBLOCK) {
             Ok(n) => n,
             Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Fill::Again),
@@ -229,6 +242,10 @@ impl Input {
             self.end
         };
         let want = self.end + fresh - at;
+        // Allocated only now that there are bytes for it (see `release_unused`).
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.cap];
+        }
         let mut got = 0;
         while got < want {
             match nix::unistd::read(&t.rd, &mut self.buf[at + got..at + want]) {
@@ -313,18 +330,27 @@ fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
         match splice(rd, None, null, None, n, SpliceFFlags::SPLICE_F_NONBLOCK) {
             Ok(r) if r > 0 => n -= r,
             Err(Errno::EINTR) => {}
-            _ => {
-                // splice to /dev/null refused: read and throw away.
-                let mut scratch = [0u8; 4096];
-                let want = n.min(scratch.len());
-                match nix::unistd::read(rd, &mut scratch[..want]) {
-                    Ok(r) if r > 0 => n -= r,
-                    _ => return false,
-                }
-            }
+            // splice to /dev/null refused: read and throw away.
+            _ => match read_away(rd, n) {
+                Some(r) => n -= r,
+                None => return false,
+            },
         }
     }
     true
+}
+
+/// Reads up to `n` bytes of `rd` into a scratch buffer and drops them: how many, or `None` at
+/// the end or on an error. Never inlined: its buffer is on the stack only when splice fails.
+#[cold]
+#[inline(never)]
+fn read_away(rd: &OwnedFd, n: usize) -> Option<usize> {
+    let mut scratch = [0u8; 4096];
+    let want = n.min(scratch.len());
+    match nix::unistd::read(rd, &mut scratch[..want]) {
+        Ok(r) if r > 0 => Some(r),
+        _ => None,
+    }
 }
 
 /// Consumes up to `n` bytes of fd 0 by reading them into a scratch buffer (when splice is not

@@ -69,19 +69,39 @@ pub fn chmodat(dir: &impl AsFd, name: &[u8], mode: u32) -> Result<(), i32> {
     .map_err(|e| e as i32)
 }
 
+/// The names of a directory's entries, all in one buffer (see [`list`]).
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Each name followed by a NUL (which no name holds).
+    bytes: Vec<u8>,
+}
+
+impl Names {
+    /// Each name, in the order the directory gave them.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.bytes.split(|&b| b == 0).filter(|n| !n.is_empty())
+    }
+}
+
 /// The names in the directory (`.` and `..` left out), or the errno of opening or reading it.
-pub fn list(dir: &impl AsFd) -> Result<Vec<Vec<u8>>, i32> {
+///
+/// One buffer, reserved before the directory is opened: glibc's `opendir` takes a 32 KiB
+/// buffer from the heap, and a name allocated on its own while that is open, freed later,
+/// would wait in the allocator's per-thread cache above it, keeping the heap from shrinking
+/// back (the pages an idle svlogd would otherwise give back stay dirty).
+pub fn list(dir: &impl AsFd) -> Result<Names, i32> {
+    let mut bytes = Vec::with_capacity(4096);
     let fd = openat(dir, b".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY)?;
     let mut d = nix::dir::Dir::from_fd(fd).map_err(|e| e as i32)?;
-    let mut names = Vec::new();
     for entry in d.iter() {
         let entry = entry.map_err(|e| e as i32)?;
         let name = entry.file_name().to_bytes();
         if name != b"." && name != b".." {
-            names.push(name.to_vec());
+            bytes.extend_from_slice(name);
+            bytes.push(0);
         }
     }
-    Ok(names)
+    Ok(Names { bytes })
 }
 
 /// Whether the open directory `dir` was removed (`fstat` shows no links left).
@@ -143,9 +163,10 @@ mod tests {
             Some(nix::libc::ELOOP)
         );
         assert!(openat_follow(&dir, b"l", nix::libc::O_RDONLY).is_ok());
-        let mut names = list(&dir).unwrap();
+        let listed = list(&dir).unwrap();
+        let mut names: Vec<&[u8]> = listed.iter().collect();
         names.sort();
-        assert_eq!(names, vec![b"b".to_vec(), b"l".to_vec()]);
+        assert_eq!(names, [&b"b"[..], b"l"]);
         let before = mtime(&dir);
         unlinkat(&dir, b"l").unwrap();
         assert!(mtime(&dir) >= before);

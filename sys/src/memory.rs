@@ -1,6 +1,7 @@
 //! Giving memory back while idle. A long-lived svlogd touches its buffers in a burst and then
 //! waits for hours: those pages stay private and dirty (counted against it, per service)
-//! unless they are handed back.
+//! unless they are handed back. The same goes for the stack a start-up or a burst went deep
+//! into, in svlogd and in runsv.
 
 use nix::sys::mman::{madvise, MmapAdvise};
 use std::ptr::NonNull;
@@ -10,10 +11,7 @@ use std::ptr::NonNull;
 /// contents no longer matter (allocator memory is private and anonymous, so nothing is
 /// written back or re-read from a file).
 pub fn release(buf: &mut [u8]) {
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4096, |p| p as usize);
+    let page = page_size();
     let start = buf.as_mut_ptr() as usize;
     let first = start.div_ceil(page) * page;
     let last = (start + buf.len()) / page * page;
@@ -29,13 +27,64 @@ pub fn release(buf: &mut [u8]) {
     let _ = unsafe { madvise(ptr, last - first, MmapAdvise::MADV_DONTNEED) };
 }
 
+/// How far above the caller's frame [`release_stack`] keeps the stack: room for the
+/// `madvise` call it makes (the libc wrapper's frame; the kernel has its own stack).
+const STACK_MARGIN: usize = 1024;
+/// How much of the stack below that [`release_stack`] gives back: far more than any path of
+/// these programs goes (svlogd's start-up, the deepest, about 10 KiB).
+const STACK_RANGE: usize = 256 * 1024;
+
+/// Gives back the main thread's stack pages below the caller (`MADV_DONTNEED`). The deepest
+/// path a process ever took (the dynamic loader's start-up is 5.5 KiB deep, svlogd's opening
+/// of its directories 9 KiB) leaves those pages private and dirty for the rest of its life,
+/// though nothing lives below the stack pointer; given back, they cost nothing until a call
+/// goes that deep again, and then read as zeros, as fresh stack does. For the idle points of
+/// long-lived processes (runsv's wait, svlogd's quiet spell).
+///
+/// The main thread only (another thread's stack may have a neighbour within the range; the
+/// main stack has the room its size limit reserves below it, at least 128 MiB); elsewhere it
+/// does nothing.
+#[inline(never)]
+pub fn release_stack() {
+    if nix::unistd::gettid() != nix::unistd::getpid() {
+        return;
+    }
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let page = page_size();
+    let top = here.saturating_sub(STACK_MARGIN) / page * page;
+    let bottom = top.saturating_sub(STACK_RANGE);
+    let Some(ptr) = NonNull::new(bottom as *mut std::ffi::c_void) else {
+        return;
+    };
+    // SAFETY: the range lies wholly below the stack pointer of this thread, the main one, by
+    // more than the frame of the call that follows: nothing there is live (no Rust object,
+    // no C frame), and below the main stack down to its size limit nothing else is mapped.
+    // MADV_DONTNEED on private anonymous pages only makes them read as zeros; the part of
+    // the range never mapped makes the call answer ENOMEM after giving back the rest.
+    let _ = unsafe { madvise(ptr, top - bottom, MmapAdvise::MADV_DONTNEED) };
+}
+
+fn page_size() -> usize {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |p| p as usize)
+}
+
 /// Returns the C allocator's free memory to the kernel where it can (glibc keeps freed
 /// memory; musl's allocator gives it back by itself).
+///
+/// It also pins glibc's mmap threshold at its default (128 KiB): freeing a block glibc had
+/// mapped on its own (an idle svlogd frees its input buffer) would otherwise raise the
+/// threshold to that block's size, and the next such buffer would come from the heap, where
+/// any small block allocated above it keeps the heap from shrinking back.
 pub fn trim_heap() {
     #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only releases free memory of glibc's allocator. Raw libc: nix
-    // does not wrap it.
+    // SAFETY: mallopt only sets a tuning parameter and malloc_trim only releases free
+    // memory of glibc's allocator. Raw libc: nix wraps neither.
     unsafe {
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, 128 * 1024);
         nix::libc::malloc_trim(0);
     }
 }

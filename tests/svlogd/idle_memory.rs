@@ -48,10 +48,11 @@ fn after_a_burst_an_idle_svlogd_gives_its_input_buffer_back() {
         Duration::from_secs(30),
         "the input buffer given back",
         &mut || {
-            let maps = big_anonymous(pid);
-            // Kept, the burst leaves every page dirty; given back, a few stay (the allocator's
-            // header page, the unfinished line): at most a quarter.
-            !maps.is_empty() && maps.iter().all(|&(size, dirty)| dirty * 4 <= size)
+            // Kept, the burst leaves every page dirty. Given back, the buffer is gone (it held
+            // no unfinished line), or a few of its pages stay: at most a quarter.
+            big_anonymous(pid)
+                .iter()
+                .all(|&(size, dirty)| dirty * 4 <= size)
         },
         || {
             format!(
@@ -60,6 +61,19 @@ fn after_a_burst_an_idle_svlogd_gives_its_input_buffer_back() {
                 harness::read_text(format!("/proc/{pid}/smaps"))
             )
         },
+    );
+    // In all, its anonymous memory (heap, stack, buffers: what it wrote, not the binary's
+    // pages) is less than an idle svlogd's (about 100 KiB) plus a burst's buffer (the input
+    // buffer alone is 208 KiB).
+    let rollup = harness::read_text(format!("/proc/{pid}/smaps_rollup"));
+    let anon: u64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Anonymous:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("Anonymous in smaps_rollup");
+    assert!(
+        anon < 256,
+        "{anon} KiB anonymous memory after the burst\n{rollup}"
     );
     // And it still logs.
     p.send(b"after the rest\n");

@@ -404,7 +404,10 @@ fn fifo(path: &str) -> Result<(), SetupError> {
 }
 
 impl Runsv {
-    /// runit's start-up order (§1.1 steps 4-11).
+    /// runit's start-up order (§1.1 steps 4-11). Never inlined, nor [`Runsv::adopt_orphans`]
+    /// nor [`Runsv::start_due`]: their locals would otherwise stay in the frames under the
+    /// wait for runsv's whole life.
+    #[inline(never)]
     fn setup(&mut self) -> Result<(), SetupError> {
         match fs::metadata(svdir::LOG) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
@@ -558,6 +561,7 @@ impl Runsv {
         self.adopt_orphan(Role::Log, Instant::now());
     }
 
+    #[inline(never)]
     fn adopt_orphans(&mut self) {
         let now = Instant::now();
         self.adopt_orphan(Role::Main, now);
@@ -651,6 +655,7 @@ impl Runsv {
     }
 
     /// Starts whatever is due: the logger first, then the service (§1.2 step 1).
+    #[inline(never)]
     fn start_due(&mut self) {
         let now = Instant::now();
         if let Some(t) = self.fork_retry {
@@ -925,66 +930,85 @@ impl Runsv {
         d
     }
 
+    /// The loop: start what is due, wait, handle what woke it. The wait is where runsv
+    /// spends its life, so the stack under it is kept shallow: the turn's work is in
+    /// functions never inlined here (their frames are gone while it waits), and the pages
+    /// below the wait are given back first.
     fn main_loop(&mut self) -> i32 {
         loop {
             self.start_due();
-            let ready = {
-                let fds: [Option<BorrowedFd<'_>>; 7] = [
-                    Some(self.sigfd.as_fd()),
-                    b(&self.sides[0].fifos.control),
-                    b(&self.sides[1].fifos.control),
-                    b(&self.sides[0].notify),
-                    b(&self.sides[1].notify),
-                    self.sides[0].orphan.as_ref().map(|o| o.pidfd.as_fd()),
-                    self.sides[1].orphan.as_ref().map(|o| o.pidfd.as_fd()),
-                ];
-                match poll::wait(fds, self.deadline()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        self.io.warn_io("unable to poll", &e);
-                        std::thread::sleep(Duration::from_millis(100));
-                        [false; 7]
-                    }
-                }
-            };
-            if ready[0] {
-                while let Some(s) = self.sigfd.next() {
-                    if s == libc::SIGTERM {
-                        self.sigterm = true;
-                    }
-                }
-            }
-            self.reap();
-            for role in [Role::Main, Role::Log] {
-                if ready[3 + idx(role)] {
-                    self.read_notify(role);
-                }
-                if ready[5 + idx(role)] {
-                    self.sides[idx(role)].orphan = None;
-                    self.schedule_log_orphan(Instant::now());
-                }
-            }
-            if ready[1] {
-                self.read_control(Role::Main);
-            }
-            if ready[2] {
-                self.read_control(Role::Log);
-            }
-            if self.sigterm {
-                self.sigterm = false;
-                self.sides[0]
-                    .svc
-                    .command(Command::Exit, Instant::now(), &mut self.io);
-            }
-            let now = Instant::now();
-            self.sides[0].svc.tick(now, &mut self.io);
-            self.sides[1].svc.tick(now, &mut self.io);
-            self.orphan_ticks(now);
-            self.check_supervise(now);
-            if let Some(code) = self.exit_check() {
+            // Whatever this turn did, the wait that follows may last for months: the stack
+            // pages below it (start-up, a spawn, a status write) are given back.
+            sys::memory::release_stack();
+            let ready = self.wait();
+            if let Some(code) = self.handle(ready) {
                 return code;
             }
         }
+    }
+
+    /// Waits for a signal, a control byte, readiness, an orphan's exit or the next deadline:
+    /// which of [`Runsv::handle`]'s fds are ready.
+    #[inline(never)]
+    fn wait(&mut self) -> [bool; 7] {
+        let fds: [Option<BorrowedFd<'_>>; 7] = [
+            Some(self.sigfd.as_fd()),
+            b(&self.sides[0].fifos.control),
+            b(&self.sides[1].fifos.control),
+            b(&self.sides[0].notify),
+            b(&self.sides[1].notify),
+            self.sides[0].orphan.as_ref().map(|o| o.pidfd.as_fd()),
+            self.sides[1].orphan.as_ref().map(|o| o.pidfd.as_fd()),
+        ];
+        match poll::wait(fds, self.deadline()) {
+            Ok(r) => r,
+            Err(e) => {
+                self.io.warn_io("unable to poll", &e);
+                std::thread::sleep(Duration::from_millis(100));
+                [false; 7]
+            }
+        }
+    }
+
+    /// One turn's work after a wait: signals, children, readiness, orphans, commands, the
+    /// state machines' deadlines; `Some(exit code)` when runsv is done.
+    #[inline(never)]
+    fn handle(&mut self, ready: [bool; 7]) -> Option<i32> {
+        if ready[0] {
+            while let Some(s) = self.sigfd.next() {
+                if s == libc::SIGTERM {
+                    self.sigterm = true;
+                }
+            }
+        }
+        self.reap();
+        for role in [Role::Main, Role::Log] {
+            if ready[3 + idx(role)] {
+                self.read_notify(role);
+            }
+            if ready[5 + idx(role)] {
+                self.sides[idx(role)].orphan = None;
+                self.schedule_log_orphan(Instant::now());
+            }
+        }
+        if ready[1] {
+            self.read_control(Role::Main);
+        }
+        if ready[2] {
+            self.read_control(Role::Log);
+        }
+        if self.sigterm {
+            self.sigterm = false;
+            self.sides[0]
+                .svc
+                .command(Command::Exit, Instant::now(), &mut self.io);
+        }
+        let now = Instant::now();
+        self.sides[0].svc.tick(now, &mut self.io);
+        self.sides[1].svc.tick(now, &mut self.io);
+        self.orphan_ticks(now);
+        self.check_supervise(now);
+        self.exit_check()
     }
 
     fn reap(&mut self) {

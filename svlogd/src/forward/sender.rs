@@ -383,7 +383,7 @@ impl Sender {
         names
             .iter()
             .filter(|n| n.get(26) != Some(&b't'))
-            .filter_map(|n| archive_label(n))
+            .filter_map(archive_label)
             .filter(|l| ok(*l))
             .min()
     }

@@ -177,7 +177,7 @@ impl Spool {
                 }
                 // Rotated since: find the archive that has the inode.
                 let names = list(&self.dir).map_err(Missing::Sys)?;
-                for n in &names {
+                for n in names.iter() {
                     if let Some(label) = archive_label(n) {
                         if ino_of(&self.dir, n) == Some(ino) {
                             return self.open_archive(label);
@@ -213,7 +213,7 @@ impl Spool {
     /// else any other suffix (a compressed archive).
     fn open_archive(&self, label: [u8; 24]) -> Result<Open, Missing> {
         let names = list(&self.dir).map_err(Missing::Sys)?;
-        let candidates: Vec<&Vec<u8>> = names
+        let candidates: Vec<&[u8]> = names
             .iter()
             .filter(|n| archive_label(n) == Some(label) && n[26] != b't')
             .collect();
@@ -364,7 +364,7 @@ impl Spool {
         let next = names
             .iter()
             .filter(|n| n.get(26) != Some(&b't'))
-            .filter_map(|n| archive_label(n))
+            .filter_map(archive_label)
             .filter(|l| *l > label)
             .min();
         let open = match next {
@@ -424,7 +424,7 @@ pub fn backlog(dir: &OwnedFd, pos: Pos) -> u64 {
     };
     let mut total = current;
     let mut counted: Vec<[u8; 24]> = Vec::new();
-    let mut archives: Vec<&Vec<u8>> = names
+    let mut archives: Vec<&[u8]> = names
         .iter()
         .filter(|n| archive_label(n).is_some_and(|l| l >= from) && n[26] != b't')
         .collect();

@@ -102,7 +102,7 @@ impl LogDir {
         let gz = self.add.gz.clone();
         let mut names: Vec<Name> = Vec::new();
         let mut found: Vec<Archive> = Vec::new();
-        for raw in &raw {
+        for raw in raw.iter() {
             let Some(name) = Name::parse(raw) else {
                 continue;
             };

@@ -507,7 +507,7 @@ impl LogDir {
         };
         let left = names
             .iter()
-            .filter_map(|n| formats::archive::Name::parse(n))
+            .filter_map(formats::archive::Name::parse)
             .filter(|n| n.suffix == formats::archive::Suffix::Saved)
             .count();
         if left > 0 {

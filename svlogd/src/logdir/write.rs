@@ -11,12 +11,13 @@ use nix::libc;
 use std::io::{IoSlice, Write};
 use std::time::Instant;
 
-/// At most this many slices per `writev`. Linux takes 1024 (IOV_MAX), but the array lives on
-/// the stack of the loop that runs for svlogd's whole life: 1024 slices are 16 KiB, whose
-/// pages stay dirty in every svlogd. A batch is mostly one or two segments (plain runs point
-/// into the input, stamped lines are copied together); only selection alternating line by
-/// line makes many, and 256 still writes 128 such lines a call.
-const IOV_MAX: usize = 256;
+/// At most this many slices per `writev`. Linux takes 1024 (IOV_MAX), but the array is on
+/// the stack below the loop that runs for svlogd's whole life, and every page it reaches
+/// stays dirty in every svlogd: 1024 slices are 16 KiB, 64 are 1 KiB. A batch is mostly one
+/// or two segments (plain runs point into the input, stamped lines are copied together);
+/// only selection alternating line by line makes many, and 64 still writes 32 such lines a
+/// call.
+const IOV_MAX: usize = 64;
 
 impl LogDir {
     /// Writes the pending output (see `progress`); true while the directory holds
