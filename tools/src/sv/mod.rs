@@ -489,7 +489,12 @@ impl Sv {
                             && self.ready(&st)
                             && self.checkscript())
                 }
-                b'o' => !((!pid && self.tstart > st.stamp) || (pid && st.want != b'd')),
+                // Down "since sv started" in whole seconds, as runit's sv compares: a service
+                // that went down earlier in the same second counts, and sv says so at once.
+                b'o' => {
+                    let earlier = self.tstart.unix_secs() > st.stamp.unix_secs();
+                    !((!pid && earlier) || (pid && st.want != b'd'))
+                }
                 b'p' => !pid || st.paused,
                 b'c' => !(pid && st.paused),
                 _ => true,
