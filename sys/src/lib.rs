@@ -10,7 +10,8 @@
 //!   through a directory descriptor.
 //! - [`proc`]: what `/proc` says about a process, and pidfds.
 //! - [`start`]: what std's start-up does, for the `no_main` binaries; [`arena`]: runsv's
-//!   allocator, small requests from a static buffer.
+//!   allocator, small requests from a static buffer; [`memory`]: pages given back while
+//!   idle (buffers, the C allocator's free memory, the stack below the idle point).
 
 pub mod arena;
 pub mod child;
