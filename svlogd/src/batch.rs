@@ -50,7 +50,7 @@ const START_BYTES: usize = 2048;
 #[derive(Debug, Default)]
 pub struct Batch {
     segs: Vec<Seg>,
-    extra: Vec<u8>,
+    extra: Own,
     total: usize,
     /// Bytes already written.
     pos: usize,
@@ -88,7 +88,7 @@ impl Batch {
         if self.is_done() {
             self.clear();
             self.segs = Vec::new();
-            self.extra = Vec::new();
+            self.extra = Own::default();
         }
     }
 
@@ -168,13 +168,13 @@ impl Batch {
         if len == 0 {
             return;
         }
-        self.reserve_extra(len);
+        self.extra.reserve(len);
         // Every part through `append`: the stamp (26 bytes for -tt) and the one-byte newline
         // would each be a call of musl's memcpy per line.
-        append(&mut self.extra, stamp);
-        append(&mut self.extra, prefix);
-        append(&mut self.extra, text);
-        append(&mut self.extra, newline);
+        self.extra.append(stamp);
+        self.extra.append(prefix);
+        self.extra.append(text);
+        self.extra.append(newline);
         self.total += len;
         if let Some(Seg::Extra { start: s, len: l }) = self.segs.last_mut() {
             if *s + *l == start {
@@ -201,21 +201,13 @@ impl Batch {
         }
     }
 
-    /// Room for `n` more bytes in the batch's own buffer, at least [`START_BYTES`] in all.
-    #[inline]
-    fn reserve_extra(&mut self, n: usize) {
-        if self.extra.capacity() - self.extra.len() < n {
-            grow(&mut self.extra, n, START_BYTES);
-        }
-    }
-
     /// Copies `parts` to the end of the batch's own buffer: (offset, length), or `None` when
     /// they are empty.
     fn copy_in(&mut self, parts: &[&[u8]]) -> Option<(usize, usize)> {
         let start = self.extra.len();
-        self.reserve_extra(parts.iter().map(|p| p.len()).sum());
-        for p in parts.iter().filter(|p| !p.is_empty()) {
-            self.extra.extend_from_slice(p);
+        self.extra.reserve(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            self.extra.append(p);
         }
         let len = self.extra.len() - start;
         (len > 0).then_some((start, len))
@@ -285,7 +277,7 @@ impl Batch {
     fn bytes<'a>(&'a self, seg: Seg, input: &'a [u8]) -> &'a [u8] {
         match seg {
             Seg::Input { start, len } => &input[start..start + len],
-            Seg::Extra { start, len } => &self.extra[start..start + len],
+            Seg::Extra { start, len } => &self.extra.bytes()[start..start + len],
             Seg::Newline => b"\n",
         }
     }
@@ -357,54 +349,101 @@ impl Batch {
     }
 }
 
-/// Appends `src` (a line, its stamp, prefix or newline) to `dst`. On musl, in pieces of fixed
-/// sizes that the compiler copies inline: musl's `memcpy` (`rep movsq`) takes tens of cycles
-/// to start, as long as the whole copy of a short line, and svlogd -tt copies every line
-/// (measured: a quarter of the static musl build's time was in it). Elsewhere the C library's
-/// `memcpy` is the faster.
-#[inline]
-fn append(dst: &mut Vec<u8>, src: &[u8]) {
-    if cfg!(target_env = "musl") && src.len() <= 512 {
-        append_inline(dst, src);
-    } else {
-        dst.extend_from_slice(src);
+/// The batch's own bytes, with zeroed room after them that a copy writes into as a slice: a
+/// `Vec`'s spare capacity is not one, and filling it piece by piece through
+/// `extend_from_slice` checks the capacity at every piece.
+#[derive(Debug, Default)]
+struct Own {
+    /// `buf[..len]` are the bytes; the rest of `buf` is room.
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Own {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Room for `n` more bytes, at least [`START_BYTES`] in all.
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        if self.buf.len() - self.len < n {
+            self.grow(n);
+        }
+    }
+
+    /// Doubles the room (or more, as `n` needs), zeroing the new part once.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        let want = (self.len + n).max(START_BYTES).max(2 * self.buf.len());
+        self.buf.resize(want, 0);
+    }
+
+    /// Appends `src` (a line, its stamp, prefix or newline) into room [`Own::reserve`]d
+    /// before.
+    #[inline]
+    fn append(&mut self, src: &[u8]) {
+        let end = self.len + src.len();
+        copy(&mut self.buf[self.len..end], src);
+        self.len = end;
     }
 }
 
-/// [`append`]'s copy in fixed-size pieces: 16-byte blocks, then the tail as one more block
-/// that ends where `src` ends and overlaps what was copied (the overlap is cut off first and
-/// written again with the same bytes), so no piece is copied byte by byte.
+/// Copies `src` over `dst` (the same length). On musl, lines up to 256 bytes are copied
+/// inline: musl's `memcpy` (`rep movsq`) takes tens of cycles to start, as long as the whole
+/// copy of a short line, and svlogd -tt copies every line (measured: a quarter of the static
+/// musl build's time was in it). Elsewhere the C library's `memcpy` is the faster.
 #[inline(always)]
-fn append_inline(dst: &mut Vec<u8>, src: &[u8]) {
-    if src.len() >= 16 {
-        append_blocks::<16>(dst, src);
-    } else if src.len() >= 8 {
-        append_blocks::<8>(dst, src);
-    } else if src.len() >= 4 {
-        append_blocks::<4>(dst, src);
+fn copy(dst: &mut [u8], src: &[u8]) {
+    if cfg!(target_env = "musl") && src.len() <= 256 {
+        copy_inline(dst, src);
     } else {
-        for &b in src {
-            dst.push(b);
-        }
+        dst.copy_from_slice(src);
     }
 }
 
-/// Copies `src` (at least `W` bytes) in `W`-byte blocks; see [`append_inline`].
+/// [`copy`] without a call or a loop (a loop of block copies is turned back into a `memcpy`
+/// call by the compiler): a block of the largest power of two not over the length from the
+/// start, and another that ends at the end, overlapping it (those bytes are written twice,
+/// the same), as glibc copies short lengths.
 #[inline(always)]
-fn append_blocks<const W: usize>(dst: &mut Vec<u8>, src: &[u8]) {
-    let end = dst.len() + src.len();
-    let mut blocks = src.chunks_exact(W);
-    for b in &mut blocks {
-        if let Ok(b) = <&[u8; W]>::try_from(b) {
-            dst.extend_from_slice(b);
-        }
+fn copy_inline(dst: &mut [u8], src: &[u8]) {
+    let dst = &mut dst[..src.len()];
+    match src.len() {
+        0 => {}
+        1 => dst[0] = src[0],
+        2..=3 => copy_ends::<2>(dst, src),
+        4..=7 => copy_ends::<4>(dst, src),
+        8..=15 => copy_ends::<8>(dst, src),
+        16..=31 => copy_ends::<16>(dst, src),
+        32..=63 => copy_ends::<32>(dst, src),
+        64..=127 => copy_ends::<64>(dst, src),
+        128..=256 => copy_ends::<128>(dst, src),
+        _ => dst.copy_from_slice(src),
     }
-    if !blocks.remainder().is_empty() {
-        if let Ok(last) = <&[u8; W]>::try_from(&src[src.len() - W..]) {
-            dst.truncate(end - W);
-            dst.extend_from_slice(last);
-        }
-    }
+}
+
+/// Copies the first and the last `W` bytes of `src` (at least `W`, at most `2 * W` long) over
+/// `dst` (as long): all of it.
+#[inline(always)]
+fn copy_ends<const W: usize>(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    dst[..W].copy_from_slice(&src[..W]);
+    dst[n - W..].copy_from_slice(&src[n - W..]);
 }
 
 #[cfg(test)]
@@ -427,19 +466,25 @@ mod tests {
             b.push_line(b"s ", b"", format!("line {i}").as_bytes(), b"\n");
         }
         assert_eq!(b.segs.len(), 3, "copy, input, copy");
-        assert!(b.extra.ends_with(b"s line 999\n"));
+        assert!(b.extra.bytes().ends_with(b"s line 999\n"));
     }
 
     #[test]
-    fn the_inline_copy_appends_exactly_the_bytes() {
+    fn the_inline_copy_copies_exactly_the_bytes() {
         let src: Vec<u8> = (0..600u32).map(|i| (i * 7 + 3) as u8).collect();
         for len in 0..=600 {
-            let mut a = b"head".to_vec();
-            super::append_inline(&mut a, &src[..len]);
-            let mut b = b"head".to_vec();
-            super::append(&mut b, &src[..len]);
-            assert_eq!(&a[4..], &src[..len], "{len}");
-            assert_eq!(a, b, "{len}");
+            let mut a = vec![0xee; len + 8];
+            super::copy_inline(&mut a[4..4 + len], &src[..len]);
+            assert_eq!(&a[4..4 + len], &src[..len], "{len}");
+            assert!(
+                a[..4].iter().chain(&a[4 + len..]).all(|&b| b == 0xee),
+                "{len}"
+            );
+            let mut own = Own::default();
+            own.reserve(4 + len);
+            own.append(b"head");
+            own.append(&src[..len]);
+            assert_eq!(&own.bytes()[4..], &src[..len], "{len}");
         }
     }
 
