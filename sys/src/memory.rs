@@ -27,9 +27,9 @@ pub fn release(buf: &mut [u8]) {
     let _ = unsafe { madvise(ptr, last - first, MmapAdvise::MADV_DONTNEED) };
 }
 
-/// How far above the caller's frame [`release_stack`] keeps the stack: room for the
-/// `madvise` call it makes (the libc wrapper's frame; the kernel has its own stack).
-const STACK_MARGIN: usize = 1024;
+/// How far below its own frame [`release_stack`] keeps the stack: room for the `madvise` call
+/// it makes (nix's and libc's wrappers, a few words; the kernel has its own stack).
+const STACK_MARGIN: usize = 512;
 /// How much of the stack below that [`release_stack`] gives back: far more than any path of
 /// these programs goes (svlogd's start-up, the deepest, about 10 KiB).
 const STACK_RANGE: usize = 256 * 1024;
@@ -49,9 +49,9 @@ pub fn release_stack() {
     if nix::unistd::gettid() != nix::unistd::getpid() {
         return;
     }
+    let page = page_size();
     let marker = 0u8;
     let here = std::hint::black_box(&marker) as *const u8 as usize;
-    let page = page_size();
     let top = here.saturating_sub(STACK_MARGIN) / page * page;
     let bottom = top.saturating_sub(STACK_RANGE);
     let Some(ptr) = NonNull::new(bottom as *mut std::ffi::c_void) else {

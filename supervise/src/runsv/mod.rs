@@ -311,22 +311,34 @@ struct Runsv {
 /// included); returns the exit code. Its own binary and the multicall binary start here,
 /// without std's start-up code (see `sys::start`).
 pub fn main(argv: Vec<OsString>) -> i32 {
-    // Built only when asked for: every runsv that does not answer keeps no trace of it.
     if formats::help::request(&argv).is_some() {
-        let synopsis = ["runsv", USAGE].concat();
-        let about = formats::help::About {
-            name: "runsv",
-            synopsis: &[&synopsis],
-            text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
-                   starts ./log/run too, with ./run's output piped into it.",
-        };
-        return formats::help::answer(&argv, &about).unwrap_or(0);
+        return help(&argv);
     }
-    run(&argv)
+    match start(&argv) {
+        Ok(mut r) => r.main_loop(),
+        Err(code) => code,
+    }
 }
 
-/// Runs runsv with `argv` (argv\[0\] included); returns the exit code.
-fn run(argv: &[OsString]) -> i32 {
+/// Answers `--help` or `--version`. Built only when asked for, in a frame of its own: every
+/// runsv that does not answer keeps no trace of it, not even stack under its loop.
+#[inline(never)]
+fn help(argv: &[OsString]) -> i32 {
+    let synopsis = ["runsv", USAGE].concat();
+    let about = formats::help::About {
+        name: "runsv",
+        synopsis: &[&synopsis],
+        text: "Starts ./run in the service directory dir and restarts it whenever it exits;\n\
+               starts ./log/run too, with ./run's output piped into it.",
+    };
+    formats::help::answer(argv, &about).unwrap_or(0)
+}
+
+/// Starts runsv with `argv` (argv\[0\] included): the runsv, set up and ready for its loop,
+/// or the exit code. Never inlined: its temporaries would otherwise stay in the frame under
+/// the loop for runsv's whole life.
+#[inline(never)]
+fn start(argv: &[OsString]) -> Result<Runsv, i32> {
     sys::start::sanitize_stdio();
     if argv.len() != 2 {
         let prog = argv
@@ -334,7 +346,7 @@ fn run(argv: &[OsString]) -> i32 {
             .map(|a| a.to_string_lossy())
             .unwrap_or_default();
         say(&["usage: ", &prog, USAGE, "\n"]);
-        return EXIT_USAGE;
+        return Err(EXIT_USAGE);
     }
     let dir = argv[1].to_string_lossy().into_owned();
     sig::set(Signal::SIGPIPE, Disposition::Ignore);
@@ -345,7 +357,7 @@ fn run(argv: &[OsString]) -> i32 {
             write_spell: Spell::new(),
         };
         io.msg(": fatal: ", what, err);
-        EXIT_FATAL
+        Err(EXIT_FATAL)
     };
     let sigfd = match SignalFd::new(&[Signal::SIGCHLD, Signal::SIGTERM]) {
         Ok(s) => s,
@@ -382,7 +394,7 @@ fn run(argv: &[OsString]) -> i32 {
         return fatal(&e.what, e.errno);
     }
     r.adopt_orphans();
-    r.main_loop()
+    Ok(r)
 }
 
 /// Makes the FIFO `path` unless something has that name, and fails if what is there is not
