@@ -93,10 +93,14 @@ fn index(ptr: *mut u8) -> Option<usize> {
     (off < GRANULE * GRANULES).then_some(off / GRANULE)
 }
 
+// Never inlined: every allocation and every drop of the program calls these, and their
+// bodies (a lock, a bitmap search) copied into each call site would cost the multicall
+// binary tens of kilobytes.
 // SAFETY: blocks from the buffer are GRANULE-aligned (so any alignment up to 16 holds), at
 // least `layout.size()` long, and never handed out twice while taken; everything else is the
 // system allocator's, called with what it was given.
 unsafe impl GlobalAlloc for Arena {
+    #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if ON.load(Ordering::Relaxed) {
             if let Some(at) = granules(layout).and_then(take) {
@@ -106,6 +110,7 @@ unsafe impl GlobalAlloc for Arena {
         System.alloc(layout)
     }
 
+    #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match (index(ptr), granules(layout)) {
             (Some(at), Some(n)) => give_back(n, at),
@@ -113,6 +118,7 @@ unsafe impl GlobalAlloc for Arena {
         }
     }
 
+    #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let Some(at) = index(ptr) else {
             // The C allocator's block: it can often grow in place.
