@@ -8,13 +8,27 @@ use formats::strerr::say_bytes;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-/// Runs svlogd with `argv` (argv\[0\] included) and returns its exit code.
+/// Runs svlogd with `argv` (argv\[0\] included) and returns its exit code. The help, the
+/// options and the logger's start each have a frame of their own, gone before the loop runs:
+/// the stack under the loop's idle wait stays shallow (see `sys::memory::release_stack`).
 pub fn main(argv: Vec<OsString>) -> i32 {
     // A closed stderr ends svlogd as it ends runit's (SIGPIPE is not caught there).
     sys::signal::set(
         nix::sys::signal::Signal::SIGPIPE,
         sys::signal::Disposition::Default,
     );
+    if help::request(&argv).is_some() {
+        return answer_help(&argv);
+    }
+    match start(&argv) {
+        Ok(mut logger) => logger.run(),
+        Err(code) => code,
+    }
+}
+
+/// Answers `--help` or `--version`.
+#[inline(never)]
+fn answer_help(argv: &[OsString]) -> i32 {
     let synopsis = format!("svlogd{USAGE}");
     let about = About {
         name: "svlogd",
@@ -31,15 +45,16 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                (counted) rather than block when a directory cannot keep up; -C: check each\n\
                dir's config and exit.",
     };
-    if let Some(code) = help::answer(&argv, &about) {
-        return code;
-    }
-    match Options::parse(&argv) {
-        Ok(opts) if opts.check => crate::check::run(&opts),
-        Ok(opts) => match Logger::new(&opts) {
-            Ok(mut logger) => logger.run(),
-            Err(code) => code,
-        },
+    help::answer(argv, &about).unwrap_or(0)
+}
+
+/// Parses the options and opens the logger: the logger, ready to run, or the exit code (of
+/// `-C`'s check, or of a usage error).
+#[inline(never)]
+fn start(argv: &[OsString]) -> Result<Logger, i32> {
+    match Options::parse(argv) {
+        Ok(opts) if opts.check => Err(crate::check::run(&opts)),
+        Ok(opts) => Logger::new(&opts),
         Err(e) => {
             let argv0 = argv.first().map(|a| a.as_bytes()).unwrap_or(b"svlogd");
             match e {
@@ -53,7 +68,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 argv0,
                 usage.trim_start_matches("usage: ").as_bytes(),
             ]);
-            EXIT_FATAL
+            Err(EXIT_FATAL)
         }
     }
 }
