@@ -4,9 +4,10 @@
 //! Why: one runsv runs per service, and an idle one keeps a few hundred bytes allocated (its
 //! directory names, its argv). With glibc that means a heap whose first page stays private and
 //! dirty for the process's whole life, 4 KiB per service that runit's runsv, which never calls
-//! malloc, does not have. The buffer lives in the binary's `.bss`, which starts on a page the
-//! loader has already written (it zeroes the tail of the last `.data` page), so the bytes
-//! runsv keeps cost no page of their own.
+//! malloc, does not have. The buffer lives in the binary's `.bss`, next to the statics the
+//! program writes anyway: where it shares their page (the usual layout, which
+//! supervise/bench/memory.sh shows by mapping with `DETAIL=1`), the bytes runsv keeps cost no
+//! page of their own, and at worst they cost the page the heap would have.
 //!
 //! The buffer is 128 granules of 16 bytes; a bitmap says which are taken, and a request takes
 //! the first run of free granules long enough (first fit). Requests over 512 bytes, aligned
