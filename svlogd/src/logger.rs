@@ -132,6 +132,16 @@ pub struct Logger {
     watcher: Option<Watcher>,
 }
 
+/// What the loop does after a turn ([`Logger::turn`]).
+enum Turn {
+    /// Another turn at once.
+    Again,
+    /// Wait (for input too, if the first is true; the second says a directory is busy).
+    Wait(bool, bool),
+    /// Return this exit code.
+    Exit(i32),
+}
+
 impl Logger {
     /// Sets up signals, opens every directory and standard input. `Err` is the exit code
     /// after runit's fatal message.
@@ -284,145 +294,155 @@ impl Logger {
             .any(|d| !d.cfg().patterns.is_empty() || d.cfg().udp.is_some());
     }
 
-    /// Runs until the input ends or TERM; returns the exit code.
+    /// Runs until the input ends or TERM; returns the exit code. The loop holds nothing but
+    /// the turn and the wait: a turn's work is in [`Logger::turn`], whose frame is gone while
+    /// svlogd waits (idle for hours: see `sys::memory::release_stack`).
     pub fn run(&mut self) -> i32 {
         loop {
-            let now = Instant::now();
-            if !self.flowing || now >= self.signal_check_at {
-                self.handle_signals(now);
-                self.signal_check_at = now + SIGNAL_CHECK;
+            match self.turn() {
+                Turn::Again => {}
+                Turn::Wait(reading, busy) => self.wait(reading, busy),
+                Turn::Exit(code) => return code,
             }
-            if self.give_up_at.is_some_and(|t| now >= t) && !self.given_up {
-                self.given_up = true;
-                for d in &mut self.dirs {
-                    d.give_up_at_exit();
-                }
-                if !self.stopping {
-                    self.stop();
-                }
-            }
-            let ctx = self.ctx(now);
-            for d in &mut self.dirs {
-                if self.term && self.stopping {
-                    d.give_up_processor();
-                }
-                d.advance_processor(&ctx);
-            }
-            let (busy, yielded) = self.flush(&ctx);
-            if yielded {
-                // A directory wrote for a while: look at signals before it goes on.
-                self.housekeeping(&ctx);
-                self.signal_check_at = now;
-                continue;
-            }
-            if !self.dirs.iter().any(|d| d.is_open()) {
-                // Every directory was removed while open (see `LogDir::failed`); the input
-                // not written stays in the pipe.
-                msg::fatalx("no functional log directories.");
-                return EXIT_FATAL;
-            }
-            if !busy && self.unreleased {
-                self.release();
-            }
-            self.housekeeping(&ctx);
-            if self.stopping {
-                if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
-                    // Queued compression gets a moment (within TERM's limit); what is left
-                    // is the next svlogd's, and each directory says how much.
-                    let mut until = now + crate::compress::EXIT_WAIT;
-                    if let Some(t) = self.give_up_at {
-                        until = until.min(t);
-                    }
-                    self.compressor.wait_idle(until);
-                    self.compressor.stop();
-                    // Every directory's forwarders drain at once, then each status file
-                    // shows where they ended.
-                    for d in &mut self.dirs {
-                        d.stop_forwarding();
-                    }
-                    for d in &mut self.dirs {
-                        d.finish(&ctx);
-                    }
-                    return 0;
-                }
-                self.wait(false, busy);
-                continue;
-            }
-            if !busy {
-                if self.got_alrm {
-                    self.got_alrm = false;
-                    for d in &mut self.dirs {
-                        d.start_rotation(&ctx);
-                    }
-                    continue;
-                }
-                if self.got_hup {
-                    self.got_hup = false;
-                    if !self.open_all(&ctx) {
-                        msg::fatalx("no functional log directories.");
-                        return EXIT_FATAL;
-                    }
-                    continue;
-                }
-                if let Some(i) = self.dirs.iter().position(|d| d.reload_due(now)) {
-                    if self.verbose {
-                        msg::info(&[b"config changed: ", self.dirs[i].name()]);
-                    }
-                    self.reopen(i, &ctx);
-                    if !self.dirs.iter().any(|d| d.is_open()) {
-                        msg::fatalx("no functional log directories.");
-                        return EXIT_FATAL;
-                    }
-                    continue;
-                }
-                let mut rotated = false;
-                for d in &mut self.dirs {
-                    if d.rotation_due(now) {
-                        d.start_rotation(&ctx);
-                        rotated = true;
-                    }
-                }
-                if rotated {
-                    continue;
-                }
-                let gave_up = self.dirs.iter().any(|d| d.gave_up());
-                if gave_up
-                    || (self.term
-                        && !self.term_drain
-                        && (!self.splitter.in_line()
-                            || self.term_deadline.is_some_and(|t| t <= now)))
-                {
-                    self.stop();
-                    continue;
-                }
-                let fill = self.input.fill();
-                self.flowing = matches!(fill, Fill::Data(_));
-                match fill {
-                    Fill::Data(n) => {
-                        self.trimmed = false;
-                        self.process(n);
-                        self.after_drain(now);
-                        continue;
-                    }
-                    Fill::Eof => {
-                        self.stop();
-                        continue;
-                    }
-                    Fill::Again => {
-                        if self.input.held() > 0 && !self.input.wakes_on_write() {
-                            // No SIGIO on writes: never wait holding bytes in the pipe.
-                            self.let_go();
-                            continue;
-                        }
-                        if self.term_drain {
-                            self.after_drain(now);
-                            continue;
-                        }
-                    }
-                }
-            }
-            self.wait(!busy, busy);
         }
+    }
+
+    /// One turn of the loop: signals, processors, writing, housekeeping, then the next input.
+    #[inline(never)]
+    fn turn(&mut self) -> Turn {
+        let now = Instant::now();
+        if !self.flowing || now >= self.signal_check_at {
+            self.handle_signals(now);
+            self.signal_check_at = now + SIGNAL_CHECK;
+        }
+        if self.give_up_at.is_some_and(|t| now >= t) && !self.given_up {
+            self.given_up = true;
+            for d in &mut self.dirs {
+                d.give_up_at_exit();
+            }
+            if !self.stopping {
+                self.stop();
+            }
+        }
+        let ctx = self.ctx(now);
+        for d in &mut self.dirs {
+            if self.term && self.stopping {
+                d.give_up_processor();
+            }
+            d.advance_processor(&ctx);
+        }
+        let (busy, yielded) = self.flush(&ctx);
+        if yielded {
+            // A directory wrote for a while: look at signals before it goes on.
+            self.housekeeping(&ctx);
+            self.signal_check_at = now;
+            return Turn::Again;
+        }
+        if !self.dirs.iter().any(|d| d.is_open()) {
+            // Every directory was removed while open (see `LogDir::failed`); the input
+            // not written stays in the pipe.
+            msg::fatalx("no functional log directories.");
+            return Turn::Exit(EXIT_FATAL);
+        }
+        if !busy && self.unreleased {
+            self.release();
+        }
+        self.housekeeping(&ctx);
+        if self.stopping {
+            if !busy && self.dirs.iter().all(|d| !d.processing(self.term)) {
+                // Queued compression gets a moment (within TERM's limit); what is left
+                // is the next svlogd's, and each directory says how much.
+                let mut until = now + crate::compress::EXIT_WAIT;
+                if let Some(t) = self.give_up_at {
+                    until = until.min(t);
+                }
+                self.compressor.wait_idle(until);
+                self.compressor.stop();
+                // Every directory's forwarders drain at once, then each status file
+                // shows where they ended.
+                for d in &mut self.dirs {
+                    d.stop_forwarding();
+                }
+                for d in &mut self.dirs {
+                    d.finish(&ctx);
+                }
+                return Turn::Exit(0);
+            }
+            return Turn::Wait(false, busy);
+        }
+        if !busy {
+            if self.got_alrm {
+                self.got_alrm = false;
+                for d in &mut self.dirs {
+                    d.start_rotation(&ctx);
+                }
+                return Turn::Again;
+            }
+            if self.got_hup {
+                self.got_hup = false;
+                if !self.open_all(&ctx) {
+                    msg::fatalx("no functional log directories.");
+                    return Turn::Exit(EXIT_FATAL);
+                }
+                return Turn::Again;
+            }
+            if let Some(i) = self.dirs.iter().position(|d| d.reload_due(now)) {
+                if self.verbose {
+                    msg::info(&[b"config changed: ", self.dirs[i].name()]);
+                }
+                self.reopen(i, &ctx);
+                if !self.dirs.iter().any(|d| d.is_open()) {
+                    msg::fatalx("no functional log directories.");
+                    return Turn::Exit(EXIT_FATAL);
+                }
+                return Turn::Again;
+            }
+            let mut rotated = false;
+            for d in &mut self.dirs {
+                if d.rotation_due(now) {
+                    d.start_rotation(&ctx);
+                    rotated = true;
+                }
+            }
+            if rotated {
+                return Turn::Again;
+            }
+            let gave_up = self.dirs.iter().any(|d| d.gave_up());
+            if gave_up
+                || (self.term
+                    && !self.term_drain
+                    && (!self.splitter.in_line() || self.term_deadline.is_some_and(|t| t <= now)))
+            {
+                self.stop();
+                return Turn::Again;
+            }
+            let fill = self.input.fill();
+            self.flowing = matches!(fill, Fill::Data(_));
+            match fill {
+                Fill::Data(n) => {
+                    self.trimmed = false;
+                    self.process(n);
+                    self.after_drain(now);
+                    return Turn::Again;
+                }
+                Fill::Eof => {
+                    self.stop();
+                    return Turn::Again;
+                }
+                Fill::Again => {
+                    if self.input.held() > 0 && !self.input.wakes_on_write() {
+                        // No SIGIO on writes: never wait holding bytes in the pipe.
+                        self.let_go();
+                        return Turn::Again;
+                    }
+                    if self.term_drain {
+                        self.after_drain(now);
+                        return Turn::Again;
+                    }
+                }
+            }
+        }
+        Turn::Wait(!busy, busy)
     }
 
     /// After TERM's one extra look at the input: give an unfinished line [`TERM_WAIT`].
