@@ -59,6 +59,22 @@ pub fn owner_executable(path: &Path) -> io::Result<bool> {
     Ok(fs::metadata(path)?.permissions().mode() & 0o100 != 0)
 }
 
+/// Reads from `r` until `buf` is full, the end, or an error (a signal's interruption is
+/// retried): how many bytes it read. For small files read whole into a fixed buffer
+/// (`/proc/PID/stat`, an archive's magic bytes), where a short read is an answer.
+pub fn read_full(r: &mut impl io::Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

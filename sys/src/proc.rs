@@ -17,11 +17,12 @@ pub fn start_time(pid: u32) -> Option<u64> {
     let mut w = &mut path[..];
     write!(w, "/proc/{pid}/stat").ok()?;
     let len = PATH - w.len();
-    let file = fs::File::open(std::ffi::OsStr::from_bytes(&path[..len])).ok()?;
+    let mut file = fs::File::open(std::ffi::OsStr::from_bytes(&path[..len])).ok()?;
     // The fields up to 22 fit in 512 bytes: the command is at most 64 escaped bytes, and
     // the 19 numbers before field 22 at most 20 digits each.
     let mut buf = [0u8; 512];
-    let stat = read_most(&file, &mut buf).ok()?;
+    let n = crate::fs::read_full(&mut file, &mut buf);
+    let stat = &buf[..n];
     let close = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
     let mut fields = rest.split_ascii_whitespace();
@@ -31,21 +32,6 @@ pub fn start_time(pid: u32) -> Option<u64> {
         return None;
     }
     fields.nth(22 - 4)?.parse().ok()
-}
-
-/// Reads `file` until its end or until `buf` is full; the part read.
-fn read_most<'a>(mut file: &fs::File, buf: &'a mut [u8]) -> io::Result<&'a [u8]> {
-    use std::io::Read;
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(&buf[..n])
 }
 
 /// This boot's id (`/proc/sys/kernel/random/boot_id`), empty if unreadable.

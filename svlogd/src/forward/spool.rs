@@ -238,7 +238,7 @@ impl Spool {
             .metadata()
             .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         let mut magic = [0u8; 2];
-        let n = read_full(&mut f, &mut magic);
+        let n = sys::fs::read_full(&mut f, &mut magic);
         f.seek(SeekFrom::Start(0))
             .map_err(|e| Missing::Sys(formats::strerr::errno_of(&e)))?;
         let reader = if n == 2 && magic == [0x1f, 0x8b] {
@@ -392,19 +392,6 @@ impl Spool {
         self.file = Some(open);
         Ok(true)
     }
-}
-
-fn read_full(f: &mut File, buf: &mut [u8]) -> usize {
-    let mut got = 0;
-    while got < buf.len() {
-        match f.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    got
 }
 
 /// The inode of `name` in `dir`.
