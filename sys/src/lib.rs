@@ -11,13 +11,15 @@
 //! - [`proc`]: what `/proc` says about a process, and pidfds.
 //! - [`start`]: what std's start-up does, for the `no_main` binaries; [`arena`]: runsv's
 //!   allocator, small requests from a static buffer; [`memory`]: pages given back while
-//!   idle (buffers, the C allocator's free memory, the stack below the idle point).
+//!   idle (buffers, the C allocator's free memory, the stack below the idle point);
+//!   `layout`: the loader's writes into the program kept on one page (no items: a link rule).
 
 pub mod arena;
 pub mod child;
 pub mod dirfd;
 pub mod fs;
 pub mod inotify;
+mod layout;
 pub mod lock;
 pub mod memory;
 pub mod poll;

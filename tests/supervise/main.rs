@@ -3,5 +3,6 @@
 
 mod compat;
 mod container;
+mod layout;
 mod runsv;
 mod runsvdir;
