@@ -1,6 +1,6 @@
 // Included by the build scripts of the crates whose binaries run once per service (runsv,
-// runsvdir, svlogd, and runit-rs, which holds them): when they are linked dynamically against
-// glibc, three link rules that save private memory in every process.
+// runsvdir, svlogd, and runit-rs, which holds them): link rules that save private memory in
+// every process, for glibc builds (the first two for dynamically linked ones only).
 //
 // Non-PIE: in a dynamically linked position-independent executable the loader writes absolute
 // addresses into `.data.rel.ro` at every start: tens of KiB of private dirty pages per process
@@ -25,12 +25,14 @@
 // libgcc_s.
 //
 // Each segment on a page of its own (`-z separate-loadable-segments`, lld only: see
-// build/linking.rs): lld starts the writable data (`.data`, then `.bss`) at the same offset in its
-// page as in the file, wherever the part before ended, so the statics a program writes while
-// it runs (std's, and runsv's allocator buffer `sys::arena`) fall on one page or across two
-// depending on the length of the code; from a page boundary they lie on one (the last that
-// runsv writes is 3.4 KiB in, 3.7 in the multicall binary). One dirty page less in about half the layouts, for at most
-// 12 KiB of padding in the file, shared by every process.
+// build/linking.rs), dynamic or static: lld starts the writable segments at the same offset in
+// their page as in the file, wherever the part before ended, so what a program writes there
+// falls on one page more or less depending on the length of the code. In a dynamic build the
+// statics it writes while it runs (std's, and runsv's allocator buffer `sys::arena`) then lie
+// on one page (the last that runsv writes is 3.4 KiB in, 3.7 in the multicall binary); in a
+// static-PIE, whose start-up relocates all of RELRO, that region takes the fewest pages it
+// can. One dirty page less in about half the layouts, for at most 12 KiB of padding in the
+// file, shared by every process.
 include!("linking.rs");
 
 fn main() {

@@ -950,7 +950,9 @@ impl Runsv {
         loop {
             self.start_due();
             // Whatever this turn did, the wait that follows may last for months: the stack
-            // pages below it (start-up, a spawn, a status write) are given back.
+            // pages below it (start-up, a spawn, a status write) are given back, and the
+            // code it mapped is unmapped.
+            sys::memory::release_code();
             sys::memory::release_stack();
             let ready = self.wait();
             if let Some(code) = self.handle(ready) {
