@@ -39,11 +39,11 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=../build/per_service.rs");
     println!("cargo::rerun-if-changed=../build/linking.rs");
+    if links_with_lld() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,separate-loadable-segments");
+    }
     if dynamic_glibc() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
-        if links_with_lld() {
-            println!("cargo:rustc-link-arg-bins=-Wl,-z,separate-loadable-segments");
-        }
         if has_libgcc_eh() {
             println!(
                 "cargo:rustc-link-arg-bins=-Wl,--push-state,-Bstatic,--whole-archive,-lgcc_eh,--pop-state"

@@ -302,7 +302,8 @@ function rss(    j, k, metrics, labels, l, maps, name, nm, seenmap, key, part) {
     if (!has("rss", "idle", "ours", "rss_kb")) { print "**An idle svlogd's memory**, `svlogd/bench/rss.sh`:"; print ""; missing("svlogd memory"); return }
     print "**An idle svlogd's memory**, `svlogd/bench/rss.sh`: `/proc/PID/smaps_rollup` of svlogd -tt"
     printf "after %s lines and a pause (idle), and after %s more (after a burst: its buffers at their\n", setting("rss", "idle_lines"), commas(setting("rss", "lines"))
-    print "working size), means of the runs. Anonymous memory is private to the process; file-backed pages"
+    print "working size): means of every process measured (idle: several side by side in each run, since the"
+    print "stack's random offset alone moves one by a page). Anonymous memory is private to the process; file-backed pages"
     print "(the binary's and libraries' code and data as on disk) are shared with every process that maps"
     print "the same file."
     print ""

@@ -15,8 +15,11 @@
 # other process that maps them); and `rss-map STATE IMPL RUN MAPPING:rss_kb|private_dirty_kb
 # VALUE` by mapping (the binary, each library, [heap], [stack], anonymous maps), from smaps.
 #
-# Environment: LINES (the throughput input's size at the scale), RUNS (default 3), BENCH_DIR,
-# NO_BUILD=1.
+# Each run measures IDLE idle processes of each implementation (default 8), side by side, and
+# takes the first through the burst.
+#
+# Environment: LINES (the throughput input's size at the scale), RUNS (default 3), IDLE,
+# BENCH_DIR, NO_BUILD=1.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/bench/lib.sh"
@@ -24,6 +27,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LINES=${LINES:-$(scaled 2000000 10000)}
 ROTATE=${ROTATE:-$(scaled 16777215 4096)}
 RUNS=${RUNS:-$(runs 3)}
+# Idle loggers measured in each run: the stack's random offset alone moves an idle svlogd's
+# private memory by a page from one process to the next (ours and runit's alike).
+IDLE=${IDLE:-$(scaled 8 2)}
 DIR=${BENCH_DIR:-/dev/shm/svlogd-rss.$$}
 
 . "$ROOT/scripts/bench/builds.sh"
@@ -35,7 +41,8 @@ rm -rf "$DIR"
 mkdir -p "$DIR"
 SV=""
 cleanup() {
-    [ -z "$SV" ] || kill "$SV" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    [ -z "$SV" ] || kill $SV 2>/dev/null || true
     rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
@@ -80,10 +87,11 @@ measure() {
     echo "  rss $1 $2 run $r: $(tr '\n' ' ' <"$DIR/rollup")"
 }
 
-echo "rss: idle svlogd -tt, our builds and runit's, $RUNS runs"
+echo "rss: idle svlogd -tt, our builds and runit's, $RUNS runs of $IDLE idle processes"
 r=0
-while [ "$r" -lt "$RUNS" ]; do
-    r=$((r + 1))
+run=0
+while [ "$run" -lt "$RUNS" ]; do
+    run=$((run + 1))
     for impl in ours ours-musl ours-small runit; do
         case $impl in
             ours) bin=$OURS ;;
@@ -91,24 +99,53 @@ while [ "$r" -lt "$RUNS" ]; do
             ours-small) bin=$DIR/bin-small/svlogd ;;
             runit) bin=/usr/bin/svlogd ;;
         esac
-        d=$DIR/run
-        rm -rf "$d"
-        mkdir -p "$d/log"
-        printf 's%s\nn100\n' "$ROTATE" >"$d/log/config"
-        mkfifo "$d/in"
-        (cd "$d" && exec "$bin" -tt log <in) &
-        SV=$!
-        exec 3>"$d/in"
-        head -n 1000 "$INPUT" >&3
-        wait_lines "$d/log" 1000
+        # IDLE loggers side by side, each fed 1000 lines through a FIFO held open (the first's
+        # by fd 3, the others' by a sleeping writer); each idle one is a record of its own, and
+        # the first goes on through the burst.
+        pids=""
+        holders=""
+        j=0
+        while [ "$j" -lt "$IDLE" ]; do
+            j=$((j + 1))
+            d=$DIR/run$j
+            rm -rf "$d"
+            mkdir -p "$d/log"
+            printf 's%s\nn100\n' "$ROTATE" >"$d/log/config"
+            mkfifo "$d/in"
+            (cd "$d" && exec "$bin" -tt log <in) &
+            pids="${pids:+$pids }$!"
+            if [ "$j" -eq 1 ]; then
+                exec 3>"$d/in"
+                head -n 1000 "$INPUT" >&3
+            else
+                (head -n 1000 "$INPUT" && exec sleep 86400) >"$d/in" &
+                holders="${holders:+$holders }$!"
+            fi
+        done
+        SV="$pids $holders"
+        j=0
+        while [ "$j" -lt "$IDLE" ]; do
+            j=$((j + 1))
+            wait_lines "$DIR/run$j/log" 1000
+        done
         sleep 0.5
-        measure idle "$impl" "$SV"
+        j=0
+        for pid in $pids; do
+            j=$((j + 1))
+            r=$(((run - 1) * IDLE + j))
+            measure idle "$impl" "$pid"
+        done
+        r=$run
         cat "$INPUT" >&3
-        wait_lines "$d/log" $((LINES + 1000))
+        wait_lines "$DIR/run1/log" $((LINES + 1000))
         sleep 0.5
-        measure burst "$impl" "$SV"
+        measure burst "$impl" "${pids%% *}"
         exec 3>&-
-        wait "$SV" || bench_fatal "rss: $impl svlogd failed"
+        # shellcheck disable=SC2086
+        kill $holders 2>/dev/null || true
+        for pid in $pids; do
+            wait "$pid" || bench_fatal "rss: $impl svlogd failed"
+        done
         SV=""
     done
 done
