@@ -863,7 +863,7 @@ impl Logger {
 
     /// Gives back what a burst of input grew: the input buffer's pages beyond the bytes it
     /// holds, each directory's emptied batch, the allocator's free memory, the stack below
-    /// this call. Once per quiet spell: input clears it.
+    /// this call, the code the burst mapped. Once per quiet spell: input clears it.
     #[inline(never)]
     fn trim(&mut self) {
         self.trimmed = true;
@@ -876,6 +876,7 @@ impl Logger {
         }
         self.alerts = Vec::new();
         sys::memory::trim_heap();
+        sys::memory::release_code();
         sys::memory::release_stack();
     }
 }
