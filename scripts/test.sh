@@ -2,8 +2,8 @@
 # The whole test suite, on a fresh Debian machine that has only the Rust toolchain.
 #
 # 1. Installs the Debian packages the tests compare with or need (runit, daemontools, s6,
-#    busybox, rsyslog, faketime, socat, ...), as root or through sudo. A test that needs one of
-#    them fails loudly when it is missing; it never skips. musl-tools gives the musl leg its C
+#    busybox, rsyslog, faketime, socat, binutils's readelf, ...), as root or through sudo. A
+#    test that needs one of them fails loudly when it is missing; it never skips. musl-tools gives the musl leg its C
 #    compiler (ring is partly C); Rust's musl target for this machine's architecture is added
 #    (rustup target add) when it is missing. What cannot be had fails the command.
 # 2. Builds every binary of the workspace (the end-to-end tests run them).
@@ -25,7 +25,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="runit daemontools s6 busybox rsyslog faketime socat strace procps psmisc iproute2 util-linux groff-base time rsyslog-gnutls openssl e2fsprogs mount musl-tools"
+packages="runit daemontools s6 busybox rsyslog faketime socat strace procps psmisc iproute2 util-linux groff-base time rsyslog-gnutls openssl e2fsprogs mount musl-tools binutils"
 
 missing=""
 for p in $packages; do
