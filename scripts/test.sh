@@ -3,9 +3,10 @@
 #
 # 1. Installs the Debian packages the tests compare with or need (runit, daemontools, s6,
 #    busybox, rsyslog, faketime, socat, binutils's readelf, ...), as root or through sudo. A
-#    test that needs one of them fails loudly when it is missing; it never skips. musl-tools gives the musl leg its C
-#    compiler (ring is partly C); Rust's musl target for this machine's architecture is added
-#    (rustup target add) when it is missing. What cannot be had fails the command.
+#    test that needs one of them fails loudly when it is missing; it never skips. musl-tools
+#    gives the musl leg its C compiler (ring is partly C); Rust's musl target for this
+#    machine's architecture is added (rustup target add) when it is missing. What cannot be
+#    had fails the command.
 # 2. Builds every binary of the workspace (the end-to-end tests run them).
 # 3. Runs every test: unit tests, end-to-end tests against the real binaries, and the replay of
 #    every fuzz corpus.
