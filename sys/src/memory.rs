@@ -78,7 +78,7 @@ pub fn release_stack() {
 ///
 /// Nothing is dropped when any page of the range holds bytes of its own rather than the
 /// file's: a debugger's breakpoint or a uprobe (`bpftrace`, `perf probe`) writes into the
-/// code that way, and would be lost (see [`written_into`]).
+/// code that way, and would be lost (see `written_into`).
 #[inline(never)]
 pub fn release_code() {
     extern "C" {
