@@ -186,9 +186,7 @@ impl Input {
                 }
             }
         }
-        if self.buf.is_empty() {
-            self.buf = vec![0; self.cap];
-        }
+        allocate(&mut self.buf, self.cap);
         match nix::unistd::read(stdin(), &mut self.buf[self.end..]) {
             Ok(0) => Fill::Eof,
             Ok(n) => {
@@ -242,10 +240,7 @@ impl Input {
             self.end
         };
         let want = self.end + fresh - at;
-        // Allocated only now that there are bytes for it (see `release_unused`).
-        if self.buf.is_empty() {
-            self.buf = vec![0; self.cap];
-        }
+        allocate(&mut self.buf, self.cap);
         let mut got = 0;
         while got < want {
             match nix::unistd::read(&t.rd, &mut self.buf[at + got..at + want]) {
@@ -338,6 +333,14 @@ fn drain(rd: &OwnedFd, null: &OwnedFd, mut n: usize) -> bool {
         }
     }
     true
+}
+
+/// Allocates the input buffer (`cap` bytes) again if [`Input::release_unused`] freed it:
+/// only when bytes come for it.
+fn allocate(buf: &mut Vec<u8>, cap: usize) {
+    if buf.is_empty() {
+        *buf = vec![0; cap];
+    }
 }
 
 /// Reads up to `n` bytes of `rd` into a scratch buffer and drops them: how many, or `None` at
